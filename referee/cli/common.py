@@ -1,0 +1,89 @@
+"""What every CLI command shares: settings, the database, JSON output and one-line errors.
+
+Conventions: reporting commands take ``--json`` and then print one JSON document on stdout and
+nothing else; errors are one line on stderr, exit 2 for bad input, 1 for runtime failures.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from referee.db.engine import ensure_schema, make_engine
+from referee.settings import Settings
+
+EXIT_BAD_INPUT = 2
+EXIT_RUNTIME = 1
+
+stdout = Console()
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class UserError(Exception):
+    """Bad input from the user: shown as one line, exit 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class RuntimeFailure(Exception):
+    """Something outside the input failed (database, broker, provider): one line, exit 1."""
+
+    exit_code = EXIT_RUNTIME
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with ``code``."""
+    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a malformed value is a user error."""
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError and friends
+        fail(f"invalid configuration: {exc}".replace("\n", " "))
+
+
+def open_database(settings: Settings | None = None) -> Engine:
+    """The configured database with its schema at the newest migration."""
+    settings = settings or load_settings()
+    try:
+        engine = make_engine(settings.database_url)
+        ensure_schema(engine)
+    except OperationalError as exc:
+        fail(
+            f"cannot open database {settings.masked()['database_url']}: "
+            f"{str(exc.orig).strip().splitlines()[0]} (check REFEREE_DATABASE_URL)",
+            EXIT_RUNTIME,
+        )
+    except SQLAlchemyError as exc:
+        fail(f"database error: {str(exc).splitlines()[0]}", EXIT_RUNTIME)
+    except Exception as exc:  # e.g. unknown dialect in the URL
+        fail(f"cannot use REFEREE_DATABASE_URL: {exc}", EXIT_BAD_INPUT)
+    return engine
+
+
+def emit_json(document: Any) -> None:
+    """Print one JSON document on stdout (nothing else goes to stdout in --json mode)."""
+    sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn :class:`UserError` / :class:`RuntimeFailure` raised inside into one-line exits."""
+    try:
+        yield
+    except (UserError, RuntimeFailure) as exc:
+        fail(str(exc), exc.exit_code)
+    except SQLAlchemyError as exc:
+        fail(f"database error: {str(exc).splitlines()[0]}", EXIT_RUNTIME)
