@@ -1,9 +1,110 @@
-"""Commands of this group (filled in by its issue)."""
+"""``referee config``, ``referee db upgrade`` and ``referee status``."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from referee.cli.common import (
+    EXIT_RUNTIME,
+    emit_json,
+    fail,
+    load_settings,
+    open_database,
+    stdout,
+)
+from referee.db.engine import make_engine, session_factory, upgrade_schema
+from referee.db.models import Dataset
+from referee.status import dataset_names, dataset_status
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+def config(as_json: JsonOpt = False) -> None:
+    """Print the effective settings (secrets masked)."""
+    shown = load_settings().masked()
+    if as_json:
+        emit_json(shown)
+        return
+    table = Table("setting", "environment variable", "value", title="Referee configuration")
+    for name, value in shown.items():
+        table.add_row(name, f"REFEREE_{name.upper()}", "(unset)" if value is None else str(value))
+    stdout.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending schema migration (Alembic upgrade to head)."""
+    settings = load_settings()
+    try:
+        upgrade_schema(make_engine(settings.database_url))
+    except Exception as exc:
+        fail(f"migration failed: {str(exc).splitlines()[0]}", EXIT_RUNTIME)
+    stdout.print(f"database {settings.masked()['database_url']} is at the newest schema")
+
+
+def dataset_id_or_fail(session: Session, name: str) -> int:
+    """The id of dataset ``name``, or a one-line error listing the datasets there are."""
+    found = session.scalar(select(Dataset.id).where(Dataset.name == name))
+    if found is None:
+        known = dataset_names(session)
+        hint = f"; datasets: {', '.join(known)}" if known else "; ingest one with referee ingest"
+        fail(f"unknown dataset '{name}'{hint}")
+    return found
+
+
+def _spot_check_alarm(session: Session, dataset_id: int) -> str | None:
+    try:
+        from referee.review.final_labels import spot_check_alarm
+    except ImportError:
+        return None
+    alarm: str | None = spot_check_alarm(session, dataset_id)
+    return alarm
+
+
+def status(
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="One dataset (default: all).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Counts of pairs, labels by kind, judgments by judge and order, and decisions."""
+    engine = open_database()
+    with session_factory(engine)() as session:
+        dataset_id = dataset_id_or_fail(session, dataset) if dataset else None
+        counts: dict[str, Any] = dataset_status(session, dataset_id)
+        counts["dataset"] = dataset
+        counts["datasets"] = [dataset] if dataset else dataset_names(session)
+        counts["alarm"] = _spot_check_alarm(session, dataset_id) if dataset_id else None
+    if as_json:
+        emit_json(counts)
+        return
+    scope = f"dataset '{dataset}'" if dataset else f"{len(counts['datasets'])} dataset(s)"
+    stdout.print(
+        f"[bold]{scope}[/]: {counts['pairs']:,} pairs ({counts['frozen_eval_pairs']:,} frozen eval)"
+    )
+    labels = ", ".join(f"{k} {v:,}" for k, v in counts["labels"].items()) or "none"
+    stdout.print(f"human labels: {labels}")
+    if counts["judgments"]:
+        table = Table("judge", "AB", "BA", title="judgments")
+        for judge, orders in counts["judgments"].items():
+            table.add_row(judge, f"{orders.get('AB', 0):,}", f"{orders.get('BA', 0):,}")
+        stdout.print(table)
+    else:
+        stdout.print("judgments: none")
+    decisions = ", ".join(f"{k} {v:,}" for k, v in counts["decisions"].items()) or "none"
+    stdout.print(f"routing decisions: {decisions}")
+    if counts["alarm"]:
+        stdout.print(f"[bold red]warning:[/] {counts['alarm']}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add config, db and status commands to ``app``."""
+    app.command("config")(config)
+    app.command("status")(status)
+    app.add_typer(db_app, name="db")

@@ -23,7 +23,7 @@ from referee.settings import Settings
 EXIT_BAD_INPUT = 2
 EXIT_RUNTIME = 1
 
-stdout = Console()
+stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -1,9 +1,207 @@
-"""Commands of this group (filled in by its issue)."""
+"""``referee ingest``, ``referee labels import`` and ``referee judgments import``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from referee.cli.common import emit_json, fail, load_settings, open_database, stdout
+from referee.cli.progress import count_progress
+from referee.ingest import (
+    FieldMap,
+    ImportSummary,
+    InputRejected,
+    import_judgments,
+    import_labels,
+    ingest_pairs,
+)
+from referee.ingest.readers import detect_format
+from referee.ingest.records import JUDGMENT_FIELDS, LABEL_FIELDS, PAIR_FIELDS
+
+FileArg = Annotated[Path, typer.Argument(help="JSON Lines (.jsonl), CSV (.csv) or Parquet file.")]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="Read other column names: --map prompt=instruction,response_a=output_1 (repeatable).",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+DedupeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dedupe",
+        help="Keep the first record of a key repeated inside the file (pairs: only when the "
+        "prompt and responses are identical) instead of rejecting the file.",
+    ),
+]
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        fail(f"{path}: no such file")
+    if not path.is_file():
+        fail(f"{path}: not a file")
+    try:
+        detect_format(path)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _field_map(specs: list[str] | None, allowed: tuple[str, ...]) -> FieldMap:
+    try:
+        return FieldMap.parse(specs or [], allowed)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _report(summary: ImportSummary, noun: str, as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            {
+                "file": summary.file,
+                "records": summary.records,
+                "inserted": summary.inserted,
+                "unchanged": summary.unchanged,
+                "updated": summary.updated,
+                **summary.extra,
+            }
+        )
+        return
+    stdout.print(
+        f"{summary.file}: {summary.records:,} {noun} records — {summary.inserted:,} new, "
+        f"{summary.unchanged:,} already stored"
+        + (f", {summary.updated:,} updated" if summary.updated else "")
+        + (
+            f", {summary.extra['folded_repeats']:,} repeated keys folded into their first record"
+            f" ({summary.extra['folded_disagreeing']:,} of them disagreeing)"
+            if summary.extra.get("folded_repeats")
+            else ""
+        )
+    )
+
+
+def _rejected(exc: InputRejected) -> None:
+    from referee.cli.common import stderr
+
+    for problem in exc.log.shown:
+        stderr.print(f"[bold red]error:[/] {problem}", markup=True, highlight=False)
+    hidden = exc.log.total - len(exc.log.shown)
+    if hidden:
+        stderr.print(f"... and {hidden} more problems", markup=False, highlight=False)
+    stderr.print(
+        f"nothing was written: {exc.log.total} problem(s); fix the file and run the command again",
+        markup=False,
+        highlight=False,
+    )
+    raise typer.Exit(2)
+
+
+def ingest(
+    file: FileArg,
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset to add the pairs to.")],
+    frozen_eval: Annotated[
+        bool,
+        typer.Option("--frozen-eval", help="Evaluation pairs: never auto-labeled or exported."),
+    ] = False,
+    field_map: MapOpt = None,
+    dedupe: DedupeOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest pairs (id, prompt, response_a, response_b, meta) into a dataset."""
+    _check_file(file)
+    mapping = _field_map(field_map, PAIR_FIELDS)
+    if not dataset.strip():
+        fail("--dataset must not be empty")
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with count_progress(f"ingesting {file.name}") as progress:
+            summary = ingest_pairs(
+                engine,
+                file,
+                dataset.strip(),
+                frozen_eval=frozen_eval,
+                field_map=mapping,
+                max_field_bytes=settings.max_field_bytes,
+                progress=progress,
+                dedupe=dedupe,
+            )
+    except InputRejected as exc:
+        _rejected(exc)
+    summary.extra["dataset"] = dataset.strip()
+    _report(summary, "pair", as_json)
+
+
+labels_app = typer.Typer(help="Human labels.", no_args_is_help=True)
+judgments_app = typer.Typer(help="Recorded judge verdicts.", no_args_is_help=True)
+
+
+@labels_app.command("import")
+def labels_import(
+    file: FileArg,
+    kind: Annotated[
+        str, typer.Option("--kind", help="gold (reference answers) or review or spot_check.")
+    ] = "gold",
+    field_map: MapOpt = None,
+    dedupe: DedupeOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import human labels: pair_id, annotator, label (A|B|tie|both_bad)."""
+    if kind not in ("gold", "review", "spot_check"):
+        fail(f"--kind '{kind}': use gold, review or spot_check")
+    _check_file(file)
+    mapping = _field_map(field_map, LABEL_FIELDS)
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with count_progress(f"importing {file.name}") as progress:
+            summary = import_labels(
+                engine,
+                file,
+                kind=kind,
+                field_map=mapping,
+                max_field_bytes=settings.max_field_bytes,
+                progress=progress,
+                dedupe=dedupe,
+            )
+    except InputRejected as exc:
+        _rejected(exc)
+    summary.extra["kind"] = kind
+    _report(summary, f"{kind} label", as_json)
+
+
+@judgments_app.command("import")
+def judgments_import(
+    file: FileArg,
+    field_map: MapOpt = None,
+    dedupe: DedupeOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import recorded verdicts: pair_id, judge, order (AB|BA), winner (original frame)."""
+    _check_file(file)
+    mapping = _field_map(field_map, JUDGMENT_FIELDS)
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with count_progress(f"importing {file.name}") as progress:
+            summary = import_judgments(
+                engine,
+                file,
+                field_map=mapping,
+                max_field_bytes=settings.max_field_bytes,
+                progress=progress,
+                dedupe=dedupe,
+            )
+    except InputRejected as exc:
+        _rejected(exc)
+    _report(summary, "judgment", as_json)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ingest, labels and judgments commands to ``app``."""
+    app.command("ingest")(ingest)
+    app.add_typer(labels_app, name="labels")
+    app.add_typer(judgments_app, name="judgments")

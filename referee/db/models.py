@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -28,7 +28,7 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     """Declarative base of every table."""
 
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Dataset(Base):
@@ -178,9 +178,7 @@ class ReviewAssignment(Base):
     queue: Mapped[str] = mapped_column(String(16))
     leased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True
-    )
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AuditEntry(Base):
@@ -195,3 +193,25 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ReviewQueueItem(Base):
+    """One routed pair in a dataset's review queue, with its cached active-learning priority.
+
+    Built from the current ``human_review`` / ``spot_check`` routing decisions (one row per
+    decision); ``rank`` 0 is served first. ``required_labels`` is k, the number of reviewers
+    whose labels complete the item. Added by migration 0002 (review queues).
+    """
+
+    __tablename__ = "review_queue_items"
+    __table_args__ = (Index("ix_review_queue_items_dataset_rank", "dataset_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("routing_decisions.id"), unique=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), index=True)
+    queue: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int] = mapped_column(Integer)
+    uncertainty: Mapped[float] = mapped_column(Float)
+    required_labels: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

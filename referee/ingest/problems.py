@@ -1,0 +1,56 @@
+"""Problems found in an input file: each names the file, the line and the field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one record; ``line`` is 1-based (0 = the file as a whole)."""
+
+    file: str
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line:
+            parts.append(f"line {self.line}")
+        if self.field:
+            parts.append(f"field '{self.field}'")
+        return f"{', '.join(parts)}: {self.message}"
+
+
+@dataclass
+class ProblemLog:
+    """Collects problems; keeps the first :data:`MAX_SHOWN` and counts the rest."""
+
+    shown: list[Problem] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, problem: Problem) -> None:
+        self.total += 1
+        if len(self.shown) < MAX_SHOWN:
+            self.shown.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def lines(self) -> list[str]:
+        """One message per problem shown, then a count of those not shown."""
+        out = [str(p) for p in self.shown]
+        if self.total > len(self.shown):
+            out.append(f"... and {self.total - len(self.shown)} more problems")
+        return out
+
+
+class InputRejected(Exception):
+    """A file had problems; nothing was written."""
+
+    def __init__(self, log: ProblemLog) -> None:
+        super().__init__("\n".join(log.lines()))
+        self.log = log
