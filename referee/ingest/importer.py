@@ -364,7 +364,7 @@ class PairKind:
         return rows, unchanged, len(to_freeze)
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        session.execute(insert(Pair), rows)
+        session.execute(insert(Pair.__table__), rows)
 
 
 class LabelKind:
@@ -443,7 +443,7 @@ class LabelKind:
         return rows, unchanged, 0
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        session.execute(insert(HumanLabel), rows)
+        session.execute(insert(HumanLabel.__table__), rows)
 
 
 class JudgmentKind:
@@ -532,7 +532,7 @@ class JudgmentKind:
         return rows, unchanged, 0
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        session.execute(insert(Judgment), rows)
+        session.execute(insert(Judgment.__table__), rows)
 
 
 def dataset_id_for(session: Session, name: str, *, create: bool) -> int | None:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from judge.labels import LABELS, ORDERS
@@ -80,7 +81,7 @@ class PairRecord:
     response_b: str
     meta: dict[str, Any]
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the content that identifies the pair (texts and meta)."""
         body = json.dumps(
@@ -90,7 +91,7 @@ class PairRecord:
         )
         return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
-    @property
+    @cached_property
     def text_hash(self) -> str:
         """SHA-256 of the prompt and both responses only (meta left out)."""
         body = json.dumps([self.prompt, self.response_a, self.response_b], ensure_ascii=False)
