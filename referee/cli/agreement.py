@@ -1,9 +1,182 @@
-"""Commands of this group (filled in by its issue)."""
+"""``referee agreement`` (agreement among human annotators) and ``referee annotators``.
+
+The numbers and the choices behind them are documented in
+:mod:`referee.reports.human_agreement`; the maths lives in ``calibration/``.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from calibration.annotators import PauseRule
+from judge.labels import LABEL_KINDS
+from referee.cli.admin import dataset_id_or_fail
+from referee.cli.common import emit_json, fail, open_database, stdout, user_errors
+from referee.db.engine import session_factory
+from referee.reports.human_agreement import (
+    agreement_report,
+    annotators_report,
+    load_human_labels,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+DatasetOpt = Annotated[str, typer.Option("--dataset", help="Dataset name.")]
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _interval(doc: dict[str, Any], key: str) -> str:
+    ci = doc["ci"].get(key)
+    if not ci or ci["low"] is None:
+        return "-"
+    return f"[{ci['low']:.3f}, {ci['high']:.3f}]"
+
+
+def agreement(
+    dataset: DatasetOpt,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Label kind: gold, review or spot_check (default: every kind, pooled).",
+        ),
+    ] = None,
+    resamples: Annotated[
+        int, typer.Option("--resamples", min=1, help="Bootstrap resamples for the intervals.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Agreement among human annotators: percent agreement, Krippendorff's alpha, kappas."""
+    if kind is not None and kind not in LABEL_KINDS:
+        fail(f"unknown label kind '{kind}'; use one of {', '.join(LABEL_KINDS)}")
+    engine = open_database()
+    with user_errors(), session_factory(engine)() as session:
+        dataset_id = dataset_id_or_fail(session, dataset)
+        rows = load_human_labels(session, dataset_id, None if kind is None else [kind])
+        if not rows:
+            present = sorted({r.kind for r in load_human_labels(session, dataset_id)})
+            hint = f" (kinds present: {', '.join(present)})" if present else ""
+            what = f"of kind '{kind}' " if kind else ""
+            fail(f"dataset '{dataset}' has no human labels {what}to compare{hint}")
+    doc = {"dataset": dataset, "kind": kind or "all"} | agreement_report(
+        rows, n_resamples=resamples, seed=seed
+    )
+    if as_json:
+        emit_json(doc)
+        return
+    stdout.print(
+        f"[bold]{dataset}[/] ({doc['kind']} labels): {doc['items']:,} items, "
+        f"{doc['comparable_items']:,} with 2+ labels, {doc['annotators']} annotators, "
+        f"{doc['labels']:,} labels"
+    )
+    table = Table("measure", "value", "95% CI", "on", title="Agreement among annotators")
+    table.add_row(
+        "percent agreement",
+        _fmt(doc["percent_agreement"]),
+        _interval(doc, "percent_agreement"),
+        f"{doc['comparable_items']:,} items",
+    )
+    table.add_row(
+        "Krippendorff's alpha (nominal)",
+        _fmt(doc["krippendorff_alpha"]),
+        _interval(doc, "krippendorff_alpha"),
+        f"{doc['comparable_items']:,} items",
+    )
+    table.add_row(
+        "Fleiss' kappa",
+        _fmt(doc["fleiss_kappa"]),
+        _interval(doc, "fleiss_kappa"),
+        f"{doc['fleiss_items']:,} items with {_fmt(doc['fleiss_raters_per_item'])} raters",
+    )
+    if doc["annotators"] == 2:
+        table.add_row(
+            "Cohen's kappa",
+            _fmt(doc["cohen_kappa"]),
+            _interval(doc, "cohen_kappa"),
+            f"{doc['cohen_items']:,} items",
+        )
+    stdout.print(table)
+    if doc["pairwise"]:
+        pairs = Table("annotators", "items", "agreement", "Cohen's kappa", title="Pairwise")
+        for p in doc["pairwise"]:
+            pairs.add_row(
+                " / ".join(p["annotators"]),
+                f"{p['items']:,}",
+                _fmt(p["percent_agreement"]),
+                _fmt(p["cohen_kappa"]),
+            )
+        stdout.print(pairs)
+
+
+def annotators(
+    dataset: DatasetOpt,
+    min_accuracy: Annotated[
+        float, typer.Option("--min-accuracy", help="Pause below this gold accuracy.")
+    ] = 0.7,
+    min_kappa: Annotated[
+        float, typer.Option("--min-kappa", help="Pause below this kappa with the majority.")
+    ] = 0.5,
+    min_gold: Annotated[
+        int, typer.Option("--min-gold", min=1, help="Gold items needed before judging.")
+    ] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Annotator quality: gold accuracy, kappa with the majority, pause rule, time outliers."""
+    engine = open_database()
+    with user_errors(), session_factory(engine)() as session:
+        dataset_id = dataset_id_or_fail(session, dataset)
+        rows = load_human_labels(session, dataset_id)
+    if not rows:
+        fail(f"dataset '{dataset}' has no human labels; import some with referee labels import")
+    rule = PauseRule(min_accuracy=min_accuracy, min_kappa=min_kappa, min_gold=min_gold)
+    doc = {"dataset": dataset} | annotators_report(rows, rule)
+    if as_json:
+        emit_json(doc)
+        return
+    timed = any(row["timed_items"] for row in doc["annotators"])
+    columns = ["annotator", "items", "gold", "gold acc", "kappa"]
+    columns += ["median s", "fast/slow"] if timed else []
+    table = Table(*columns, "status", title=f"Annotators ({doc['gold_items']:,} gold items)")
+    table.columns[0].no_wrap = True
+    notes = []
+    for row in doc["annotators"]:
+        status = row["status"]
+        cells = [
+            str(row["annotator"]),
+            f"{row['items_labeled']:,}",
+            f"{row['gold_items']:,}",
+            _fmt(row["gold_accuracy"]),
+            _fmt(row["kappa_with_majority"]),
+        ]
+        if timed:
+            cells.append(_fmt(row["median_duration_s"], 1))
+            outlier = f" {row['time_outlier']}" if row["time_outlier"] else ""
+            cells.append(f"{row['fast_items']}/{row['slow_items']}{outlier}")
+        cells.append({"paused": "[bold red]paused[/]", "ok": "[green]ok[/]"}.get(status, status))
+        table.add_row(*cells)
+        if status == "paused":
+            notes.append(f"{row['annotator']}: {'; '.join(row['reasons'])}")
+    stdout.print(table)
+    for note in notes:
+        stdout.print(f"paused {note}")
+    stdout.print(
+        f"{doc['paused']} paused of {len(doc['annotators'])} annotators "
+        f"(rule: gold accuracy < {min_accuracy} or kappa < {min_kappa} "
+        f"after {min_gold} gold items)"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``agreement`` and ``annotators`` to ``app``."""
+    app.command("agreement")(agreement)
+    app.command("annotators")(annotators)

@@ -1,0 +1,233 @@
+"""Annotator quality: gold accuracy, agreement with the majority, a pause rule and time outliers.
+
+For each annotator, from long-format ratings (item, annotator, label, optional duration):
+
+* **gold accuracy**: share of the annotator's labels on gold items that equal the gold label;
+* **kappa with the majority**: Cohen's kappa between the annotator's labels and the majority
+  label of the *other* annotators on the same items (items where the others tie, or where no
+  one else labelled, are left out);
+* **pause rule** (ANCHORS.md: "a rater below 0.5 with the majority on gold items is paused"):
+  once an annotator has at least ``min_gold`` gold items, they are paused when gold accuracy
+  is below ``min_accuracy`` or kappa with the majority is below ``min_kappa``; before that
+  their status is ``needs_gold``;
+* **time outliers**: modified z-scores ``0.6745 (x - median) / MAD`` of ``log(1 + seconds)``
+  over every timed rating, ``|z| > 3.5`` flags an item as too fast / too slow (Iglewicz &
+  Hoaglin 1993, *How to Detect and Handle Outliers*, ASQC). The same rule applied to the
+  annotators' median durations marks an annotator as a ``fast``/``slow`` outlier. Durations are
+  logged because they are right-skewed: on the raw scale the lower fence is usually below zero
+  and click-through raters could never be flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from calibration.aggregation import NO_MAJORITY, majority_vote_counts
+from calibration.agreement import cohen_kappa_components
+
+Status = Literal["ok", "paused", "needs_gold"]
+MAD_SCALE = 0.6745
+"""``Phi^-1(0.75)``: makes ``MAD / 0.6745`` estimate the standard deviation of a normal."""
+
+__all__ = [
+    "AnnotatorQuality",
+    "PauseRule",
+    "Status",
+    "annotator_quality",
+    "modified_z_scores",
+]
+
+
+@dataclass(frozen=True)
+class PauseRule:
+    """When to pause an annotator. Defaults from ANCHORS.md agreement gates."""
+
+    min_accuracy: float = 0.7
+    min_kappa: float = 0.5
+    min_gold: int = 10
+    z_threshold: float = 3.5
+
+
+@dataclass(frozen=True)
+class AnnotatorQuality:
+    """One annotator's row of the quality table. Undefined values are ``None``."""
+
+    annotator: Hashable
+    items_labeled: int
+    gold_items: int
+    gold_accuracy: float | None
+    majority_items: int
+    kappa_with_majority: float | None
+    status: Status
+    reasons: list[str] = field(default_factory=list)
+    timed_items: int = 0
+    median_duration_s: float | None = None
+    fast_items: int = 0
+    slow_items: int = 0
+    time_outlier: Literal["fast", "slow"] | None = None
+
+    @property
+    def paused(self) -> bool:
+        """True when the pause rule fired."""
+        return self.status == "paused"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        doc = asdict(self)
+        doc["paused"] = self.paused
+        return doc
+
+
+def modified_z_scores(values: ArrayLike) -> NDArray[np.float64]:
+    """``0.6745 (x - median) / MAD`` (Iglewicz & Hoaglin 1993).
+
+    When the MAD is 0 (over half the values equal), the mean absolute deviation times
+    ``1.253314`` (``sqrt(pi/2)``) stands in for ``MAD / 0.6745``; when that is 0 too, every
+    score is 0.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0:
+        return x
+    median = np.median(x)
+    mad = float(np.median(np.abs(x - median)))
+    if mad > 0:
+        return MAD_SCALE * (x - median) / mad
+    mean_ad = float(np.mean(np.abs(x - median)))
+    if mean_ad > 0:
+        return (x - median) / (1.253314 * mean_ad)
+    return np.zeros_like(x)
+
+
+def _encode(values: Sequence[Hashable]) -> tuple[list[Hashable], NDArray[np.int64]]:
+    index: dict[Hashable, int] = {}
+    codes = np.fromiter(
+        (index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values)
+    )
+    return list(index), codes
+
+
+def annotator_quality(
+    items: Sequence[Hashable],
+    annotators: Sequence[Hashable],
+    labels: Sequence[Hashable],
+    gold: Mapping[Hashable, Hashable] | None = None,
+    durations: Sequence[float | None] | None = None,
+    rule: PauseRule | None = None,
+) -> list[AnnotatorQuality]:
+    """The quality table, one row per annotator in first-seen order.
+
+    Args:
+        items, annotators, labels: parallel sequences, one entry per rating (an annotator
+            rates an item at most once).
+        gold: known labels of some items.
+        durations: seconds spent per rating (``None``/NaN when not recorded), parallel.
+        rule: pause thresholds (default :class:`PauseRule`).
+    """
+    rule = rule or PauseRule()
+    n = len(items)
+    if not n == len(annotators) == len(labels):
+        raise ValueError("items, annotators and labels must have the same length")
+    if durations is not None and len(durations) != n:
+        raise ValueError("durations must have one entry per rating")
+    gold = gold or {}
+    item_ids, item = _encode(items)
+    people, who = _encode(annotators)
+    categories = sorted(set(labels) | set(gold.values()), key=str)
+    cat_index = {c: i for i, c in enumerate(categories)}
+    lab = np.fromiter((cat_index[x] for x in labels), dtype=np.int64, count=n)
+    k = len(categories)
+
+    # Majority of the *other* annotators on each rating's item: item counts minus own vote.
+    counts = np.zeros((len(item_ids), k))
+    np.add.at(counts, (item, lab), 1.0)
+    others = counts[item]
+    others[np.arange(n), lab] -= 1.0
+    others_majority = majority_vote_counts(others)
+
+    gold_code = np.array(
+        [cat_index[gold[i]] if i in gold else -1 for i in item_ids], dtype=np.int64
+    )[item]
+
+    z_item, timed, seconds = _duration_scores(durations, n)
+    medians = np.full(len(people), np.nan)
+    for p in range(len(people)):
+        mine = timed & (who == p)
+        if mine.any():
+            medians[p] = float(np.median(seconds[mine]))
+    has_median = ~np.isnan(medians)
+    z_person = np.zeros(len(people))
+    if has_median.sum() >= 3:
+        z_person[has_median] = modified_z_scores(np.log1p(medians[has_median]))
+
+    rows = []
+    for p, person in enumerate(people):
+        mine = who == p
+        on_gold = mine & (gold_code >= 0)
+        n_gold = int(on_gold.sum())
+        accuracy = float(np.mean(lab[on_gold] == gold_code[on_gold])) if n_gold else None
+        compared = mine & (others_majority != NO_MAJORITY)
+        kappa: float | None = None
+        if compared.any():
+            conf = np.bincount(
+                lab[compared] * k + others_majority[compared], minlength=k * k
+            ).reshape(k, k)
+            value = cohen_kappa_components(conf).kappa
+            kappa = None if np.isnan(value) else value
+        status, reasons = _judge(rule, n_gold, accuracy, kappa)
+        outlier: Literal["fast", "slow"] | None = None
+        if z_person[p] < -rule.z_threshold:
+            outlier = "fast"
+        elif z_person[p] > rule.z_threshold:
+            outlier = "slow"
+        rows.append(
+            AnnotatorQuality(
+                annotator=person,
+                items_labeled=int(mine.sum()),
+                gold_items=n_gold,
+                gold_accuracy=accuracy,
+                majority_items=int(compared.sum()),
+                kappa_with_majority=kappa,
+                status=status,
+                reasons=reasons,
+                timed_items=int((mine & timed).sum()),
+                median_duration_s=None if np.isnan(medians[p]) else float(medians[p]),
+                fast_items=int((mine & (z_item < -rule.z_threshold)).sum()),
+                slow_items=int((mine & (z_item > rule.z_threshold)).sum()),
+                time_outlier=outlier,
+            )
+        )
+    return rows
+
+
+def _duration_scores(
+    durations: Sequence[float | None] | None, n: int
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]:
+    """Modified z-scores of ``log1p(duration)`` per rating (0 where untimed), the timed mask
+    and the durations as floats (NaN where untimed)."""
+    z = np.zeros(n)
+    if durations is None:
+        return z, np.zeros(n, dtype=bool), np.full(n, np.nan)
+    d = np.array([np.nan if x is None else float(x) for x in durations], dtype=np.float64)
+    timed = ~np.isnan(d) & (d >= 0)
+    if timed.sum() >= 3:
+        z[timed] = modified_z_scores(np.log1p(d[timed]))
+    return z, timed, np.where(timed, d, np.nan)
+
+
+def _judge(
+    rule: PauseRule, n_gold: int, accuracy: float | None, kappa: float | None
+) -> tuple[Status, list[str]]:
+    """Apply the pause rule; the reasons name the failing measure and its threshold."""
+    if n_gold < rule.min_gold:
+        return "needs_gold", [f"{n_gold} gold items < {rule.min_gold} needed to judge"]
+    reasons = []
+    if accuracy is not None and accuracy < rule.min_accuracy:
+        reasons.append(f"gold accuracy {accuracy:.3f} < {rule.min_accuracy}")
+    if kappa is not None and kappa < rule.min_kappa:
+        reasons.append(f"kappa with majority {kappa:.3f} < {rule.min_kappa}")
+    return ("paused" if reasons else "ok"), reasons
