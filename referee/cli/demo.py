@@ -1,9 +1,169 @@
-"""Commands of this group (filled in by its issue)."""
+"""``referee demo``: the whole loop on the bundled LLMBar sample, through the real commands.
+
+Steps: ingest → pre-label (replay judges answering with recorded GPT-4 and PaLM 2 verdicts in
+both orders, through the worker path) → import half of the gold labels → calibrate → route the
+pairs → simulated reviewers answer the review queue from the held-back gold labels → cost report
+→ a check of the final labels against the held-back gold. Needs no services and no API keys.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.rule import Rule
+
+from referee.cli.common import EXIT_RUNTIME, fail, stdout
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+DATASET = "llmbar-demo"
+PANEL = ("gpt-4/vanilla", "gpt-4/vanilla_norules", "palm2/vanilla")
+
+
+def _step(title: str) -> None:
+    stdout.print(Rule(f"[bold]{title}[/]", align="left"))
+
+
+def _run(*args: str) -> None:
+    """Run one ``referee`` command in this process, as a user would type it."""
+    from referee.cli.main import app
+
+    shown = " ".join(a if " " not in a else repr(a) for a in args)
+    stdout.print(f"[dim]$ referee {shown}[/]")
+    command = typer.main.get_command(app)
+    code = command.main(list(args), prog_name="referee", standalone_mode=False)
+    if isinstance(code, int) and code != 0:
+        fail(f"demo step `referee {shown}` failed (exit {code})", EXIT_RUNTIME)
+
+
+def _split_gold(workdir: Path, seed: int) -> tuple[Path, dict[str, str], dict[str, str]]:
+    """Half of the gold for calibration (written to a file), half held back for reviewers."""
+    records = [
+        json.loads(line)
+        for line in (SAMPLE_DIR / "gold_labels.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    random.Random(seed).shuffle(records)
+    half = len(records) // 2
+    calibration, held_back = records[:half], records[half:]
+    path = workdir / "gold_calibration.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in calibration), encoding="utf-8")
+    return (
+        path,
+        {r["pair_id"]: r["label"] for r in calibration},
+        {r["pair_id"]: r["label"] for r in held_back},
+    )
+
+
+def _check_against_held_back(engine: Any, held_back: dict[str, str]) -> dict[str, Any]:
+    """Agreement of auto-accepted and of final labels with the held-back gold."""
+    from sqlalchemy import select
+
+    from referee.db.engine import session_factory
+    from referee.db.models import Dataset
+    from referee.review.final_labels import final_labels
+
+    with session_factory(engine)() as session:
+        dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == DATASET))
+        assert dataset_id is not None
+        finals = [f for f in final_labels(session, dataset_id) if f.pair_id in held_back]
+    accepted = [f for f in finals if f.method == "ai"]
+    labeled = [f for f in finals if f.label is not None]
+    agree_ai = sum(f.label == held_back[f.pair_id] for f in accepted)
+    agree_all = sum(f.label == held_back[f.pair_id] for f in labeled)
+    return {
+        "held_back_pairs": len(held_back),
+        "auto_accepted": len(accepted),
+        "auto_accepted_agreement": agree_ai / len(accepted) if accepted else None,
+        "final_labels": len(labeled),
+        "final_agreement": agree_all / len(labeled) if labeled else None,
+    }
+
+
+def demo(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="Folder for the demo database and outputs.")
+    ] = Path("referee-demo"),
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="Use this database instead of a fresh SQLite file."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the gold split.")] = 0,
+) -> None:
+    """Run the end-to-end demo on the bundled LLMBar sample (no services, no API keys)."""
+    started = time.perf_counter()
+    if not (SAMPLE_DIR / "pairs.jsonl").is_file():
+        fail(f"the bundled sample is missing from {SAMPLE_DIR}; reinstall Referee", EXIT_RUNTIME)
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    url = database_url or f"sqlite:///{(workdir / 'demo.db').resolve()}"
+    os.environ["REFEREE_DATABASE_URL"] = url
+    os.environ.pop("REFEREE_BROKER_URL", None)
+    recorded = SAMPLE_DIR / "recorded_judgments.jsonl"
+
+    _step("1. Ingest the bundled LLMBar sample (419 real pairs, MIT licence)")
+    _run("ingest", str(SAMPLE_DIR / "pairs.jsonl"), "--dataset", DATASET)
+
+    _step("2. Pre-label through the worker path: 3 replay judges x 2 orders per pair")
+    stdout.print(
+        "[dim]No provider is reachable here, so the judges are replay judges answering with "
+        "verdicts recorded from real GPT-4 and PaLM 2 runs (both orders).[/]"
+    )
+    judges = [a for name in PANEL for a in ("--judge", f"replay:{recorded}#{name}")]
+    _run("prelabel", "--dataset", DATASET, *judges)
+
+    _step("3. Import half of the gold labels for calibration")
+    calibration_file, calibration_gold, held_back = _split_gold(workdir, seed)
+    _run("labels", "import", str(calibration_file), "--kind", "gold")
+
+    _step("4. Calibrate: judge-vs-gold report and a certified auto-accept policy")
+    _run("calibrate", "--dataset", DATASET, "--target-agreement", "0.85", "--delta", "0.1")
+
+    _step("5. Route every pair")
+    _run("route", "--dataset", DATASET, "--out", str(workdir / "decisions.jsonl"))
+
+    _step("6. Human review queue, answered by SIMULATED reviewers")
+    stdout.print(
+        "[bold yellow]Simulated reviewers:[/] they answer from the held-back gold labels of "
+        "the sample, through the same lease/submit path as the API and `referee review`."
+    )
+    from referee.cli.common import open_database
+    from referee.review.simulate import answer_queue_from_gold
+
+    engine = open_database()
+    counts = answer_queue_from_gold(engine, DATASET, {**calibration_gold, **held_back})
+    stdout.print(
+        "simulated-reviewer-1 answered "
+        + ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+        + " items"
+    )
+
+    _step("7. Cost report")
+    _run("report", "cost", "--dataset", DATASET, "--html", str(workdir / "cost_report.html"))
+
+    _step("8. Check against the held-back gold labels (never shown to the policy)")
+    check = _check_against_held_back(engine, held_back)
+    agree_ai = check["auto_accepted_agreement"]
+    agree_all = check["final_agreement"]
+    stdout.print(
+        f"{check['auto_accepted']} of {check['held_back_pairs']} held-back pairs auto-accepted"
+        + (f", agreeing with gold on {agree_ai:.1%}" if agree_ai is not None else "")
+        + f"; {check['final_labels']} final labels"
+        + (f", agreeing on {agree_all:.1%}" if agree_all is not None else "")
+    )
+    stdout.print(
+        f"\nDone in {time.perf_counter() - started:.1f} s. Outputs in {workdir}/: demo.db, "
+        "decisions.jsonl, cost_report.html"
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add the demo command to ``app``."""
+    app.command("demo")(demo)
