@@ -1,0 +1,235 @@
+"""Judge specs: which model (or recording) judges, with which rubric, limits and retry budget.
+
+Spec strings::
+
+    openai/gpt-4o-mini                       any litellm model string
+    ollama/llama3?name=llama-strict&rubric=strict.txt&mode=tools
+    replay:../shared/data/llmbar/judgments.jsonl#gpt-4/vanilla
+
+Options after ``?`` (``&``-separated ``key=value``): ``name``, ``rubric`` (path of a rubric file),
+``mode`` (``json`` or ``tools``), ``logprobs`` (``true``/``false``), ``temperature``,
+``max_tokens``, ``input_cost_per_mtok``, ``output_cost_per_mtok`` (dollars per million tokens,
+overriding litellm's price map).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from judge.errors import JudgeConfigError
+from judge.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
+
+StructuredMode = Literal["json", "tools"]
+REPLAY_PREFIX = "replay:"
+RECORDED_PROMPT_VERSION = "recorded"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Transient-failure retries: exponential backoff with full jitter, honouring Retry-After.
+
+    Attempt ``k`` (0-based) waits ``uniform(0, min(max_delay_s, base_delay_s * 2**k))``, unless
+    the provider sent Retry-After, which is waited instead (up to ``max_retry_after_s``).
+    """
+
+    max_retries: int = 4
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+    max_retry_after_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    """Everything needed to build one judge. ``name`` is the judge id stored with verdicts."""
+
+    name: str
+    model: str
+    api_base: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    rubric: Rubric = DEFAULT_RUBRIC
+    mode: StructuredMode = "json"
+    logprobs: bool = True
+    temperature: float = 0.0
+    max_tokens: int = 512
+    timeout_s: float = 60.0
+    retry: RetryPolicy = RetryPolicy()
+    max_reasks: int = 2
+    input_cost_per_mtok: float | None = None
+    output_cost_per_mtok: float | None = None
+    replay_path: str | None = None
+    replay_judge: str | None = None
+
+    @property
+    def is_replay(self) -> bool:
+        """True for a ``replay:`` judge, which answers from recorded verdicts."""
+        return self.replay_path is not None
+
+    @property
+    def max_retries(self) -> int:
+        """Retries of transient failures per HTTP call."""
+        return self.retry.max_retries
+
+
+_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _options(text: str, query: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for item in filter(None, query.split("&")):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise JudgeConfigError(f"judge spec {text!r}: option {item!r} is not key=value")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def _number(text: str, key: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise JudgeConfigError(
+            f"judge spec {text!r}: {key} must be a number, not {value!r}"
+        ) from None
+
+
+def parse_judge_spec(
+    text: str,
+    *,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    rubric: Rubric | str | Path | None = None,
+    name: str | None = None,
+    timeout_s: float = 60.0,
+    max_retries: int = 4,
+    max_reasks: int = 2,
+    backoff_base_s: float = 0.5,
+    backoff_max_s: float = 30.0,
+    max_retry_after_s: float = 120.0,
+    input_cost_per_mtok: float | None = None,
+    output_cost_per_mtok: float | None = None,
+    mode: StructuredMode = "json",
+    logprobs: bool = True,
+) -> JudgeSpec:
+    """Parse a judge spec string; keyword arguments are defaults that ``?options`` override.
+
+    A ``replay:PATH[#JUDGE]`` spec is resolved against the file now: its name is the recorded
+    judge name, and a file with several judges and none named is an error listing them.
+    Raises :class:`JudgeConfigError` with a message saying what to fix.
+    """
+    raw = text.strip()
+    if not raw:
+        raise JudgeConfigError("empty judge spec; give a litellm model such as openai/gpt-4o-mini")
+    if timeout_s <= 0 or max_retries < 0 or max_reasks < 0:
+        raise JudgeConfigError("timeout_s must be > 0, max_retries and max_reasks >= 0")
+    retry = RetryPolicy(max_retries, backoff_base_s, backoff_max_s, max_retry_after_s)
+    if raw.startswith(REPLAY_PREFIX):
+        return _parse_replay(raw, name=name, retry=retry)
+
+    model, _, query = raw.partition("?")
+    model = model.strip()
+    if not model or any(ch.isspace() for ch in model):
+        raise JudgeConfigError(f"judge spec {text!r}: model must be a litellm model string")
+    opts = _options(text, query)
+    unknown = set(opts) - {
+        "name",
+        "rubric",
+        "mode",
+        "logprobs",
+        "temperature",
+        "max_tokens",
+        "input_cost_per_mtok",
+        "output_cost_per_mtok",
+    }
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise JudgeConfigError(f"judge spec {text!r}: unknown option(s) {names}")
+
+    chosen_rubric = DEFAULT_RUBRIC
+    rubric_source = opts.get("rubric", rubric)
+    if isinstance(rubric_source, Rubric):
+        chosen_rubric = rubric_source
+    elif rubric_source:
+        chosen_rubric = load_rubric(rubric_source)
+    chosen_mode = opts.get("mode", mode)
+    if chosen_mode not in ("json", "tools"):
+        raise JudgeConfigError(f"judge spec {text!r}: mode must be json or tools")
+    wants_logprobs = logprobs
+    if "logprobs" in opts:
+        if opts["logprobs"].lower() not in _BOOL:
+            raise JudgeConfigError(f"judge spec {text!r}: logprobs must be true or false")
+        wants_logprobs = _BOOL[opts["logprobs"].lower()]
+    price_in = input_cost_per_mtok
+    price_out = output_cost_per_mtok
+    if "input_cost_per_mtok" in opts:
+        price_in = _number(text, "input_cost_per_mtok", opts["input_cost_per_mtok"])
+    if "output_cost_per_mtok" in opts:
+        price_out = _number(text, "output_cost_per_mtok", opts["output_cost_per_mtok"])
+    default_name = model if chosen_rubric is DEFAULT_RUBRIC else f"{model}+{chosen_rubric.name}"
+    return JudgeSpec(
+        name=opts.get("name") or name or default_name,
+        model=model,
+        api_base=api_base,
+        api_key=api_key,
+        rubric=chosen_rubric,
+        mode=chosen_mode,  # type: ignore[arg-type]
+        logprobs=wants_logprobs,
+        temperature=_number(text, "temperature", opts.get("temperature", "0")),
+        max_tokens=int(_number(text, "max_tokens", opts.get("max_tokens", "512"))),
+        timeout_s=timeout_s,
+        retry=retry,
+        max_reasks=max_reasks,
+        input_cost_per_mtok=price_in,
+        output_cost_per_mtok=price_out,
+    )
+
+
+def _parse_replay(raw: str, *, name: str | None, retry: RetryPolicy) -> JudgeSpec:
+    from judge.replay import recorded_judges  # local: replay imports this module
+
+    body = raw[len(REPLAY_PREFIX) :]
+    path, _, judge = body.partition("#")
+    path = path.strip()
+    judge = judge.strip()
+    if not path:
+        raise JudgeConfigError(f"judge spec {raw!r}: give the judgments file, replay:PATH[#JUDGE]")
+    judges = recorded_judges(path)
+    if judge:
+        if judge not in judges:
+            raise JudgeConfigError(
+                f"{path}: no recorded judge {judge!r}; it has: {', '.join(sorted(judges))}"
+            )
+    elif len(judges) == 1:
+        judge = next(iter(judges))
+    else:
+        raise JudgeConfigError(
+            f"{path} has {len(judges)} judges; name one as replay:{path}#JUDGE, one of: "
+            + ", ".join(sorted(judges))
+        )
+    return JudgeSpec(
+        name=name or judge,
+        model=raw,
+        rubric=Rubric(name=RECORDED_PROMPT_VERSION, text=""),
+        logprobs=False,
+        retry=retry,
+        max_reasks=0,
+        replay_path=path,
+        replay_judge=judge,
+    )
+
+
+def with_overrides(spec: JudgeSpec, **changes: object) -> JudgeSpec:
+    """A copy of ``spec`` with some fields changed (e.g. ``api_base`` from settings)."""
+    return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "RECORDED_PROMPT_VERSION",
+    "REPLAY_PREFIX",
+    "JudgeSpec",
+    "RetryPolicy",
+    "StructuredMode",
+    "parse_judge_spec",
+    "with_overrides",
+]

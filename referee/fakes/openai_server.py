@@ -1,0 +1,527 @@
+"""A fake OpenAI-compatible chat-completions server: real HTTP on 127.0.0.1, no real model.
+
+It answers ``POST /v1/chat/completions`` (and ``/chat/completions``) the way the request asks:
+a tool call when the request has ``tools``, JSON content otherwise (``response_format``), with
+``usage`` token counts and, when asked, content ``logprobs``. A *policy* decides the verdict from
+what the judge was shown; on demand it answers with garbage, 429 + Retry-After, 500, 401 or
+slowly, by script or at seeded random rates. It counts requests overall and per shown pair.
+
+    with FakeOpenAIServer(policy=always("first")) as srv:
+        judge = build_judge(parse_judge_spec("openai/gpt-4o-mini", api_base=srv.base_url,
+                                             api_key="sk-fake"))
+        ...
+        assert srv.request_count == 2
+
+As a process (for benchmarks)::
+
+    python -m referee.fakes.openai_server --port 8123 --latency-ms 500 --policy longer
+
+``GET /stats`` returns the counters as JSON; ``POST /reset`` zeroes them.
+It is a single asyncio server with keep-alive on its own thread: slow answers (latency) do not
+block other requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from judge.prompts import ShownPair, parse_user_message
+from referee.fakes.policies import (
+    GARBAGE,
+    GARBAGE_TEXT,
+    POLICIES,
+    FakeRequest,
+    Policy,
+    ScriptStep,
+    always,
+    prefer_containing,
+    prefer_longer,
+)
+
+_CHAT_PATHS: Final[tuple[str, ...]] = ("/v1/chat/completions", "/chat/completions")
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+@dataclass
+class Stats:
+    """Counters; read them through :class:`FakeOpenAIServer` properties."""
+
+    requests: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    per_shown: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+
+class FakeOpenAIServer:
+    """The fake server; a context manager that starts it on a free port in a thread."""
+
+    def __init__(
+        self,
+        policy: Policy | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_s: float = 0.0,
+        fault_rate: float = 0.0,
+        fault_status: int = 500,
+        rate_limit_rate: float = 0.0,
+        garbage_rate: float = 0.0,
+        retry_after_s: float | None = 1.0,
+        script: Sequence[ScriptStep] = (),
+        always_status: int | None = None,
+        api_key: str | None = None,
+        logprob: float = 0.9,
+        seed: int = 0,
+    ) -> None:
+        self.policy: Policy = policy or always("first")
+        self.host = host
+        self.port = port
+        self.latency_s = latency_s
+        self.fault_rate = fault_rate
+        self.fault_status = fault_status
+        self.rate_limit_rate = rate_limit_rate
+        self.garbage_rate = garbage_rate
+        self.retry_after_s = retry_after_s
+        self.script: list[ScriptStep] = list(script)
+        self.always_status = always_status
+        self.api_key = api_key
+        self.logprob = logprob
+        self._rng = random.Random(seed)
+        self._stats = Stats()
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The ``api_base`` to give a judge: ``http://127.0.0.1:PORT/v1``."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        """Start serving in a background thread; returns once the port is bound."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                self._server = loop.run_until_complete(
+                    asyncio.start_server(self._connection, self.host, self.port, backlog=4096)
+                )
+                self.port = self._server.sockets[0].getsockname()[1]
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="fake-openai-server", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and join the thread."""
+        loop, server = self._loop, self._server
+        if loop is None or server is None:
+            return
+
+        async def shutdown() -> None:
+            server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._loop = self._server = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- counters -------------------------------------------------------------------------
+
+    @property
+    def request_count(self) -> int:
+        """Chat-completion requests received (every status)."""
+        return self._stats.requests
+
+    @property
+    def status_counts(self) -> Counter[int]:
+        """Responses sent, by HTTP status."""
+        with self._lock:
+            return Counter(self._stats.statuses)
+
+    @property
+    def max_in_flight(self) -> int:
+        """Most chat requests ever handled at the same time."""
+        return self._stats.max_in_flight
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Sum of ``usage.prompt_tokens`` over successful answers."""
+        return self._stats.prompt_tokens
+
+    @property
+    def completion_tokens(self) -> int:
+        """Sum of ``usage.completion_tokens`` over successful answers."""
+        return self._stats.completion_tokens
+
+    def count_for(self, prompt: str, first: str, second: str) -> int:
+        """Requests that showed ``first`` as Response 1 and ``second`` as Response 2."""
+        with self._lock:
+            return self._stats.per_shown[(prompt, first, second)]
+
+    def count_for_pair(self, prompt: str, response_a: str, response_b: str) -> dict[str, int]:
+        """Requests per order (``{"AB": n, "BA": m}``) for a pair's text."""
+        return {
+            "AB": self.count_for(prompt, response_a, response_b),
+            "BA": self.count_for(prompt, response_b, response_a),
+        }
+
+    def stats(self) -> dict[str, Any]:
+        """The counters as a JSON-ready dict."""
+        with self._lock:
+            return {
+                "requests": self._stats.requests,
+                "statuses": {str(k): v for k, v in self._stats.statuses.items()},
+                "prompt_tokens": self._stats.prompt_tokens,
+                "completion_tokens": self._stats.completion_tokens,
+                "distinct_shown": len(self._stats.per_shown),
+                "max_in_flight": self._stats.max_in_flight,
+            }
+
+    def reset(self) -> None:
+        """Zero every counter."""
+        with self._lock:
+            self._stats = Stats()
+
+    # -- HTTP -----------------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                request_line = await reader.readline()
+                if not request_line or not request_line.strip():
+                    break
+                parts = request_line.decode("latin-1").split()
+                if len(parts) < 2:
+                    break
+                method, path = parts[0], parts[1].split("?", 1)[0]
+                headers: dict[str, str] = {}
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = await self._read_body(reader, headers)
+                status, extra, payload = await self._route(method, path, headers, body)
+                data = json.dumps(payload).encode("utf-8")
+                head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
+                head += ["content-type: application/json", f"content-length: {len(data)}"]
+                head += [f"{k}: {v}" for k, v in extra.items()]
+                writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    @staticmethod
+    async def _read_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> bytes:
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    await reader.readline()
+                    return b"".join(chunks)
+                chunks.append(await reader.readexactly(size))
+                await reader.readline()
+        length = int(headers.get("content-length", "0") or 0)
+        return await reader.readexactly(length) if length else b""
+
+    async def _route(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        if method == "GET" and path.rstrip("/") in ("/stats", "/v1/stats"):
+            return 200, {}, self.stats()
+        if method == "POST" and path.rstrip("/") in ("/reset", "/v1/reset"):
+            self.reset()
+            return 200, {}, {"ok": True}
+        if method == "GET" and path.rstrip("/") in ("/v1/models", "/models"):
+            return 200, {}, {"object": "list", "data": []}
+        if method != "POST" or path.rstrip("/") not in _CHAT_PATHS:
+            return 404, {}, _error(f"no route {method} {path}", "not_found")
+        try:
+            parsed = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            return 400, {}, _error("request body is not JSON", "invalid_request_error")
+        return await self._chat(parsed, headers)
+
+    async def _chat(
+        self, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        messages = body.get("messages") or []
+        shown = None
+        for message in messages:
+            if message.get("role") == "user" and isinstance(message.get("content"), str):
+                shown = parse_user_message(message["content"])
+                if shown is not None:
+                    break
+        with self._lock:
+            self._stats.requests += 1
+            number = self._stats.requests
+            if shown is not None:
+                self._stats.per_shown[(shown.prompt, shown.first, shown.second)] += 1
+            step: ScriptStep | None = self.script.pop(0) if self.script else None
+            roll = self._rng.random()
+            self._stats.in_flight += 1
+            self._stats.max_in_flight = max(self._stats.max_in_flight, self._stats.in_flight)
+        try:
+            if self.latency_s > 0:
+                await asyncio.sleep(self.latency_s)
+            status, extra, payload = self._decide(body, headers, shown, number, step, roll)
+        finally:
+            with self._lock:
+                self._stats.in_flight -= 1
+        with self._lock:
+            self._stats.statuses[status] += 1
+            if status == 200:
+                usage = payload["usage"]
+                self._stats.prompt_tokens += usage["prompt_tokens"]
+                self._stats.completion_tokens += usage["completion_tokens"]
+        return status, extra, payload
+
+    def _decide(
+        self,
+        body: Mapping[str, Any],
+        headers: Mapping[str, str],
+        shown: ShownPair | None,
+        number: int,
+        step: ScriptStep | None,
+        roll: float,
+    ) -> tuple[int, dict[str, str], Any]:
+        if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
+            return 401, {}, _error("Incorrect API key provided.", "invalid_api_key")
+        forced: int | None = self.always_status
+        garbage = False
+        if step is not None:
+            if step == GARBAGE:
+                garbage = True
+            elif isinstance(step, int) and step != 200:
+                forced = step
+        elif forced is None:
+            if roll < self.rate_limit_rate:
+                forced = 429
+            elif roll < self.rate_limit_rate + self.fault_rate:
+                forced = self.fault_status
+            elif roll < self.rate_limit_rate + self.fault_rate + self.garbage_rate:
+                garbage = True
+        if forced is not None and forced != 200:
+            return self._failure(forced, body)
+        answer = GARBAGE if garbage else self.policy(FakeRequest(body, shown, headers, number))
+        if isinstance(answer, int):
+            return self._failure(answer, body)
+        return 200, {}, self._completion(body, answer)
+
+    def _failure(self, status: int, body: Mapping[str, Any]) -> tuple[int, dict[str, str], Any]:
+        extra: dict[str, str] = {}
+        if status == 429 and self.retry_after_s is not None:
+            value = self.retry_after_s
+            extra["retry-after"] = str(int(value)) if float(value).is_integer() else str(value)
+        kinds = {
+            401: "invalid_api_key",
+            403: "permission_denied",
+            404: "model_not_found",
+            429: "rate_limit_exceeded",
+        }
+        message = {
+            401: "Incorrect API key provided.",
+            404: f"The model `{body.get('model')}` does not exist.",
+            429: "Rate limit reached. Please try again later.",
+        }.get(status, f"fake failure {status}")
+        return status, extra, _error(message, kinds.get(status, "server_error"))
+
+    def _completion(
+        self, body: Mapping[str, Any], answer: str | Mapping[str, Any]
+    ) -> dict[str, Any]:
+        winner_probability = self.logprob
+        if answer == GARBAGE:
+            text: str | None = GARBAGE_TEXT
+            arguments = None
+        else:
+            verdict: dict[str, Any] = (
+                {"winner": answer} if isinstance(answer, str) else dict(answer)
+            )
+            winner_probability = float(verdict.pop("logprob", winner_probability))
+            verdict.setdefault("rationale", "Fake judge: verdict chosen by policy.")
+            verdict.setdefault("confidence", 0.8)
+            keys = ("rationale", "winner", "confidence")
+            ordered: dict[str, Any] = {k: verdict[k] for k in keys if k in verdict}
+            ordered.update(verdict)
+            text = json.dumps(ordered)
+            arguments = text
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        finish = "stop"
+        tools = body.get("tools")
+        if tools and arguments is not None:
+            name = (tools[0].get("function") or {}).get("name", "verdict")
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_fake",
+                        "type": "function",
+                        "function": {"name": name, "arguments": arguments},
+                    }
+                ],
+            }
+            finish = "tool_calls"
+        choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
+        if body.get("logprobs") and message.get("content"):
+            choice["logprobs"] = {"content": _logprobs(message["content"], winner_probability)}
+        prompt_chars = sum(len(str(m.get("content") or "")) for m in body.get("messages") or [])
+        completion_chars = len(text or "")
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": str(body.get("model", "fake")),
+            "choices": [choice],
+            "usage": {
+                "prompt_tokens": prompt_chars // 4 + 1,
+                "completion_tokens": completion_chars // 4 + 1,
+                "total_tokens": prompt_chars // 4 + completion_chars // 4 + 2,
+            },
+        }
+
+
+def _logprobs(content: str, winner_probability: float) -> list[dict[str, Any]]:
+    """Token log-probabilities: the ``winner`` value is one token of ``winner_probability``."""
+    match = re.search(r'"winner"\s*:\s*"([^"]*)"', content)
+    pieces: list[str]
+    if match is None:
+        pieces = _TOKEN.findall(content)
+        value_index = -1
+    else:
+        head, value, tail = content[: match.start(1)], match.group(1), content[match.end(1) :]
+        pieces = [*_TOKEN.findall(head), value, *_TOKEN.findall(tail)]
+        value_index = len(_TOKEN.findall(head))
+    winner_logprob = math.log(max(winner_probability, 1e-12))
+    return [
+        {
+            "token": piece,
+            "logprob": winner_logprob if i == value_index else 0.0,
+            "bytes": list(piece.encode("utf-8")),
+            "top_logprobs": [],
+        }
+        for i, piece in enumerate(pieces)
+    ]
+
+
+def _error(message: str, kind: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": kind}}
+
+
+_REASONS: Final[dict[int, str]] = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the fake server in the foreground until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--policy", choices=sorted(POLICIES), default="longer")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of 500 answers")
+    parser.add_argument("--rate-limit-rate", type=float, default=0.0, help="share of 429s")
+    parser.add_argument("--garbage-rate", type=float, default=0.0)
+    parser.add_argument("--retry-after", type=float, default=1.0, help="Retry-After seconds")
+    parser.add_argument("--always-status", type=int, default=None)
+    parser.add_argument("--api-key", default=None, help="require this bearer key (else 401)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    server = FakeOpenAIServer(
+        POLICIES[args.policy],
+        host=args.host,
+        port=args.port,
+        latency_s=args.latency_ms / 1000.0,
+        fault_rate=args.fault_rate,
+        rate_limit_rate=args.rate_limit_rate,
+        garbage_rate=args.garbage_rate,
+        retry_after_s=args.retry_after,
+        always_status=args.always_status,
+        api_key=args.api_key,
+        seed=args.seed,
+    ).start()
+    print(f"fake OpenAI server listening on {server.base_url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = [
+    "GARBAGE",
+    "GARBAGE_TEXT",
+    "POLICIES",
+    "FakeOpenAIServer",
+    "FakeRequest",
+    "Policy",
+    "always",
+    "prefer_containing",
+    "prefer_longer",
+]
