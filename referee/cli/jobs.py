@@ -1,9 +1,281 @@
-"""Commands of this group (filled in by its issue)."""
+"""Pre-labeling jobs: ``prelabel``, ``jobs``, ``job ID``, ``job cancel ID`` and ``worker``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy import Engine
+from typer._click.core import Context as ClickContext
+from typer.core import TyperGroup
+
+from referee.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_RUNTIME,
+    emit_json,
+    fail,
+    load_settings,
+    open_database,
+    stderr,
+    stdout,
+)
+from referee.settings import Settings
+from workers.context import WorkerConfig, WorkerContext
+from workers.errors import BrokerUnavailableError, JobInputError, JobStateError, WorkerError
+from workers.jobs import DEFAULT_CHUNK_SIZE, resume_prelabel, start_prelabel, wait_for_job
+from workers.runner import CeleryRunner, InProcessRunner, TaskRunner
+from workers.store import JobSummary, cancel_job, summarize_job, summarize_jobs
+
+
+class _JobGroup(TyperGroup):
+    """``referee job ID`` means ``referee job show ID``; ``referee job cancel ID`` cancels."""
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+job_app = typer.Typer(
+    cls=_JobGroup,
+    help="Show one pre-labeling job (`referee job ID [--json]`) or cancel it "
+    "(`referee job cancel ID`).",
+    no_args_is_help=True,
+)
+
+
+@contextmanager
+def _worker_errors() -> Iterator[None]:
+    try:
+        yield
+    except (JobInputError, JobStateError) as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    except WorkerError as exc:
+        fail(str(exc), EXIT_RUNTIME)
+
+
+def _runner(settings: Settings, engine: Engine, concurrency: int | None) -> TaskRunner:
+    if settings.broker_url:
+        from workers.celery_app import make_celery_app
+
+        runner = CeleryRunner(make_celery_app(settings.broker_url, settings.result_backend))
+        runner.ping()
+        return runner
+    config = WorkerConfig.from_settings(settings, concurrency=concurrency)
+    return InProcessRunner(WorkerContext(config, engine))
+
+
+class _ProgressBar:
+    """A rich progress bar fed with job summaries: pairs done and failed, spend, ETA."""
+
+    def __init__(self, job_id: int, total: int) -> None:
+        self.progress = Progress(
+            TextColumn(f"job {job_id}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed[/]"),
+            TextColumn("${task.fields[cost]:.4f}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=False,
+        )
+        self.task: TaskID = self.progress.add_task("prelabel", total=total, failed=0, cost=0.0)
+
+    def __call__(self, summary: JobSummary) -> None:
+        self.progress.update(
+            self.task,
+            completed=summary.done + summary.failed,
+            failed=summary.failed,
+            cost=summary.cost,
+        )
+
+
+def _print_summary(summary: JobSummary) -> None:
+    colour = {"done": "green", "failed": "red", "cancelled": "yellow"}.get(summary.status, "white")
+    stdout.print(
+        f"job {summary.id} [{colour}]{summary.status}[/]: {summary.done} done, "
+        f"{summary.failed} failed, {summary.pending} pending of {summary.total}; "
+        f"spend ${summary.cost:.4f}"
+    )
+    if summary.error:
+        stdout.print(f"[red]error:[/] {summary.error}")
+    for failure in summary.failures[:10]:
+        stdout.print(f"  failed {failure['pair_id']}: {failure['error']}")
+
+
+def prelabel(
+    dataset: str | None = typer.Option(None, "--dataset", help="Dataset to pre-label."),
+    judge: list[str] = typer.Option(
+        [], "--judge", help="Judge model or spec (repeat for a panel)."
+    ),
+    api_base: str | None = typer.Option(None, "--api-base", help="OpenAI-compatible base URL."),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, help="Concurrent calls per model (per worker process)."
+    ),
+    chunk_size: int = typer.Option(
+        DEFAULT_CHUNK_SIZE, "--chunk-size", min=1, help="Pairs per task."
+    ),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Show progress until it finishes."),
+    resume: int | None = typer.Option(
+        None, "--resume", metavar="JOB_ID", help="Finish a job's missing and failed pairs only."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the final summary as JSON."),
+) -> None:
+    """Pre-label a dataset with LLM judges (both orders per judge), as a resumable job."""
+    settings = load_settings()
+    engine = open_database(settings)
+    if resume is None and (not dataset or not judge):
+        fail("give --dataset NAME and at least one --judge MODEL (or --resume JOB_ID)")
+    if not wait and not settings.broker_url:
+        fail(
+            "--no-wait needs workers: set REFEREE_BROKER_URL and run `referee worker`; "
+            "without a broker the job runs in this process"
+        )
+    with _worker_errors():
+        runner = _runner(settings, engine, concurrency)
+        if resume is not None:
+            count = resume_prelabel(engine, resume, runner=runner)
+            job_id = resume
+            if not as_json:
+                stderr.print(f"job {job_id}: resuming {count} pair(s)")
+        else:
+            assert dataset is not None
+            job_id = start_prelabel(
+                engine,
+                dataset=dataset,
+                judges=judge,
+                runner=runner,
+                api_base=api_base or settings.api_base,
+                concurrency=concurrency,
+                chunk_size=chunk_size,
+            )
+        if not wait:
+            summary = summarize_job(engine, job_id)
+            if as_json:
+                emit_json(summary.to_json())
+            else:
+                stdout.print(
+                    f"job {job_id} enqueued ({summary.total} pairs); `referee job {job_id}`"
+                )
+            return
+        total = summarize_job(engine, job_id).total
+        try:
+            if as_json:
+                summary = wait_for_job(engine, job_id, runner=runner)
+            else:
+                bar = _ProgressBar(job_id, total)
+                with bar.progress:
+                    summary = wait_for_job(engine, job_id, runner=runner, progress_callback=bar)
+        finally:
+            if isinstance(runner, InProcessRunner):
+                runner.close()
+                runner.context.close()
+    if as_json:
+        emit_json(summary.to_json())
+    else:
+        _print_summary(summary)
+    if summary.status == "failed":
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+def jobs(
+    as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
+) -> None:
+    """List pre-labeling jobs, newest first."""
+    engine = open_database()
+    found = summarize_jobs(engine)
+    if as_json:
+        emit_json([s.to_json() for s in found])
+        return
+    if not found:
+        stdout.print("no jobs yet; start one with `referee prelabel`")
+        return
+    table = Table("id", "dataset", "status", "done", "failed", "pending", "spend", "judges")
+    for s in found:
+        table.add_row(
+            str(s.id), s.dataset, s.status, str(s.done), str(s.failed), str(s.pending),
+            f"${s.cost:.4f}", ", ".join(s.judges),
+        )  # fmt: skip
+    stdout.print(table)
+
+
+@job_app.command("show", hidden=True)
+def job_show(
+    job_id: int = typer.Argument(..., metavar="ID"),
+    as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
+) -> None:
+    """Show one job: status, progress, spend, and failed pairs with their reasons."""
+    engine = open_database()
+    with _worker_errors():
+        summary = summarize_job(engine, job_id, failures=50)
+    if as_json:
+        emit_json(summary.to_json())
+        return
+    _print_summary(summary)
+
+
+@job_app.command("cancel")
+def job_cancel(job_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Cancel a job: chunks still queued do nothing; `prelabel --resume ID` picks it up again."""
+    engine = open_database()
+    with _worker_errors():
+        cancel_job(engine, job_id)
+    stdout.print(f"job {job_id} cancelled")
+
+
+def worker(
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, help="Concurrent calls per model in this worker process."
+    ),
+    chunks: int = typer.Option(4, "--chunks", min=1, help="Chunks worked on at once."),
+    queues: list[str] = typer.Option(["referee"], "--queues", "-Q", help="Queues to consume."),
+    pool: str = typer.Option("threads", "--pool", help="Celery pool: threads, prefork or solo."),
+    hostname: str | None = typer.Option(None, "--hostname", help="Worker name (node@host)."),
+    loglevel: str = typer.Option("INFO", "--loglevel"),
+    sweep_every: float = typer.Option(
+        10.0, "--sweep-every", min=0.1, help="Seconds between checks for stalled jobs."
+    ),
+) -> None:
+    """Start a Celery worker for pre-labeling chunks (prefetch 1, acks late)."""
+    settings = load_settings()
+    if not settings.broker_url:
+        fail("no broker: set REFEREE_BROKER_URL=redis://host:6379/0 to run workers")
+    open_database(settings)
+    from workers.celery_app import make_celery_app, run_worker
+
+    try:
+        CeleryRunner(make_celery_app(settings.broker_url, settings.result_backend)).ping()
+    except BrokerUnavailableError as exc:
+        fail(str(exc), EXIT_RUNTIME)
+    config = WorkerConfig.from_settings(settings, concurrency=concurrency, chunk_threads=chunks)
+    run_worker(
+        config,
+        settings.broker_url,
+        settings.result_backend,
+        queues=[q for item in queues for q in item.split(",") if q],
+        pool=pool,
+        loglevel=loglevel,
+        hostname=hostname,
+        sweep_every_s=sweep_every,
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``prelabel``, ``jobs``, ``job`` and ``worker`` to ``app``."""
+    app.command("prelabel")(prelabel)
+    app.command("jobs")(jobs)
+    app.add_typer(job_app, name="job")
+    app.command("worker")(worker)

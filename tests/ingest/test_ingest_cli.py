@@ -267,3 +267,16 @@ def test_shared_data_counts(engine: Engine, db_url: str, shared_data: Path) -> N
         assert status["pairs"] == pairs
         assert status["labels"] == {"gold": labels}
         assert sum(sum(o.values()) for o in status["judgments"].values()) == judgments
+
+
+def test_parquet_ingest(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table(
+        {"id": ["q1", "q2"], "prompt": ["p", "q"], "response_a": ["a", "b"], "response_b": ["c", "d"]}
+    )
+    path = tmp_path / "pairs.parquet"
+    pq.write_table(table, path)
+    result = run_cli(db_url, "ingest", str(path), "--dataset", "pq", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["inserted"] == 2

@@ -1,0 +1,279 @@
+"""The task body: judge one chunk of a job's pairs. Celery and the in-process runner both call it.
+
+A chunk is ``(job id, pair ids, enqueued_at)``; everything else is re-read from the database, so
+a redelivered or duplicated chunk is harmless (see :mod:`workers.store` for the claim rule).
+
+Inside a chunk every (pair, judge) runs concurrently on the process's event loop, bounded by the
+per-model limits; the task thread meanwhile writes finished pairs in small batches, refreshes its
+claim, and watches for cancellation. Failures, by kind:
+
+- transient (429/5xx/timeouts after the judge's own retries): the pair is tried again up to
+  ``pair_attempts`` times in this chunk, then marked failed with the reason;
+- a problem with one pair (400, replay miss, anything unexpected): the pair is marked failed;
+- a configuration error (bad spec, API key, unknown model: 401/403/404): the whole job fails at
+  once with the judge's message, and every chunk still queued does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from judge.errors import (
+    JudgeConfigError,
+    JudgeError,
+    PermanentJudgeError,
+    TransientProviderError,
+)
+from judge.labels import ORDERS, Order
+from judge.pipeline import Judge, judge_pair
+from judge.types import OrderVerdict, PairText
+from workers import store
+from workers.context import WorkerContext
+from workers.store import JudgeKey, PairOutcome
+
+FLUSH_EVERY_S = 0.25
+FLUSH_BATCH = 64
+HEARTBEAT_EVERY_S = 5.0
+RETRY_PAUSE_S = 1.0
+FATAL_STATUS_CODES = (401, 403, 404)
+
+
+@dataclass(frozen=True)
+class ChunkReport:
+    """What one chunk did (returned by the task; JSON-friendly through :meth:`to_json`)."""
+
+    job_id: int
+    claimed: int
+    done: int
+    failed: int
+    new_verdicts: int
+    skipped: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (Celery's result)."""
+        return {
+            "job_id": self.job_id,
+            "claimed": self.claimed,
+            "done": self.done,
+            "failed": self.failed,
+            "new_verdicts": self.new_verdicts,
+            "skipped": self.skipped,
+        }
+
+
+_NOTHING = object()
+
+
+@dataclass(frozen=True)
+class _JobFailure:
+    message: str
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """True when ``exc`` means the job's configuration is wrong (fail the job, not the pair)."""
+    if isinstance(exc, JudgeConfigError):
+        return True
+    return isinstance(exc, PermanentJudgeError) and exc.status_code in FATAL_STATUS_CODES
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, JudgeError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"unexpected {type(exc).__name__}: {exc}"
+
+
+async def _judge_one(
+    pair: PairText,
+    judges: Sequence[Judge],
+    existing: Mapping[tuple[str, Order], OrderVerdict],
+    pair_attempts: int,
+) -> PairOutcome:
+    """Every judge on one pair, both orders; transient failures retried ``pair_attempts`` times."""
+    known: dict[tuple[str, Order], OrderVerdict] = dict(existing)
+    new: list[tuple[str, OrderVerdict]] = []
+
+    def keep(judge_name: str, verdict: OrderVerdict) -> None:
+        if verdict.reused or verdict.status == "failed":
+            return
+        if (judge_name, verdict.order) not in known or known[(judge_name, verdict.order)].reused:
+            new.append((judge_name, verdict))
+        known[(judge_name, verdict.order)] = verdict
+
+    async def run(judge: Judge) -> None:
+        for attempt in range(1, pair_attempts + 1):
+            mine = {o: known[(judge.name, o)] for o in ORDERS if (judge.name, o) in known}
+            try:
+                result = await judge_pair(pair, judge, mine)
+            except TransientProviderError as exc:
+                for (name, _order), verdict in exc.partial.items():
+                    keep(name, verdict)
+                if attempt == pair_attempts:
+                    raise
+                await asyncio.sleep(RETRY_PAUSE_S * attempt)
+                continue
+            except JudgeError as exc:
+                for (name, _order), verdict in exc.partial.items():
+                    keep(name, verdict)
+                raise
+            for verdict in result.verdicts():
+                keep(judge.name, verdict)
+            return
+
+    results = await asyncio.gather(*(run(j) for j in judges), return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    fatal = [e for e in errors if is_fatal(e)]
+    if fatal:
+        raise fatal[0]
+    cancelled = [e for e in errors if isinstance(e, asyncio.CancelledError)]
+    if cancelled:
+        raise cancelled[0]
+    if errors:
+        reason = "; ".join(_describe(e) for e in errors)
+        return PairOutcome(pair.pair_id, "failed", tuple(new), error=reason[:2000])
+    return PairOutcome(pair.pair_id, "done", tuple(new))
+
+
+async def _judge_chunk(
+    pairs: Sequence[PairText],
+    judges: Sequence[Judge],
+    existing: Mapping[str, Mapping[tuple[str, Order], OrderVerdict]],
+    out: queue.Queue[PairOutcome | _JobFailure | None],
+    pair_attempts: int,
+) -> None:
+    """Judge every pair concurrently, pushing each outcome to ``out`` as soon as it is known."""
+
+    async def one(pair: PairText) -> None:
+        try:
+            outcome = await _judge_one(pair, judges, existing.get(pair.pair_id, {}), pair_attempts)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            if is_fatal(exc):
+                out.put(_JobFailure(str(exc)))
+                raise
+            outcome = PairOutcome(pair.pair_id, "failed", (), error=_describe(exc)[:2000])
+        out.put(outcome)
+
+    tasks = [asyncio.ensure_future(one(p)) for p in pairs]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        out.put(None)
+
+
+def process_chunk(
+    ctx: WorkerContext,
+    job_id: int,
+    pair_ids: Sequence[str],
+    enqueued_at: datetime,
+    *,
+    pair_attempts: int = 2,
+) -> ChunkReport:
+    """Judge the claimable pairs of ``pair_ids`` for job ``job_id`` and store the results.
+
+    Idempotent: pairs already done, or held by another live delivery, are skipped; verdicts
+    already stored are reused, never paid for again.
+    """
+    engine = ctx.engine
+    status, params = store.job_params(engine, job_id)
+    if status != "running":
+        return ChunkReport(job_id, 0, 0, 0, 0, skipped=f"job is {status}")
+    try:
+        judges = ctx.judges_for(params)
+    except JudgeError as exc:
+        store.set_job_status(engine, job_id, "failed", error=str(exc))
+        return ChunkReport(job_id, 0, 0, 0, 0, skipped=f"job failed: {exc}")
+    stale_after_s = float(params.get("stale_after_s", 120.0))
+    claimed = store.claim_items(
+        engine,
+        job_id,
+        pair_ids,
+        enqueued_at=enqueued_at,
+        stale_after_s=stale_after_s,
+        max_attempts=int(params.get("max_attempts", 5)),
+    )
+    if not claimed:
+        store.finish_if_complete(engine, job_id)
+        return ChunkReport(job_id, 0, 0, 0, 0, skipped="nothing to claim")
+    keys = [JudgeKey(j.name, j.prompt_version) for j in judges]
+    pairs, existing = store.load_chunk(engine, claimed, keys)
+    out: queue.Queue[PairOutcome | _JobFailure | None] = queue.Queue()
+    future = ctx.loop.submit(_judge_chunk(pairs, judges, existing, out, pair_attempts))
+    report = _drain(
+        ctx, job_id, claimed, out, future, heartbeat_s=min(HEARTBEAT_EVERY_S, stale_after_s / 3)
+    )
+    store.finish_if_complete(engine, job_id)
+    return report
+
+
+def _drain(
+    ctx: WorkerContext,
+    job_id: int,
+    claimed: Sequence[str],
+    out: queue.Queue[PairOutcome | _JobFailure | None],
+    future: Future[None],
+    *,
+    heartbeat_s: float,
+) -> ChunkReport:
+    """Write outcomes in batches, heartbeat the claim, stop on cancellation or job failure."""
+    engine = ctx.engine
+    remaining = set(claimed)
+    batch: list[PairOutcome] = []
+    done = failed = new_verdicts = 0
+    last_flush = last_beat = time.monotonic()
+    stopped: str | None = None
+
+    def flush() -> None:
+        nonlocal last_flush
+        store.record_outcomes(engine, job_id, batch)
+        batch.clear()
+        last_flush = time.monotonic()
+
+    while True:
+        item: PairOutcome | _JobFailure | object | None
+        try:
+            item = out.get(timeout=FLUSH_EVERY_S)
+        except queue.Empty:
+            item = _NOTHING
+        if item is None:
+            break
+        if isinstance(item, _JobFailure):
+            store.set_job_status(engine, job_id, "failed", error=item.message)
+            stopped = "job failed"
+            future.cancel()
+        elif isinstance(item, PairOutcome):
+            batch.append(item)
+            remaining.discard(item.pair_id)
+            new_verdicts += len(item.new_verdicts)
+            if item.status == "done":
+                done += 1
+            elif item.status == "failed":
+                failed += 1
+        now = time.monotonic()
+        if batch and (len(batch) >= FLUSH_BATCH or now - last_flush >= FLUSH_EVERY_S):
+            flush()
+        if now - last_beat >= heartbeat_s and stopped is None:
+            last_beat = now
+            status = store.job_status(engine, job_id)
+            if status != "running":
+                stopped = f"job is {status}"
+                future.cancel()
+            else:
+                store.touch_items(engine, job_id, sorted(remaining))
+    if batch:
+        flush()
+    return ChunkReport(job_id, len(claimed), done, failed, new_verdicts, skipped=stopped)
+
+
+__all__ = ["ChunkReport", "is_fatal", "process_chunk"]

@@ -1,0 +1,139 @@
+"""What a process needs to run chunks: its configuration, database engine, event loop and judges.
+
+:class:`WorkerConfig` is plain data built at an entry point (``referee worker``, ``referee
+prelabel``) from :class:`referee.settings.Settings`; :class:`WorkerContext` builds the engine,
+the loop thread and the judges lazily, once per process (so it is safe across ``fork``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from judge.limits import LimitsRegistry, ModelLimits
+from judge.pipeline import Judge, build_judge
+from judge.spec import parse_judge_spec
+from referee.db.engine import make_engine
+from referee.settings import Settings
+from workers.loop import LoopThread
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Everything a worker process needs, as plain values.
+
+    ``concurrency`` is the number of concurrent calls per model in one process;
+    ``chunk_threads`` the number of chunks one process works on at once.
+    """
+
+    database_url: str
+    api_base: str | None = None
+    api_key: str | None = None
+    request_timeout_s: float = 60.0
+    max_retries: int = 4
+    max_reasks: int = 2
+    concurrency: int = 16
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    chunk_threads: int = 4
+    backoff_base_s: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
+        """The configuration an entry point derives from its settings (and flags)."""
+        values: dict[str, Any] = {
+            "database_url": settings.database_url,
+            "api_base": settings.api_base,
+            "api_key": settings.api_key,
+            "request_timeout_s": settings.request_timeout_s,
+            "max_retries": settings.max_retries,
+            "max_reasks": settings.max_reasks,
+            "concurrency": settings.concurrency,
+            "requests_per_minute": settings.requests_per_minute,
+            "tokens_per_minute": settings.tokens_per_minute,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+class WorkerContext:
+    """A process's engine, event loop and judges, created on first use and then reused."""
+
+    def __init__(self, config: WorkerConfig, engine: Engine | None = None) -> None:
+        self.config = config
+        self._engine = engine
+        self._loop: LoopThread | None = None
+        self._judges: dict[tuple[Any, ...], Judge] = {}
+        self._limits: dict[tuple[int | None, int | None, int | None], LimitsRegistry] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        """The database engine (created on first use)."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = make_engine(self.config.database_url)
+            return self._engine
+
+    @property
+    def loop(self) -> LoopThread:
+        """The process's shared event loop thread (started on first use)."""
+        with self._lock:
+            if self._loop is None:
+                self._loop = LoopThread()
+            return self._loop
+
+    def _registry(self, concurrency: int | None) -> LimitsRegistry:
+        key = (
+            concurrency or self.config.concurrency,
+            self.config.requests_per_minute,
+            self.config.tokens_per_minute,
+        )
+        found = self._limits.get(key)
+        if found is None:
+            found = LimitsRegistry(ModelLimits(*key))
+            self._limits[key] = found
+        return found
+
+    def judges_for(self, params: dict[str, Any]) -> list[Judge]:
+        """The judges a job's parameters name, built once per process and reused.
+
+        Raises :class:`judge.errors.JudgeConfigError` when a spec is wrong.
+        """
+        specs: Sequence[str] = params.get("judges", [])
+        api_base = params.get("api_base") or self.config.api_base
+        concurrency = params.get("concurrency")
+        judges: list[Judge] = []
+        with self._lock:
+            for text in specs:
+                key = (text, api_base, concurrency)
+                judge = self._judges.get(key)
+                if judge is None:
+                    spec = parse_judge_spec(
+                        text,
+                        api_base=api_base,
+                        api_key=self.config.api_key,
+                        timeout_s=self.config.request_timeout_s,
+                        max_retries=self.config.max_retries,
+                        max_reasks=self.config.max_reasks,
+                        backoff_base_s=self.config.backoff_base_s,
+                    )
+                    judge = build_judge(spec, limits=self._registry(concurrency))
+                    self._judges[key] = judge
+                judges.append(judge)
+        return judges
+
+    def close(self) -> None:
+        """Stop the loop and dispose of the engine."""
+        if self._loop is not None:
+            self._loop.stop()
+            self._loop = None
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+__all__ = ["WorkerConfig", "WorkerContext"]
