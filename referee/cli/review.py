@@ -1,9 +1,247 @@
-"""Commands of this group (filled in by its issue)."""
+"""Reviewer commands: ``reviewers add|list``, ``review`` (terminal) and ``serve`` (REST API)."""
 
 from __future__ import annotations
 
+import time
+from typing import Annotated
+
+import click
 import typer
+from rich.columns import Columns
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from referee.cli.common import emit_json, fail, load_settings, open_database, stderr, stdout
+from referee.db.engine import transaction
+from referee.review.config import QueueConfig
+from referee.review.errors import ReviewError
+from referee.review.priority import Embedder
+from referee.review.service import LabelSubmission, Lease, lease_next, release_item, submit_label
+from referee.review.tokens import add_reviewer, get_reviewer, list_reviewers
+from routing.embeddings import EmbeddingUnavailable, default_embedder
+
+KEYS = {"a": "A", "b": "B", "t": "tie", "x": "both_bad"}
+SIDE_BY_SIDE_WIDTH = 140
+
+reviewers_app = typer.Typer(help="Manage reviewer accounts (one API token each).")
+
+
+@reviewers_app.command("add")
+def reviewers_add(name: Annotated[str, typer.Argument(help="Unique reviewer name.")]) -> None:
+    """Create a reviewer and print their API token (shown once; only its hash is stored)."""
+    engine = open_database(load_settings())
+    try:
+        with transaction(engine) as session:
+            _reviewer, token = add_reviewer(session, name)
+    except ReviewError as exc:
+        fail(str(exc))
+    stderr.print(f"Reviewer {name!r} created. Their token (shown once, store it now):")
+    typer.echo(token)
+
+
+@reviewers_app.command("list")
+def reviewers_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    """List reviewers with the number of items each labeled."""
+    engine = open_database(load_settings())
+    with transaction(engine) as session:
+        rows = list_reviewers(session)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": r.name,
+                    "active": r.active,
+                    "created_at": r.created_at,
+                    "labeled": r.labeled,
+                }
+                for r in rows
+            ]
+        )
+        return
+    table = Table("reviewer", "active", "created", "labeled")
+    for r in rows:
+        table.add_row(r.name, "yes" if r.active else "no", r.created_at[:19], str(r.labeled))
+    stdout.print(table if rows else "No reviewers yet; add one with 'referee reviewers add NAME'.")
+
+
+def _queue_config(
+    settings_lease: int,
+    reviewers_per_item: int,
+    spot_check_reviewers: int,
+    gold_rate: float,
+    show_ai_label: bool,
+) -> QueueConfig:
+    try:
+        return QueueConfig(
+            lease_seconds=settings_lease,
+            review_k=reviewers_per_item,
+            spot_check_k=spot_check_reviewers,
+            gold_rate=gold_rate,
+            reveal_ai_label=show_ai_label,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+
+
+EmbedderChoice = Annotated[
+    str,
+    typer.Option(
+        "--embedder",
+        help="Embeddings for queue ordering: auto (MiniLM if installed, else TF-IDF), "
+        "minilm or tfidf.",
+    ),
+]
+
+
+def _embedder(choice: str) -> Embedder:
+    try:
+        return default_embedder(choice)
+    except (ValueError, EmbeddingUnavailable) as exc:
+        fail(str(exc))
+
+
+def show_item(lease: Lease, number: int) -> None:
+    """Print the prompt and both responses as panels (side by side on wide terminals)."""
+    item = lease.item
+    stdout.rule(f"item {number} · {item.pair_id}")
+    stdout.print(Panel(Text(item.prompt), title="Prompt", border_style="cyan"))
+    a = Panel(Text(item.response_a), title="Response A", border_style="green")
+    b = Panel(Text(item.response_b), title="Response B", border_style="magenta")
+    if stdout.width >= SIDE_BY_SIDE_WIDTH:
+        stdout.print(Columns([a, b], equal=True, expand=True))
+    else:
+        stdout.print(a)
+        stdout.print(b)
+    if item.ai_label is not None:
+        stdout.print(f"AI label: {item.ai_label}")
+
+
+def _ask_key() -> str:
+    key: str = click.prompt(
+        "[A] A better  [B] B better  [T] tie  [X] both bad  [S] skip  [Q] quit",
+        type=click.Choice(["a", "b", "t", "x", "s", "q"], case_sensitive=False),
+        show_choices=False,
+    )
+    return key.lower()
+
+
+def _ask_reason() -> str:
+    while True:
+        reason: str = click.prompt(
+            "Why are both responses bad? (required)", default="", show_default=False
+        )
+        if reason.strip():
+            return reason.strip()
+        stderr.print("A reason is required for 'both bad'.")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.add_typer(reviewers_app, name="reviewers")
+
+    @app.command("review")
+    def review(
+        dataset: Annotated[str, typer.Option(help="Dataset whose queue to work on.")],
+        reviewer: Annotated[str, typer.Option(help="Your reviewer name.")],
+        reviewers_per_item: Annotated[
+            int, typer.Option(help="Labels that complete a review item (k).", min=1)
+        ] = 1,
+        spot_check_reviewers: Annotated[
+            int, typer.Option(help="Labels that complete a spot-check item.", min=1)
+        ] = 1,
+        gold_rate: Annotated[
+            float, typer.Option(help="Share of items that are hidden gold checks.")
+        ] = 0.1,
+        show_ai_label: Annotated[bool, typer.Option(help="Show the AI label.")] = False,
+        ask_rationale: Annotated[
+            bool, typer.Option(help="Ask for an optional rationale after each label.")
+        ] = False,
+        embedder: EmbedderChoice = "auto",
+    ) -> None:
+        """Label queue items in the terminal: A/B/T/X, S to skip, Q to quit."""
+        settings = load_settings()
+        config = _queue_config(
+            settings.lease_seconds,
+            reviewers_per_item,
+            spot_check_reviewers,
+            gold_rate,
+            show_ai_label,
+        )
+        engine = open_database(settings)
+        vectors = _embedder(embedder)
+        labeled = skipped = 0
+        try:
+            with transaction(engine) as session:
+                who = get_reviewer(session, reviewer)
+                if not who.active:
+                    fail(f"reviewer {reviewer!r} is deactivated")
+            while True:
+                with transaction(engine) as session:
+                    lease = lease_next(session, dataset, who, config, embedder=vectors)
+                if lease is None:
+                    stdout.print(f"No items left for {reviewer} in {dataset}.")
+                    break
+                show_item(lease, labeled + skipped + 1)
+                started = time.monotonic()
+                key = _ask_key()
+                with transaction(engine) as session:
+                    if key in ("s", "q"):
+                        release_item(session, lease.item.pair_id, who)
+                        if key == "q":
+                            break
+                        skipped += 1
+                        continue
+                reason = _ask_reason() if key == "x" else None
+                rationale = None
+                if ask_rationale:
+                    rationale = click.prompt("Rationale (optional)", default="", show_default=False)
+                submission = LabelSubmission(
+                    KEYS[key], rationale, reason, time.monotonic() - started
+                )
+                with transaction(engine) as session:
+                    submit_label(session, lease.item.pair_id, who, submission)
+                labeled += 1
+        except ReviewError as exc:
+            fail(str(exc), 1 if exc.status == 409 else 2)
+        stdout.print(f"Labeled {labeled}, skipped {skipped}.")
+
+    @app.command("serve")
+    def serve(
+        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+        reviewers_per_item: Annotated[
+            int, typer.Option(help="Labels that complete a review item (k).", min=1)
+        ] = 1,
+        spot_check_reviewers: Annotated[
+            int, typer.Option(help="Labels that complete a spot-check item.", min=1)
+        ] = 1,
+        gold_rate: Annotated[
+            float, typer.Option(help="Share of items that are hidden gold checks.")
+        ] = 0.1,
+        show_ai_label: Annotated[bool, typer.Option(help="Show reviewers the AI label.")] = False,
+        embedder: EmbedderChoice = "auto",
+    ) -> None:
+        """Run the reviewers' REST API with uvicorn (GET /v1/next, POST /v1/items/ID/label)."""
+        import uvicorn
+
+        from referee.api.app import create_app
+
+        settings = load_settings()
+        config = _queue_config(
+            settings.lease_seconds,
+            reviewers_per_item,
+            spot_check_reviewers,
+            gold_rate,
+            show_ai_label,
+        )
+        engine = open_database(settings)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            stderr.print(
+                f"note: listening on {host}; tokens travel in clear text unless a TLS proxy "
+                "sits in front"
+            )
+        api = create_app(engine, settings, config=config, embedder=_embedder(embedder))
+        uvicorn.run(api, host=host, port=port)

@@ -1,0 +1,440 @@
+"""The review queue service: lease the next item, submit a label, release an item.
+
+Used identically by the REST API, the terminal reviewer and the simulated reviewer. Functions
+take an open :class:`~sqlalchemy.orm.Session` inside a transaction (the caller commits).
+
+Rules:
+
+* An item of queue ``q`` with k = ``required_labels`` has free slots while
+  ``completed + active leases < k``; a lease is active until ``lease_expires_at``, after which
+  the slot returns to the pool.
+* A reviewer never gets a pair twice: any assignment row (labeled, released, expired) for that
+  pair and reviewer excludes it (the table's unique key enforces it).
+* Hidden gold checks: served items come in blocks of ``round(1 / gold_rate)``; one position per
+  block, drawn from a hash of (reviewer, dataset, block), is a pair with a ``gold`` label the
+  reviewer has not seen, when any is left and the regular queue still has an item for them.
+  The reviewer sees the same fields as for any other item; the assignment's queue is ``gold``
+  and the answer is stored as a ``review`` label (see :mod:`referee.review.quality`).
+* Concurrency: a candidate's queue row is locked (``UPDATE … SET rank = rank``) before its free
+  slots are recounted, so two reviewers cannot both take the last slot (PostgreSQL row lock;
+  SQLite's single writer lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from judge.labels import LABELS
+from referee.db.models import (
+    AuditEntry,
+    Dataset,
+    HumanLabel,
+    Pair,
+    Policy,
+    ReviewAssignment,
+    Reviewer,
+    ReviewQueueItem,
+    RoutingDecision,
+)
+from referee.review.config import GOLD_QUEUE, QueueConfig
+from referee.review.errors import InvalidSubmission, LeaseConflict, NotFound, NotLeased
+from referee.review.priority import Embedder, SelectFn, hybrid_select
+from referee.review.queue_build import ensure_queue, get_dataset
+
+MAX_TEXT = 20_000
+CANDIDATES_PER_TRY = 25
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (SQLite hands back naive UTC values)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """What a reviewer sees: never the queue, never gold answers, the AI label only if asked."""
+
+    pair_id: str
+    prompt: str
+    response_a: str
+    response_b: str
+    lease_expires_at: datetime
+    ai_label: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The item as the API returns it (``ai_label`` only when revealed)."""
+        doc: dict[str, Any] = {
+            "pair_id": self.pair_id,
+            "prompt": self.prompt,
+            "response_a": self.response_a,
+            "response_b": self.response_b,
+            "lease_expires_at": as_utc(self.lease_expires_at).isoformat(),
+        }
+        if self.ai_label is not None:
+            doc["ai_label"] = self.ai_label
+        return doc
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A granted lease: the item shown plus server-side facts the reviewer must not see."""
+
+    item: ReviewItem
+    queue: str
+    reviewer: str
+    assignment_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSubmission:
+    """A reviewer's answer. ``reason`` is required when ``label`` is ``both_bad``."""
+
+    label: str
+    rationale: str | None = None
+    reason: str | None = None
+    duration_s: float | None = None
+
+    def validated(self) -> LabelSubmission:
+        """This submission, stripped, or :class:`InvalidSubmission` naming the broken rule."""
+        if self.label not in LABELS:
+            raise InvalidSubmission(f"label must be one of {', '.join(LABELS)}; got {self.label!r}")
+        rationale = (self.rationale or "").strip() or None
+        reason = (self.reason or "").strip() or None
+        if self.label == "both_bad" and reason is None:
+            raise InvalidSubmission("a reason is required when the label is both_bad")
+        for name, text in (("rationale", rationale), ("reason", reason)):
+            if text is not None and len(text) > MAX_TEXT:
+                raise InvalidSubmission(f"{name} is longer than {MAX_TEXT} characters")
+        if self.duration_s is not None and not 0 <= self.duration_s < 86_400 * 7:
+            raise InvalidSubmission("duration_s must be between 0 and 604800 seconds")
+        return LabelSubmission(self.label, rationale, reason, self.duration_s)
+
+
+def resolve_now(now: datetime | None) -> datetime:
+    """``now`` as aware UTC, or the current time when ``None``."""
+    return as_utc(now) if now is not None else datetime.now(UTC)
+
+
+def _taken_slots(pair: Any, queue: Any, now: datetime) -> Select[int]:
+    """Count of completed + actively leased assignments of a pair in a queue."""
+    return (
+        select(func.count())
+        .select_from(ReviewAssignment)
+        .where(
+            ReviewAssignment.pair_id == pair,
+            ReviewAssignment.queue == queue,
+            or_(
+                ReviewAssignment.completed_at.is_not(None),
+                ReviewAssignment.lease_expires_at > now,
+            ),
+        )
+    )
+
+
+def _seen_by(reviewer_id: int, pair_column: Any) -> Any:
+    return (
+        select(ReviewAssignment.id)
+        .where(ReviewAssignment.pair_id == pair_column, ReviewAssignment.reviewer_id == reviewer_id)
+        .exists()
+    )
+
+
+def _regular_candidates(
+    session: Session, dataset_id: int, reviewer_id: int, now: datetime
+) -> list[ReviewQueueItem]:
+    q = ReviewQueueItem
+    return list(
+        session.scalars(
+            select(q)
+            .where(
+                q.dataset_id == dataset_id,
+                ~_seen_by(reviewer_id, q.pair_id),
+                _taken_slots(q.pair_id, q.queue, now).scalar_subquery() < q.required_labels,
+            )
+            .order_by(q.rank)
+            .limit(CANDIDATES_PER_TRY)
+        )
+    )
+
+
+def _claim(session: Session, item: ReviewQueueItem, reviewer_id: int, now: datetime) -> bool:
+    """Lock the item's row, then recount its free slots; True when one is still free."""
+    session.execute(
+        update(ReviewQueueItem)
+        .where(ReviewQueueItem.id == item.id)
+        .values(rank=ReviewQueueItem.rank)
+        .execution_options(synchronize_session=False)
+    )
+    taken = session.scalar(_taken_slots(item.pair_id, item.queue, now))
+    seen = session.scalar(select(_seen_by(reviewer_id, item.pair_id)))
+    return int(taken or 0) < item.required_labels and not seen
+
+
+def _is_gold_slot(reviewer_id: int, dataset_id: int, served: int, gold_rate: float) -> bool:
+    if gold_rate <= 0:
+        return False
+    block = max(1, round(1.0 / gold_rate))
+    digest = hashlib.sha256(f"{reviewer_id}:{dataset_id}:{served // block}".encode()).digest()
+    return served % block == int.from_bytes(digest[:8], "big") % block
+
+
+def _gold_candidate(session: Session, dataset_id: int, reviewer_id: int, served: int) -> str | None:
+    pair_ids = list(
+        session.scalars(
+            select(HumanLabel.pair_id)
+            .join(Pair, Pair.id == HumanLabel.pair_id)
+            .where(
+                Pair.dataset_id == dataset_id,
+                HumanLabel.kind == "gold",
+                ~_seen_by(reviewer_id, HumanLabel.pair_id),
+            )
+            .distinct()
+        )
+    )
+    if not pair_ids:
+        return None
+    pair_ids.sort(key=lambda p: hashlib.sha256(f"{reviewer_id}:{served}:{p}".encode()).hexdigest())
+    return pair_ids[0]
+
+
+def _served_count(session: Session, dataset_id: int, reviewer_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ReviewAssignment)
+            .join(Pair, Pair.id == ReviewAssignment.pair_id)
+            .where(ReviewAssignment.reviewer_id == reviewer_id, Pair.dataset_id == dataset_id)
+        )
+        or 0
+    )
+
+
+def _current_decision(session: Session, pair_id: str) -> RoutingDecision | None:
+    return session.scalar(
+        select(RoutingDecision)
+        .where(RoutingDecision.pair_id == pair_id, RoutingDecision.current.is_(True))
+        .order_by(RoutingDecision.id.desc())
+        .limit(1)
+    )
+
+
+def _grant(
+    session: Session,
+    pair_id: str,
+    queue: str,
+    reviewer: Reviewer,
+    config: QueueConfig,
+    now: datetime,
+) -> Lease:
+    expires = now + timedelta(seconds=config.lease_seconds)
+    assignment = ReviewAssignment(
+        pair_id=pair_id,
+        reviewer_id=reviewer.id,
+        queue=queue,
+        leased_at=now,
+        lease_expires_at=expires,
+    )
+    session.add(assignment)
+    session.flush()
+    pair = session.get(Pair, pair_id)
+    assert pair is not None
+    ai_label = None
+    if config.reveal_ai_label and queue != GOLD_QUEUE:
+        decision = _current_decision(session, pair_id)
+        ai_label = decision.label if decision is not None else None
+    item = ReviewItem(pair.id, pair.prompt, pair.response_a, pair.response_b, expires, ai_label)
+    return Lease(item, queue, reviewer.name, assignment.id)
+
+
+def lease_next(
+    session: Session,
+    dataset: str | Dataset,
+    reviewer: Reviewer,
+    config: QueueConfig,
+    *,
+    now: datetime | None = None,
+    embedder: Embedder | None = None,
+    select_fn: SelectFn = hybrid_select,
+) -> Lease | None:
+    """Lease the reviewer's next item of ``dataset``, or ``None`` when nothing is left for them.
+
+    A lease the reviewer already holds and has not answered is returned again first (so a
+    reloaded client resumes instead of piling up leases).
+    """
+    moment = resolve_now(now)
+    ds = get_dataset(session, dataset) if isinstance(dataset, str) else dataset
+    held = session.scalar(
+        select(ReviewAssignment)
+        .join(Pair, Pair.id == ReviewAssignment.pair_id)
+        .where(
+            Pair.dataset_id == ds.id,
+            ReviewAssignment.reviewer_id == reviewer.id,
+            ReviewAssignment.completed_at.is_(None),
+            ReviewAssignment.lease_expires_at > moment,
+        )
+        .order_by(ReviewAssignment.leased_at)
+        .limit(1)
+    )
+    if held is not None:
+        return _resume(session, held, reviewer, config)
+    ensure_queue(session, ds.id, config, embedder=embedder, select_fn=select_fn)
+    served = _served_count(session, ds.id, reviewer.id)
+    candidates = _regular_candidates(session, ds.id, reviewer.id, moment)
+    if not candidates:
+        return None
+    if _is_gold_slot(reviewer.id, ds.id, served, config.gold_rate):
+        gold_pair = _gold_candidate(session, ds.id, reviewer.id, served)
+        if gold_pair is not None:
+            return _grant(session, gold_pair, GOLD_QUEUE, reviewer, config, moment)
+    while candidates:
+        for item in candidates:
+            if _claim(session, item, reviewer.id, moment):
+                return _grant(session, item.pair_id, item.queue, reviewer, config, moment)
+        candidates = _regular_candidates(session, ds.id, reviewer.id, moment)
+    return None
+
+
+def _resume(
+    session: Session, held: ReviewAssignment, reviewer: Reviewer, config: QueueConfig
+) -> Lease:
+    pair = session.get(Pair, held.pair_id)
+    assert pair is not None
+    ai_label = None
+    if config.reveal_ai_label and held.queue != GOLD_QUEUE:
+        decision = _current_decision(session, held.pair_id)
+        ai_label = decision.label if decision is not None else None
+    item = ReviewItem(
+        pair.id, pair.prompt, pair.response_a, pair.response_b, held.lease_expires_at, ai_label
+    )
+    return Lease(item, held.queue, reviewer.name, held.id)
+
+
+def _active_assignment(
+    session: Session, pair_id: str, reviewer: Reviewer, now: datetime
+) -> ReviewAssignment:
+    assignment = session.scalar(
+        select(ReviewAssignment).where(
+            ReviewAssignment.pair_id == pair_id, ReviewAssignment.reviewer_id == reviewer.id
+        )
+    )
+    if assignment is None:
+        if session.get(Pair, pair_id) is None:
+            raise NotFound(f"no pair {pair_id!r}")
+        raise NotLeased(f"pair {pair_id!r} is not leased to you; get items from /v1/next")
+    if assignment.completed_at is not None:
+        raise LeaseConflict(f"you already labeled pair {pair_id!r}")
+    if as_utc(assignment.lease_expires_at) <= now:
+        raise LeaseConflict(
+            f"your lease on pair {pair_id!r} expired or was released; ask for the next item"
+        )
+    return assignment
+
+
+def submit_label(
+    session: Session,
+    pair_id: str,
+    reviewer: Reviewer,
+    submission: LabelSubmission,
+    *,
+    now: datetime | None = None,
+) -> HumanLabel:
+    """Store the reviewer's label for a pair they hold a live lease on, with an audit entry."""
+    moment = resolve_now(now)
+    answer = submission.validated()
+    assignment = _active_assignment(session, pair_id, reviewer, moment)
+    kind = "spot_check" if assignment.queue == "spot_check" else "review"
+    clash = session.scalar(
+        select(HumanLabel.id).where(
+            HumanLabel.pair_id == pair_id,
+            HumanLabel.annotator == reviewer.name,
+            HumanLabel.kind == kind,
+        )
+    )
+    if clash is not None:
+        raise LeaseConflict(f"a {kind} label by {reviewer.name!r} for {pair_id!r} exists already")
+    decision = _current_decision(session, pair_id)
+    policy_version = None
+    if decision is not None and decision.policy_id is not None:
+        policy = session.get(Policy, decision.policy_id)
+        policy_version = policy.version if policy is not None else None
+    duration = answer.duration_s
+    if duration is None:
+        duration = max(0.0, (moment - as_utc(assignment.leased_at)).total_seconds())
+    label = HumanLabel(
+        pair_id=pair_id,
+        annotator=reviewer.name,
+        label=answer.label,
+        kind=kind,
+        rationale=answer.rationale,
+        reason=answer.reason,
+        duration_s=duration,
+        policy_version=policy_version,
+        created_at=moment,
+    )
+    session.add(label)
+    assignment.completed_at = moment
+    session.add(
+        AuditEntry(
+            at=moment,
+            actor=reviewer.name,
+            action="review.label",
+            entity="pair",
+            entity_id=pair_id,
+            detail={
+                "label": answer.label,
+                "kind": kind,
+                "queue": assignment.queue,
+                "gold_check": assignment.queue == GOLD_QUEUE,
+                "assignment_id": assignment.id,
+                "policy_version": policy_version,
+                "duration_s": duration,
+                "reason": answer.reason,
+            },
+        )
+    )
+    session.flush()
+    return label
+
+
+def release_item(
+    session: Session, pair_id: str, reviewer: Reviewer, *, now: datetime | None = None
+) -> None:
+    """Give a leased item back now (a skip); the reviewer will not be offered it again."""
+    moment = resolve_now(now)
+    assignment = _active_assignment(session, pair_id, reviewer, moment)
+    assignment.lease_expires_at = moment
+    session.add(
+        AuditEntry(
+            at=moment,
+            actor=reviewer.name,
+            action="review.release",
+            entity="pair",
+            entity_id=pair_id,
+            detail={"assignment_id": assignment.id, "queue": assignment.queue},
+        )
+    )
+    session.flush()
+
+
+def expire_condition(now: datetime) -> Any:
+    """SQL condition of an active (unanswered, unexpired) lease at ``now``."""
+    return and_(ReviewAssignment.completed_at.is_(None), ReviewAssignment.lease_expires_at > now)
+
+
+__all__ = [
+    "LabelSubmission",
+    "Lease",
+    "ReviewItem",
+    "as_utc",
+    "expire_condition",
+    "lease_next",
+    "release_item",
+    "resolve_now",
+    "submit_label",
+]

@@ -1,0 +1,97 @@
+"""Reviewer accounts: one bearer token each, stored only as its SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from referee.db.models import AuditEntry, ReviewAssignment, Reviewer
+from referee.review.errors import AuthenticationFailed, InvalidSubmission, NotFound
+
+TOKEN_PREFIX = "rvw_"
+
+
+def hash_token(token: str) -> str:
+    """The hex SHA-256 of ``token``, the only form in which tokens are stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_reviewer(session: Session, name: str, *, actor: str = "cli") -> tuple[Reviewer, str]:
+    """Create reviewer ``name``; returns it and its token (shown once, never stored)."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidSubmission("a reviewer name must be 1-200 characters")
+    if session.scalar(select(Reviewer).where(Reviewer.name == name)) is not None:
+        raise InvalidSubmission(f"reviewer {name!r} already exists; pick another name")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    reviewer = Reviewer(name=name, token_hash=hash_token(token), active=True)
+    session.add(reviewer)
+    session.flush()
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action="reviewer.add",
+            entity="reviewer",
+            entity_id=str(reviewer.id),
+            detail={"name": name},
+        )
+    )
+    return reviewer, token
+
+
+def authenticate(session: Session, token: str | None) -> Reviewer:
+    """The active reviewer owning ``token``; :class:`AuthenticationFailed` otherwise."""
+    if not token:
+        raise AuthenticationFailed("missing bearer token: send 'Authorization: Bearer <token>'")
+    reviewer = session.scalar(select(Reviewer).where(Reviewer.token_hash == hash_token(token)))
+    if reviewer is None or not reviewer.active:
+        raise AuthenticationFailed("invalid or deactivated reviewer token")
+    return reviewer
+
+
+def get_reviewer(session: Session, name: str) -> Reviewer:
+    """The reviewer called ``name`` (active or not); :class:`NotFound` otherwise."""
+    reviewer = session.scalar(select(Reviewer).where(Reviewer.name == name))
+    if reviewer is None:
+        raise NotFound(f"no reviewer named {name!r}; create one with 'referee reviewers add'")
+    return reviewer
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewerSummary:
+    """One row of ``referee reviewers list``."""
+
+    name: str
+    active: bool
+    created_at: str
+    labeled: int
+
+
+def list_reviewers(session: Session) -> list[ReviewerSummary]:
+    """Every reviewer with the number of items they labeled, by name."""
+    done = (
+        select(ReviewAssignment.reviewer_id, func.count().label("n"))
+        .where(ReviewAssignment.completed_at.is_not(None))
+        .group_by(ReviewAssignment.reviewer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Reviewer, func.coalesce(done.c.n, 0))
+        .outerjoin(done, done.c.reviewer_id == Reviewer.id)
+        .order_by(Reviewer.name)
+    ).all()
+    return [ReviewerSummary(r.name, r.active, r.created_at.isoformat(), int(n)) for r, n in rows]
+
+
+__all__ = [
+    "ReviewerSummary",
+    "add_reviewer",
+    "authenticate",
+    "get_reviewer",
+    "hash_token",
+    "list_reviewers",
+]
