@@ -1,9 +1,211 @@
-"""Commands of this group (filled in by its issue)."""
+"""``referee calibrate``: judges against gold, and a new versioned auto-accept policy."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from calibration.policy import fit_policy
+from referee.cli.common import (
+    UserError,
+    emit_json,
+    load_settings,
+    open_database,
+    stdout,
+    user_errors,
+)
+from referee.db.engine import transaction
+from referee.db.models import Dataset, Judgment, Pair, Policy
+from referee.db.signals import load_gold, load_pair_signals
+
+JUDGE_SUMMARY_KEYS = (
+    "n",
+    "agreement",
+    "agreement_without_ties",
+    "kappa",
+    "position_consistency",
+    "first_position_preference",
+)
+
+
+def _dataset(session: Session, name: str) -> Dataset:
+    dataset = session.scalar(select(Dataset).where(Dataset.name == name))
+    if dataset is None:
+        known = sorted(session.scalars(select(Dataset.name)))
+        hint = f" (known: {', '.join(known)})" if known else " (ingest pairs first)"
+        raise UserError(f"no dataset named {name!r}{hint}")
+    return dataset
+
+
+def _judges_with_judgments(session: Session, dataset_id: int) -> list[str]:
+    query = (
+        select(Judgment.judge)
+        .join(Pair, Pair.id == Judgment.pair_id)
+        .where(Pair.dataset_id == dataset_id)
+        .distinct()
+    )
+    return sorted(session.scalars(query))
+
+
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    out = {key: report.get(key) for key in JUDGE_SUMMARY_KEYS}
+    out["chose_longer"] = report["length_preference"]["chose_longer"]
+    out["gold_chose_longer"] = report["length_preference"]["gold_chose_longer"]
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _print_report(doc: dict[str, Any]) -> None:
+    table = Table(title=f"Judges against gold ({doc['gold_items']} gold items)")
+    table.add_column("judge")
+    for heading in ("verdicts", "agree", "agree w/o ties", "kappa", "pos. consist.", "first pos."):
+        table.add_column(heading, justify="right")
+    table.add_column("longer (gold)", justify="right")
+    rows = [*doc["judges"].items(), ("panel (plurality)", doc["panel"])]
+    for name, s in rows:
+        table.add_row(
+            name,
+            *(_fmt(s[k]) for k in JUDGE_SUMMARY_KEYS),
+            f"{_fmt(s['chose_longer'])} ({_fmt(s['gold_chose_longer'])})",
+        )
+    stdout.print(table)
+    target, delta = doc["target_agreement"], doc["delta"]
+    if doc["certified"]:
+        stdout.print(
+            f"Policy v{doc['policy_version']}: auto-accept at calibrated probability ≥ "
+            f"{doc['threshold']:.4f}. Certified coverage {doc['certified_coverage']:.1%} of gold "
+            f"({doc['n_accepted_on_gold']} items, agreement "
+            f"{doc['agreement_on_accepted_gold']:.3f}, lower bound {doc['bound']:.3f} ≥ "
+            f"{target} with probability ≥ {1 - delta:.2f})."
+        )
+        if doc["expected_coverage_on_ungold"] is not None:
+            stdout.print(
+                f"On the {doc['ungold_pairs']} pairs without gold it accepts "
+                f"{doc['expected_coverage_on_ungold']:.1%}."
+            )
+    else:
+        more = doc["more_gold_needed"]
+        need = (
+            f"about {more} more gold labels would be needed at the current judge accuracy"
+            if more is not None
+            else "the judges are not accurate enough at any threshold for this target"
+        )
+        stdout.print(
+            f"Policy v{doc['policy_version']}: nothing can be certified at agreement ≥ {target} "
+            f"with probability ≥ {1 - delta:.2f}; every pair goes to people ({need})."
+        )
+
+
+def calibrate(
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset name.")],
+    judge: Annotated[
+        list[str] | None,
+        typer.Option("--judge", help="Judge in the panel (repeatable; default: every judge)."),
+    ] = None,
+    target_agreement: Annotated[
+        float, typer.Option("--target-agreement", help="Agreement the accepted labels must reach.")
+    ] = 0.85,
+    delta: Annotated[
+        float, typer.Option("--delta", help="Allowed probability that the guarantee fails.")
+    ] = 0.1,
+    gold_kind: Annotated[
+        str, typer.Option("--gold-kind", help="Kind of human labels used as gold.")
+    ] = "gold",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the cross-fitting folds.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Report the judges against gold and store a new policy version for the dataset."""
+    settings = load_settings()
+    engine = open_database(settings)
+    with user_errors():
+        if not 0.0 < target_agreement < 1.0:
+            raise UserError(f"--target-agreement must be between 0 and 1, got {target_agreement}")
+        if not 0.0 < delta < 1.0:
+            raise UserError(f"--delta must be between 0 and 1, got {delta}")
+        with transaction(engine) as session:
+            ds = _dataset(session, dataset)
+            available = _judges_with_judgments(session, ds.id)
+            if not available:
+                raise UserError(
+                    f"dataset {dataset!r} has no judgments: import them with `referee judgments "
+                    "import FILE` or run a pre-labeling job first"
+                )
+            unknown = sorted(set(judge or []) - set(available))
+            if unknown:
+                raise UserError(
+                    f"no judgments from {', '.join(unknown)} in dataset {dataset!r} "
+                    f"(judges present: {', '.join(available)})"
+                )
+            panel = list(dict.fromkeys(judge)) if judge else available
+            gold = load_gold(session, ds.id, gold_kind)
+            if not gold:
+                raise UserError(
+                    f"dataset {dataset!r} has no {gold_kind!r} labels: import gold labels with "
+                    f"`referee labels import FILE --kind {gold_kind}`"
+                )
+            signals = load_pair_signals(session, ds.id, panel)
+            fit = fit_policy(
+                signals,
+                gold,
+                target_agreement=target_agreement,
+                delta=delta,
+                judges=panel,
+                seed=seed,
+            )
+            previous = session.scalar(
+                select(func.max(Policy.version)).where(Policy.dataset_id == ds.id)
+            )
+            version = (previous or 0) + 1
+            session.add(
+                Policy(
+                    dataset_id=ds.id, version=version, body=fit.policy.to_json(), report=fit.report
+                )
+            )
+    report = fit.report
+    doc: dict[str, Any] = {
+        "policy_version": version,
+        "dataset": dataset,
+        "gold_kind": gold_kind,
+        **{
+            key: report[key]
+            for key in (
+                "target_agreement",
+                "delta",
+                "gold_items",
+                "certified",
+                "certified_coverage",
+                "threshold",
+                "bound",
+                "n_accepted_on_gold",
+                "agreement_on_accepted_gold",
+                "more_gold_needed",
+                "ungold_pairs",
+                "expected_coverage_on_ungold",
+            )
+        },
+        "judges": {name: _summary(r) for name, r in report["judges"].items()},
+        "panel": _summary(report["panel"]),
+        "calibrated_reliability": {
+            k: report["calibrated_reliability"][k] for k in ("n", "ece", "brier")
+        },
+    }
+    if as_json:
+        emit_json(doc)
+    else:
+        _print_report(doc)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``calibrate`` to ``app``."""
+    app.command("calibrate")(calibrate)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from calibration.policy import AcceptPolicy, Scored, fit_policy
+from calibration.signals import JudgeSignals, PairSignals, signals_from_records
+from tests.calibration.synthetic_judges import synthesize
+
+
+def _agreement(
+    policy: AcceptPolicy, signals: list[PairSignals], gold: dict[str, str]
+) -> tuple[float, float]:
+    accepted = [p for p in signals if policy.accepts(p)]
+    right = sum(policy.score(p).label == gold[p.pair_id] for p in accepted)
+    return len(accepted) / len(signals), right / len(accepted) if accepted else math.nan
+
+
+def test_strong_panel_is_certified_and_holds_on_fresh_data() -> None:
+    signals, gold = synthesize(300, [0.9, 0.8, 0.6], seed=1, flip=0.1)
+    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1)
+    report = fit.report
+    assert report["certified"] and math.isfinite(fit.policy.threshold)
+    assert report["certified_coverage"] > 0.5
+    assert report["bound"] >= 0.85
+    assert report["n_accepted_on_gold"] == round(report["certified_coverage"] * 300)
+    assert report["more_gold_needed"] == 0
+    test_signals, test_gold = synthesize(2000, [0.9, 0.8, 0.6], seed=99, flip=0.1, prefix="t")
+    coverage, agreement = _agreement(fit.policy, test_signals, test_gold)
+    assert coverage > 0.5 and agreement >= 0.85
+
+
+def test_too_little_gold_accepts_nothing_and_says_how_much_more() -> None:
+    signals, gold = synthesize(30, [0.92], seed=2)
+    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1)
+    assert not fit.report["certified"] and math.isinf(fit.policy.threshold)
+    assert fit.report["threshold"] is None and fit.report["certified_coverage"] == 0.0
+    more = fit.report["more_gold_needed"]
+    assert isinstance(more, int) and more > 0
+    assert not any(fit.policy.accepts(p) for p in signals)
+
+
+def test_weak_judge_is_never_certified_and_needs_no_amount_of_gold() -> None:
+    signals, gold = synthesize(400, [0.7], seed=4)
+    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1)
+    assert not fit.report["certified"]
+    assert fit.report["more_gold_needed"] is None
+
+
+def test_unjudged_pairs_score_none_and_ties_are_never_accepted() -> None:
+    signals, gold = synthesize(200, [0.95, 0.9], seed=5)
+    tie_pairs = [
+        PairSignals(
+            f"tie{i}",
+            {"j0": JudgeSignals("j0", "tie", "tie"), "j1": JudgeSignals("j1", "tie", "tie")},
+        )
+        for i in range(60)
+    ]
+    gold.update({p.pair_id: "tie" for p in tie_pairs})
+    fit = fit_policy([*signals, *tie_pairs], gold, target_agreement=0.85, delta=0.1)
+    assert fit.report["certified"]
+    tie = fit.policy.score(tie_pairs[0])
+    assert tie.label == "tie" and tie.probability > 0.9
+    assert not fit.policy.accepts(tie_pairs[0])
+    empty = PairSignals("none", {"j0": JudgeSignals("j0", None, None)})
+    assert fit.policy.score(empty) == Scored(None, 0.0)
+    assert not fit.policy.accepts(empty)
+    suspicious = PairSignals("inj", signals[0].judges, injection_suspected=True)
+    assert fit.policy.score(suspicious).label is not None and not fit.policy.accepts(suspicious)
+
+
+def test_policy_json_round_trip_scores_the_same() -> None:
+    signals, gold = synthesize(300, [0.9, 0.75], seed=6, flip=0.2)
+    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, seed=3)
+    body = json.loads(json.dumps(fit.policy.to_json(), allow_nan=False))
+    again = AcceptPolicy.from_json(body)
+    for pair in signals[:50]:
+        a, b = fit.policy.score(pair), again.score(pair)
+        assert a.label == b.label and np.isclose(a.probability, b.probability)
+    json.dumps(fit.report, allow_nan=False)  # the stored report is strict JSON
+
+
+def test_panel_restricted_to_named_judges() -> None:
+    signals, gold = synthesize(300, [0.95, 0.6], seed=7)
+    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, judges=["j1"])
+    assert fit.policy.judges == ["j1"] and fit.policy.encoder.judges == ["j1"]
+    assert not fit.report["certified"]  # j1 alone is 60% right
+    assert set(fit.report["judges"]) == {"j1"}
+
+
+def test_test_sample_size_is_accounted_for() -> None:
+    # With many pairs to apply the policy to, the certified share can only shrink or stay.
+    signals, gold = synthesize(200, [0.9, 0.8], seed=8, flip=0.1)
+    extra, _ = synthesize(2000, [0.9, 0.8], seed=9, flip=0.1, prefix="u")
+    population = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, predictive=False)
+    with_rest = fit_policy([*signals, *extra], gold, target_agreement=0.85, delta=0.1)
+    assert with_rest.report["ungold_pairs"] == 2000
+    assert with_rest.report["n_accepted_on_gold"] <= population.report["n_accepted_on_gold"]
+    assert with_rest.report["expected_coverage_on_ungold"] is not None
+
+
+def test_llmbar_split_certifies_and_holds_on_the_held_back_half(shared_data: Path) -> None:
+    folder = shared_data / "llmbar"
+    judgments = [json.loads(line) for line in (folder / "judgments.jsonl").open()]
+    pairs = [json.loads(line) for line in (folder / "pairs.jsonl").open()]
+    labels = {r["pair_id"]: r["label"] for r in map(json.loads, (folder / "labels.jsonl").open())}
+    signals = signals_from_records(judgments, pairs)
+    ids = sorted(labels)
+    np.random.default_rng(0).shuffle(ids)
+    cal = {p: labels[p] for p in ids[: len(ids) // 2]}
+    fit = fit_policy(signals, cal, target_agreement=0.85, delta=0.1)
+    assert fit.report["certified"] and fit.report["bound"] >= 0.85
+    test = [p for p in signals if p.pair_id not in cal]
+    coverage, agreement = _agreement(fit.policy, test, labels)
+    assert coverage > 0.5 and agreement >= 0.85
+    gpt4 = fit.report["judges"]["gpt-4/vanilla"]
+    falcon = fit.report["judges"]["falcon/vanilla"]
+    assert gpt4["agreement"] > falcon["agreement"]
+    assert gpt4["position_consistency"] > falcon["position_consistency"]

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from sqlalchemy import Engine, select
+
+from calibration.policy import AcceptPolicy
+from referee.db.engine import transaction
+from referee.db.models import Dataset, HumanLabel, Judgment, Pair, Policy
+from referee.db.signals import load_gold, load_pair_signals
+from tests.helpers import run_cli
+
+ACCURACY = {"strong": 0.93, "weak": 0.6}
+
+
+def _fill(engine: Engine, *, n: int = 240, gold_share: float = 0.5, with_gold: bool = True) -> None:
+    """A dataset ``demo`` of ``n`` pairs judged by two judges in both orders; gold on a share."""
+    rng = np.random.default_rng(0)
+    with transaction(engine) as session:
+        ds = Dataset(name="demo")
+        session.add(ds)
+        session.flush()
+        for i in range(n):
+            pid = f"demo-{i:04d}"
+            truth = "A" if rng.random() < 0.5 else "B"
+            other = "B" if truth == "A" else "A"
+            session.add(
+                Pair(
+                    id=pid,
+                    dataset_id=ds.id,
+                    prompt="q",
+                    response_a="a" * (i % 7 + 1),
+                    response_b="bb",
+                    meta={"topic": "t" + str(i % 2)},
+                    content_hash=pid,
+                )
+            )
+            session.flush()
+            for judge, acc in ACCURACY.items():
+                verdict = truth if rng.random() < acc else other
+                for order in ("AB", "BA"):
+                    session.add(
+                        Judgment(
+                            pair_id=pid,
+                            judge=judge,
+                            order=order,
+                            prompt_version="v1",
+                            winner=verdict,
+                        )
+                    )
+            if with_gold and i < n * gold_share:
+                session.add(HumanLabel(pair_id=pid, annotator="g1", label=truth, kind="gold"))
+
+
+def test_calibrate_reports_judges_and_stores_versioned_policies(
+    sqlite_engine: Engine, sqlite_url: str
+) -> None:
+    _fill(sqlite_engine)
+    result = run_cli(
+        sqlite_url,
+        "calibrate",
+        "--dataset",
+        "demo",
+        "--target-agreement",
+        "0.85",
+        "--delta",
+        "0.1",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["policy_version"] == 1
+    assert doc["target_agreement"] == 0.85 and doc["delta"] == 0.1
+    assert doc["gold_items"] == 120
+    assert set(doc["judges"]) == {"strong", "weak"}
+    strong = doc["judges"]["strong"]
+    assert strong["position_consistency"] == 1.0  # same verdict in both orders by construction
+    assert strong["agreement"] > doc["judges"]["weak"]["agreement"]
+    assert strong["kappa"] is not None
+    assert doc["certified"] and 0.5 < doc["certified_coverage"] <= 1.0
+    with transaction(sqlite_engine) as session:
+        stored = session.scalars(select(Policy)).all()
+        assert [p.version for p in stored] == [1]
+        policy = AcceptPolicy.from_json(stored[0].body)
+        assert policy.judges == ["strong", "weak"]
+        assert stored[0].report["gold_items"] == 120
+    again = run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--judge", "weak", "--json")
+    assert again.exit_code == 0, again.output
+    doc2 = json.loads(again.stdout)
+    assert doc2["policy_version"] == 2 and set(doc2["judges"]) == {"weak"}
+    assert not doc2["certified"] and doc2["certified_coverage"] == 0.0
+
+
+def test_calibrate_human_readable_output(sqlite_engine: Engine, sqlite_url: str) -> None:
+    _fill(sqlite_engine)
+    result = run_cli(sqlite_url, "calibrate", "--dataset", "demo")
+    assert result.exit_code == 0, result.output
+    assert "Judges against gold" in result.stdout and "Policy v1" in result.stdout
+
+
+def test_calibrate_without_gold_exits_2_and_says_how_to_import(
+    sqlite_engine: Engine, sqlite_url: str
+) -> None:
+    _fill(sqlite_engine, with_gold=False)
+    result = run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--json")
+    assert result.exit_code == 2
+    assert "referee labels import FILE --kind gold" in result.stderr
+    assert result.stdout == ""
+    with transaction(sqlite_engine) as session:
+        assert session.scalars(select(Policy)).all() == []
+
+
+def test_calibrate_bad_input_exits_2(sqlite_engine: Engine, sqlite_url: str) -> None:
+    _fill(sqlite_engine)
+    missing = run_cli(sqlite_url, "calibrate", "--dataset", "nope")
+    assert missing.exit_code == 2 and "no dataset named 'nope'" in missing.stderr
+    judge = run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--judge", "gpt-9")
+    assert judge.exit_code == 2 and "gpt-9" in judge.stderr and "strong" in judge.stderr
+    target = run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--target-agreement", "85")
+    assert target.exit_code == 2 and "--target-agreement" in target.stderr
+
+
+def test_loaders_take_newest_judgment_and_strict_majority(sqlite_engine: Engine) -> None:
+    now = datetime.now(UTC)
+    with transaction(sqlite_engine) as session:
+        ds = Dataset(name="d")
+        session.add(ds)
+        session.flush()
+        for pid in ("p1", "p2", "p3"):
+            session.add(
+                Pair(
+                    id=pid,
+                    dataset_id=ds.id,
+                    prompt="q",
+                    response_a="aaa",
+                    response_b="b",
+                    meta={"k": 1},
+                    content_hash=pid,
+                )
+            )
+        session.flush()
+        session.add_all(
+            [
+                Judgment(
+                    pair_id="p1",
+                    judge="g",
+                    order="AB",
+                    prompt_version="v1",
+                    winner="B",
+                    created_at=now - timedelta(hours=1),
+                ),
+                Judgment(
+                    pair_id="p1",
+                    judge="g",
+                    order="AB",
+                    prompt_version="v2",
+                    winner="A",
+                    confidence=0.8,
+                    logprob_confidence=0.7,
+                    created_at=now,
+                ),
+                Judgment(
+                    pair_id="p1",
+                    judge="g",
+                    order="BA",
+                    prompt_version="v1",
+                    winner=None,
+                    status="unparseable",
+                    injection_suspected=True,
+                    created_at=now,
+                ),
+                Judgment(
+                    pair_id="p2",
+                    judge="h",
+                    order="BA",
+                    prompt_version="v1",
+                    winner="tie",
+                    created_at=now,
+                ),
+            ]
+        )
+        for pid, labels in {"p1": ["A", "A", "B"], "p2": ["A", "B"], "p3": ["tie"]}.items():
+            for i, label in enumerate(labels):
+                session.add(HumanLabel(pair_id=pid, annotator=f"a{i}", label=label, kind="gold"))
+        session.add(HumanLabel(pair_id="p2", annotator="r", label="B", kind="review"))
+    with transaction(sqlite_engine) as session:
+        ds_id = session.scalar(select(Dataset.id).where(Dataset.name == "d"))
+        assert ds_id is not None
+        signals = {p.pair_id: p for p in load_pair_signals(session, ds_id)}
+        assert set(signals) == {"p1", "p2", "p3"}
+        g = signals["p1"].judges["g"]
+        assert (g.ab, g.ba, g.confidence_ab, g.logprob_ab) == ("A", None, 0.8, 0.7)
+        assert signals["p1"].injection_suspected and signals["p1"].length_a == 3
+        assert signals["p1"].meta == {"k": 1}
+        assert signals["p3"].judges == {}
+        only_h = load_pair_signals(session, ds_id, judges=["h"], pair_ids=["p1", "p2"])
+        assert [p.pair_id for p in only_h] == ["p1", "p2"] and only_h[0].judges == {}
+        assert load_gold(session, ds_id) == {"p1": "A", "p3": "tie"}
+        assert load_gold(session, ds_id, "review") == {"p2": "B"}
