@@ -1,0 +1,289 @@
+"""Cost-report arithmetic: what the hybrid pipeline spends per final label, against people alone.
+
+All inputs are plain numbers; the CLI gathers them from the database. Definitions:
+
+* **Judge spend** ``J``: the sum of the stored ``cost`` of every judgment of the dataset.
+* **Human spend** per kind (``review``, ``spot_check``, ``gold``):
+  ``items * reviewers_per_item * human_cost`` where ``items`` is the number of pairs that need
+  (or got) a label of that kind: pairs routed to ``human_review``, pairs drawn for
+  ``spot_check``, pairs with a gold label.
+* **Final labels** ``N``: the routed pairs that end with a training label (``auto_accept``,
+  ``spot_check`` and ``human_review``; frozen-evaluation pairs are excluded).
+* **Hybrid cost per final label**: ``(J + Σ human spend) / N``.
+* **Human-only cost per final label** for the same pairs: ``reviewers_per_item * human_cost``
+  (every pair labelled by people, no judge, no spot checks; total ``N * k * c``).
+* **Quality**: human agreement (inter-annotator, with its interval) is an input; the accuracy
+  of accepted AI labels comes from spot checks (:mod:`routing.spot_check_estimate`). The
+  expected agreement of the hybrid's final labels mixes the two by share:
+  ``q = a · acc_ai + (1 - a) · q_human`` with ``a`` the auto-accepted share; its interval mixes
+  the bounds (both hold together with probability ≥ 1 - 2alpha by Bonferroni's inequality).
+* **Frontier** (:func:`frontier`): for each threshold on scored gold items, the share accepted
+  (coverage), the agreement of accepted labels with gold (Clopper-Pearson interval), and the
+  projected cost per final label
+  ``J/N + ((1 - coverage) + spot_rate · coverage) · k · c + G/N`` with ``G`` the gold spend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from routing.spot_check_estimate import clopper_pearson
+
+__all__ = [
+    "CostBreakdown",
+    "CostInputs",
+    "FrontierPoint",
+    "Interval",
+    "QualitySummary",
+    "cost_breakdown",
+    "default_thresholds",
+    "frontier",
+    "human_spend",
+    "mix_quality",
+]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a two-sided interval (any of them ``None`` when unknown)."""
+
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+
+    def to_json(self) -> dict[str, float | None]:
+        return {"estimate": self.estimate, "lower": self.lower, "upper": self.upper}
+
+
+@dataclass(frozen=True)
+class CostInputs:
+    """Counts and prices for one dataset."""
+
+    judge_spend: float
+    auto_accepted: int
+    spot_checked: int
+    human_review: int
+    gold_items: int
+    human_cost: float = 1.0
+    reviewers_per_item: int = 1
+
+    def __post_init__(self) -> None:
+        counts = (self.auto_accepted, self.spot_checked, self.human_review, self.gold_items)
+        if min(counts) < 0:
+            raise ValueError("counts must be non-negative")
+        if self.human_cost < 0 or self.judge_spend < 0:
+            raise ValueError("costs must be non-negative")
+        if self.reviewers_per_item < 1:
+            raise ValueError("reviewers per item must be at least 1")
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """Spend by source, totals and cost per final label (see the module docstring)."""
+
+    judge_spend: float
+    review_spend: float
+    spot_check_spend: float
+    gold_spend: float
+    human_spend: float
+    hybrid_total: float
+    final_labels: int
+    hybrid_per_label: float | None
+    human_only_total: float
+    human_only_per_label: float | None
+    savings_ratio: float | None
+    auto_share: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "judge_spend": self.judge_spend,
+            "human_spend": {
+                "review": self.review_spend,
+                "spot_check": self.spot_check_spend,
+                "gold": self.gold_spend,
+                "total": self.human_spend,
+            },
+            "hybrid_total": self.hybrid_total,
+            "final_labels": self.final_labels,
+            "hybrid_per_label": self.hybrid_per_label,
+            "human_only_total": self.human_only_total,
+            "human_only_per_label": self.human_only_per_label,
+            "hybrid_over_human_only": self.savings_ratio,
+            "auto_share": self.auto_share,
+        }
+
+
+def human_spend(items: int, reviewers_per_item: int, human_cost: float) -> float:
+    """``items * reviewers_per_item * human_cost``."""
+    return float(items) * reviewers_per_item * human_cost
+
+
+def cost_breakdown(inputs: CostInputs) -> CostBreakdown:
+    """Spend, totals and per-label costs of the hybrid pipeline and of people alone."""
+    k, c = inputs.reviewers_per_item, inputs.human_cost
+    review = human_spend(inputs.human_review, k, c)
+    spot = human_spend(inputs.spot_checked, k, c)
+    gold = human_spend(inputs.gold_items, k, c)
+    humans = review + spot + gold
+    total = inputs.judge_spend + humans
+    n = inputs.auto_accepted + inputs.spot_checked + inputs.human_review
+    human_only = human_spend(n, k, c)
+    return CostBreakdown(
+        judge_spend=inputs.judge_spend,
+        review_spend=review,
+        spot_check_spend=spot,
+        gold_spend=gold,
+        human_spend=humans,
+        hybrid_total=total,
+        final_labels=n,
+        hybrid_per_label=total / n if n else None,
+        human_only_total=human_only,
+        human_only_per_label=k * c if n else None,
+        savings_ratio=total / human_only if human_only > 0 else None,
+        auto_share=(inputs.auto_accepted + inputs.spot_checked) / n if n else None,
+    )
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    """Human agreement, accepted-AI accuracy, and their share-weighted mix for the hybrid."""
+
+    human: Interval
+    accepted_ai: Interval
+    hybrid: Interval
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "human_agreement": self.human.to_json(),
+            "accepted_ai_accuracy": self.accepted_ai.to_json(),
+            "hybrid_expected_agreement": self.hybrid.to_json(),
+        }
+
+
+def mix_quality(human: Interval, accepted_ai: Interval, auto_share: float | None) -> QualitySummary:
+    """``q = a · acc_ai + (1 - a) · q_human`` for estimate and each bound (``None`` if unknown).
+
+    With no auto-accepted pairs (``a = 0``) the hybrid's quality is the human one, and with
+    only auto-accepted pairs (``a = 1``) it is the AI one, whatever the other side is.
+    """
+
+    def mix(x: float | None, y: float | None) -> float | None:
+        if auto_share is None:
+            return None
+        if auto_share == 0.0:
+            return y
+        if auto_share == 1.0:
+            return x
+        if x is None or y is None:
+            return None
+        return auto_share * x + (1.0 - auto_share) * y
+
+    hybrid = Interval(
+        mix(accepted_ai.estimate, human.estimate),
+        mix(accepted_ai.lower, human.lower),
+        mix(accepted_ai.upper, human.upper),
+    )
+    return QualitySummary(human, accepted_ai, hybrid)
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    """One threshold of the cost-versus-quality frontier."""
+
+    threshold: float
+    coverage: float
+    accepted: int
+    agreement: float | None
+    agreement_lower: float | None
+    agreement_upper: float | None
+    cost_per_label: float
+    expected_quality: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold,
+            "coverage": self.coverage,
+            "accepted": self.accepted,
+            "agreement": self.agreement,
+            "agreement_lower": self.agreement_lower,
+            "agreement_upper": self.agreement_upper,
+            "cost_per_label": self.cost_per_label,
+            "expected_quality": self.expected_quality,
+        }
+
+
+def default_thresholds(scores: Sequence[float] | np.ndarray, *, steps: int = 20) -> list[float]:
+    """Strictest first: one above every score (accept nothing), then up to ``steps`` distinct
+    scores at evenly spaced quantiles (each accepts the items scoring at least it), then 0."""
+    s = np.unique(np.asarray(scores, dtype=np.float64))
+    top = float(s[-1]) + 1e-6 if s.size else 1.0
+    if s.size > steps:
+        idx = np.unique(np.round(np.linspace(0, s.size - 1, steps)).astype(int))
+        s = s[idx]
+    return sorted({top, 0.0, *s.tolist()}, reverse=True)
+
+
+def frontier(
+    scores: Sequence[float],
+    acceptable: Sequence[bool],
+    correct: Sequence[bool],
+    *,
+    judge_cost_per_label: float,
+    gold_cost_per_label: float,
+    human_cost: float,
+    reviewers_per_item: int = 1,
+    spot_check_rate: float = 0.05,
+    human_agreement: float | None = None,
+    thresholds: Sequence[float] | None = None,
+    steps: int = 20,
+    confidence: float = 0.95,
+) -> list[FrontierPoint]:
+    """Coverage, agreement and cost per final label at each threshold (most lenient last).
+
+    ``scores``: the policy's calibrated probability on each gold item; ``acceptable``: whether
+    the item's AI label is one the policy may accept; ``correct``: whether it equals gold.
+    ``thresholds`` default to :func:`default_thresholds` of the acceptable items' scores.
+    ``judge_cost_per_label`` and ``gold_cost_per_label`` are the dataset's judge and gold
+    spend divided by its final labels.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    ok = np.asarray(acceptable, dtype=bool)
+    right = np.asarray(correct, dtype=bool)
+    if not (s.shape == ok.shape == right.shape) or s.ndim != 1:
+        raise ValueError("scores, acceptable and correct must be 1-d and of equal length")
+    n = s.size
+    if thresholds is None:
+        grid = default_thresholds(s[ok], steps=steps)
+    else:
+        grid = sorted(thresholds, reverse=True)
+    per_human_label = reviewers_per_item * human_cost
+    points: list[FrontierPoint] = []
+    for t in grid:
+        mask = ok & (s >= t)
+        accepted = int(mask.sum())
+        coverage = accepted / n if n else 0.0
+        agree: float | None = None
+        lo: float | None = None
+        hi: float | None = None
+        if accepted:
+            k = int(right[mask].sum())
+            agree = k / accepted
+            lo, hi = clopper_pearson(k, accepted, confidence)
+        cost = (
+            judge_cost_per_label
+            + gold_cost_per_label
+            + ((1.0 - coverage) + spot_check_rate * coverage) * per_human_label
+        )
+        quality: float | None = None
+        if coverage == 0.0:
+            quality = human_agreement
+        elif agree is not None and human_agreement is not None:
+            quality = coverage * agree + (1.0 - coverage) * human_agreement
+        elif coverage == 1.0:
+            quality = agree
+        points.append(FrontierPoint(float(t), coverage, accepted, agree, lo, hi, cost, quality))
+    return points

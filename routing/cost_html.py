@@ -1,0 +1,247 @@
+"""The cost report as one self-contained HTML page with an inline SVG frontier plot.
+
+Input: the JSON document ``referee report cost --json`` prints. Output: a string. No plotting
+library: the SVG is written by hand (axes, ticks, the frontier line, error bars for the
+agreement interval, the policy's threshold and the people-only point).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["frontier_svg", "render_cost_html"]
+
+WIDTH, HEIGHT = 640, 400
+LEFT, RIGHT, TOP, BOTTOM = 70, 20, 30, 50
+
+
+def _fmt_money(x: float | None) -> str:
+    return "-" if x is None else f"${x:,.4f}"
+
+
+def _fmt_share(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    if hi <= lo:
+        return [lo]
+    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+
+
+def frontier_svg(
+    points: Sequence[dict[str, Any]],
+    *,
+    policy_threshold: float | None = None,
+    human_only: tuple[float, float | None] | None = None,
+) -> str:
+    """An SVG plot: cost per final label (x) against agreement of accepted labels (y).
+
+    ``points`` are frontier points as JSON (``cost_per_label``, ``agreement``,
+    ``agreement_lower``/``upper``, ``expected_quality``, ``threshold``); ``human_only`` is the
+    people-only (cost per label, agreement) point.
+    """
+    usable = [p for p in points if p.get("agreement") is not None]
+    xs = [float(p["cost_per_label"]) for p in points]
+    if human_only is not None:
+        xs.append(human_only[0])
+    ys: list[float] = []
+    for p in usable:
+        ys += [float(p["agreement_lower"]), float(p["agreement_upper"])]
+        if p.get("expected_quality") is not None:
+            ys.append(float(p["expected_quality"]))
+    if human_only is not None and human_only[1] is not None:
+        ys.append(human_only[1])
+    x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
+    if x_hi - x_lo < 1e-9:
+        x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
+    y_lo, y_hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
+    y_lo = max(0.0, math.floor((y_lo - 0.02) * 20) / 20)  # round to 5% steps
+    y_hi = min(1.0, math.ceil((y_hi + 0.02) * 20) / 20)
+    if y_hi - y_lo < 1e-9:
+        y_lo, y_hi = max(0.0, y_lo - 0.05), min(1.0, y_hi + 0.05)
+
+    def sx(x: float) -> float:
+        return LEFT + (x - x_lo) / (x_hi - x_lo) * (WIDTH - LEFT - RIGHT)
+
+    def sy(y: float) -> float:
+        return HEIGHT - BOTTOM - (y - y_lo) / (y_hi - y_lo) * (HEIGHT - TOP - BOTTOM)
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="cost versus quality frontier" '
+        'font-family="sans-serif" font-size="11">',
+        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
+        f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" y2="{HEIGHT - BOTTOM}" '
+        'stroke="black"/>',
+        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="black"/>',
+    ]
+    for t in _ticks(x_lo, x_hi):
+        out.append(
+            f'<line x1="{sx(t):.1f}" y1="{HEIGHT - BOTTOM}" x2="{sx(t):.1f}" '
+            f'y2="{HEIGHT - BOTTOM + 5}" stroke="black"/>'
+            f'<text x="{sx(t):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
+            f"${t:.3f}</text>"
+        )
+    for t in _ticks(y_lo, y_hi):
+        out.append(
+            f'<line x1="{LEFT - 5}" y1="{sy(t):.1f}" x2="{LEFT}" y2="{sy(t):.1f}" '
+            f'stroke="black"/><text x="{LEFT - 8}" y="{sy(t) + 4:.1f}" text-anchor="end">'
+            f"{t:.0%}</text>"
+        )
+    out.append(
+        f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{HEIGHT - 12}" text-anchor="middle">'
+        "cost per final label</text>"
+        f'<text x="16" y="{(TOP + HEIGHT - BOTTOM) / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 16 {(TOP + HEIGHT - BOTTOM) / 2})">agreement with gold</text>'
+    )
+    for p in usable:
+        x = sx(float(p["cost_per_label"]))
+        out.append(
+            f'<line x1="{x:.1f}" y1="{sy(float(p["agreement_lower"])):.1f}" x2="{x:.1f}" '
+            f'y2="{sy(float(p["agreement_upper"])):.1f}" stroke="#9ab" stroke-width="2"/>'
+        )
+    line = " ".join(
+        f"{sx(float(p['cost_per_label'])):.1f},{sy(float(p['agreement'])):.1f}" for p in usable
+    )
+    if line:
+        out.append(f'<polyline points="{line}" fill="none" stroke="#1f5fa8" stroke-width="2"/>')
+    quality = [p for p in points if p.get("expected_quality") is not None]
+    q_line = " ".join(
+        f"{sx(float(p['cost_per_label'])):.1f},{sy(float(p['expected_quality'])):.1f}"
+        for p in quality
+    )
+    if q_line:
+        out.append(
+            f'<polyline points="{q_line}" fill="none" stroke="#2a8a4a" stroke-width="2" '
+            'stroke-dasharray="5,4"/>'
+        )
+    for p in usable:
+        is_policy = policy_threshold is not None and abs(p["threshold"] - policy_threshold) < 1e-9
+        out.append(
+            f'<circle cx="{sx(float(p["cost_per_label"])):.1f}" '
+            f'cy="{sy(float(p["agreement"])):.1f}" r="{6 if is_policy else 3}" '
+            f'fill="{"#d9480f" if is_policy else "#1f5fa8"}">'
+            f"<title>threshold {p['threshold']:.4f}: coverage {p['coverage']:.1%}, "
+            f"agreement {p['agreement']:.1%}, ${p['cost_per_label']:.4f}/label</title></circle>"
+        )
+    if human_only is not None and human_only[1] is not None:
+        hx, hy = sx(human_only[0]), sy(human_only[1])
+        out.append(
+            f'<rect x="{hx - 5:.1f}" y="{hy - 5:.1f}" width="10" height="10" fill="#7b2d8e">'
+            "<title>people only</title></rect>"
+            f'<text x="{hx - 8:.1f}" y="{hy - 8:.1f}" text-anchor="end">people only</text>'
+        )
+    legend_y = TOP - 12
+    out.append(
+        f'<line x1="{LEFT + 10}" y1="{legend_y}" x2="{LEFT + 30}" y2="{legend_y}" '
+        'stroke="#1f5fa8" stroke-width="2"/>'
+        f'<text x="{LEFT + 35}" y="{legend_y + 4}">accepted AI labels (bars: 95% CI)</text>'
+        f'<line x1="{LEFT + 250}" y1="{legend_y}" x2="{LEFT + 270}" y2="{legend_y}" '
+        'stroke="#2a8a4a" stroke-width="2" stroke-dasharray="5,4"/>'
+        f'<text x="{LEFT + 275}" y="{legend_y + 4}">expected, all final labels</text>'
+        f'<circle cx="{LEFT + 450}" cy="{legend_y}" r="6" fill="#d9480f"/>'
+        f'<text x="{LEFT + 460}" y="{legend_y + 4}">policy threshold</text>'
+    )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _row(cells: Sequence[str], tag: str = "td") -> str:
+    return "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+
+
+def _interval(doc: dict[str, Any]) -> str:
+    if doc.get("estimate") is None:
+        return "-"
+    if doc.get("lower") is None:
+        return _fmt_share(doc["estimate"])
+    return f"{_fmt_share(doc['estimate'])} [{_fmt_share(doc['lower'])}, {_fmt_share(doc['upper'])}]"
+
+
+def render_cost_html(doc: dict[str, Any]) -> str:
+    """The whole report (tables and the frontier plot) as a standalone HTML page."""
+    c, q, f = doc["cost"], doc["quality"], doc["frontier"]
+    spend_rows = [_row(["source", "spend"], "th"), _row(["judges", _fmt_money(c["judge_spend"])])]
+    for kind in ("review", "spot_check", "gold"):
+        spend_rows.append(_row([f"people: {kind}", _fmt_money(c["human_spend"][kind])]))
+    spend_rows.append(_row(["total", _fmt_money(c["hybrid_total"])]))
+    per_rows = [
+        _row(["pipeline", "final labels", "total", "per label", "quality"], "th"),
+        _row(
+            [
+                "hybrid",
+                f"{c['final_labels']:,}",
+                _fmt_money(c["hybrid_total"]),
+                _fmt_money(c["hybrid_per_label"]),
+                _interval(q["hybrid_expected_agreement"]),
+            ]
+        ),
+        _row(
+            [
+                "people only",
+                f"{c['final_labels']:,}",
+                _fmt_money(c["human_only_total"]),
+                _fmt_money(c["human_only_per_label"]),
+                _interval(q["human_agreement"]),
+            ]
+        ),
+    ]
+    frontier_rows = [
+        _row(["threshold", "coverage", "agreement", "95% CI", "cost/label", "expected"], "th")
+    ]
+    for p in f["points"]:
+        ci = (
+            "-"
+            if p["agreement"] is None
+            else f"[{_fmt_share(p['agreement_lower'])}, {_fmt_share(p['agreement_upper'])}]"
+        )
+        frontier_rows.append(
+            _row(
+                [
+                    f"{p['threshold']:.4f}" if p["accepted"] else "accept none",
+                    _fmt_share(p["coverage"]),
+                    _fmt_share(p["agreement"]),
+                    ci,
+                    _fmt_money(p["cost_per_label"]),
+                    _fmt_share(p["expected_quality"]),
+                ]
+            )
+        )
+    human_point = None
+    if c["human_only_per_label"] is not None:
+        human_point = (float(c["human_only_per_label"]), q["human_agreement"]["estimate"])
+    svg = (
+        frontier_svg(
+            f["points"], policy_threshold=f.get("policy_threshold"), human_only=human_point
+        )
+        if f["points"]
+        else "<p>No policy or gold items: no frontier.</p>"
+    )
+    title = f"Referee cost report: {doc['dataset']}"
+    basis = html.escape(f.get("basis") or "")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 60em; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+td, th {{ border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }}
+th {{ background: #f3f3f3; }}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>Human label cost {_fmt_money(doc["human_cost"])}, {doc["reviewers_per_item"]} reviewer(s)
+per item. Accepted AI labels from {q["spot_check"]["n"]} answered spot check(s):
+{html.escape(_interval(q["accepted_ai_accuracy"]))} ({html.escape(q["spot_check"]["method"])}).
+Human agreement over {q["human_agreement_items"]} multiply-labelled pair(s):
+{html.escape(_interval(q["human_agreement"]))}.</p>
+<h2>Spend</h2><table>{"".join(spend_rows)}</table>
+<h2>Cost per final label</h2><table>{"".join(per_rows)}</table>
+<h2>Cost versus quality across thresholds</h2>
+{svg}
+<p><small>{basis}</small></p>
+<table>{"".join(frontier_rows)}</table>
+</body></html>
+"""
