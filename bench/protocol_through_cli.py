@@ -24,9 +24,9 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from referee.cli.main import app  # noqa: E402
+from referee.cli.main import app
 
 
 def majority(labels: list[str]) -> str | None:
@@ -51,13 +51,23 @@ def run_split(data: Path, seed: int, tmp: Path, target: float, delta: float) -> 
     random.Random(seed).shuffle(pair_ids)
     calibration = set(pair_ids[: len(pair_ids) // 2])
     gold_file = tmp / f"gold{seed}.jsonl"
-    gold_file.write_text("".join(json.dumps(r) + "\n" for r in labels if r["pair_id"] in calibration))
+    gold_file.write_text(
+        "".join(json.dumps(r) + "\n" for r in labels if r["pair_id"] in calibration)
+    )
 
     cli("ingest", str(data / "pairs.jsonl"), "--dataset", "d", "--dedupe")
     cli("judgments", "import", str(data / "judgments.jsonl"), "--dedupe")
     cli("labels", "import", str(gold_file), "--kind", "gold", "--dedupe")
-    cli("calibrate", "--dataset", "d", "--target-agreement", str(target), "--delta", str(delta),
-        "--json")
+    cli(
+        "calibrate",
+        "--dataset",
+        "d",
+        "--target-agreement",
+        str(target),
+        "--delta",
+        str(delta),
+        "--json",
+    )
     out = tmp / f"decisions{seed}.jsonl"
     cli("route", "--dataset", "d", "--out", str(out), "--json")
     decisions = [json.loads(line) for line in out.read_text().splitlines()]
@@ -75,7 +85,9 @@ def run_split(data: Path, seed: int, tmp: Path, target: float, delta: float) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/llmbar")
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/llmbar"
+    )
     parser.add_argument("--splits", type=int, default=20)
     parser.add_argument("--target", type=float, default=0.85)
     parser.add_argument("--delta", type=float, default=0.1)
@@ -85,13 +97,17 @@ def main() -> None:
         for seed in range(args.splits):
             r = run_split(args.data, seed, Path(tmp), args.target, args.delta)
             results.append(r)
-            print(f"split {seed:3d}: coverage {r['coverage']:.3f}, agreement {r['agreement']:.3f}",
-                  flush=True)
+            print(
+                f"split {seed:3d}: coverage {r['coverage']:.3f}, agreement {r['agreement']:.3f}",
+                flush=True,
+            )
     held = [r["accepted"] == 0 or r["agreement"] >= args.target for r in results]
     with_any = [r for r in results if r["accepted"]]
-    print(f"{args.data.name}: {len(results)} splits; guarantee held in {sum(held) / len(held):.1%}; "
-          f"mean coverage {statistics.mean(r['coverage'] for r in results):.1%}; "
-          f"mean agreement of accepted {statistics.mean(r['agreement'] for r in with_any) if with_any else float('nan'):.3f}")
+    print(
+        f"{args.data.name}: {len(results)} splits; guarantee held in {sum(held) / len(held):.1%}; "
+        f"mean coverage {statistics.mean(r['coverage'] for r in results):.1%}; "
+        f"mean agreement of accepted {statistics.mean(r['agreement'] for r in with_any) if with_any else float('nan'):.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from calibration.judge_report import judge_report
 from calibration.reliability import reliability
 from calibration.signals import PairSignals
 from calibration.thresholds import (
+    fallback_weights,
     first_testable_count,
     fixed_sequence_search,
     gold_needed,
@@ -195,6 +196,7 @@ def fit_policy(
         delta=delta,
         grid=grid,
         application_scores=rest_scores if predictive else None,
+        weights=fallback_weights(len(grid)),
     )
     policy = AcceptPolicy(
         judges=panel,
@@ -207,8 +209,17 @@ def fit_policy(
     )
     n_gold = len(gold_pairs)
     more: int | None = 0
+    why_not: str | None = None
     if not search.certified:
         more = _more_gold(cand_scores, cand_correct, n_gold, target_agreement, delta, n_min)
+        if not grid:
+            why_not = "too few judged gold items for any threshold to certify"
+        elif more == 0:
+            # enough gold by count, yet no tested threshold passed: the ranking is the problem
+            more = None
+            why_not = "no tested threshold's accepted gold items were accurate enough"
+        else:
+            why_not = "not enough gold items at the accuracy the judges reach"
     accepted_rest = sum(policy.accepts(p) for p in rest) if search.certified else 0
     report: dict[str, Any] = {
         "target_agreement": target_agreement,
@@ -224,6 +235,7 @@ def fit_policy(
         "bound": search.bound if search.certified else None,
         "min_items_to_certify": n_min,
         "more_gold_needed": more,
+        "why_not_certified": why_not,
         "grid": [s.to_json() for s in search.steps],
         "ungold_pairs": len(rest),
         "expected_coverage_on_ungold": accepted_rest / len(rest) if rest else None,

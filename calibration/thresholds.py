@@ -17,6 +17,16 @@ run has lower bound ``δ^(1/n)``, which reaches ``target`` only when ``n ≥ ln 
 :func:`threshold_grid` starts at a count that *can* certify and walks down in even steps of
 the candidate items (ties in the score stay together: a threshold accepts every item at or above
 it).
+
+A second trap: when the score ranks poorly among its very best items (noisy self-reported
+confidences often decide the order there), the first step fails and a plain fixed sequence stops
+with nothing certified, although looser thresholds would certify easily. The *fallback
+procedure* (Wiens, "A fixed sequence Bonferroni procedure for testing multiple endpoints",
+Pharmaceutical Statistics 2003; Wiens & Dmitrienko, J. Biopharm. Stat. 2005) keeps going: step
+``i`` gets its own share ``w_i·δ`` of the error budget plus the whole level of step ``i - 1``
+when that step was rejected. The family-wise error stays ≤ δ, every rejected step is a valid
+threshold, and with most of the budget on the first step (:func:`fallback_weights`) it loses
+almost nothing when the sequence runs through.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ __all__ = [
     "GridStep",
     "ThresholdSearch",
     "clopper_pearson_lower",
+    "fallback_weights",
     "first_testable_count",
     "fixed_sequence_search",
     "gold_needed",
@@ -149,6 +160,7 @@ class GridStep:
     certified: bool
     applied: int = 0
     predictive_p: float = 0.0
+    level: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -159,6 +171,7 @@ class GridStep:
             "certified": self.certified,
             "applied": self.applied,
             "predictive_p": self.predictive_p,
+            "level": self.level,
         }
 
 
@@ -178,6 +191,19 @@ class ThresholdSearch:
         return math.isfinite(self.threshold)
 
 
+def fallback_weights(steps: int, first: float = 0.9) -> list[float]:
+    """Shares of δ for the fallback procedure: ``first`` on step 1, the rest split evenly.
+
+    Returns ``steps`` non-negative weights summing to 1 (``[1.0]`` for a single step).
+    """
+    if steps <= 0:
+        return []
+    if steps == 1:
+        return [1.0]
+    rest = (1.0 - first) / (steps - 1)
+    return [first] + [rest] * (steps - 1)
+
+
 def fixed_sequence_search(
     scores: Sequence[float],
     correct: Sequence[bool],
@@ -186,31 +212,44 @@ def fixed_sequence_search(
     delta: float,
     grid: Sequence[float],
     application_scores: Sequence[float] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> ThresholdSearch:
-    """Walk ``grid`` (strictest first), certify while the Clopper-Pearson bound ≥ ``target``.
+    """Walk ``grid`` (strictest first), certifying thresholds whose bound reaches ``target``.
 
     ``scores``/``correct`` describe the candidate items (score, and whether the label they
     would get agrees with gold). When ``application_scores`` (scores of the candidate items the
     policy will be applied to) are given, a threshold must also pass
-    :func:`predictive_p_value` ≤ δ, so that the *observed* agreement on those items, not only
-    its expectation, reaches the target. Returns the last certified threshold, or ``inf``.
+    :func:`predictive_p_value` at the step's level, so that the *observed* agreement on those
+    items, not only its expectation, reaches the target.
+
+    Without ``weights``: plain fixed-sequence testing, every step at level δ, stopping at the
+    first failure. With ``weights`` (one per grid step, summing to at most 1): the fallback
+    procedure, where step ``i`` is tested at ``w_i·δ`` plus the previous step's level if that
+    step was rejected, and the search goes on after a failure. Returns the loosest certified
+    threshold, or ``inf`` when none is.
     """
     s = np.asarray(scores, dtype=np.float64)
     ok = np.asarray(correct, dtype=bool)
     applied = np.asarray(application_scores if application_scores is not None else [])
+    if weights is not None and len(weights) != len(grid):
+        raise ValueError(f"{len(weights)} weights for {len(grid)} grid steps")
     best = ThresholdSearch(math.inf, 0, 0, 0.0, len(s))
     steps: list[GridStep] = []
-    for threshold in grid:
+    carried = 0.0
+    for i, threshold in enumerate(grid):
+        level = delta if weights is None else weights[i] * delta + carried
         mask = s >= threshold
         n, k = int(mask.sum()), int(ok[mask].sum())
-        bound = clopper_pearson_lower(k, n, delta)
+        bound = clopper_pearson_lower(k, n, level) if level > 0 else 0.0
         m = int((applied >= threshold).sum())
         p_value = predictive_p_value(n - k, n, m, target)
-        passed = bound >= target and p_value <= delta
-        steps.append(GridStep(float(threshold), n, k, bound, passed, m, p_value))
-        if not passed:
+        passed = level > 0 and bound >= target and p_value <= level
+        steps.append(GridStep(float(threshold), n, k, bound, passed, m, p_value, level))
+        if passed:
+            best = ThresholdSearch(float(threshold), n, k, bound, len(s))
+        if weights is None and not passed:
             break
-        best = ThresholdSearch(float(threshold), n, k, bound, len(s))
+        carried = level if passed else 0.0
     return ThresholdSearch(best.threshold, best.accepted, best.correct, best.bound, len(s), steps)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, bindparam, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from referee.db.engine import transaction
-from referee.db.models import AuditEntry, Dataset, HumanLabel, Judgment, Pair
+from referee.db.models import AuditEntry, Base, Dataset, HumanLabel, Judgment, Pair
 from referee.ingest.problems import InputRejected, Problem, ProblemLog
 from referee.ingest.readers import read_records
 from referee.ingest.records import (
@@ -364,7 +364,7 @@ class PairKind:
         return rows, unchanged, len(to_freeze)
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        session.execute(insert(Pair.__table__), rows)
+        session.execute(insert(Base.metadata.tables["pairs"]), rows)
 
 
 class LabelKind:
@@ -443,7 +443,7 @@ class LabelKind:
         return rows, unchanged, 0
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        session.execute(insert(HumanLabel.__table__), rows)
+        session.execute(insert(Base.metadata.tables["human_labels"]), rows)
 
 
 class JudgmentKind:
@@ -532,7 +532,7 @@ class JudgmentKind:
         return rows, unchanged, 0
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        session.execute(insert(Judgment.__table__), rows)
+        session.execute(insert(Base.metadata.tables["judgments"]), rows)
 
 
 def dataset_id_for(session: Session, name: str, *, create: bool) -> int | None:

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from scipy.stats import binom
 
 from calibration.thresholds import (
     clopper_pearson_lower,
+    fallback_weights,
     first_testable_count,
     fixed_sequence_search,
     gold_needed,
@@ -128,3 +130,44 @@ def test_gold_needed_reaches_a_certifying_size() -> None:
     accepted = math.floor((40 + more) * 0.5)
     assert clopper_pearson_lower(math.floor(0.92 * accepted), accepted, 0.1) >= 0.85 - 1e-3
     assert gold_needed(0.8, 0.5, target=0.85, delta=0.1, have=40) is None
+
+
+def test_fallback_continues_after_a_failed_first_step() -> None:
+    # 20 best-scored items only 70% right, then 400 items 97% right
+    rng = np.random.default_rng(0)
+    top = [True] * 14 + [False] * 6
+    rest = list(rng.random(400) < 0.97)
+    scores = np.linspace(1.0, 0.5, 420).tolist()
+    correct = top + rest
+    grid = [scores[19], scores[119], scores[219], scores[319], scores[419]]
+    plain = fixed_sequence_search(scores, correct, target=0.85, delta=0.1, grid=grid)
+    assert not plain.certified and len(plain.steps) == 1
+    fallback = fixed_sequence_search(
+        scores, correct, target=0.85, delta=0.1, grid=grid, weights=fallback_weights(len(grid))
+    )
+    assert fallback.certified
+    assert fallback.accepted > 20
+    assert not fallback.steps[0].certified
+
+
+def test_fallback_weights_sum_to_one() -> None:
+    for k in (1, 2, 5, 21):
+        w = fallback_weights(k)
+        assert len(w) == k and abs(sum(w) - 1.0) < 1e-12 and min(w) >= 0
+
+
+def test_fallback_controls_family_wise_error() -> None:
+    # true agreement 0.84 < 0.85 at every threshold: certifying anything is an error
+    rng = np.random.default_rng(1)
+    errors = 0
+    trials = 400
+    for _ in range(trials):
+        n = 300
+        scores = np.sort(rng.random(n))[::-1].tolist()
+        correct = (rng.random(n) < 0.84).tolist()
+        grid = [scores[c - 1] for c in range(40, n + 1, 26)]
+        result = fixed_sequence_search(
+            scores, correct, target=0.85, delta=0.1, grid=grid, weights=fallback_weights(len(grid))
+        )
+        errors += result.certified
+    assert errors / trials <= 0.1 + 3 * (0.1 * 0.9 / trials) ** 0.5

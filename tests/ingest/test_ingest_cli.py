@@ -273,7 +273,12 @@ def test_parquet_ingest(engine: Engine, db_url: str, tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     table = pa.table(
-        {"id": ["q1", "q2"], "prompt": ["p", "q"], "response_a": ["a", "b"], "response_b": ["c", "d"]}
+        {
+            "id": ["q1", "q2"],
+            "prompt": ["p", "q"],
+            "response_a": ["a", "b"],
+            "response_b": ["c", "d"],
+        }
     )
     path = tmp_path / "pairs.parquet"
     pq.write_table(table, path)
