@@ -141,6 +141,7 @@ def fit_policy(
     grid_steps: int = 20,
     predictive: bool = True,
     plan_accuracy: float | None = None,
+    fallback_share: float = 0.0,
 ) -> PolicyFit:
     """Fit the label model and certify a threshold on the gold items among ``signals``.
 
@@ -148,6 +149,11 @@ def fit_policy(
     expected coverage on the rest of the data). ``gold`` maps pair id to the human label.
     The guarantee: accepted labels agree with gold at ≥ ``target_agreement`` with probability
     ≥ ``1 - delta`` (exact for the out-of-fold scores; see :mod:`calibration.thresholds`).
+
+    ``fallback_share``: the share of δ kept back for the steps after a failed one (the
+    fallback procedure). 0 (the default) is plain fixed-sequence testing: on the shared data it
+    certified more (LLMBar, GPT-4 alone: 60% coverage against 46% with a 0.1 share), because
+    the kept-back share weakens every step while rarely rescuing a failed one.
     """
     if not 0.0 < target_agreement < 1.0:
         raise ValueError(f"target_agreement must be in (0, 1), got {target_agreement}")
@@ -196,7 +202,7 @@ def fit_policy(
         delta=delta,
         grid=grid,
         application_scores=rest_scores if predictive else None,
-        weights=fallback_weights(len(grid)),
+        weights=fallback_weights(len(grid), first=1.0 - fallback_share) if fallback_share else None,
     )
     policy = AcceptPolicy(
         judges=panel,

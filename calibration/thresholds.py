@@ -24,9 +24,9 @@ with nothing certified, although looser thresholds would certify easily. The *fa
 procedure* (Wiens, "A fixed sequence Bonferroni procedure for testing multiple endpoints",
 Pharmaceutical Statistics 2003; Wiens & Dmitrienko, J. Biopharm. Stat. 2005) keeps going: step
 ``i`` gets its own share ``w_i·δ`` of the error budget plus the whole level of step ``i - 1``
-when that step was rejected. The family-wise error stays ≤ δ, every rejected step is a valid
-threshold, and with most of the budget on the first step (:func:`fallback_weights`) it loses
-almost nothing when the sequence runs through.
+when that step was rejected. The family-wise error stays ≤ δ and every rejected step is a valid
+threshold. Its price is a weaker test at every step: on the shared data the plain sequence
+certified more, so :func:`calibration.policy.fit_policy` uses the fallback only when asked.
 """
 
 from __future__ import annotations

@@ -190,8 +190,10 @@ def calibrate(
                 "n_accepted_on_gold",
                 "agreement_on_accepted_gold",
                 "more_gold_needed",
+                "why_not_certified",
                 "ungold_pairs",
                 "expected_coverage_on_ungold",
+                "grid",
             )
         },
         "judges": {name: _summary(r) for name, r in report["judges"].items()},
