@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -215,3 +216,17 @@ class ReviewQueueItem(Base):
     uncertainty: Mapped[float] = mapped_column(Float)
     required_labels: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete an audit entry."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _refuse_audit_update(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be changed: the log is append-only")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_audit_delete(_mapper: Any, _connection: Any, target: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be deleted: the log is append-only")
