@@ -33,7 +33,9 @@ class JudgeSignals:
     """One judge's verdicts on one pair, from the A-first (``ab``) and B-first (``ba``) calls.
 
     Both labels are in the original frame; ``None`` means the call is missing or its answer
-    could not be parsed. Confidences are probabilities in [0, 1] or ``None``.
+    could not be parsed. ``unparseable_orders`` names the orders whose call was made but gave no
+    usable verdict (a judge asked in one order only has ``ba=None`` and nothing unparseable).
+    Confidences are probabilities in [0, 1] or ``None``.
     """
 
     judge: str
@@ -43,6 +45,17 @@ class JudgeSignals:
     confidence_ba: float | None = None
     logprob_ab: float | None = None
     logprob_ba: float | None = None
+    unparseable_orders: tuple[str, ...] = ()
+
+    @property
+    def both_orders(self) -> bool:
+        """True when both orders gave a parsed verdict (position bias can be seen)."""
+        return self.ab is not None and self.ba is not None
+
+    @property
+    def flipped(self) -> bool:
+        """True when both orders gave a verdict and the verdicts differ."""
+        return self.both_orders and self.ab != self.ba
 
     @property
     def consistent(self) -> bool:
@@ -126,6 +139,11 @@ def signals_from_records(
                 confidence_ba=_probability(ba.get("confidence")),
                 logprob_ab=_probability(ab.get("logprob_confidence")),
                 logprob_ba=_probability(ba.get("logprob_confidence")),
+                unparseable_orders=tuple(
+                    order
+                    for order, record in sorted(by_order.items())
+                    if _verdict(record.get("winner")) is None
+                ),
             )
         pair = pairs.get(pair_id, {})
         out.append(

@@ -3,8 +3,8 @@
 Reasons (every one that applies is listed, in the order of :data:`routing.decisions.REASONS`):
 
 * ``not_judged``: no judge of the policy's panel has any judgment of the pair.
-* ``unparseable``: some panel judge's call gave no usable verdict (one order or both missing
-  or unparseable).
+* ``unparseable``: some panel judge's call was made but gave no usable verdict (an order that
+  was never asked, as in verdicts recorded in one order only, is not unparseable).
 * ``order_flip``: some panel judge gave different verdicts in the two orders.
 * ``panel_disagreement``: the order-consistent judges of the panel do not all give the same
   verdict (needs two or more of them).
@@ -25,7 +25,9 @@ stricter rather than breaking the guarantee (it costs coverage, which is why the
 * hard: ``not_judged``; ``unparseable`` when the panel gave no usable verdict at all;
   ``tie``/``both_bad`` (labels outside ``accept_labels``); ``judge_injection_suspected``;
   ``low_confidence``; and **order inconsistency of the whole panel**: no panel judge gave the
-  same verdict in both orders (for a single judge: it flipped or one order is missing). With
+  same verdict in both orders while some judge flipped or failed to answer (for a single judge:
+  it flipped, or one of its calls was unparseable). Verdicts recorded in one order only carry
+  no position-bias evidence and are not gated for it. With
   ``primary_judge`` set, a flip of that judge is a hard gate as well.
 * soft (listed, not gating): ``order_flip`` / ``unparseable`` of some judges while another
   judge is order-consistent, and ``panel_disagreement`` (a gate only with
@@ -83,18 +85,21 @@ def _assess(signals: PairSignals, policy: AcceptPolicy, options: RouteOptions) -
         return _Assessment(frozenset(reasons), True, None, None)
 
     scored = policy.score(signals)
-    if any(j.ab is None or j.ba is None for j in panel):
+    unparseable = [j for j in panel if j.unparseable_orders]
+    if unparseable:
         reasons.add("unparseable")
     if scored.label is None:
         reasons.add("unparseable")
         return _Assessment(frozenset(reasons), True, None, None)
 
-    flipped = [j for j in panel if j.ab is not None and j.ba is not None and j.ab != j.ba]
+    flipped = [j for j in panel if j.flipped]
     consistent = [j for j in panel if j.consistent]
     if flipped:
         reasons.add("order_flip")
-    if not consistent:
-        gated = True  # no judge of the panel stands by its verdict in both orders
+    if not consistent and (flipped or unparseable):
+        # no judge of the panel stands by its verdict in both orders. Judges asked in one
+        # order only (recorded elsewhere) show no position bias either way: no gate for them.
+        gated = True
     if options.primary_judge is not None and any(j.judge == options.primary_judge for j in flipped):
         gated = True
     if len({j.ab for j in consistent}) > 1:

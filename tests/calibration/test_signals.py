@@ -64,3 +64,18 @@ def test_consistency_needs_both_orders() -> None:
 )
 def test_majority_needs_more_than_half(labels: list[str], expected: str | None) -> None:
     assert majority_label(labels) == expected
+
+
+def test_unparseable_orders_differ_from_orders_never_asked() -> None:
+    from calibration.signals import signals_from_records
+
+    records = [
+        {"pair_id": "p", "judge": "j", "order": "AB", "winner": "A"},
+        {"pair_id": "p", "judge": "j", "order": "BA", "winner": None},
+        {"pair_id": "q", "judge": "j", "order": "AB", "winner": "B"},
+    ]
+    p, q = signals_from_records(records)
+    assert p.judges["j"].unparseable_orders == ("BA",)
+    assert not p.judges["j"].both_orders and not p.judges["j"].flipped
+    assert q.judges["j"].unparseable_orders == ()
+    assert q.judges["j"].ba is None

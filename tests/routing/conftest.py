@@ -11,8 +11,26 @@ from calibration.signals import JudgeSignals, PairSignals
 LABELS = ("A", "B", "tie", "both_bad")
 
 
-def judge(name: str, ab: str | None, ba: str | None, conf: float | None = None) -> JudgeSignals:
-    return JudgeSignals(judge=name, ab=ab, ba=ba, confidence_ab=conf, confidence_ba=conf)
+def judge(
+    name: str,
+    ab: str | None,
+    ba: str | None,
+    conf: float | None = None,
+    *,
+    missing: tuple[str, ...] = (),
+) -> JudgeSignals:
+    """A judge's signals; a ``None`` order was asked and unparseable unless named in ``missing``."""
+    unparseable = tuple(
+        order for order, v in (("AB", ab), ("BA", ba)) if v is None and order not in missing
+    )
+    return JudgeSignals(
+        judge=name,
+        ab=ab,
+        ba=ba,
+        confidence_ab=conf,
+        confidence_ba=conf,
+        unparseable_orders=unparseable,
+    )
 
 
 def pair(pid: str, *judges: JudgeSignals, injection: bool = False) -> PairSignals:

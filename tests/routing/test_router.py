@@ -72,6 +72,14 @@ def test_single_judge_missing_order_is_a_hard_gate(lenient: AcceptPolicy) -> Non
     assert d.reasons == ("unparseable",)
 
 
+def test_verdicts_recorded_in_one_order_only_are_not_gated(lenient: AcceptPolicy) -> None:
+    single = replace(lenient, judges=["j1"])
+    d = route_pair(pair("p", judge("j1", "A", None, missing=("BA",))), single, frozen_eval=False)
+    assert d.decision == "auto_accept"
+    assert d.label == "A"
+    assert "unparseable" not in d.reasons and "order_flip" not in d.reasons
+
+
 def test_flip_of_one_panel_judge_is_soft_unless_it_is_the_primary(lenient: AcceptPolicy) -> None:
     signals = pair("p", judge("j1", "A", "A"), judge("j2", "A", "B"))
     soft = route_pair(signals, lenient, frozen_eval=False)
