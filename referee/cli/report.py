@@ -190,6 +190,12 @@ def _print(doc: dict[str, Any]) -> None:
         f"human agreement over {q['human_agreement_items']} multiply-labelled pair(s): "
         f"{_interval(q['human_agreement'])}"
     )
+    if not q["human_agreement_items"]:
+        stdout.print(
+            "[dim]quality of human labels not measured: no pair has two labels of one kind. "
+            "Review some items with --reviewers-per-item 2, or import a second annotator's "
+            "labels, to measure it.[/]"
+        )
     f = doc["frontier"]
     if f["points"]:
         table = Table(
