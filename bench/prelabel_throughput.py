@@ -6,7 +6,10 @@
     job created and enqueued as ``referee prelabel`` does; each worker gets concurrency / workers
     calls so the total matches (a).
 Prints pairs/s for both, their ratio, and the ideal rate concurrency / latency (in calls/s,
-i.e. half that in pairs/s since each pair is two calls).
+i.e. half that in pairs/s since each pair is two calls); and the client CPU per call of each
+path (process CPU of the bare loop; CPU of the worker processes, from /proc, for the pipeline),
+with the machine's load average, since other work on the machine slows both.
+Both paths use litellm configured as :mod:`judge.llm` configures it.
 
     .venv/bin/python bench/prelabel_throughput.py --pairs 400 --latency-ms 0 --concurrency 32
     .venv/bin/python bench/prelabel_throughput.py --pairs 2000 --latency-ms 500 --concurrency 128
@@ -23,16 +26,19 @@ import argparse
 import asyncio
 import hashlib
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import instructor
 import litellm
 from sqlalchemy import text
 
+import judge.llm  # noqa: F401  -- litellm configured for both paths as our judges use it
 from judge.prompts import build_messages
 from judge.rubric import DEFAULT_RUBRIC
 from judge.schema import JudgeVerdict
@@ -49,9 +55,20 @@ def pair_texts(i: int) -> tuple[str, str, str]:
     return (f"Question {i}: what is {i} + {i}?", f"The answer is {2 * i}.", f"It is {2 * i + 1}.")
 
 
-async def bare_loop(base: str, pairs: int, concurrency: int) -> float:
-    """Seconds for ``pairs`` x 2 structured calls through litellm + instructor."""
-    client = instructor.from_litellm(litellm.acompletion, mode=instructor.Mode.JSON)
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all its threads), from /proc; 0 elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bare_loop(base: str, pairs: int, concurrency: int) -> tuple[float, float]:
+    """Seconds and process CPU seconds for ``pairs`` x 2 structured calls (litellm+instructor)."""
+    # typed as Any: instructor's stubs do not model an async litellm-style create function
+    client: Any = instructor.from_litellm(litellm.acompletion, mode=instructor.Mode.JSON)
     sem = asyncio.Semaphore(concurrency)
 
     async def call(i: int, order: str) -> None:
@@ -65,9 +82,9 @@ async def bare_loop(base: str, pairs: int, concurrency: int) -> float:
             )  # fmt: skip
 
     await asyncio.gather(*(call(i, o) for i in range(min(pairs, 20)) for o in ("AB", "BA")))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(call(i, o) for i in range(pairs) for o in ("AB", "BA")))
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def seed(url: str, name: str, pairs: int) -> None:
@@ -85,12 +102,16 @@ def seed(url: str, name: str, pairs: int) -> None:
     engine.dispose()
 
 
-def pipeline(args: argparse.Namespace, base: str, db_url: str) -> float:
-    """Seconds from enqueue to the job's last pair, with the workers already warm."""
+def pipeline(args: argparse.Namespace, base: str, db_url: str) -> tuple[float, float]:
+    """Seconds from enqueue to the job's last pair (workers already warm), and the workers' CPU."""
     queue = f"bench-{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "REFEREE_DATABASE_URL": db_url, "REFEREE_BROKER_URL": args.redis,
            "REFEREE_API_KEY": "sk-fake"}  # fmt: skip
     per_worker = max(1, args.concurrency // args.workers)
+    # The schema first: workers starting together on an empty database race to create it.
+    schema = make_engine(db_url)
+    ensure_schema(schema)
+    schema.dispose()
     workers = [
         subprocess.Popen(
             [
@@ -120,19 +141,39 @@ def pipeline(args: argparse.Namespace, base: str, db_url: str) -> float:
     engine = make_engine(db_url)
     runner = CeleryRunner(make_celery_app(args.redis), queue=queue)
     try:
-        seed(db_url, "warm", 20 * args.workers)
+        # Warm every worker before timing: wait until each answers a ping (imports done), then
+        # give each of its chunk threads a small chunk, so every worker has built its judge and
+        # opened its HTTP and database connections.
+        app = runner.app
+        names = {f"bench{k}-{queue}@{socket.gethostname()}" for k in range(args.workers)}
+        deadline = time.monotonic() + 120
+        while True:
+            if any(proc.poll() is not None for proc in workers):
+                raise SystemExit("a worker exited during start-up; run it by hand to see why")
+            replies = app.control.ping(destination=sorted(names), timeout=1.0) or []
+            if {name for reply in replies for name in reply} >= names:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit("workers did not answer a ping within 120 s")
+        warm_chunks = args.workers * args.chunks
+        seed(db_url, "warm", 4 * warm_chunks)
         warm = start_prelabel(engine, dataset="warm", judges=["openai/gpt-4o-mini"],
-                              api_base=base, runner=runner, chunk_size=10)  # fmt: skip
+                              api_base=base, runner=runner, chunk_size=4,
+                              concurrency=per_worker)  # fmt: skip
         wait_for_job(engine, warm, poll_s=0.2, timeout_s=300)
+        time.sleep(1.0)  # let the last warm chunks' acks and result writes settle
         seed(db_url, "bench", args.pairs)
+        cpu = sum(process_cpu_s(proc.pid) for proc in workers)
         started = time.perf_counter()
         job = start_prelabel(engine, dataset="bench", judges=["openai/gpt-4o-mini"], api_base=base,
-                             runner=runner, chunk_size=args.chunk_size)  # fmt: skip
+                             runner=runner, chunk_size=args.chunk_size,
+                             concurrency=per_worker)  # fmt: skip
         summary = wait_for_job(engine, job, poll_s=0.05, timeout_s=1800)
         elapsed = time.perf_counter() - started
+        cpu = sum(process_cpu_s(proc.pid) for proc in workers) - cpu
         if summary.done != args.pairs:
             print(f"warning: pipeline finished {summary.done}/{args.pairs} ({summary.status})")
-        return elapsed
+        return elapsed, cpu
     finally:
         for proc in workers:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -170,9 +211,10 @@ def main() -> None:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{db}"'))
     db_url = f"{args.pg.rsplit('/', 1)[0]}/{db}"
+    load_before = os.getloadavg()
     try:
-        bare_s = asyncio.run(bare_loop(base, args.pairs, args.concurrency))
-        pipe_s = pipeline(args, base, db_url)
+        bare_s, bare_cpu = asyncio.run(bare_loop(base, args.pairs, args.concurrency))
+        pipe_s, pipe_cpu = pipeline(args, base, db_url)
     finally:
         server.terminate()
         with admin.connect() as conn:
@@ -187,6 +229,12 @@ def main() -> None:
         f"pipeline (Celery+Redis+PG):      {pipe_rate:8.1f} pairs/s ({2 * pipe_rate:.1f} calls/s)"
     )
     print(f"pipeline / bare:                 {pipe_rate / bare_rate:8.2f}")
+    calls = 2 * args.pairs
+    print(f"client CPU per call: bare {1000 * bare_cpu / calls:.2f} ms, pipeline workers "
+          f"{1000 * pipe_cpu / calls:.2f} ms (judge + Celery + PostgreSQL client)")  # fmt: skip
+    load_after = os.getloadavg()
+    print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f} "
+          f"on {os.cpu_count()} CPUs")  # fmt: skip
     if args.latency_ms > 0:
         ideal = args.concurrency / (args.latency_ms / 1000.0) / 2
         print(f"ideal (concurrency/latency):     {ideal:8.1f} pairs/s")

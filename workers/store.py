@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from judge.labels import Order
@@ -333,27 +333,38 @@ def record_outcomes(engine: Engine, job_id: int, outcomes: Sequence[PairOutcome]
     ]
     now = utcnow()
     with transaction(engine) as session:
+        # Core statements on the session's connection: one executemany each, no ORM bulk
+        # bookkeeping (psycopg pipelines the parameter sets in one round trip).
+        conn = session.connection()
         for part in _chunks(rows, _BATCH):
             stmt = _insert(engine, Judgment).on_conflict_do_nothing(
                 index_elements=["pair_id", "judge", "order", "prompt_version"]
             )
-            session.execute(stmt, list(part))
-        for o in outcomes:
-            session.execute(
-                update(JobItem)
-                .where(
-                    JobItem.job_id == job_id,
-                    JobItem.pair_id == o.pair_id,
-                    JobItem.status == "pending",
-                )
-                .values(
-                    status=o.status,
-                    error=o.error,
-                    cost=JobItem.cost + o.cost,
-                    updated_at=now,
-                ),
-                execution_options={"synchronize_session": False},
+            conn.execute(stmt, list(part))
+        items = cast(Table, JobItem.__table__)
+        conn.execute(
+            update(items)
+            .where(
+                items.c.job_id == job_id,
+                items.c.pair_id == bindparam("item_pair"),
+                items.c.status == "pending",
             )
+            .values(
+                status=bindparam("item_status"),
+                error=bindparam("item_error"),
+                cost=items.c.cost + bindparam("item_cost"),
+                updated_at=now,
+            ),
+            [
+                {
+                    "item_pair": o.pair_id,
+                    "item_status": o.status,
+                    "item_error": o.error,
+                    "item_cost": o.cost,
+                }
+                for o in outcomes
+            ],
+        )
 
 
 def set_job_status(
