@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,10 +67,40 @@ def upgrade_schema(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+_SCHEMA_LOCK_KEY = 0x5245_4645  # "REFE": PostgreSQL advisory lock held while migrating
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Upgrade to head unless the database is already there (cheap check first)."""
-    if not schema_is_current(engine):
+    """Upgrade to head unless the database is already there (cheap check first).
+
+    Safe when several processes start at once on a fresh database (two workers, say): on
+    PostgreSQL they queue on an advisory lock and re-check; on SQLite a loser of the race finds
+    the schema created by the winner and carries on.
+    """
+    if schema_is_current(engine):
+        return
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+            try:
+                if not schema_is_current(engine):
+                    upgrade_schema(engine)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+                lock.commit()
+        return
+    try:
         upgrade_schema(engine)
+    except Exception:
+        # another process may be creating the same schema: give it time to commit
+        for _ in range(60):
+            time.sleep(0.5)
+            try:
+                if schema_is_current(engine):
+                    return
+            except Exception:  # its transaction may still hold the file
+                continue
+        raise
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

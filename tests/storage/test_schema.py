@@ -28,3 +28,23 @@ def test_audit_log_is_append_only(engine: Engine) -> None:
         session.delete(session.query(AuditEntry).one())
     with transaction(engine) as session:
         assert session.query(AuditEntry).one().action == "a"
+
+
+def test_concurrent_first_start_creates_schema_once(db_url: str) -> None:
+    """Three processes starting at once on an empty database (e.g. two workers and a CLI)."""
+    import subprocess
+    import sys
+
+    from referee.db.engine import make_engine
+
+    code = (
+        "import sys; from referee.db.engine import make_engine, ensure_schema; "
+        "ensure_schema(make_engine(sys.argv[1]))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert [code for code, _ in results] == [0, 0, 0], results
+    assert schema_is_current(make_engine(db_url))
