@@ -139,7 +139,8 @@ def test_redis_restart_mid_job_loses_nothing(
     time.sleep(2.0)
     assert store.summarize_job(engine, job_id).pending > 0
     private_redis.start()
-    summary = wait_for_job(engine, job_id, poll_s=0.2, timeout_s=240)  # workers re-arm it
+    # the workers' sweepers re-arm it, and so does this waiting client (as `prelabel --wait` does)
+    summary = wait_for_job(engine, job_id, runner=runner, poll_s=0.2, timeout_s=240)
     assert (summary.status, summary.done, summary.failed) == ("done", 1000, 0)
     assert judgment_counts(engine) == (2000, 2000)
     engine.dispose()
