@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referee.cli.common import (
@@ -16,9 +15,9 @@ from referee.cli.common import (
     load_settings,
     open_database,
     stdout,
+    user_errors,
 )
 from referee.db.engine import make_engine, session_factory, upgrade_schema
-from referee.db.models import Dataset
 from referee.status import dataset_names, dataset_status
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -49,13 +48,12 @@ def db_upgrade() -> None:
 
 
 def dataset_id_or_fail(session: Session, name: str) -> int:
-    """The id of dataset ``name``, or a one-line error listing the datasets there are."""
-    found = session.scalar(select(Dataset.id).where(Dataset.name == name))
-    if found is None:
-        known = dataset_names(session)
-        hint = f"; datasets: {', '.join(known)}" if known else "; ingest one with referee ingest"
-        fail(f"unknown dataset '{name}'{hint}")
-    return found
+    """The id of dataset ``name``, or a one-line error naming the datasets there are."""
+    from referee.routing_store import dataset_by_name
+
+    with user_errors():
+        return dataset_by_name(session, name).id
+    raise AssertionError("unreachable")  # user_errors() exits on error
 
 
 def _spot_check_alarm(session: Session, dataset_id: int) -> str | None:

@@ -19,8 +19,9 @@ from referee.cli.common import (
     user_errors,
 )
 from referee.db.engine import transaction
-from referee.db.models import Dataset, Judgment, Pair, Policy
+from referee.db.models import Judgment, Pair, Policy
 from referee.db.signals import load_gold, load_pair_signals
+from referee.routing_store import dataset_by_name
 
 JUDGE_SUMMARY_KEYS = (
     "n",
@@ -30,15 +31,6 @@ JUDGE_SUMMARY_KEYS = (
     "position_consistency",
     "first_position_preference",
 )
-
-
-def _dataset(session: Session, name: str) -> Dataset:
-    dataset = session.scalar(select(Dataset).where(Dataset.name == name))
-    if dataset is None:
-        known = sorted(session.scalars(select(Dataset.name)))
-        hint = f" (known: {', '.join(known)})" if known else " (ingest pairs first)"
-        raise UserError(f"no dataset named {name!r}{hint}")
-    return dataset
 
 
 def _judges_with_judgments(session: Session, dataset_id: int) -> list[str]:
@@ -134,7 +126,7 @@ def calibrate(
         if not 0.0 < delta < 1.0:
             raise UserError(f"--delta must be between 0 and 1, got {delta}")
         with transaction(engine) as session:
-            ds = _dataset(session, dataset)
+            ds = dataset_by_name(session, dataset)
             available = _judges_with_judgments(session, ds.id)
             if not available:
                 raise UserError(

@@ -237,7 +237,7 @@ def test_csv_with_column_map(engine: Engine, db_url: str, tmp_path: Path) -> Non
 
 def test_unknown_dataset_and_missing_file(engine: Engine, db_url: str, tmp_path: Path) -> None:
     result = run_cli(db_url, "status", "--dataset", "nope")
-    assert result.exit_code == 2 and "unknown dataset 'nope'" in result.stderr
+    assert result.exit_code == 2 and "no dataset named 'nope'" in result.stderr
     result = run_cli(db_url, "ingest", str(tmp_path / "missing.jsonl"), "--dataset", "d")
     assert result.exit_code == 2 and "no such file" in result.stderr
 
