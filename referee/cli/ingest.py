@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -83,7 +84,7 @@ def _report(summary: ImportSummary, noun: str, as_json: bool) -> None:
     )
 
 
-def _rejected(exc: InputRejected) -> None:
+def _rejected(exc: InputRejected) -> NoReturn:
     from referee.cli.common import stderr
 
     for problem in exc.log.shown:
@@ -99,6 +100,36 @@ def _rejected(exc: InputRejected) -> None:
     raise typer.Exit(2)
 
 
+def _run_import(
+    file: Path,
+    fields: tuple[str, ...],
+    field_map: list[str] | None,
+    importer: Callable[..., ImportSummary],
+    **options: Any,
+) -> ImportSummary:
+    """Check the file and options, then run ``importer`` with a progress display.
+
+    ``importer`` gets the engine, the file, the column map, the field size limit, a progress
+    callback and ``options``; a rejected file prints its problems and exits 2.
+    """
+    _check_file(file)
+    mapping = _field_map(field_map, fields)
+    settings = load_settings()
+    engine = open_database(settings)
+    try:
+        with count_progress(f"importing {file.name}") as progress:
+            return importer(
+                engine,
+                file,
+                field_map=mapping,
+                max_field_bytes=settings.max_field_bytes,
+                progress=progress,
+                **options,
+            )
+    except InputRejected as exc:
+        _rejected(exc)
+
+
 def ingest(
     file: FileArg,
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset to add the pairs to.")],
@@ -111,27 +142,14 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest pairs (id, prompt, response_a, response_b, meta) into a dataset."""
-    _check_file(file)
-    mapping = _field_map(field_map, PAIR_FIELDS)
-    if not dataset.strip():
+    name = dataset.strip()
+    if not name:
         fail("--dataset must not be empty")
-    settings = load_settings()
-    engine = open_database(settings)
-    try:
-        with count_progress(f"ingesting {file.name}") as progress:
-            summary = ingest_pairs(
-                engine,
-                file,
-                dataset.strip(),
-                frozen_eval=frozen_eval,
-                field_map=mapping,
-                max_field_bytes=settings.max_field_bytes,
-                progress=progress,
-                dedupe=dedupe,
-            )
-    except InputRejected as exc:
-        _rejected(exc)
-    summary.extra["dataset"] = dataset.strip()
+    summary = _run_import(
+        file, PAIR_FIELDS, field_map, ingest_pairs,
+        dataset=name, frozen_eval=frozen_eval, dedupe=dedupe,
+    )  # fmt: skip
+    summary.extra["dataset"] = name
     _report(summary, "pair", as_json)
 
 
@@ -152,23 +170,7 @@ def labels_import(
     """Import human labels: pair_id, annotator, label (A|B|tie|both_bad)."""
     if kind not in ("gold", "review", "spot_check"):
         fail(f"--kind '{kind}': use gold, review or spot_check")
-    _check_file(file)
-    mapping = _field_map(field_map, LABEL_FIELDS)
-    settings = load_settings()
-    engine = open_database(settings)
-    try:
-        with count_progress(f"importing {file.name}") as progress:
-            summary = import_labels(
-                engine,
-                file,
-                kind=kind,
-                field_map=mapping,
-                max_field_bytes=settings.max_field_bytes,
-                progress=progress,
-                dedupe=dedupe,
-            )
-    except InputRejected as exc:
-        _rejected(exc)
+    summary = _run_import(file, LABEL_FIELDS, field_map, import_labels, kind=kind, dedupe=dedupe)
     summary.extra["kind"] = kind
     _report(summary, f"{kind} label", as_json)
 
@@ -181,22 +183,7 @@ def judgments_import(
     as_json: JsonOpt = False,
 ) -> None:
     """Import recorded verdicts: pair_id, judge, order (AB|BA), winner (original frame)."""
-    _check_file(file)
-    mapping = _field_map(field_map, JUDGMENT_FIELDS)
-    settings = load_settings()
-    engine = open_database(settings)
-    try:
-        with count_progress(f"importing {file.name}") as progress:
-            summary = import_judgments(
-                engine,
-                file,
-                field_map=mapping,
-                max_field_bytes=settings.max_field_bytes,
-                progress=progress,
-                dedupe=dedupe,
-            )
-    except InputRejected as exc:
-        _rejected(exc)
+    summary = _run_import(file, JUDGMENT_FIELDS, field_map, import_judgments, dedupe=dedupe)
     _report(summary, "judgment", as_json)
 
 
