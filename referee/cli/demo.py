@@ -63,15 +63,12 @@ def _split_gold(workdir: Path, seed: int) -> tuple[Path, dict[str, str], dict[st
 
 def _check_against_held_back(engine: Any, held_back: dict[str, str]) -> dict[str, Any]:
     """Agreement of auto-accepted and of final labels with the held-back gold."""
-    from sqlalchemy import select
-
     from referee.db.engine import session_factory
-    from referee.db.models import Dataset
     from referee.review.final_labels import final_labels
+    from referee.routing_store import dataset_by_name
 
     with session_factory(engine)() as session:
-        dataset_id = session.scalar(select(Dataset.id).where(Dataset.name == DATASET))
-        assert dataset_id is not None
+        dataset_id = dataset_by_name(session, DATASET).id
         finals = [f for f in final_labels(session, dataset_id) if f.pair_id in held_back]
     accepted = [f for f in finals if f.method == "ai"]
     labeled = [f for f in finals if f.label is not None]

@@ -8,7 +8,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from referee.cli.common import emit_json, fail, load_settings, open_database, stdout
+from referee.cli.common import emit_json, fail, load_settings, open_database, stderr, stdout
 from referee.cli.progress import count_progress
 from referee.ingest import (
     FieldMap,
@@ -85,8 +85,6 @@ def _report(summary: ImportSummary, noun: str, as_json: bool) -> None:
 
 
 def _rejected(exc: InputRejected) -> NoReturn:
-    from referee.cli.common import stderr
-
     for problem in exc.log.shown:
         stderr.print(f"[bold red]error:[/] {problem}", markup=True, highlight=False)
     hidden = exc.log.total - len(exc.log.shown)
