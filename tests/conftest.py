@@ -116,3 +116,19 @@ def redis_url() -> str:
     if not port_open("127.0.0.1", 6379):
         service_missing("Redis at 127.0.0.1:6379")
     return REDIS_URL
+
+
+# -- the run as a whole: no stray processes, no hang after the last test -------------------------
+
+from tests.session_guard import arm_exit_watchdog, kill_strays, mark_session  # noqa: E402
+
+_SESSION_MARK = mark_session()
+
+
+@pytest.hookimpl(trylast=True)  # after session fixtures are torn down
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Kill processes the tests left behind (reported), and bound the interpreter's exit."""
+    strays = kill_strays(_SESSION_MARK)
+    if strays:
+        print("\nkilled processes the tests left running:\n  " + "\n  ".join(strays))
+    arm_exit_watchdog(int(exitstatus))
