@@ -49,6 +49,13 @@ from judge.labels import Order
 from judge.limits import ModelLimiter
 from judge.logprobs import verdict_probability
 from judge.mapping import shown_texts
+from judge.openai_http import (
+    OpenAIChatRoute,
+    ProviderConnectionError,
+    ProviderHTTPError,
+    ProviderResponseError,
+    route_for,
+)
 from judge.pricing import PRICES
 from judge.prompts import build_messages, user_message
 from judge.provider import ProviderAnswer
@@ -125,6 +132,8 @@ def response_logprobs(response: Any) -> list[tuple[str, float]]:
 
 
 def _headers(exc: BaseException) -> dict[str, str]:
+    if isinstance(exc, ProviderHTTPError):
+        return exc.headers
     found = getattr(exc, "litellm_response_headers", None)
     if not found:
         found = getattr(getattr(exc, "response", None), "headers", None)
@@ -135,12 +144,15 @@ def _headers(exc: BaseException) -> dict[str, str]:
 
 
 def classify_litellm_error(exc: BaseException, spec: JudgeSpec) -> Failure | None:
-    """Translate a litellm/openai/asyncio exception into a transient or permanent failure."""
+    """Translate a litellm/openai/asyncio/direct-HTTP exception into a transient or permanent
+    failure (``None``: not a provider failure; let it propagate)."""
     where = f"at {spec.api_base}" if spec.api_base else "at the provider"
     if isinstance(exc, asyncio.TimeoutError | llm_errors.Timeout):
         return Failure(True, f"no answer within {spec.timeout_s:g}s {where} (timeout)", 408)
-    if isinstance(exc, llm_errors.APIConnectionError):
+    if isinstance(exc, llm_errors.APIConnectionError | ProviderConnectionError):
         return Failure(True, f"cannot connect {where}: {_short(exc)}", None)
+    if isinstance(exc, ProviderResponseError):
+        return Failure(True, f"provider error {where}: {_short(exc)}", None)
     status = getattr(exc, "status_code", None)
     if _MISSING_KEY.search(str(exc)):
         return Failure(
@@ -218,6 +230,11 @@ class StructuredRequest:
         self._call_kwargs = dict(call_kwargs)
         self._kwargs = prepared
 
+    @property
+    def prepared(self) -> dict[str, Any]:
+        """The prepared keyword arguments but the messages (model, sampling, format or tools)."""
+        return dict(self._kwargs)
+
     def request(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         """The keyword arguments of ``litellm.acompletion`` asking about ``messages``."""
         if self._prefix is None:
@@ -258,7 +275,12 @@ class StructuredRequest:
 
 
 class LiteLLMProvider:
-    """Answers through ``litellm.acompletion`` with instructor-validated verdicts."""
+    """Answers through litellm with instructor-validated verdicts.
+
+    OpenAI-compatible models go over the direct route litellm builds once per judge
+    (:mod:`judge.openai_http`; ``route`` is set); every other model, and any judge whose spec
+    says ``transport=litellm``, through ``litellm.acompletion``.
+    """
 
     def __init__(self, spec: JudgeSpec, limiter: ModelLimiter) -> None:
         self.spec = spec
@@ -268,6 +290,11 @@ class LiteLLMProvider:
         self._structured = StructuredRequest(
             spec.mode, build_messages(spec.rubric, "", "", ""), self._call_kwargs()
         )
+        self.route: OpenAIChatRoute | None = None
+        if spec.transport == "auto":
+            self.route = route_for(
+                spec.model, spec.api_base, spec.api_key, self._structured.prepared
+            )
 
     def _call_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -323,7 +350,11 @@ class LiteLLMProvider:
 
         async def attempt() -> Any:
             async with self.limiter.slot(estimate) as grant:
-                response = await asyncio.wait_for(litellm.acompletion(**request), deadline)
+                if self.route is not None:
+                    call = self.route.complete(request["messages"], self.spec.timeout_s)
+                else:
+                    call = litellm.acompletion(**request)
+                response = await asyncio.wait_for(call, deadline)
                 usage = _get(response, "usage")
                 grant.settle(
                     int(_get(usage, "prompt_tokens") or 0)

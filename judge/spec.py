@@ -9,7 +9,9 @@ Spec strings::
 Options after ``?`` (``&``-separated ``key=value``): ``name``, ``rubric`` (path of a rubric file),
 ``mode`` (``json`` or ``tools``), ``logprobs`` (``true``/``false``), ``temperature``,
 ``max_tokens``, ``input_cost_per_mtok``, ``output_cost_per_mtok`` (dollars per million tokens,
-overriding litellm's price map).
+overriding litellm's price map), ``transport`` (``auto``: OpenAI-compatible models over the
+direct route of :mod:`judge.openai_http`, others through ``litellm.acompletion``; ``litellm``:
+every call through ``litellm.acompletion``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from judge.errors import JudgeConfigError
 from judge.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
 
 StructuredMode = Literal["json", "tools"]
+Transport = Literal["auto", "litellm"]
 REPLAY_PREFIX = "replay:"
 RECORDED_PROMPT_VERSION = "recorded"
 
@@ -60,6 +63,7 @@ class JudgeSpec:
     output_cost_per_mtok: float | None = None
     replay_path: str | None = None
     replay_judge: str | None = None
+    transport: Transport = "auto"
 
     @property
     def is_replay(self) -> bool:
@@ -141,6 +145,7 @@ def parse_judge_spec(
         "max_tokens",
         "input_cost_per_mtok",
         "output_cost_per_mtok",
+        "transport",
     }
     if unknown:
         names = ", ".join(sorted(unknown))
@@ -166,6 +171,9 @@ def parse_judge_spec(
         price_in = _number(text, "input_cost_per_mtok", opts["input_cost_per_mtok"])
     if "output_cost_per_mtok" in opts:
         price_out = _number(text, "output_cost_per_mtok", opts["output_cost_per_mtok"])
+    transport = opts.get("transport", "auto")
+    if transport not in ("auto", "litellm"):
+        raise JudgeConfigError(f"judge spec {text!r}: transport must be auto or litellm")
     default_name = model if chosen_rubric is DEFAULT_RUBRIC else f"{model}+{chosen_rubric.name}"
     return JudgeSpec(
         name=opts.get("name") or name or default_name,
@@ -182,6 +190,7 @@ def parse_judge_spec(
         max_reasks=max_reasks,
         input_cost_per_mtok=price_in,
         output_cost_per_mtok=price_out,
+        transport=transport,  # type: ignore[arg-type]
     )
 
 

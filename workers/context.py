@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 
 from judge.limits import LimitsRegistry, ModelLimits
 from judge.pipeline import Judge, build_judge
+from judge.runtime import LoopThread
 from judge.spec import parse_judge_spec
 from referee.db.engine import make_engine
 from referee.settings import Settings
-from workers.loop import LoopThread
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class WorkerContext:
     def close(self) -> None:
         """Stop the loop and dispose of the engine."""
         if self._loop is not None:
-            self._loop.stop()
+            self._loop.close()
             self._loop = None
         if self._engine is not None:
             self._engine.dispose()

@@ -36,9 +36,18 @@ def fake_server() -> Iterator[ServerFactory]:
         server.stop()
 
 
+@pytest.fixture(params=["direct", "litellm"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Every live-judge test runs on both transports: the direct OpenAI route and litellm's."""
+    return str(request.param)
+
+
 @pytest.fixture
-def make_judge() -> JudgeFactory:
-    """A live judge on a fake server, with short backoffs and its own limits registry."""
+def make_judge(transport: str) -> JudgeFactory:
+    """A live judge on a fake server, with short backoffs and its own limits registry.
+
+    ``transport`` picks the call path; the test fails if the judge did not take it.
+    """
 
     def make(
         server: FakeOpenAIServer,
@@ -52,7 +61,12 @@ def make_judge() -> JudgeFactory:
         options.setdefault("backoff_base_s", 0.01)
         options.setdefault("backoff_max_s", 0.05)
         options.setdefault("timeout_s", 10.0)
+        if transport == "litellm":
+            model = f"{model}{'&' if '?' in model else '?'}transport=litellm"
         spec = parse_judge_spec(model, api_base=server.base_url, **options)
-        return build_judge(spec, LimitsRegistry(ModelLimits(concurrency=concurrency)))
+        judge = build_judge(spec, LimitsRegistry(ModelLimits(concurrency=concurrency)))
+        route = getattr(judge.provider, "route", None)
+        assert (route is not None) == (transport == "direct"), (transport, spec.model)
+        return judge
 
     return make
