@@ -8,11 +8,15 @@
 Prints pairs/s for both, their ratio, and the ideal rate concurrency / latency (in calls/s,
 i.e. half that in pairs/s since each pair is two calls); and the client CPU per call of each
 path (process CPU of the bare loop; CPU of the worker processes, from /proc, for the pipeline),
-with the machine's load average, since other work on the machine slows both.
-Both paths use litellm configured as :mod:`judge.llm` configures it.
+with the machine's load average, since other work on the machine slows both; and the pipeline's
+phases by the fake server's clock (enqueue to its first request, the time it was busy, its last
+answer to the job marked done), which tell start-up and tail costs from steady throughput.
+The bare loop calls ``litellm.acompletion`` through ``instructor.from_litellm``; the pipeline's
+judges take the direct OpenAI-compatible route litellm builds for them (:mod:`judge.openai_http`),
+as every ``openai/...`` judge does unless its spec says ``transport=litellm``.
 
     .venv/bin/python bench/prelabel_throughput.py --pairs 400 --latency-ms 0 --concurrency 32
-    .venv/bin/python bench/prelabel_throughput.py --pairs 2000 --latency-ms 500 --concurrency 128
+    .venv/bin/python bench/prelabel_throughput.py --pairs 3000 --latency-ms 500 --concurrency 128
 Needs PostgreSQL (``--pg``) and Redis (``--redis``).
 """
 
@@ -25,11 +29,13 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import argparse
 import asyncio
 import hashlib
+import json
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -45,7 +51,7 @@ from judge.schema import JudgeVerdict
 from referee.db.engine import ensure_schema, make_engine, transaction
 from referee.db.models import Dataset, Pair
 from workers.celery_app import make_celery_app
-from workers.jobs import start_prelabel, wait_for_job
+from workers.jobs import DEFAULT_CHUNK_SIZE, start_prelabel, wait_for_job
 from workers.runner import CeleryRunner
 
 REPO = Path(__file__).resolve().parent.parent
@@ -85,6 +91,15 @@ async def bare_loop(base: str, pairs: int, concurrency: int) -> tuple[float, flo
     started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(call(i, o) for i in range(pairs) for o in ("AB", "BA")))
     return time.perf_counter() - started, time.process_time() - cpu
+
+
+def server_call(base: str, method: str, path: str) -> Any:
+    """The fake server's JSON answer to ``METHOD base/path`` (its counters: stats, reset)."""
+    request = urllib.request.Request(
+        f"{base}/{path}", method=method, data=b"" if method == "POST" else None
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
 
 
 def seed(url: str, name: str, pairs: int) -> None:
@@ -163,8 +178,9 @@ def pipeline(args: argparse.Namespace, base: str, db_url: str) -> tuple[float, f
         wait_for_job(engine, warm, poll_s=0.2, timeout_s=300)
         time.sleep(1.0)  # let the last warm chunks' acks and result writes settle
         seed(db_url, "bench", args.pairs)
+        server_call(base, "POST", "reset")
         cpu = sum(process_cpu_s(proc.pid) for proc in workers)
-        started = time.perf_counter()
+        started, started_wall = time.perf_counter(), time.time()
         job = start_prelabel(engine, dataset="bench", judges=["openai/gpt-4o-mini"], api_base=base,
                              runner=runner, chunk_size=args.chunk_size,
                              concurrency=per_worker)  # fmt: skip
@@ -173,6 +189,11 @@ def pipeline(args: argparse.Namespace, base: str, db_url: str) -> tuple[float, f
         cpu = sum(process_cpu_s(proc.pid) for proc in workers) - cpu
         if summary.done != args.pairs:
             print(f"warning: pipeline finished {summary.done}/{args.pairs} ({summary.status})")
+        stats = server_call(base, "GET", "stats")
+        first, last = stats["first_request_at"], stats["last_answer_at"]
+        print(f"pipeline phases: enqueue to first provider request {first - started_wall:.2f} s, "
+              f"provider busy {last - first:.2f} s, last answer to job done "
+              f"{started_wall + elapsed - last:.2f} s")  # fmt: skip
         return elapsed, cpu
     finally:
         for proc in workers:
@@ -189,7 +210,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunks", type=int, default=4, help="chunks in flight per worker")
-    parser.add_argument("--chunk-size", type=int, default=25)
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--garbage-rate", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=18931)

@@ -6,7 +6,8 @@ the correction messages and ask again, up to ``max_reasks`` times; after that th
 unparseable with the raw text kept -- never a tie. Every HTTP attempt goes through
 :meth:`LiteLLMProvider._complete`, which holds a per-model slot (:mod:`judge.limits`), retries
 transient failures (:mod:`judge.retry`) and adds usage, cost, the raw text and log-probabilities
-to the answer's :class:`_Ledger`.
+to the answer's :class:`_Ledger`. The HTTP exchange itself is the direct route of
+:mod:`judge.openai_http` for OpenAI-compatible models, ``litellm.acompletion`` for the others.
 
 Why not ``instructor.from_litellm(...).create`` per call: its wrapper regenerates the verdict's
 JSON schema, walks the model for async validators and builds a tenacity retry loop on every
@@ -348,21 +349,25 @@ class LiteLLMProvider:
         estimate = chars // _CHARS_PER_TOKEN + self.spec.max_tokens
         deadline = self.spec.timeout_s + 5.0
 
-        async def attempt() -> Any:
+        async def attempt() -> tuple[Any, list[tuple[str, float]]]:
             async with self.limiter.slot(estimate) as grant:
                 if self.route is not None:
-                    call = self.route.complete(request["messages"], self.spec.timeout_s)
+                    answer = await asyncio.wait_for(
+                        self.route.complete(request["messages"], self.spec.timeout_s), deadline
+                    )
+                    response: Any = answer.completion
+                    tokens = answer.logprob_tokens
                 else:
-                    call = litellm.acompletion(**request)
-                response = await asyncio.wait_for(call, deadline)
+                    response = await asyncio.wait_for(litellm.acompletion(**request), deadline)
+                    tokens = response_logprobs(response)
                 usage = _get(response, "usage")
                 grant.settle(
                     int(_get(usage, "prompt_tokens") or 0)
                     + int(_get(usage, "completion_tokens") or 0)
                 )
-                return response
+                return response, tokens
 
-        response = await call_with_retries(
+        response, tokens = await call_with_retries(
             attempt,
             self.spec.retry,
             lambda exc: classify_litellm_error(exc, self.spec),
@@ -376,7 +381,7 @@ class LiteLLMProvider:
         ledger.tokens_out += tokens_out
         ledger.cost += self.cost_of(tokens_in, tokens_out)
         ledger.raw = response_text(response)
-        ledger.logprob_tokens = response_logprobs(response)
+        ledger.logprob_tokens = tokens
         return response
 
     async def answer(self, pair: PairText, order: Order) -> ProviderAnswer:

@@ -25,8 +25,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import urllib.parse
+import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import aiohttp
@@ -81,18 +84,38 @@ def _error_message(status: int, text: str) -> str:
     return text[:300] if text else f"status {status}"
 
 
-def parse_completion(raw: bytes, model: str) -> ChatCompletion:
-    """The answer body as a ``ChatCompletion``; lenient where OpenAI-compatible servers differ.
+@dataclass(frozen=True)
+class RouteAnswer:
+    """One chat completion (without its log-probabilities) and the content tokens' logprobs."""
 
-    Servers that omit ``id``/``created``/``object``/``index`` or report a finish reason outside
-    OpenAI's set (``eos``, ``null``) are accepted: the missing fields get neutral values and an
-    unknown finish reason reads as ``stop`` (``length`` is kept, so cut-off answers are still
-    seen). Raises :class:`ProviderResponseError` when the body is not a completion at all.
+    completion: ChatCompletion
+    logprob_tokens: list[tuple[str, float]]
+
+
+def _content_logprobs(choice: Mapping[str, Any]) -> list[tuple[str, float]]:
+    logprobs = choice.get("logprobs")
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    if not isinstance(content, list):
+        return []
+    return [
+        (item["token"], float(item["logprob"]))
+        for item in content
+        if isinstance(item, dict)
+        and isinstance(item.get("token"), str)
+        and isinstance(item.get("logprob"), int | float)
+    ]
+
+
+def parse_completion(raw: bytes, model: str) -> RouteAnswer:
+    """The answer body as a ``ChatCompletion`` plus the first choice's content logprobs.
+
+    The logprobs are read from the JSON directly and left out of the validated object (they are
+    most of the body and all we need of them is ``(token, logprob)``). Lenient where
+    OpenAI-compatible servers differ: missing ``id``/``created``/``object``/``index`` get neutral
+    values and a finish reason outside OpenAI's set (``eos``, ``null``) reads as ``stop``
+    (``length`` is kept, so cut-off answers are still seen). Raises
+    :class:`ProviderResponseError` when the body is not a completion at all.
     """
-    try:
-        return ChatCompletion.model_validate_json(raw)
-    except pydantic.ValidationError:
-        pass
     try:
         data = json.loads(raw)
     except ValueError:
@@ -101,23 +124,22 @@ def parse_completion(raw: bytes, model: str) -> ChatCompletion:
     choices = data.get("choices") if isinstance(data, dict) else None
     if not isinstance(choices, list) or not choices:
         raise ProviderResponseError("the answer has no choices")
+    if not all(isinstance(c, dict) and isinstance(c.get("message"), dict) for c in choices):
+        raise ProviderResponseError("a choice of the answer has no message")
+    tokens = _content_logprobs(choices[0])
+    for index, choice in enumerate(choices):
+        choice.pop("logprobs", None)
+        choice.setdefault("index", index)
+        if choice.get("finish_reason") not in _FINISH_REASONS:
+            choice["finish_reason"] = "stop"
+        choice["message"].setdefault("role", "assistant")
     data.setdefault("id", "")
-    data.setdefault("object", "chat.completion")
     data.setdefault("created", 0)
     data["object"] = "chat.completion"
     if not isinstance(data.get("model"), str):
         data["model"] = model
-    for index, choice in enumerate(choices):
-        if not isinstance(choice, dict):
-            raise ProviderResponseError("a choice of the answer is not an object")
-        choice.setdefault("index", index)
-        if choice.get("finish_reason") not in _FINISH_REASONS:
-            choice["finish_reason"] = "stop"
-        if not isinstance(choice.get("message"), dict):
-            raise ProviderResponseError("a choice of the answer has no message")
-        choice["message"].setdefault("role", "assistant")
     try:
-        return ChatCompletion.model_validate(data)
+        return RouteAnswer(ChatCompletion.model_validate(data), tokens)
     except pydantic.ValidationError as exc:
         raise ProviderResponseError(f"the answer is not a chat completion: {exc}") from None
 
@@ -149,7 +171,9 @@ class _Sessions:
             return found[0]
         # limit=0: concurrency is bounded by the per-model limits (judge.limits), not here
         connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-        session = aiohttp.ClientSession(connector=connector, trust_env=True)
+        # no trust_env: it re-reads ~/.netrc and the proxy variables on every request; the
+        # route resolves its proxy once instead (env_proxy)
+        session = aiohttp.ClientSession(connector=connector)
         holder = self._closed_at_shutdown(session)
         self._by_loop[loop] = (session, holder)
         await anext(holder)  # the first step registers it with the loop's shutdown_asyncgens
@@ -165,11 +189,21 @@ class _Sessions:
 SESSIONS: Final = _Sessions()
 
 
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``...) sets for
+    ``url``, as the standard library reads it; ``None`` for a direct connection."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme) or None
+
+
 class OpenAIChatRoute:
     """POST chat completions to one endpoint with a body litellm built (see module docstring)."""
 
     def __init__(self, url: str, headers: Mapping[str, str], body: Mapping[str, Any]) -> None:
         self.url = url
+        self.proxy = env_proxy(url)
         self._headers = dict(headers)
         self._body = dict(body)
         self._model = str(body.get("model", ""))
@@ -180,7 +214,7 @@ class OpenAIChatRoute:
 
     async def complete(
         self, messages: Sequence[Mapping[str, Any]], timeout_s: float
-    ) -> ChatCompletion:
+    ) -> RouteAnswer:
         """One HTTP exchange; raises the ``Provider*Error`` classes above or a timeout."""
         payload = json.dumps(self.body(messages), ensure_ascii=False).encode()
         session = await SESSIONS.get()
@@ -189,6 +223,7 @@ class OpenAIChatRoute:
                 self.url,
                 data=payload,
                 headers=self._headers,
+                proxy=self.proxy,
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
             ) as response:
                 raw = await response.read()
@@ -293,6 +328,7 @@ __all__ = [
     "ProviderConnectionError",
     "ProviderHTTPError",
     "ProviderResponseError",
+    "RouteAnswer",
     "close_sessions",
     "parse_completion",
     "route_for",

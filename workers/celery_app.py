@@ -22,6 +22,7 @@ from celery import Celery
 from workers.chunk import process_chunk
 from workers.context import WorkerConfig, WorkerContext
 from workers.errors import BrokerUnavailableError
+from workers.heap import freeze_startup_heap
 from workers.jobs import sweep_stalled
 from workers.runner import CHUNK_TASK, CeleryRunner
 
@@ -168,6 +169,7 @@ def run_worker(
     ``config.chunk_threads`` chunks run at once, sharing ``config.concurrency`` calls per model.
     """
     configure_process(config)
+    freeze_startup_heap()  # after the judge stack is imported (workers.chunk imports it)
     app = make_celery_app(
         broker_url, result_backend, queue=queues[0], visibility_timeout_s=visibility_timeout_s
     )

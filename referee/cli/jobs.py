@@ -33,6 +33,7 @@ from referee.cli.common import (
 from referee.settings import Settings
 from workers.context import WorkerConfig, WorkerContext
 from workers.errors import BrokerUnavailableError, JobInputError, JobStateError, WorkerError
+from workers.heap import freeze_startup_heap
 from workers.jobs import DEFAULT_CHUNK_SIZE, resume_prelabel, start_prelabel, wait_for_job
 from workers.runner import CeleryRunner, InProcessRunner, TaskRunner
 from workers.store import JobSummary, cancel_job, summarize_job, summarize_jobs
@@ -73,6 +74,7 @@ def _runner(settings: Settings, engine: Engine, concurrency: int | None) -> Task
         runner.ping()
         return runner
     config = WorkerConfig.from_settings(settings, concurrency=concurrency)
+    freeze_startup_heap(collect=False)  # this process judges: keep full GC passes short
     return InProcessRunner(WorkerContext(config, engine))
 
 

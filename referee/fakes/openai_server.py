@@ -64,6 +64,8 @@ class Stats:
     completion_tokens: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
+    first_request_at: float | None = None  # wall-clock time of the first chat request
+    last_answer_at: float | None = None  # wall-clock time the last chat answer was sent
 
 
 class FakeOpenAIServer:
@@ -220,6 +222,8 @@ class FakeOpenAIServer:
                 "completion_tokens": self._stats.completion_tokens,
                 "distinct_shown": len(self._stats.per_shown),
                 "max_in_flight": self._stats.max_in_flight,
+                "first_request_at": self._stats.first_request_at,
+                "last_answer_at": self._stats.last_answer_at,
             }
 
     def reset(self) -> None:
@@ -230,9 +234,11 @@ class FakeOpenAIServer:
     # -- HTTP -----------------------------------------------------------------------------
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 request_line = await reader.readline()
+                arrived = loop.time()
                 if not request_line or not request_line.strip():
                     break
                 parts = request_line.decode("latin-1").split()
@@ -247,19 +253,37 @@ class FakeOpenAIServer:
                     name, _, value = line.decode("latin-1").partition(":")
                     headers[name.strip().lower()] = value.strip()
                 body = await self._read_body(reader, headers)
-                status, extra, payload = await self._route(method, path, headers, body)
+                status, extra, payload, is_chat = await self._route(method, path, headers, body)
                 data = json.dumps(payload).encode("utf-8")
                 head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
                 head += ["content-type: application/json", f"content-length: {len(data)}"]
                 head += [f"{k}: {v}" for k, v in extra.items()]
-                writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
+                answer = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
+                if is_chat:
+                    # the answer is ready; send it `latency_s` after the request arrived, so the
+                    # server's own work is inside the latency, as a provider's would be
+                    await self._hold(arrived + self.latency_s - loop.time())
+                writer.write(answer)
                 await writer.drain()
+                if is_chat:
+                    self._stats.last_answer_at = time.time()
                 if headers.get("connection", "").lower() == "close":
                     break
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
+
+    async def _hold(self, delay_s: float) -> None:
+        """Wait ``delay_s`` seconds as one of the requests in flight."""
+        with self._lock:
+            self._stats.in_flight += 1
+            self._stats.max_in_flight = max(self._stats.max_in_flight, self._stats.in_flight)
+        try:
+            await asyncio.sleep(max(0.0, delay_s))
+        finally:
+            with self._lock:
+                self._stats.in_flight -= 1
 
     @staticmethod
     async def _read_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> bytes:
@@ -277,23 +301,24 @@ class FakeOpenAIServer:
 
     async def _route(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], Any]:
+    ) -> tuple[int, dict[str, str], Any, bool]:
+        """``(status, extra headers, JSON payload, is a chat completion)``."""
         if method == "GET" and path.rstrip("/") in ("/stats", "/v1/stats"):
-            return 200, {}, self.stats()
+            return 200, {}, self.stats(), False
         if method == "POST" and path.rstrip("/") in ("/reset", "/v1/reset"):
             self.reset()
-            return 200, {}, {"ok": True}
+            return 200, {}, {"ok": True}, False
         if method == "GET" and path.rstrip("/") in ("/v1/models", "/models"):
-            return 200, {}, {"object": "list", "data": []}
+            return 200, {}, {"object": "list", "data": []}, False
         if method != "POST" or path.rstrip("/") not in _CHAT_PATHS:
-            return 404, {}, _error(f"no route {method} {path}", "not_found")
+            return 404, {}, _error(f"no route {method} {path}", "not_found"), False
         try:
             parsed = json.loads(body or b"{}")
         except json.JSONDecodeError:
-            return 400, {}, _error("request body is not JSON", "invalid_request_error")
-        return await self._chat(parsed, headers)
+            return 400, {}, _error("request body is not JSON", "invalid_request_error"), False
+        return (*self._chat(parsed, headers), True)
 
-    async def _chat(
+    def _chat(
         self, body: Mapping[str, Any], headers: Mapping[str, str]
     ) -> tuple[int, dict[str, str], Any]:
         messages = body.get("messages") or []
@@ -304,21 +329,15 @@ class FakeOpenAIServer:
                 if shown is not None:
                     break
         with self._lock:
+            if self._stats.first_request_at is None:
+                self._stats.first_request_at = time.time()
             self._stats.requests += 1
             number = self._stats.requests
             if shown is not None:
                 self._stats.per_shown[(shown.prompt, shown.first, shown.second)] += 1
             step: ScriptStep | None = self.script.pop(0) if self.script else None
             roll = self._rng.random()
-            self._stats.in_flight += 1
-            self._stats.max_in_flight = max(self._stats.max_in_flight, self._stats.in_flight)
-        try:
-            if self.latency_s > 0:
-                await asyncio.sleep(self.latency_s)
-            status, extra, payload = self._decide(body, headers, shown, number, step, roll)
-        finally:
-            with self._lock:
-                self._stats.in_flight -= 1
+        status, extra, payload = self._decide(body, headers, shown, number, step, roll)
         with self._lock:
             self._stats.statuses[status] += 1
             if status == 200:

@@ -146,7 +146,9 @@ def test_bad_api_key_fails_the_job_fast(ctx: WorkerContext) -> None:
         calls = srv.request_count
     assert summary.status == "failed"
     assert summary.error and "API key" in summary.error
-    assert calls <= 4  # one chunk's first calls, not 80
+    # the calls in flight when the first 401 came back and the few started before the chunk
+    # stopped (concurrency 2: a handful), not all 80
+    assert calls <= 8
     assert summary.done == 0
 
 
