@@ -1,4 +1,5 @@
-"""Reviewer commands: ``reviewers add|list``, ``review`` (terminal) and ``serve`` (REST API)."""
+"""Reviewer commands: ``reviewers add|list|deactivate|activate``, ``review`` (terminal) and
+``serve`` (REST API)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ from referee.review.config import QueueConfig
 from referee.review.errors import ReviewError
 from referee.review.priority import Embedder
 from referee.review.service import LabelSubmission, Lease, lease_next, release_item, submit_label
-from referee.review.tokens import add_reviewer, get_reviewer, list_reviewers
+from referee.review.tokens import (
+    add_reviewer,
+    get_reviewer,
+    list_reviewers,
+    set_reviewer_active,
+)
 from routing.embeddings import EmbeddingUnavailable, default_embedder
 
 KEYS = {"a": "A", "b": "B", "t": "tie", "x": "both_bad"}
@@ -38,6 +44,38 @@ def reviewers_add(name: Annotated[str, typer.Argument(help="Unique reviewer name
         fail(str(exc))
     stderr.print(f"Reviewer {name!r} created. Their token (shown once, store it now):")
     typer.echo(token)
+
+
+def _set_active(name: str, active: bool) -> None:
+    engine = open_database(load_settings())
+    try:
+        with transaction(engine) as session:
+            released = set_reviewer_active(session, name, active)
+    except ReviewError as exc:
+        fail(str(exc))
+    if active:
+        stderr.print(f"Reviewer {name!r} is active; their token works again.")
+    else:
+        stderr.print(
+            f"Reviewer {name!r} is deactivated: their token is refused from now on, and "
+            f"{released} item(s) they held went back to the queue. Their labels stay."
+        )
+
+
+@reviewers_app.command("deactivate")
+def reviewers_deactivate(
+    name: Annotated[str, typer.Argument(help="The reviewer to deactivate.")],
+) -> None:
+    """Refuse a reviewer's token from now on and give the items they hold back to the queue."""
+    _set_active(name, False)
+
+
+@reviewers_app.command("activate")
+def reviewers_activate(
+    name: Annotated[str, typer.Argument(help="The reviewer to re-activate.")],
+) -> None:
+    """Accept a deactivated reviewer's token again."""
+    _set_active(name, True)
 
 
 @reviewers_app.command("list")

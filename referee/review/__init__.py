@@ -34,7 +34,13 @@ from referee.review.service import (
 )
 from referee.review.simulate import answer_queue_from_gold
 from referee.review.stats import QueueCounts, QueueStats, queue_stats
-from referee.review.tokens import add_reviewer, authenticate, get_reviewer, list_reviewers
+from referee.review.tokens import (
+    add_reviewer,
+    authenticate,
+    get_reviewer,
+    list_reviewers,
+    set_reviewer_active,
+)
 
 __all__ = [
     "GOLD_QUEUE",
@@ -69,6 +75,7 @@ __all__ = [
     "queue_stats",
     "rebuild_queue",
     "release_item",
+    "set_reviewer_active",
     "spot_check_alarm",
     "spot_check_report",
     "submit_label",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -61,6 +62,50 @@ def get_reviewer(session: Session, name: str) -> Reviewer:
     return reviewer
 
 
+def set_reviewer_active(
+    session: Session,
+    name: str,
+    active: bool,
+    *,
+    actor: str = "cli",
+    now: datetime | None = None,
+) -> int:
+    """Activate or deactivate reviewer ``name``; returns how many open leases were given back.
+
+    A deactivated reviewer's token stops working at once (401), and the items they held go back
+    to their queues for other reviewers; the labels they already gave stay. Audited.
+    Raises :class:`NotFound` for an unknown name.
+    """
+    reviewer = get_reviewer(session, name)
+    moment = now or datetime.now(UTC)
+    released = 0
+    if not active:
+        open_leases = session.scalars(
+            select(ReviewAssignment).where(
+                ReviewAssignment.reviewer_id == reviewer.id,
+                ReviewAssignment.completed_at.is_(None),
+                ReviewAssignment.lease_expires_at > moment,
+            )
+        ).all()
+        for assignment in open_leases:
+            assignment.lease_expires_at = moment
+        released = len(open_leases)
+    changed = reviewer.active != active
+    reviewer.active = active
+    session.add(
+        AuditEntry(
+            at=moment,
+            actor=actor,
+            action="reviewer.activate" if active else "reviewer.deactivate",
+            entity="reviewer",
+            entity_id=str(reviewer.id),
+            detail={"name": name, "changed": changed, "leases_released": released},
+        )
+    )
+    session.flush()
+    return released
+
+
 @dataclass(frozen=True, slots=True)
 class ReviewerSummary:
     """One row of ``referee reviewers list``."""
@@ -94,4 +139,5 @@ __all__ = [
     "get_reviewer",
     "hash_token",
     "list_reviewers",
+    "set_reviewer_active",
 ]

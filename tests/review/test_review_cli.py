@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from referee.cli import review as review_cli
 from referee.db.engine import transaction
 from referee.db.models import HumanLabel, ReviewAssignment
-from referee.review import authenticate
+from referee.review import AuthenticationFailed, authenticate
 
 
 @pytest.fixture
@@ -87,3 +87,22 @@ def test_review_unknown_reviewer_or_dataset(
     result = runner.invoke(cli, args, env=env)
     assert result.exit_code == 2 and "no dataset named 'nope'" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_reviewers_deactivate_and_activate(
+    cli: typer.Typer, env: dict[str, str], sqlite_engine: Engine
+) -> None:
+    runner = CliRunner()
+    token = runner.invoke(cli, ["reviewers", "add", "ann"], env=env).stdout.strip().splitlines()[-1]
+    off = runner.invoke(cli, ["reviewers", "deactivate", "ann"], env=env)
+    assert off.exit_code == 0 and "deactivated" in off.stderr
+    listed = json.loads(runner.invoke(cli, ["reviewers", "list", "--json"], env=env).stdout)
+    assert [(r["name"], r["active"]) for r in listed] == [("ann", False)]
+    with transaction(sqlite_engine) as s, pytest.raises(AuthenticationFailed):
+        authenticate(s, token)
+    on = runner.invoke(cli, ["reviewers", "activate", "ann"], env=env)
+    assert on.exit_code == 0
+    with transaction(sqlite_engine) as s:
+        assert authenticate(s, token).name == "ann"
+    unknown = runner.invoke(cli, ["reviewers", "deactivate", "nobody"], env=env)
+    assert unknown.exit_code == 2 and "no reviewer named 'nobody'" in unknown.stderr

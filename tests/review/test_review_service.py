@@ -12,14 +12,18 @@ from sqlalchemy import Engine, func, select
 from referee.db.engine import transaction
 from referee.db.models import AuditEntry, HumanLabel, ReviewQueueItem, RoutingDecision
 from referee.review import (
+    AuthenticationFailed,
     InvalidSubmission,
     LabelSubmission,
     LeaseConflict,
+    NotFound,
     NotLeased,
     QueueConfig,
+    authenticate,
     lease_next,
     queue_stats,
     release_item,
+    set_reviewer_active,
     submit_label,
 )
 from referee.review.priority import item_text, priority_order, uncertainty_of
@@ -248,3 +252,34 @@ def test_in_place_rerouting_is_noticed(sqlite_engine: Engine, embedder, config) 
         s.flush()
         assert ensure_queue(s, routed.dataset_id, config, embedder=embedder) is True
         assert routed.review[1] not in set(s.scalars(select(ReviewQueueItem.pair_id)))
+
+
+def test_a_deactivated_reviewer_is_refused_and_their_items_go_to_others(
+    sqlite_engine: Engine, embedder, config
+) -> None:
+    routed = make_routed_dataset(sqlite_engine, n_review=1)
+    ann, ann_token = make_reviewer(sqlite_engine, "ann")
+    bob, _ = make_reviewer(sqlite_engine, "bob")
+    held = lease(sqlite_engine, routed.name, ann, config, embedder)
+    assert held is not None
+    # one item, one label needed (k=1): while ann holds it, bob gets nothing
+    assert lease(sqlite_engine, routed.name, bob, config, embedder) is None
+    with transaction(sqlite_engine) as s:
+        assert set_reviewer_active(s, "ann", False, now=T0) == 1
+    with transaction(sqlite_engine) as s, pytest.raises(AuthenticationFailed):
+        authenticate(s, ann_token)
+    given_back = lease(sqlite_engine, routed.name, bob, config, embedder)
+    assert given_back is not None and given_back.item.pair_id == held.item.pair_id
+    with transaction(sqlite_engine) as s:
+        assert set_reviewer_active(s, "ann", True, now=T0) == 0
+        assert authenticate(s, ann_token).name == "ann"
+        actions = list(
+            s.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.entity == "reviewer")
+                .order_by(AuditEntry.id)
+            )
+        )
+        with pytest.raises(NotFound):
+            set_reviewer_active(s, "nobody", False)
+    assert actions[-2:] == ["reviewer.deactivate", "reviewer.activate"]
