@@ -204,7 +204,7 @@ class OpenAIChatRoute:
     def __init__(self, url: str, headers: Mapping[str, str], body: Mapping[str, Any]) -> None:
         self.url = url
         self.proxy = env_proxy(url)
-        self._headers = dict(headers)
+        self.headers = dict(headers)
         self._body = dict(body)
         self._model = str(body.get("model", ""))
 
@@ -222,7 +222,7 @@ class OpenAIChatRoute:
             async with session.post(
                 self.url,
                 data=payload,
-                headers=self._headers,
+                headers=self.headers,
                 proxy=self.proxy,
                 timeout=aiohttp.ClientTimeout(total=timeout_s),
             ) as response:

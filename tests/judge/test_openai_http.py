@@ -67,10 +67,10 @@ def test_the_api_key_comes_from_the_spec_else_the_environment(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     with_env = route_for("openai/gpt-4o-mini", BASE, None, prepared())
     assert with_env is not None
-    assert with_env._headers["Authorization"] == "Bearer sk-from-env"
+    assert with_env.headers["Authorization"] == "Bearer sk-from-env"
     explicit = route_for("openai/gpt-4o-mini", BASE, "sk-explicit", prepared())
     assert explicit is not None
-    assert explicit._headers["Authorization"] == "Bearer sk-explicit"
+    assert explicit.headers["Authorization"] == "Bearer sk-explicit"
 
 
 def test_other_providers_and_unroutable_models_go_through_litellm() -> None:
