@@ -20,6 +20,7 @@ from referee.cli import (
     agreement,
     calibrate,
     demo,
+    export,
     ingest,
     jobs,
     report,
@@ -35,7 +36,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (admin, ingest, jobs, agreement, calibrate, route, review, report, demo):
+for module in (admin, ingest, export, jobs, agreement, calibrate, route, review, report, demo):
     module.register(app)
 
 

@@ -218,6 +218,54 @@ class ReviewQueueItem(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Release(Base):
+    """An immutable, named version of a dataset's final labels (``referee release``).
+
+    ``manifest`` is the document written as ``manifest.json``; ``rows_sha256`` is the SHA-256 of
+    the release's rows in order (their stored JSON, one per line), so an export can prove it
+    came from this release. Added by migration 0003.
+    """
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("dataset_id", "name", name="uq_release_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"), nullable=True)
+    row_count: Mapped[int] = mapped_column(Integer)
+    rows_sha256: Mapped[str] = mapped_column(String(64))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReleaseRow(Base):
+    """One frozen final-label row of a release, as the JSON text it was frozen with."""
+
+    __tablename__ = "release_rows"
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pair_id: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class ReleaseIsImmutable(Exception):
+    """Raised on any attempt to change or delete a release or one of its rows."""
+
+
+@event.listens_for(Release, "before_update")
+@event.listens_for(ReleaseRow, "before_update")
+def _refuse_release_update(_mapper: Any, _connection: Any, target: Any) -> None:
+    raise ReleaseIsImmutable("a release cannot be changed: make a new release instead")
+
+
+@event.listens_for(Release, "before_delete")
+@event.listens_for(ReleaseRow, "before_delete")
+def _refuse_release_delete(_mapper: Any, _connection: Any, target: Any) -> None:
+    raise ReleaseIsImmutable("a release cannot be deleted: releases are immutable")
+
+
 class AuditLogIsAppendOnly(Exception):
     """Raised on any attempt to change or delete an audit entry."""
 

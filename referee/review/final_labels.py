@@ -1,21 +1,18 @@
 """Final labels of a dataset with provenance, and the spot-check accuracy alarm.
 
-Per pair with a current routing decision (``frozen_eval`` pairs are never labeled here):
-
-* a ``gold`` label wins (``method="gold"``, source ``human``);
-* ``human_review``: once k reviewer votes are in (k = the queue item's ``required_labels``),
-  the aggregate of the votes (``majority`` or ``dawid_skene``); before that ``pending`` with no
-  label. A majority tie is broken by the voters' gold-check accuracy, else left ``unresolved``;
-* ``spot_check``: the human aggregate once k answers are in, else the accepted AI label;
-* ``auto_accept``: the AI label (``method="ai"``).
+Every non-frozen pair gets one row (see :func:`final_labels` for the precedence): a ``gold``
+label (source ``gold``); else the people's answers aggregated by ``majority`` (explicit tie
+policy), ``weighted`` (by gold-check accuracy) or ``dawid_skene``; else the auto-accepted AI
+label (source ``ai``); else ``pending``. A ``human_review`` item stays ``pending`` until its k
+answers are in (k = the queue item's ``required_labels``); a spot check keeps the AI label
+until then.
 
 Reviewer answers to hidden gold checks are never votes; with Dawid-Skene they are fitted as
 responses on clamped gold items, so they teach each reviewer's confusion matrix (Dawid & Skene,
 *Applied Statistics* 28(1), 1979).
 
-The spot-check estimate feeds each answered spot check (was the accepted AI label confirmed?)
-with its inclusion probability to :func:`routing.spot_check_estimate.estimate_accuracy`
-(Clopper-Pearson, or Hajek/Korn-Graubard when the draw was stratified).
+The spot-check estimate is the one of :mod:`referee.routing_store` (Clopper-Pearson, or
+Hajek/Korn-Graubard when the draw was stratified), shared by every report.
 """
 
 from __future__ import annotations
@@ -39,11 +36,18 @@ from referee.db.models import (
     RoutingDecision,
 )
 from referee.review.config import GOLD_QUEUE
-from referee.review.quality import annotator_quality, gold_labels, reviewer_votes_query
+from referee.review.quality import (
+    AnnotatorQuality,
+    annotator_quality,
+    gold_labels,
+    reviewer_votes_query,
+)
 from referee.review.service import as_utc
-from routing.spot_check_estimate import AccuracyEstimate, SpotCheckOutcome, estimate_accuracy
+from routing.spot_check_estimate import AccuracyEstimate
 
-Aggregation = Literal["auto", "majority", "dawid_skene"]
+Aggregation = Literal["majority", "weighted", "dawid_skene", "dawid-skene", "auto"]
+LabelSource = Literal["ai", "human", "gold"]
+AGGREGATIONS: tuple[str, ...] = ("majority", "weighted", "dawid-skene")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,7 @@ class Vote:
     created_at: datetime
     policy_version: int | None
     reason: str | None = None
+    rationale: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON output."""
@@ -66,6 +71,7 @@ class Vote:
             "at": as_utc(self.created_at).isoformat(),
             "policy_version": self.policy_version,
             "reason": self.reason,
+            "rationale": self.rationale,
         }
 
 
@@ -73,20 +79,31 @@ class Vote:
 class FinalLabel:
     """The label a pair ends with and where it came from.
 
-    ``label`` is None while reviews are pending or a tied vote is unresolved. ``method`` is one
-    of ``ai``, ``gold``, ``majority``, ``dawid_skene``, ``pending``, ``unresolved``.
-    ``decided_at``: when the deciding label arrived (the routing time for AI labels).
+    ``label`` is None while reviews are pending or a tied vote is unresolved. ``source`` is
+    ``gold``, ``human``, ``ai`` or None (pending). ``method`` is one of ``ai``, ``gold``,
+    ``majority``, ``weighted``, ``dawid_skene``, ``pending``, ``unresolved``. ``decision`` is
+    the current routing decision (None when the pair was not routed). ``decided_at``: when the
+    deciding label arrived (the routing time for AI labels).
     """
 
     pair_id: str
     label: str | None
-    source: Literal["ai", "human"]
+    source: LabelSource | None
     method: str
-    decision: str
+    decision: str | None
     policy_version: int | None
     decided_at: datetime | None
     votes: tuple[Vote, ...] = ()
     ai_label: str | None = None
+    ai_confidence: float | None = None
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def agreement(self) -> float | None:
+        """Share of the human answers on the pair that equal the final label (None without)."""
+        if self.label is None or not self.votes or self.source == "ai":
+            return None
+        return sum(v.label == self.label for v in self.votes) / len(self.votes)
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON output."""
@@ -99,6 +116,9 @@ class FinalLabel:
             "policy_version": self.policy_version,
             "decided_at": as_utc(self.decided_at).isoformat() if self.decided_at else None,
             "ai_label": self.ai_label,
+            "ai_confidence": self.ai_confidence,
+            "agreement": self.agreement,
+            "reasons": list(self.reasons),
             "votes": [v.to_json() for v in self.votes],
         }
 
@@ -107,7 +127,15 @@ def _votes_by_pair(session: Session, dataset_id: int) -> dict[str, list[Vote]]:
     out: dict[str, list[Vote]] = defaultdict(list)
     for hl in session.scalars(reviewer_votes_query(dataset_id)):
         out[hl.pair_id].append(
-            Vote(hl.annotator, hl.label, hl.kind, hl.created_at, hl.policy_version, hl.reason)
+            Vote(
+                hl.annotator,
+                hl.label,
+                hl.kind,
+                hl.created_at,
+                hl.policy_version,
+                hl.reason,
+                hl.rationale,
+            )
         )
     return out
 
@@ -122,7 +150,15 @@ def _gold_votes(session: Session, dataset_id: int) -> dict[str, list[Vote]]:
     )
     for hl in rows:
         out[hl.pair_id].append(
-            Vote(hl.annotator, hl.label, hl.kind, hl.created_at, hl.policy_version, hl.reason)
+            Vote(
+                hl.annotator,
+                hl.label,
+                hl.kind,
+                hl.created_at,
+                hl.policy_version,
+                hl.reason,
+                hl.rationale,
+            )
         )
     return out
 
@@ -147,7 +183,8 @@ def _gold_check_responses(session: Session, dataset_id: int) -> list[tuple[str, 
 
 
 def _majority(votes: Sequence[Vote], accuracy: dict[str, float]) -> str | None:
-    """Most common label; a tie goes to the side whose voters score best on gold checks."""
+    """Most common label. Tie policy: the tied label whose voters score best on gold checks
+    wins; when that is still a tie (or nobody has gold checks) the pair is ``unresolved``."""
     counts = Counter(v.label for v in votes).most_common()
     top = [lab for lab, n in counts if n == counts[0][1]]
     if len(top) == 1:
@@ -157,6 +194,30 @@ def _majority(votes: Sequence[Vote], accuracy: dict[str, float]) -> str | None:
     }
     best = max(weight.values())
     winners = [lab for lab in top if weight[lab] == best]
+    return winners[0] if len(winners) == 1 else None
+
+
+def smoothed_accuracy(quality: AnnotatorQuality | None) -> float:
+    """A reviewer's gold-check accuracy with add-one smoothing: ``(correct + 1) / (checks + 2)``.
+
+    Laplace's rule of succession, so a reviewer without gold checks weighs 0.5 and one check
+    right does not weigh as much as fifty.
+    """
+    if quality is None:
+        return 0.5
+    return (quality.correct + 1) / (quality.gold_checks + 2)
+
+
+def _weighted(votes: Sequence[Vote], weights: dict[str, float]) -> str | None:
+    """Label with the largest sum of voter weights (weight = smoothed gold-check accuracy).
+
+    An exact tie of weight sums leaves the pair ``unresolved``.
+    """
+    totals: dict[str, float] = defaultdict(float)
+    for v in votes:
+        totals[v.label] += weights.get(v.annotator, 0.5)
+    best = max(totals.values())
+    winners = [lab for lab, w in totals.items() if abs(w - best) < 1e-12]
     return winners[0] if len(winners) == 1 else None
 
 
@@ -185,35 +246,53 @@ def _dawid_skene(
     return {str(t): str(lab) for t, lab in fitted.items() if not str(t).startswith("gold-check:")}
 
 
-def final_labels(
-    session: Session, dataset_id: int, *, method: Aggregation = "auto"
-) -> list[FinalLabel]:
-    """Final labels with provenance for every pair with a current, non-frozen decision.
+def _aggregate_name(method: Aggregation) -> str:
+    return "dawid_skene" if method == "dawid-skene" else method
 
-    ``method``: ``majority``; ``dawid_skene``; ``auto`` = Dawid-Skene when some pair has votes
-    from two or more reviewers, else majority. Sorted by pair id.
+
+def final_labels(
+    session: Session, dataset_id: int, *, method: Aggregation = "majority"
+) -> list[FinalLabel]:
+    """Final labels with provenance for every non-frozen pair of the dataset, by pair id.
+
+    Precedence, per pair: a ``gold`` label (source ``gold``); else the people's answers
+    (review, spot check, adjudication; hidden gold-check answers are never votes), aggregated
+    by ``method`` — ``majority`` (tie policy in :func:`_majority`), ``weighted`` (votes weighted
+    by :func:`smoothed_accuracy`) or ``dawid_skene`` (Dawid & Skene 1979, gold items clamped) —
+    once the queue item has its k answers (before that a ``human_review`` pair is ``pending``
+    and a spot-checked pair keeps its accepted AI label); else the auto-accepted AI label
+    (source ``ai``); else no label (``pending``: not routed yet, or waiting for people).
+    A spot check whose answers disagree with the AI label therefore makes the pair human-labeled.
     """
-    rows = session.execute(
-        select(RoutingDecision, Policy.version, ReviewQueueItem.required_labels)
-        .join(Pair, Pair.id == RoutingDecision.pair_id)
-        .outerjoin(Policy, Policy.id == RoutingDecision.policy_id)
-        .outerjoin(ReviewQueueItem, ReviewQueueItem.decision_id == RoutingDecision.id)
-        .where(
-            Pair.dataset_id == dataset_id,
-            RoutingDecision.current.is_(True),
-            RoutingDecision.decision != "frozen_eval",
-            Pair.frozen_eval.is_(False),
-        )
-        .order_by(RoutingDecision.pair_id)
-    ).all()
+    method = _aggregate_name(method)  # type: ignore[assignment]
+    if method not in ("majority", "weighted", "dawid_skene", "auto"):
+        raise ValueError(f"unknown aggregation '{method}': use majority, weighted or dawid-skene")
+    decisions = {
+        d.pair_id: (d, version, k)
+        for d, version, k in session.execute(
+            select(RoutingDecision, Policy.version, ReviewQueueItem.required_labels)
+            .join(Pair, Pair.id == RoutingDecision.pair_id)
+            .outerjoin(Policy, Policy.id == RoutingDecision.policy_id)
+            .outerjoin(ReviewQueueItem, ReviewQueueItem.decision_id == RoutingDecision.id)
+            .where(
+                Pair.dataset_id == dataset_id,
+                RoutingDecision.current.is_(True),
+                RoutingDecision.decision != "frozen_eval",
+                Pair.frozen_eval.is_(False),
+            )
+        ).all()
+    }
+    pair_ids = session.scalars(
+        select(Pair.id)
+        .where(Pair.dataset_id == dataset_id, Pair.frozen_eval.is_(False))
+        .order_by(Pair.id)
+    )
     votes = _votes_by_pair(session, dataset_id)
     golds = _gold_votes(session, dataset_id)
     gold = gold_labels(session, dataset_id)
-    accuracy = {
-        name: q.accuracy
-        for name, q in annotator_quality(session, dataset_id).items()
-        if q.accuracy is not None
-    }
+    quality = annotator_quality(session, dataset_id)
+    accuracy = {name: q.accuracy for name, q in quality.items() if q.accuracy is not None}
+    weights = {name: smoothed_accuracy(q) for name, q in quality.items()}
     use_ds = method == "dawid_skene" or (
         method == "auto" and any(len({v.annotator for v in vs}) > 1 for vs in votes.values())
     )
@@ -221,37 +300,44 @@ def final_labels(
         _dawid_skene(votes, _gold_check_responses(session, dataset_id), gold) if use_ds else {}
     )
     out: list[FinalLabel] = []
-    for decision, version, k in rows:
-        pid = decision.pair_id
+    for pid in pair_ids:
+        decision, version, k = decisions.get(pid, (None, None, None))
+        kind = decision.decision if decision is not None else None
         pair_votes = tuple(votes.get(pid, ()))
         label: str | None
-        source: Literal["ai", "human"] = "human"
+        source: LabelSource | None = "human"
         decided_at: datetime | None = pair_votes[-1].created_at if pair_votes else None
         shown = pair_votes
+        enough = len(pair_votes) >= (k or 1)
         if pid in gold:
             shown = tuple(golds[pid]) + pair_votes
-            label, how, decided_at = gold[pid], "gold", golds[pid][-1].created_at
-        elif decision.decision in ("human_review", "spot_check") and len(pair_votes) >= (k or 1):
+            label, how, decided_at, source = gold[pid], "gold", golds[pid][-1].created_at, "gold"
+        elif pair_votes and (enough or kind is None or kind == "auto_accept"):
             if pid in ds_labels:
                 label, how = ds_labels[pid], "dawid_skene"
+            elif method == "weighted":
+                label, how = _weighted(pair_votes, weights), "weighted"
             else:
                 label, how = _majority(pair_votes, accuracy), "majority"
             how = how if label is not None else "unresolved"
-        elif decision.decision == "human_review":
-            label, how, decided_at = None, "pending", None
-        else:  # auto_accept, or a spot check not yet answered: the accepted AI label
-            label, how, source, decided_at = decision.label, "ai", "ai", decision.created_at
+        elif kind in ("auto_accept", "spot_check") and decision is not None:
+            label, how, source = decision.label, "ai", "ai"
+            decided_at = decision.created_at
+        else:  # waiting for people, or not routed yet
+            label, how, source, decided_at = None, "pending", None, None
         out.append(
             FinalLabel(
                 pair_id=pid,
                 label=label,
                 source=source,
                 method=how,
-                decision=decision.decision,
+                decision=kind,
                 policy_version=version,
                 decided_at=decided_at,
                 votes=shown,
-                ai_label=decision.label,
+                ai_label=decision.label if decision is not None else None,
+                ai_confidence=decision.confidence if decision is not None else None,
+                reasons=tuple(decision.reasons or ()) if decision is not None else (),
             )
         )
     return out
@@ -284,44 +370,33 @@ class SpotCheckReport:
 def spot_check_report(
     session: Session, dataset_id: int, *, confidence: float = 0.95
 ) -> SpotCheckReport:
-    """Estimate the accuracy of accepted AI labels from the answered current spot checks."""
-    finals = {
-        f.pair_id: f
-        for f in final_labels(session, dataset_id, method="majority")
-        if f.decision == "spot_check"
-    }
-    decisions = session.execute(
-        select(RoutingDecision, Policy)
+    """Accuracy of accepted AI labels from the answered current spot checks, against the target.
+
+    One estimator for every reader (``status``, ``report cost``, ``route --recalibrate``, release
+    manifests): :func:`referee.routing_store.spot_check_accuracy` — a check is correct when the
+    strict majority of its ``spot_check`` answers equals the accepted AI label, with the
+    non-response adjustment per stratum. Calibration gold is never counted as a spot check.
+    """
+    from referee.routing_store import spot_check_accuracy  # routing_store imports the CLI layer
+
+    rows = session.execute(
+        select(Policy)
+        .join(RoutingDecision, RoutingDecision.policy_id == Policy.id)
         .join(Pair, Pair.id == RoutingDecision.pair_id)
-        .outerjoin(Policy, Policy.id == RoutingDecision.policy_id)
         .where(
             Pair.dataset_id == dataset_id,
             RoutingDecision.current.is_(True),
             RoutingDecision.decision == "spot_check",
         )
-    ).all()
-    outcomes: list[SpotCheckOutcome] = []
+    ).scalars()
     targets: Counter[float] = Counter()
     versions: Counter[int] = Counter()
-    unweighted = False
-    for decision, policy in decisions:
-        if policy is not None:
-            versions[policy.version] += 1
-            target = policy.body.get("target_agreement")
-            if isinstance(target, int | float):
-                targets[float(target)] += 1
-        final = finals.get(decision.pair_id)
-        if final is None or final.source != "human" or final.label is None:
-            continue
-        if decision.label is None:
-            continue
-        pi = decision.inclusion_probability
-        if pi is None or not 0 < pi <= 1:
-            unweighted, pi = True, 1.0
-        outcomes.append(SpotCheckOutcome(decision.pair_id, final.label == decision.label, pi))
-    estimate = estimate_accuracy(
-        outcomes, confidence=confidence, method="exact" if unweighted else "auto"
-    )
+    for policy in rows:
+        versions[policy.version] += 1
+        target = policy.body.get("target_agreement")
+        if isinstance(target, int | float):
+            targets[float(target)] += 1
+    estimate = spot_check_accuracy(session, dataset_id, confidence=confidence)
     target = targets.most_common(1)[0][0] if targets else None
     version = versions.most_common(1)[0][0] if versions else None
     return SpotCheckReport(estimate, target, version)
@@ -351,11 +426,14 @@ def spot_check_alarm(session: Session, dataset_id: int) -> str | None:
 
 
 __all__ = [
+    "AGGREGATIONS",
     "Aggregation",
     "FinalLabel",
+    "LabelSource",
     "SpotCheckReport",
     "Vote",
     "final_labels",
+    "smoothed_accuracy",
     "spot_check_alarm",
     "spot_check_report",
 ]

@@ -48,7 +48,11 @@ def test_majority_with_provenance(engine: Engine, embedder) -> None:
         label_all(engine, routed, r, answers, config, embedder)
     with transaction(engine) as s:
         finals = {f.pair_id: f for f in final_labels(s, routed.dataset_id, method="majority")}
-    assert set(finals) == set(routed.review + routed.auto)  # gold pair has no decision
+    # every pair is listed; the gold pair has no decision but its gold label is final
+    assert set(finals) == set(routed.review + routed.auto) | set(routed.gold)
+    (gold_pair,) = routed.gold
+    assert (finals[gold_pair].label, finals[gold_pair].source) == ("B", "gold")
+    assert finals[gold_pair].decision is None
     first = finals[p0]
     assert (first.label, first.source, first.method) == ("A", "human", "majority")
     assert [v.annotator for v in first.votes] == ["r1", "r2", "r3"]
@@ -81,7 +85,9 @@ def test_dawid_skene_used_with_several_reviewers(sqlite_engine: Engine, embedder
         r, _ = make_reviewer(sqlite_engine, name)
         label_all(sqlite_engine, routed, r, answers, config, embedder)
     with transaction(sqlite_engine) as s:
-        finals = final_labels(s, routed.dataset_id)
+        finals = final_labels(s, routed.dataset_id, method="dawid_skene")
+        by_majority = final_labels(s, routed.dataset_id)  # the default is majority
+    assert {f.method for f in by_majority} == {"majority"}
     assert {f.method for f in finals} == {"dawid_skene"}
     assert {f.pair_id: f.label for f in finals} == truth
 

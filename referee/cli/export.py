@@ -1,0 +1,428 @@
+"""``referee labels final``, ``referee export``, ``referee release`` and ``referee releases``."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from referee.cli.common import (
+    EXIT_RUNTIME,
+    UserError,
+    emit_json,
+    fail,
+    open_database,
+    stderr,
+    stdout,
+    user_errors,
+)
+from referee.db.engine import session_factory, transaction
+from referee.export.build import frozen_content_keys, labeled_pairs
+from referee.export.dpo import Style, write_dpo
+from referee.export.full import write_incidents, write_jsonl
+from referee.export.release import (
+    ReleaseOptions,
+    ReleaseRefused,
+    create_release,
+    find_release,
+    list_releases,
+    record_refusal,
+    release_rows,
+)
+from referee.export.rows import LabeledPair
+from referee.export.rules import Exclusions, ExportRules, RowPolicy, filter_rows
+from referee.review.final_labels import AGGREGATIONS, Aggregation
+from referee.routing_store import dataset_by_name
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+AggregateOpt = Annotated[
+    str,
+    typer.Option(
+        "--aggregate",
+        help="How several people's answers become one label: majority (ties broken by gold-"
+        "check accuracy, else unresolved), weighted (by gold-check accuracy) or dawid-skene.",
+    ),
+]
+FORMATS: dict[str, RowPolicy] = {
+    "dpo": "preferences",
+    "jsonl": "labels",
+    "label-studio": "tasks",
+    "argilla": "tasks",
+    "incidents": "incidents",
+}
+
+
+def _aggregate(value: str) -> Aggregation:
+    if value not in AGGREGATIONS:
+        fail(f"--aggregate {value!r}: use one of {', '.join(AGGREGATIONS)}")
+    return value  # type: ignore[return-value]
+
+
+def _writer(fmt: str, style: Style, ties: bool) -> Callable[[Iterable[LabeledPair], Path], int]:
+    if fmt == "dpo":
+        return lambda rows, out: write_dpo(rows, out, style=style, ties=ties)
+    if fmt == "jsonl":
+        return write_jsonl
+    if fmt == "incidents":
+        return write_incidents
+    if fmt == "label-studio":
+        from referee.export.label_studio import write_label_studio
+
+        return write_label_studio
+    from referee.export.argilla import write_argilla
+
+    return write_argilla
+
+
+def _write_atomically(out: Path, write: Callable[[Path], int]) -> tuple[int, list[Path]]:
+    """Write into a fresh folder beside ``out``, then move every file written into place.
+
+    A failed export leaves no half-written file behind. Returns (rows, files written).
+    """
+    staging = Path(tempfile.mkdtemp(prefix=".referee-export-", dir=out.parent))
+    try:
+        rows = write(staging / out.name)
+        files: list[Path] = []
+        for made in sorted(staging.iterdir()):
+            target = out.parent / made.name
+            made.replace(target)
+            files.append(target)
+        return rows, files
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def export(
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset to export.")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="dpo, jsonl, label-studio, argilla or incidents."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="File to write (.jsonl, .parquet, .json).")],
+    release: Annotated[
+        str | None,
+        typer.Option("--release", help="Export this frozen release instead of the live labels."),
+    ] = None,
+    min_agreement: Annotated[
+        float | None,
+        typer.Option(
+            "--min-agreement",
+            help="Leave out pairs whose human answers agree with the label less than this share.",
+        ),
+    ] = None,
+    include_ties: Annotated[
+        bool, typer.Option("--include-ties", help="dpo: keep ties, flagged in a 'tie' column.")
+    ] = False,
+    style: Annotated[
+        str,
+        typer.Option("--style", help="dpo: conversational (message lists) or standard (strings)."),
+    ] = "conversational",
+    aggregate: AggregateOpt = "majority",
+    as_json: JsonOpt = False,
+) -> None:
+    """Write final labels in a format training and labeling tools read."""
+    if fmt not in FORMATS:
+        fail(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if style not in ("conversational", "standard"):
+        fail(f"--style {style!r}: use conversational or standard")
+    if min_agreement is not None and (math.isnan(min_agreement) or not 0 <= min_agreement <= 1):
+        fail(f"--min-agreement {min_agreement}: use a share between 0 and 1 (e.g. 0.67)")
+    if out.is_dir():
+        fail(f"--out {out}: is a folder; give a file name (e.g. {out / 'train.jsonl'})")
+    if not out.parent.is_dir():
+        fail(f"--out {out}: folder {out.parent} does not exist")
+    if fmt == "dpo" and out.suffix.lower() not in (".jsonl", ".parquet"):
+        fail(f"--out {out}: the dpo format is written as .jsonl or .parquet")
+    method = _aggregate(aggregate)
+    rules = ExportRules(FORMATS[fmt], include_ties=include_ties, min_agreement=min_agreement)
+    write_rows = _writer(fmt, style, include_ties)  # type: ignore[arg-type]
+    exclusions = Exclusions()
+    engine = open_database()
+    with user_errors(), session_factory(engine)() as session:
+        ds = dataset_by_name(session, dataset)
+        if release is not None:
+            frozen_release = find_release(session, ds, release)
+            if frozen_release is None:
+                known = ", ".join(r["name"] for r in list_releases(session, ds)) or "none yet"
+                raise UserError(
+                    f"--release {release!r}: dataset {dataset!r} has no such release "
+                    f"(releases: {known}; make one with `referee release`)"
+                )
+            rows: Iterable[LabeledPair] = release_rows(session, frozen_release)
+        else:
+            rows = labeled_pairs(session, ds, method=method)
+        kept = filter_rows(rows, rules, exclusions, frozen_keys=frozen_content_keys(session))
+        try:
+            written, files = _write_atomically(out, lambda path: write_rows(kept, path))
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_RUNTIME)
+    doc: dict[str, Any] = {
+        "dataset": dataset,
+        "release": release,
+        "format": fmt,
+        "style": style if fmt == "dpo" else None,
+        "file": str(out),
+        "files": [str(f) for f in files],
+        "rows": written,
+        "excluded": exclusions.to_json(),
+    }
+    if as_json:
+        emit_json(doc)
+        return
+    left_out = ", ".join(f"{k} {v['count']:,}" for k, v in doc["excluded"].items())
+    stdout.print(
+        f"wrote {written:,} {fmt} rows to {out}"
+        + (f" from release {release}" if release else "")
+        + (f"; left out: {left_out}" if left_out else "")
+    )
+    for extra in files:
+        if extra != out:
+            stdout.print(f"wrote {extra}")
+
+
+def labels_final(
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset whose final labels to list.")],
+    aggregate: AggregateOpt = "majority",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write every row (full provenance) as JSON Lines."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One final label per pair (human, gold or AI) with its provenance; pending pairs listed."""
+    method = _aggregate(aggregate)
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        fail(f"--out {out}: give a file in an existing folder")
+    engine = open_database()
+    with user_errors(), session_factory(engine)() as session:
+        ds = dataset_by_name(session, dataset)
+        rows = list(labeled_pairs(session, ds, method=method))
+    if out is not None:
+        try:
+            _write_atomically(out, lambda path: write_jsonl(rows, path))
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_RUNTIME)
+    by_source = Counter(str(r.source) if r.source else "pending" for r in rows)
+    by_method = Counter(r.method for r in rows)
+    by_label = Counter(str(r.label) for r in rows if r.label)
+    if as_json:
+        emit_json(
+            {
+                "dataset": dataset,
+                "aggregate": aggregate,
+                "pairs": len(rows),
+                "by_source": dict(sorted(by_source.items())),
+                "by_method": dict(sorted(by_method.items())),
+                "by_label": dict(sorted(by_label.items())),
+                "file": str(out) if out else None,
+                "rows": [r.to_json() for r in rows],
+            }
+        )
+        return
+    table = Table("source", "pairs", title=f"Final labels of {dataset} ({aggregate})")
+    for source, n in sorted(by_source.items()):
+        table.add_row(source, f"{n:,}")
+    stdout.print(table)
+    stdout.print(
+        "by method: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(by_method.items()))
+        + "; by label: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(by_label.items()))
+    )
+    if out is not None:
+        stdout.print(f"wrote {len(rows):,} rows to {out}")
+
+
+def _print_refusal(refused: ReleaseRefused) -> None:
+    stderr.print(
+        f"[bold red]error:[/] release {refused.name!r} of {refused.dataset!r} refused by the "
+        "promotion gate; nothing was written:",
+        markup=True,
+        highlight=False,
+    )
+    for failure in refused.failures:
+        doc = failure.to_json()
+        more = doc["pairs"] - len(doc["pair_ids"])
+        ids = ", ".join(doc["pair_ids"]) + (f" and {more} more" if more > 0 else "")
+        stderr.print(f"  - {failure.reason}: {failure.message}", markup=False, highlight=False)
+        if ids:
+            stderr.print(f"    pairs: {ids}", markup=False, highlight=False)
+
+
+def release(
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset to release.")],
+    name: Annotated[str, typer.Option("--name", help="Version name, e.g. v1 or 2026-12-02.")],
+    parent: Annotated[
+        str | None, typer.Option("--parent", help="The release this one follows.")
+    ] = None,
+    agreement_gate: Annotated[
+        float,
+        typer.Option(
+            "--agreement-gate",
+            help="Refuse when Krippendorff's alpha among human answers is below this.",
+        ),
+    ] = 0.65,
+    min_spot_check_bound: Annotated[
+        float | None,
+        typer.Option(
+            "--min-spot-check-bound",
+            help="Refuse when the spot-check accuracy's lower bound is below this "
+            "(e.g. the policy's target, 0.85).",
+        ),
+    ] = None,
+    drop_leaked: Annotated[
+        bool,
+        typer.Option(
+            "--drop-leaked",
+            help="Leave out pairs whose texts equal frozen-evaluation pairs (listed in the "
+            "manifest) instead of refusing.",
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for manifest.json (default releases/DATASET/NAME)."),
+    ] = None,
+    aggregate: AggregateOpt = "majority",
+    human_cost: Annotated[
+        float, typer.Option("--human-cost", help="Dollars per human label, for the cost summary.")
+    ] = 1.00,
+    as_json: JsonOpt = False,
+) -> None:
+    """Freeze the final labels into an immutable release with a manifest, through the gate."""
+    from referee.cli.report import build_cost_report
+
+    label = name.strip()
+    if not label or len(label) > 200 or any(c in label for c in "/\\\x00"):
+        fail(f"--name {name!r}: use 1-200 characters without slashes (e.g. v1)")
+    for flag, value in (
+        ("--agreement-gate", agreement_gate),
+        ("--min-spot-check-bound", min_spot_check_bound),
+    ):
+        if value is not None and (math.isnan(value) or not -1 <= value <= 1):
+            fail(f"{flag} {value}: use a number between 0 and 1 (e.g. 0.65)")
+    method = _aggregate(aggregate)
+    folder = out if out is not None else Path("releases") / dataset / label
+    engine = open_database()
+    try:
+        with user_errors(), transaction(engine) as session:
+            ds = dataset_by_name(session, dataset)
+            try:
+                cost = build_cost_report(
+                    session, dataset, human_cost=human_cost, reviewers_per_item=1
+                )
+                cost_summary: dict[str, Any] | None = {
+                    "human_cost": human_cost,
+                    **cost["cost"],
+                    "quality": {k: v for k, v in cost["quality"].items() if k != "spot_check"},
+                }
+            except UserError as exc:
+                cost_summary = {"note": str(exc)}
+            try:
+                made = create_release(
+                    session,
+                    ds,
+                    ReleaseOptions(
+                        name=label,
+                        parent=parent,
+                        agreement_gate=agreement_gate,
+                        min_spot_check_bound=min_spot_check_bound,
+                        drop_leaked=drop_leaked,
+                        aggregate=method,
+                        cost_summary=cost_summary,
+                    ),
+                )
+            except ValueError as exc:
+                raise UserError(str(exc)) from exc
+            manifest = made.manifest
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "manifest.json"
+            path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    except ReleaseRefused as refused:
+        with transaction(engine) as session:
+            record_refusal(session, refused)
+        if as_json:
+            emit_json({"released": False, "failures": [f.to_json() for f in refused.failures]})
+        _print_refusal(refused)
+        raise typer.Exit(EXIT_RUNTIME) from None
+    except OSError as exc:
+        fail(f"cannot write {folder}/manifest.json: {exc.strerror or exc}", EXIT_RUNTIME)
+    if as_json:
+        emit_json({"released": True, "manifest_file": str(path), "manifest": manifest})
+        return
+    counts = manifest["row_counts"]
+    agreement = manifest["agreement_report"]
+    spot = manifest["spot_check"]
+    stdout.print(
+        f"release [bold]{label}[/] of {dataset}: {counts['rows']:,} rows "
+        f"({counts['preferences']:,} preferences, {counts['ties']:,} ties, "
+        f"{counts['both_bad_escalated']:,} both bad); manifest {path}"
+    )
+    alpha = agreement["krippendorff_alpha"]
+    stdout.print(
+        "human agreement: "
+        + (
+            f"alpha {alpha:.3f} (gate {agreement_gate:.2f}, passed)"
+            if alpha is not None
+            else "not measured (no pair has two answers)"
+        )
+        + "; spot checks: "
+        + (
+            f"{spot['accuracy']:.1%} accurate ({spot['n']} checks, lower bound {spot['lower']:.1%})"
+            if spot.get("accuracy") is not None
+            else "none answered"
+        )
+        + f"; leakage check {'passed' if manifest['leakage_check_passed'] else 'dropped pairs'}"
+    )
+    stdout.print(
+        f"export it: referee export --dataset {dataset} --release {label} --format dpo "
+        "--out train.jsonl"
+    )
+
+
+def releases(
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Only this dataset's releases.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List releases, oldest first."""
+    engine = open_database()
+    with user_errors(), session_factory(engine)() as session:
+        ds = dataset_by_name(session, dataset) if dataset is not None else None
+        found = list_releases(session, ds)
+    if as_json:
+        emit_json({"releases": found})
+        return
+    if not found:
+        stdout.print("no releases yet: make one with `referee release --dataset D --name v1`")
+        return
+    table = Table("dataset", "release", "parent", "rows", "preferences", "created", "sha256")
+    for r in found:
+        table.add_row(
+            r["dataset"],
+            r["name"],
+            r["parent"] or "",
+            f"{r['rows']:,}",
+            f"{r['row_counts'].get('preferences', 0):,}",
+            str(r["created_at"])[:19],
+            r["rows_sha256"][:12],
+        )
+    stdout.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add export, release, releases and ``labels final`` to ``app``."""
+    from referee.cli.ingest import labels_app
+
+    labels_app.command("final")(labels_final)
+    app.command("export")(export)
+    app.command("release")(release)
+    app.command("releases")(releases)

@@ -1,0 +1,1 @@
+"""Getting labels out: final-label rows, training-export rules, format writers and readers."""

@@ -1,0 +1,126 @@
+"""Labeled pairs from the database: final labels joined with texts, judges and pseudonyms.
+
+:func:`labeled_pairs` is the one place a pair's final label meets its texts and provenance;
+``referee labels final``, ``referee export`` and ``referee release`` all read it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from referee.db.models import Dataset, HumanLabel, Judgment, Pair
+from referee.export.leakage import content_key
+from referee.export.rows import HumanAnswer, JudgeRef, LabeledPair
+from referee.review.final_labels import Aggregation, FinalLabel, final_labels
+from referee.review.service import as_utc
+
+PAIR_BATCH = 2_000
+
+__all__ = ["annotator_pseudonyms", "frozen_content_keys", "labeled_pairs"]
+
+
+def annotator_pseudonyms(session: Session, dataset_id: int) -> dict[str, str]:
+    """Annotator name -> ``annotator-N``, numbered by first answer in the dataset.
+
+    Exports never carry reviewers' names. Numbers follow the time of each person's first label
+    of the dataset, so they stay the same as labels are added.
+    """
+    rows = session.execute(
+        select(HumanLabel.annotator)
+        .join(Pair, Pair.id == HumanLabel.pair_id)
+        .where(Pair.dataset_id == dataset_id)
+        .order_by(HumanLabel.created_at, HumanLabel.id)
+    )
+    out: dict[str, str] = {}
+    for (name,) in rows:
+        if name not in out:
+            out[name] = f"annotator-{len(out) + 1}"
+    return out
+
+
+def frozen_content_keys(session: Session) -> set[str]:
+    """Content keys of every frozen-evaluation pair, in every dataset."""
+    rows = session.execute(
+        select(Pair.prompt, Pair.response_a, Pair.response_b).where(Pair.frozen_eval.is_(True))
+    )
+    return {content_key(p, a, b) for p, a, b in rows}
+
+
+def _judges_by_pair(session: Session, pair_ids: list[str]) -> dict[str, list[JudgeRef]]:
+    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    rows = session.execute(
+        select(Judgment.pair_id, Judgment.judge, Judgment.prompt_version).where(
+            Judgment.pair_id.in_(pair_ids), Judgment.status == "ok"
+        )
+    )
+    for pid, judge, version in rows:
+        out[pid].add((judge, version))
+    return {pid: [JudgeRef(j, v) for j, v in sorted(refs)] for pid, refs in out.items()}
+
+
+def _to_row(
+    final: FinalLabel,
+    pair: Pair,
+    dataset: str,
+    judges: list[JudgeRef],
+    names: dict[str, str],
+) -> LabeledPair:
+    answers = tuple(
+        HumanAnswer(
+            annotator=names.get(v.annotator, "annotator-?"),
+            label=v.label,
+            kind=v.kind,
+            at=as_utc(v.created_at).isoformat(),
+            rationale=v.rationale,
+            reason=v.reason,
+        )
+        for v in final.votes
+    )
+    used_judges = tuple(judges) if final.source == "ai" or final.ai_label is not None else ()
+    versions = sorted({j.prompt_version for j in used_judges})
+    return LabeledPair(
+        pair_id=final.pair_id,
+        dataset=dataset,
+        prompt=pair.prompt,
+        response_a=pair.response_a,
+        response_b=pair.response_b,
+        label=final.label,
+        source=final.source,
+        method=final.method,
+        decision=final.decision,
+        policy_version=final.policy_version,
+        judges=used_judges,
+        ai_label=final.ai_label,
+        ai_confidence=final.ai_confidence,
+        answers=answers,
+        agreement=final.agreement,
+        labeled_at=as_utc(final.decided_at).isoformat() if final.decided_at else None,
+        reasons=final.reasons,
+        rubric_version=",".join(versions) if versions and final.source == "ai" else None,
+        redaction_version=None,
+        meta=dict(pair.meta or {}),
+    )
+
+
+def labeled_pairs(
+    session: Session, dataset: Dataset, *, method: Aggregation = "majority"
+) -> Iterator[LabeledPair]:
+    """Every non-frozen pair of ``dataset`` with its final label and provenance, by pair id.
+
+    Texts and judges are read in batches of :data:`PAIR_BATCH` pairs.
+    """
+    name = dataset.name
+    finals = final_labels(session, dataset.id, method=method)
+    names = annotator_pseudonyms(session, dataset.id)
+    for start in range(0, len(finals), PAIR_BATCH):
+        chunk = finals[start : start + PAIR_BATCH]
+        ids = [f.pair_id for f in chunk]
+        pairs = {p.id: p for p in session.scalars(select(Pair).where(Pair.id.in_(ids)))}
+        judges = _judges_by_pair(session, ids)
+        for final in chunk:
+            pair = pairs[final.pair_id]
+            yield _to_row(final, pair, name, judges.get(final.pair_id, []), names)

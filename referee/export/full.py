@@ -1,0 +1,62 @@
+"""Referee's own JSON Lines formats: ``jsonl`` (every provenance field) and ``incidents``.
+
+``jsonl`` writes :meth:`LabeledPair.to_json` per line: the format other tools can rely on, and
+what ``referee labels import`` / releases read back. ``incidents`` writes the both-bad and unsafe
+pairs for incident review: the pair, its label, why it is an incident, and every human reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from referee.export.rows import LabeledPair
+from referee.export.rules import incident_reasons
+
+__all__ = ["incident_record", "write_incidents", "write_jsonl"]
+
+
+def write_jsonl(rows: Iterable[LabeledPair], out: Path) -> int:
+    """One :meth:`LabeledPair.to_json` object per line; returns rows written."""
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    written = 0
+    with out.open("w", encoding="utf-8", newline="\n") as handle:
+        for row in rows:
+            handle.write(dumps(row.to_json()))
+            handle.write("\n")
+            written += 1
+    return written
+
+
+def incident_record(row: LabeledPair) -> dict[str, Any]:
+    """One incident: the texts, the final label, why it is an incident and people's reasons."""
+    return {
+        "pair_id": row.pair_id,
+        "dataset": row.dataset,
+        "incident": incident_reasons(row),
+        "label": row.label,
+        "source": row.source,
+        "routing_reasons": list(row.reasons),
+        "human_reasons": [
+            {"annotator": a.annotator, "label": a.label, "reason": a.reason}
+            for a in row.answers
+            if a.reason or a.label == "both_bad"
+        ],
+        "prompt": row.prompt,
+        "response_a": row.response_a,
+        "response_b": row.response_b,
+    }
+
+
+def write_incidents(rows: Iterable[LabeledPair], out: Path) -> int:
+    """One :func:`incident_record` per line (rows already filtered to incidents)."""
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    written = 0
+    with out.open("w", encoding="utf-8", newline="\n") as handle:
+        for row in rows:
+            handle.write(dumps(incident_record(row)))
+            handle.write("\n")
+            written += 1
+    return written

@@ -1,0 +1,469 @@
+"""Releases: immutable versions of a dataset's final labels, their manifest and the gate.
+
+:func:`create_release` freezes the current final labels (every labeled, non-frozen pair) into
+``release_rows`` in pair-id order, with a manifest that says where the labels came from and how
+good they are. The promotion gate refuses the release — nothing written, every reason listed
+with the offending pair ids — for:
+
+* ``evaluation_leakage``: a labeled pair whose texts equal a frozen-evaluation pair's, in any
+  dataset (``drop_leaked`` drops those pairs instead and lists them in the manifest);
+* ``agreement_below_gate``: Krippendorff's alpha among the people's answers (every label kind,
+  as ``referee agreement`` computes it) below the declared gate;
+* ``unsafe_preference``: an AI label A or B on a pair that routing flagged both-bad or unsafe,
+  or that a person answered both-bad;
+* ``redaction_not_applied``: the dataset requires redaction but a pair was not redacted
+  (no dataset requires it until redaction exists; the check is in place);
+* ``spot_check_below_bound``: with ``min_spot_check_bound`` set, the spot-check accuracy's lower
+  bound (or the lack of any answered spot check) under that bound.
+
+Store functions take an open session; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
+from referee.export.build import annotator_pseudonyms, frozen_content_keys, labeled_pairs
+from referee.export.leakage import content_key
+from referee.export.rows import LabeledPair
+from referee.export.rules import UNSAFE_REASONS, Exclusions
+from referee.reports.human_agreement import agreement_report, load_human_labels
+from referee.review.final_labels import Aggregation, spot_check_report
+from referee.review.quality import annotator_quality, gold_labels
+from referee.review.service import as_utc
+from referee.routing_store import decision_counts, label_counts
+
+GATE_METRIC = "krippendorff_alpha"
+MAX_IDS = 50
+
+__all__ = [
+    "GateFailure",
+    "ReleaseOptions",
+    "ReleaseRefused",
+    "create_release",
+    "find_release",
+    "list_releases",
+    "record_refusal",
+    "release_rows",
+]
+
+
+@dataclass(frozen=True)
+class ReleaseOptions:
+    """What the release is and which gates it must pass."""
+
+    name: str
+    parent: str | None = None
+    agreement_gate: float = 0.65
+    min_spot_check_bound: float | None = None
+    drop_leaked: bool = False
+    aggregate: Aggregation = "majority"
+    cost_summary: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    """One reason the gate refused a release, with the pairs that caused it."""
+
+    reason: str
+    message: str
+    pair_ids: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for JSON output (at most :data:`MAX_IDS` ids, then a count)."""
+        return {
+            "reason": self.reason,
+            "message": self.message,
+            "pairs": len(self.pair_ids),
+            "pair_ids": list(self.pair_ids[:MAX_IDS]),
+        }
+
+
+@dataclass
+class ReleaseRefused(Exception):
+    """The promotion gate refused the release; nothing was written."""
+
+    dataset: str
+    name: str
+    failures: list[GateFailure] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"release {self.name!r} of {self.dataset!r} refused: " + "; ".join(
+            f.message for f in self.failures
+        )
+
+
+def _referee_version() -> str:
+    try:
+        return version("referee")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # pragma: no cover - no user database in some containers
+        return "cli:unknown"
+
+
+def find_release(session: Session, dataset: Dataset, name: str) -> Release | None:
+    """The release called ``name`` of ``dataset``, or None."""
+    return session.scalar(
+        select(Release).where(Release.dataset_id == dataset.id, Release.name == name)
+    )
+
+
+def list_releases(session: Session, dataset: Dataset | None = None) -> list[dict[str, Any]]:
+    """Every release (of ``dataset``, or of all datasets), oldest first, as summaries."""
+    query = select(Release, Dataset.name).join(Dataset, Dataset.id == Release.dataset_id)
+    if dataset is not None:
+        query = query.where(Release.dataset_id == dataset.id)
+    out: list[dict[str, Any]] = []
+    for release, dataset_name in session.execute(query.order_by(Release.created_at, Release.id)):
+        manifest = release.manifest
+        out.append(
+            {
+                "dataset": dataset_name,
+                "name": release.name,
+                "parent": (manifest.get("parent_dataset") or {}).get("version"),
+                "created_at": manifest.get("created_at"),
+                "rows": release.row_count,
+                "rows_sha256": release.rows_sha256,
+                "row_counts": manifest.get("row_counts", {}),
+                "leakage_check_passed": manifest.get("leakage_check_passed"),
+            }
+        )
+    return out
+
+
+def release_rows(
+    session: Session, release: Release, *, batch: int = 5_000
+) -> Iterator[LabeledPair]:
+    """The release's rows in their frozen order, streamed ``batch`` rows at a time."""
+    last = -1
+    while True:
+        bodies = session.execute(
+            select(ReleaseRow.seq, ReleaseRow.body)
+            .where(ReleaseRow.release_id == release.id, ReleaseRow.seq > last)
+            .order_by(ReleaseRow.seq)
+            .limit(batch)
+        ).all()
+        if not bodies:
+            return
+        for seq, body in bodies:
+            yield LabeledPair.from_json(json.loads(body))
+            last = seq
+
+
+def _agreement(session: Session, dataset: Dataset, gate: float) -> tuple[dict[str, Any], list[str]]:
+    """The agreement document with the gate, and the pairs whose answers disagree."""
+    rows = load_human_labels(session, dataset.id)
+    doc = agreement_report(rows) if rows else {"comparable_items": 0, GATE_METRIC: None}
+    value = doc.get(GATE_METRIC)
+    by_pair: dict[str, set[str]] = {}
+    for r in rows:
+        by_pair.setdefault(r.pair_id, set()).add(r.label)
+    disagreeing = sorted(pid for pid, labels in by_pair.items() if len(labels) > 1)
+    passed = None if value is None else bool(value >= gate)
+    summary: dict[str, Any] = {
+        "kind": "all",
+        "gate": gate,
+        "gate_metric": GATE_METRIC,
+        "gate_passed": passed,
+        "measured": value is not None,
+        "note": None
+        if value is not None
+        else "no pair has two or more human answers, so agreement cannot be measured yet",
+        "comparable_items": doc.get("comparable_items", 0),
+        "annotators": doc.get("annotators", 0),
+        "percent_agreement": doc.get("percent_agreement"),
+        "krippendorff_alpha": doc.get("krippendorff_alpha"),
+        "fleiss_kappa": doc.get("fleiss_kappa"),
+        "cohen_kappa": doc.get("cohen_kappa"),
+        "ci": doc.get("ci", {}),
+        "ci_method": doc.get("ci_method"),
+    }
+    return summary, disagreeing
+
+
+def _unsafe_preferences(rows: Sequence[LabeledPair]) -> list[str]:
+    return [
+        r.pair_id
+        for r in rows
+        if r.label in ("A", "B")
+        and r.source == "ai"
+        and (
+            any(reason in UNSAFE_REASONS for reason in r.reasons)
+            or any(a.label == "both_bad" for a in r.answers)
+        )
+    ]
+
+
+def _source_window(
+    session: Session, dataset: Dataset, rows: Sequence[LabeledPair]
+) -> dict[str, Any]:
+    first, last = session.execute(
+        select(func.min(Pair.created_at), func.max(Pair.created_at)).where(
+            Pair.dataset_id == dataset.id
+        )
+    ).one()
+    first = as_utc(first) if first is not None else None
+    last = as_utc(last) if last is not None else None
+    stamps = sorted(r.labeled_at for r in rows if r.labeled_at)
+    return {
+        "pairs_ingested_from": first.isoformat() if first else None,
+        "pairs_ingested_to": last.isoformat() if last else None,
+        "labels_from": stamps[0] if stamps else None,
+        "labels_to": stamps[-1] if stamps else None,
+    }
+
+
+def _reviewer_training_set(session: Session, dataset: Dataset) -> dict[str, Any]:
+    gold = gold_labels(session, dataset.id)
+    names = annotator_pseudonyms(session, dataset.id)
+    digest = hashlib.sha256(
+        "".join(f"{pid}\t{label}\n" for pid, label in sorted(gold.items())).encode("utf-8")
+    ).hexdigest()
+    return {
+        "gold_items": len(gold),
+        "gold_sha256": digest,
+        "reviewers": [
+            {**q.to_json(), "annotator": names.get(name, "annotator-?")}
+            for name, q in annotator_quality(session, dataset.id).items()
+        ],
+    }
+
+
+def _frozen_set(session: Session, keys: set[str]) -> dict[str, Any]:
+    datasets = session.execute(
+        select(Dataset.name, func.count())
+        .join(Pair, Pair.dataset_id == Dataset.id)
+        .where(Pair.frozen_eval.is_(True))
+        .group_by(Dataset.name)
+        .order_by(Dataset.name)
+    ).all()
+    digest = hashlib.sha256("".join(f"{k}\n" for k in sorted(keys)).encode("utf-8")).hexdigest()
+    return {
+        "pairs": len(keys),
+        "content_sha256": digest,
+        "datasets": {name: int(n) for name, n in datasets},
+        "match": "normalised prompt and both responses, in either order",
+    }
+
+
+def _row_counts(rows: Sequence[LabeledPair], exclusions: Exclusions) -> dict[str, Any]:
+    labels = Counter(r.label for r in rows)
+    return {
+        "rows": len(rows),
+        "preferences": labels["A"] + labels["B"],
+        "ties": labels["tie"],
+        "both_bad_escalated": labels["both_bad"],
+        "by_label": {k: labels[k] for k in ("A", "B", "tie", "both_bad") if labels[k]},
+        "by_source": dict(sorted(Counter(str(r.source) for r in rows).items())),
+        "excluded": {reason: v["count"] for reason, v in exclusions.to_json().items()},
+    }
+
+
+def _policy_summary(
+    session: Session, dataset: Dataset, rows: Sequence[LabeledPair]
+) -> dict[str, Any]:
+    versions = sorted({r.policy_version for r in rows if r.policy_version is not None})
+    latest = versions[-1] if versions else None
+    body: dict[str, Any] = {}
+    if latest is not None:
+        policy = session.scalar(
+            select(Policy).where(Policy.dataset_id == dataset.id, Policy.version == latest)
+        )
+        body = policy.body if policy is not None else {}
+    return {
+        "version": latest,
+        "versions_used": versions,
+        "target_agreement": body.get("target_agreement"),
+        "delta": body.get("delta"),
+        "judges": body.get("judges"),
+    }
+
+
+def _hash_rows(bodies: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for body in bodies:
+        digest.update(body.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) -> Release:
+    """Freeze ``dataset``'s final labels as release ``options.name``, or raise ReleaseRefused.
+
+    Nothing is written when the gate refuses (the caller should :func:`record_refusal` in a
+    transaction of its own, so the refusal is audited).
+    """
+    if find_release(session, dataset, options.name) is not None:
+        raise ValueError(
+            f"dataset {dataset.name!r} already has a release {options.name!r}; releases are "
+            "immutable: choose a new name (e.g. a higher version)"
+        )
+    parent = None
+    if options.parent is not None:
+        parent = find_release(session, dataset, options.parent)
+        if parent is None:
+            known = ", ".join(r["name"] for r in list_releases(session, dataset)) or "none yet"
+            raise ValueError(
+                f"--parent {options.parent!r}: dataset {dataset.name!r} has no such release "
+                f"(releases: {known})"
+            )
+    exclusions = Exclusions()
+    frozen = frozen_content_keys(session)
+    failures: list[GateFailure] = []
+    kept: list[LabeledPair] = []
+    leaked: list[str] = []
+    for row in labeled_pairs(session, dataset, method=options.aggregate):
+        if row.label is None:
+            exclusions.add("unresolved" if row.method == "unresolved" else "pending", row.pair_id)
+            continue
+        if frozen and content_key(row.prompt, row.response_a, row.response_b) in frozen:
+            leaked.append(row.pair_id)
+            exclusions.add("leaked_frozen_content", row.pair_id)
+            continue
+        kept.append(row)
+    if leaked and not options.drop_leaked:
+        failures.append(
+            GateFailure(
+                "evaluation_leakage",
+                f"{len(leaked)} labeled pair(s) have the same texts as frozen-evaluation pairs "
+                "(use --drop-leaked to leave them out and list them in the manifest)",
+                tuple(leaked),
+            )
+        )
+    agreement, disagreeing = _agreement(session, dataset, options.agreement_gate)
+    if agreement["gate_passed"] is False:
+        failures.append(
+            GateFailure(
+                "agreement_below_gate",
+                f"human agreement {GATE_METRIC} = {agreement[GATE_METRIC]:.3f} is below the "
+                f"declared gate {options.agreement_gate:.2f} ({agreement['comparable_items']} "
+                "items with two or more answers); the pairs below have disagreeing answers",
+                tuple(disagreeing),
+            )
+        )
+    unsafe = _unsafe_preferences(kept)
+    if unsafe:
+        failures.append(
+            GateFailure(
+                "unsafe_preference",
+                f"{len(unsafe)} pair(s) flagged both-bad or unsafe carry an AI preference; "
+                "send them to review (referee route) or answer their review items first",
+                tuple(unsafe),
+            )
+        )
+    spot = spot_check_report(session, dataset.id)
+    est = spot.estimate
+    spot_doc: dict[str, Any] = {
+        **spot.to_json(),
+        "bound": options.min_spot_check_bound,
+        "gate_passed": None,
+    }
+    if options.min_spot_check_bound is not None and any(r.source == "ai" for r in kept):
+        bound = options.min_spot_check_bound
+        if est.lower is None or est.lower < bound:
+            shown = "no answered spot check" if est.lower is None else f"{est.lower:.3f}"
+            failures.append(
+                GateFailure(
+                    "spot_check_below_bound",
+                    f"spot-check accuracy lower bound ({shown}, {est.n} checks) is below "
+                    f"--min-spot-check-bound {bound:.2f}; answer more spot checks or "
+                    "tighten the policy (referee route --recalibrate)",
+                    tuple(r.pair_id for r in kept if r.decision == "spot_check"),
+                )
+            )
+            spot_doc["gate_passed"] = False
+        else:
+            spot_doc["gate_passed"] = True
+    if failures:
+        raise ReleaseRefused(dataset.name, options.name, failures)
+
+    bodies = [json.dumps(r.to_json(), ensure_ascii=False, sort_keys=False) for r in kept]
+    judge_versions = sorted({j.prompt_version for r in kept if r.source == "ai" for j in r.judges})
+    manifest: dict[str, Any] = {
+        "dataset": dataset.name,
+        "dataset_version": options.name,
+        "parent_dataset": (
+            {"dataset": dataset.name, "version": parent.name, "rows_sha256": parent.rows_sha256}
+            if parent is not None
+            else None
+        ),
+        "created_at": datetime.now(UTC).isoformat(),
+        "created_by": _actor(),
+        "referee_version": _referee_version(),
+        "aggregation": options.aggregate,
+        "source_window": _source_window(session, dataset, kept),
+        "selection_policy_version": _policy_summary(session, dataset, kept)["version"],
+        "selection_policy": _policy_summary(session, dataset, kept),
+        "redaction_version": None,
+        "redaction_required": False,
+        "rubric_version": ",".join(judge_versions) if judge_versions else None,
+        "reviewer_training_set": _reviewer_training_set(session, dataset),
+        "agreement_report": agreement,
+        "row_counts": _row_counts(kept, exclusions),
+        "decisions": decision_counts(session, dataset.id),
+        "labels_collected": label_counts(session, dataset.id),
+        "frozen_evaluation_set": _frozen_set(session, frozen),
+        "leakage_check_passed": not leaked,
+        "leaked_pairs_dropped": leaked,
+        "spot_check": spot_doc,
+        "cost": options.cost_summary,
+        "rows_sha256": _hash_rows(bodies),
+    }
+    release = Release(
+        dataset_id=dataset.id,
+        name=options.name,
+        parent_id=parent.id if parent is not None else None,
+        row_count=len(kept),
+        rows_sha256=manifest["rows_sha256"],
+        manifest=manifest,
+    )
+    session.add(release)
+    session.flush()
+    session.bulk_insert_mappings(
+        ReleaseRow,
+        [
+            {"release_id": release.id, "seq": i, "pair_id": r.pair_id, "body": body}
+            for i, (r, body) in enumerate(zip(kept, bodies, strict=True))
+        ],
+    )
+    session.add(
+        AuditEntry(
+            actor=_actor(),
+            action="release_created",
+            entity="release",
+            entity_id=f"{dataset.name}@{options.name}"[-200:],
+            detail={"rows": len(kept), "rows_sha256": manifest["rows_sha256"]},
+        )
+    )
+    return release
+
+
+def record_refusal(session: Session, refused: ReleaseRefused) -> None:
+    """Audit a refused release (in its own transaction: the release itself wrote nothing)."""
+    session.add(
+        AuditEntry(
+            actor=_actor(),
+            action="release_refused",
+            entity="release",
+            entity_id=f"{refused.dataset}@{refused.name}"[-200:],
+            detail={"failures": [f.to_json() for f in refused.failures]},
+        )
+    )

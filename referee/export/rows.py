@@ -1,0 +1,153 @@
+"""One labeled pair with its texts and provenance: the unit every export format writes.
+
+A :class:`LabeledPair` is plain data built from a pair's final label
+(:mod:`referee.review.final_labels`) and frozen into releases as its JSON form (``to_json``).
+Format writers take an iterable of them, so a release and a live export share one code path.
+
+``label``: ``A``, ``B``, ``tie``, ``both_bad`` or ``None`` (pending or unresolved).
+``source``: ``ai`` (an auto-accepted judge label), ``human`` (reviewers' answers, aggregated),
+``gold`` (a reference label imported with ``--kind gold``) or ``None`` while pending.
+``agreement``: the share of the human answers on the pair that equal the final label
+(``None`` for AI labels and pairs without answers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+LabelSource = Literal["ai", "human", "gold"]
+LABELS: tuple[str, ...] = ("A", "B", "tie", "both_bad")
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeRef:
+    """A judge whose verdicts stood behind an AI label, and its prompt version."""
+
+    judge: str
+    prompt_version: str
+
+    def to_json(self) -> dict[str, str]:
+        """A plain dict for JSON output."""
+        return {"judge": self.judge, "prompt_version": self.prompt_version}
+
+
+@dataclass(frozen=True, slots=True)
+class HumanAnswer:
+    """One person's answer on the pair, under a pseudonym (never the reviewer's name)."""
+
+    annotator: str
+    label: str
+    kind: str
+    at: str | None
+    rationale: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain dict for JSON output."""
+        return {
+            "annotator": self.annotator,
+            "label": self.label,
+            "kind": self.kind,
+            "at": self.at,
+            "rationale": self.rationale,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LabeledPair:
+    """A pair, its final label and where the label came from."""
+
+    pair_id: str
+    dataset: str
+    prompt: str
+    response_a: str
+    response_b: str
+    label: str | None
+    source: LabelSource | None
+    method: str
+    decision: str | None = None
+    policy_version: int | None = None
+    judges: tuple[JudgeRef, ...] = ()
+    ai_label: str | None = None
+    ai_confidence: float | None = None
+    answers: tuple[HumanAnswer, ...] = ()
+    agreement: float | None = None
+    labeled_at: str | None = None
+    reasons: tuple[str, ...] = ()
+    rubric_version: str | None = None
+    redaction_version: str | None = None
+    strength: str | None = None
+    ratings: dict[str, int] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def annotators(self) -> tuple[str, ...]:
+        """Distinct pseudonyms of the people who answered, in answer order."""
+        return tuple(dict.fromkeys(a.annotator for a in self.answers))
+
+    @property
+    def n_answers(self) -> int:
+        """How many human answers the pair has (gold included)."""
+        return len(self.answers)
+
+    def to_json(self) -> dict[str, Any]:
+        """Referee's own full export format: every field, in a fixed key order."""
+        return {
+            "pair_id": self.pair_id,
+            "dataset": self.dataset,
+            "prompt": self.prompt,
+            "response_a": self.response_a,
+            "response_b": self.response_b,
+            "label": self.label,
+            "source": self.source,
+            "method": self.method,
+            "decision": self.decision,
+            "policy_version": self.policy_version,
+            "judges": [j.to_json() for j in self.judges],
+            "ai_label": self.ai_label,
+            "ai_confidence": self.ai_confidence,
+            "annotators": list(self.annotators),
+            "n_answers": self.n_answers,
+            "agreement": self.agreement,
+            "answers": [a.to_json() for a in self.answers],
+            "labeled_at": self.labeled_at,
+            "reasons": list(self.reasons),
+            "rubric_version": self.rubric_version,
+            "redaction_version": self.redaction_version,
+            "strength": self.strength,
+            "ratings": self.ratings,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> LabeledPair:
+        """The inverse of :meth:`to_json` (releases store rows as JSON)."""
+        return cls(
+            pair_id=doc["pair_id"],
+            dataset=doc["dataset"],
+            prompt=doc["prompt"],
+            response_a=doc["response_a"],
+            response_b=doc["response_b"],
+            label=doc["label"],
+            source=doc["source"],
+            method=doc["method"],
+            decision=doc.get("decision"),
+            policy_version=doc.get("policy_version"),
+            judges=tuple(JudgeRef(**j) for j in doc.get("judges", ())),
+            ai_label=doc.get("ai_label"),
+            ai_confidence=doc.get("ai_confidence"),
+            answers=tuple(HumanAnswer(**a) for a in doc.get("answers", ())),
+            agreement=doc.get("agreement"),
+            labeled_at=doc.get("labeled_at"),
+            reasons=tuple(doc.get("reasons", ())),
+            rubric_version=doc.get("rubric_version"),
+            redaction_version=doc.get("redaction_version"),
+            strength=doc.get("strength"),
+            ratings=doc.get("ratings"),
+            meta=doc.get("meta") or {},
+        )
+
+
+__all__ = ["LABELS", "HumanAnswer", "JudgeRef", "LabelSource", "LabeledPair"]

@@ -1,0 +1,330 @@
+"""Argilla export and import, checked against the real ``argilla`` 2.x package.
+
+Argilla's public classes (``Settings``, ``TextField``, ``LabelQuestion``, ``Dataset``,
+``Record``...) want a client, and building one asks the server who we are. The ``offline``
+fixture builds a real ``rg.Argilla`` client with that one check switched off and a request hook
+that fails the test on any HTTP request, so everything below runs the SDK's own code without a
+server: ``Settings.serialize()`` is compared with ours, our records are loaded with
+``Record.from_dict`` and turned into the API's pydantic ``RecordModel`` (with
+``UserResponseModel`` and ``SuggestionModel`` inside) by ``Record.api_model()``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import argilla as rg
+import httpx
+import pytest
+from argilla._api._client import APIClient
+from argilla._models import RecordModel, ResponseStatus
+from argilla.records._io import GenericIO
+
+from referee.export.argilla import (
+    ANNOTATOR_NAMESPACE,
+    IMPORTED_BOTH_BAD_REASON,
+    annotator_uuid,
+    read_argilla,
+    record_for,
+    settings_json,
+    write_argilla,
+)
+from referee.export.rows import HumanAnswer, JudgeRef, LabeledPair
+from referee.ingest.problems import Problem
+from referee.ingest.records import LabelRecord, validate_label
+
+JUDGES = (JudgeRef("gpt-4/vanilla", "recorded"), JudgeRef("palm-2", "v2"))
+
+
+def pair(pair_id: str, **kw: Any) -> LabeledPair:
+    base: dict[str, Any] = {
+        "pair_id": pair_id,
+        "dataset": "llmbar",
+        "prompt": f"prompt of {pair_id}",
+        "response_a": "first answer",
+        "response_b": "second answer",
+        "label": None,
+        "source": None,
+        "method": "pending",
+    }
+    return LabeledPair(**{**base, **kw})
+
+
+ROWS = [
+    pair(
+        "p-ai",
+        label="A",
+        source="ai",
+        method="auto_accept",
+        policy_version=3,
+        judges=JUDGES,
+        ai_label="A",
+        ai_confidence=0.93,
+    ),
+    pair(
+        "p-human",
+        label="B",
+        source="human",
+        method="majority",
+        ai_label="tie",
+        ai_confidence=0.55,
+        judges=JUDGES[:1],
+        answers=(
+            HumanAnswer("ann-1", "B", "review", None, "B is more accurate"),
+            HumanAnswer("ann-2", "tie", "review", None),
+            HumanAnswer("gold-1", "both_bad", "gold", None, "both refuse"),
+        ),
+        agreement=1 / 3,
+    ),
+    pair("p-pending"),
+    pair(
+        "p-ünï",
+        prompt="Übersetze „Hallo“ 👋",
+        response_b="",
+        label="both_bad",
+        source="human",
+        method="single",
+        answers=(HumanAnswer("ann-1", "both_bad", "review", None),),
+    ),
+]
+EXPECTED = [(r.pair_id, a.annotator, a.label, a.rationale) for r in ROWS for a in r.answers]
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> rg.Argilla:
+    """A real Argilla client that never talks to a server (any HTTP request fails the test)."""
+
+    def no_network(request: httpx.Request) -> None:
+        raise AssertionError(f"unexpected HTTP request to {request.url}")
+
+    monkeypatch.setattr(APIClient, "_validate_connection", lambda self: None)
+    monkeypatch.setattr(rg.Argilla, "_default_client", None)
+    return rg.Argilla(
+        api_url="http://127.0.0.1:9", api_key="offline", event_hooks={"request": [no_network]}
+    )
+
+
+def dataset(client: rg.Argilla) -> rg.Dataset:
+    settings = rg.Settings._from_dict(json.loads(json.dumps(settings_json())))
+    return rg.Dataset(name="referee-test", settings=settings, client=client)
+
+
+def tuples(items: list[Any]) -> list[tuple[str, str, str, str | None]]:
+    assert [i for i in items if isinstance(i, Problem)] == []
+    return [(r["pair_id"], r["annotator"], r["label"], r.get("rationale")) for _, r in items]
+
+
+def validated(raw: dict[str, Any]) -> LabelRecord:
+    result = validate_label(raw, max_field_bytes=1_000_000)
+    assert isinstance(result, LabelRecord), result
+    return result
+
+
+def write_jsonl(path: Path, records: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_settings_are_what_argilla_settings_serialize_writes(offline: rg.Argilla) -> None:
+    built = rg.Settings(
+        guidelines="Pick the better response.",
+        fields=[
+            rg.TextField(name="prompt", title="Prompt"),
+            rg.TextField(name="response_a", title="Response A"),
+            rg.TextField(name="response_b", title="Response B"),
+        ],
+        questions=[
+            rg.LabelQuestion(
+                name="preference",
+                title="Which response is better?",
+                labels={
+                    "A": "Response A is better",
+                    "B": "Response B is better",
+                    "tie": "Tie",
+                    "both_bad": "Both bad",
+                },
+            ),
+            rg.TextQuestion(name="rationale", title="Why?", required=False),
+        ],
+        metadata=[
+            rg.TermsMetadataProperty(name="dataset", title="Dataset"),
+            rg.TermsMetadataProperty(
+                name="source",
+                title="Label source",
+                options=["ai", "human", "gold"],
+                visible_for_annotators=False,
+            ),
+            rg.FloatMetadataProperty(
+                name="agreement",
+                title="Human agreement",
+                min=0,
+                max=1,
+                visible_for_annotators=False,
+            ),
+            rg.IntegerMetadataProperty(
+                name="policy_version", title="Policy version", visible_for_annotators=False
+            ),
+            rg.TermsMetadataProperty(
+                name="annotators", title="Annotators", visible_for_annotators=False
+            ),
+        ],
+    )
+    built.validate()
+    assert settings_json("Pick the better response.") == built.serialize()
+
+    loaded = rg.Settings._from_dict(json.loads(json.dumps(settings_json())))
+    loaded.validate()
+    assert loaded.serialize() == settings_json()
+    assert loaded.questions["preference"].labels == ["A", "B", "tie", "both_bad"]
+    assert loaded.questions["rationale"].required is False
+
+
+def test_records_load_into_argillas_own_record_and_api_models(offline: rg.Argilla) -> None:
+    ds = dataset(offline)
+    for row in ROWS:
+        mine = record_for(row)
+        record = rg.Record.from_dict(json.loads(json.dumps(mine)), dataset=ds)
+        model = record.api_model()
+        assert isinstance(model, RecordModel)
+        assert model.external_id == row.pair_id
+        assert model.fields == {
+            "prompt": row.prompt,
+            "response_a": row.response_a,
+            "response_b": row.response_b,
+        }
+        users = [str(r.user_id) for r in model.responses]
+        assert users == [str(annotator_uuid(a.annotator)) for a in row.answers]
+        assert {r.status for r in model.responses} <= {ResponseStatus.submitted}
+        assert [r.values["preference"]["value"] for r in model.responses] == [
+            a.label for a in row.answers
+        ]
+
+        theirs = record.to_dict()  # Argilla's own export of the record we built
+        ours = json.loads(json.dumps(mine))
+        for answers in ours["responses"].values():
+            for answer in answers:
+                assert answer.pop("status") == "submitted"  # to_dict drops the status
+        for suggestion in ours["suggestions"].values():
+            assert suggestion.pop("type") == "model"
+        ours.pop("status"), theirs.pop("status")  # computed by the server
+        assert ours == theirs
+
+    ai = rg.Record.from_dict(record_for(ROWS[0]), dataset=ds).api_model()
+    (suggestion,) = ai.suggestions
+    assert (suggestion.question_name, suggestion.value, suggestion.score) == (
+        "preference",
+        "A",
+        0.93,
+    )
+    assert suggestion.agent == "gpt-4/vanilla@recorded, palm-2@v2 | policy 3"
+    assert dict((m.name, m.value) for m in ai.metadata) == {
+        "dataset": "llmbar",
+        "source": "ai",
+        "policy_version": 3,
+    }
+    assert record_for(ROWS[1])["metadata"]["annotators"] == ["ann-1", "ann-2", "gold-1"]
+    assert record_for(ROWS[1])["status"] == "completed"
+    assert record_for(ROWS[2])["status"] == "pending"
+
+
+def test_user_ids_are_deterministic_uuid5_of_the_pseudonym() -> None:
+    assert annotator_uuid("ann-1") == uuid.uuid5(ANNOTATOR_NAMESPACE, "ann-1")
+    assert annotator_uuid("ann-1") != annotator_uuid("ann-2")
+    assert annotator_uuid("ann-1").version == 5
+
+
+def test_round_trip_gives_back_every_answer(tmp_path: Path) -> None:
+    out = tmp_path / "records.jsonl"
+    assert write_argilla(ROWS, out, guidelines="G") == len(ROWS)
+    settings = json.loads((tmp_path / "records.settings.json").read_text(encoding="utf-8"))
+    assert settings == settings_json("G")
+
+    items = list(read_argilla(out))
+    assert tuples(items) == EXPECTED
+    assert [n for n, _ in items] == [2, 2, 2, 4]
+    reasons = {(r["pair_id"], r["annotator"]): validated(r).reason for _, r in items}
+    assert reasons[("p-human", "gold-1")] == "both refuse"
+    assert reasons[("p-ünï", "ann-1")] == IMPORTED_BOTH_BAD_REASON
+    assert reasons[("p-human", "ann-1")] is None
+
+
+def test_reads_argillas_json_array_and_flat_exports_of_our_records(
+    tmp_path: Path, offline: rg.Argilla
+) -> None:
+    """The flat rows are made by Argilla itself (``to_list(flatten=True)``, what
+    ``to_datasets()`` and the Hub export use), from records loaded with ``Record.from_dict``."""
+    array = tmp_path / "records.json"
+    array.write_text(json.dumps([record_for(r) for r in ROWS], indent=1), encoding="utf-8")
+    items = list(read_argilla(array))
+    assert tuples(items) == EXPECTED
+    assert [n for n, _ in items] == [2, 2, 2, 4]  # element numbers
+
+    ds = dataset(offline)
+    records = [rg.Record.from_dict(record_for(r), dataset=ds) for r in ROWS]
+    flat = GenericIO.to_list(records, flatten=True)
+    assert "preference.responses.status" in flat[1]
+    assert tuples(list(read_argilla(write_jsonl(tmp_path / "flat.jsonl", flat)))) == EXPECTED
+
+
+def test_only_submitted_answers_count_and_bad_records_are_problems(tmp_path: Path) -> None:
+    user = str(annotator_uuid("ann-1"))
+    other = str(uuid.uuid4())
+
+    def record(pair_id: str | None, *responses: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": pair_id,
+            "fields": {"prompt": "p", "response_a": "a", "response_b": "b"},
+            "metadata": {"annotators": ["ann-1"]},
+            "responses": {"preference": list(responses)},
+        }
+
+    path = write_jsonl(
+        tmp_path / "records.jsonl",
+        [
+            record(
+                "p1",
+                {"value": "A", "user_id": user, "status": "submitted"},
+                {"value": "B", "user_id": other, "status": "draft"},
+                {"value": "tie", "user_id": other, "status": "discarded"},
+            ),
+            record(None, {"value": "A", "user_id": user, "status": "submitted"}),
+            record("p3", {"value": "C", "user_id": user, "status": "submitted"}),
+            record("p4", {"value": "B", "user_id": user}),
+            record("p5", {"value": "B", "user_id": other, "status": "submitted"}),
+        ],
+    )
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"id": "p6", "responses": \n')
+    items = list(read_argilla(path))
+    problems = [(i.line, i.field) for i in items if isinstance(i, Problem)]
+    assert problems == [
+        (2, "id"),
+        (3, "responses.preference[0].value"),
+        (4, "responses.preference[0].status"),
+        (6, None),
+    ]
+    labels = [i for i in items if not isinstance(i, Problem)]
+    assert labels == [
+        (1, {"pair_id": "p1", "annotator": "ann-1", "label": "A"}),
+        (5, {"pair_id": "p5", "annotator": f"argilla-user-{other}", "label": "B"}),
+    ]
+
+
+@pytest.mark.parametrize("n", [0, 1, 150])
+def test_writes_one_record_per_line_for_any_number_of_rows(tmp_path: Path, n: int) -> None:
+    rows = (pair(f"p{i}", ai_label="B", ai_confidence=0.5) for i in range(n))  # a generator
+    out = tmp_path / "records.jsonl"
+    assert write_argilla(rows, out) == n
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [f"p{i}" for i in range(n)]
+    assert list(read_argilla(out)) == []  # suggestions are not labels
+
+
+def test_refuses_a_file_that_is_neither_json_lines_nor_an_array(tmp_path: Path) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text("id,preference\np1,A\n", encoding="utf-8")
+    (problem,) = list(read_argilla(path))
+    assert isinstance(problem, Problem) and "JSON Lines" in problem.message
