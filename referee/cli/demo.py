@@ -3,7 +3,8 @@
 Steps: ingest → pre-label (replay judges answering with recorded GPT-4 and PaLM 2 verdicts in
 both orders, through the worker path) → import half of the gold labels → calibrate → route the
 pairs → simulated reviewers answer the review queue from the held-back gold labels → cost report
-→ a check of the final labels against the held-back gold. Needs no services and no API keys.
+→ a check of the final labels against the held-back gold → a release (manifest through the
+promotion gate) and its DPO file. Needs no services and no API keys.
 """
 
 from __future__ import annotations
@@ -155,9 +156,26 @@ def demo(
         + f"; {check['final_labels']} final labels"
         + (f", agreeing on {agree_all:.1%}" if agree_all is not None else "")
     )
+    _step("9. Release the final labels and export them for DPO training")
+    release_dir = workdir / "releases" / "v1"
+    _run("release", "--dataset", DATASET, "--name", "v1", "--out", str(release_dir))
+    dpo_file = workdir / "train_dpo.jsonl"
+    _run(
+        "export", "--dataset", DATASET, "--release", "v1", "--format", "dpo",
+        "--out", str(dpo_file),
+    )  # fmt: skip
+    manifest = json.loads((release_dir / "manifest.json").read_text(encoding="utf-8"))
+    counts = manifest["row_counts"]
+    stdout.print(
+        f"manifest {release_dir / 'manifest.json'}: {counts['rows']} rows "
+        f"(sources: {', '.join(f'{k} {v}' for k, v in counts['by_source'].items())}), "
+        f"policy v{manifest['selection_policy_version']}, leakage check "
+        f"{'passed' if manifest['leakage_check_passed'] else 'FAILED'}, rows sha256 "
+        f"{manifest['rows_sha256'][:12]}"
+    )
     stdout.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Outputs in {workdir}/: demo.db, "
-        "decisions.jsonl, cost_report.html"
+        "decisions.jsonl, cost_report.html, releases/v1/manifest.json, train_dpo.jsonl"
     )
 
 

@@ -10,10 +10,11 @@ preference). JSON Lines (``.jsonl``) or Parquet (``.parquet``), streamed in batc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
+
+import orjson
 
 from referee.export.rows import LabeledPair
 
@@ -79,11 +80,10 @@ def write_dpo(
     if out.suffix.lower() == ".parquet":
         return _write_parquet(rows, out, style, ties)
     written = 0
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
-    with out.open("w", encoding="utf-8", newline="\n") as handle:
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    with out.open("wb") as handle:
         for row in rows:
-            handle.write(dumps(dpo_record(row, style, tie_column=ties)))
-            handle.write("\n")
+            handle.write(dumps(dpo_record(row, style, tie_column=ties), option=newline))
             written += 1
     return written
 

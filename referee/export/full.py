@@ -7,10 +7,11 @@ pairs for incident review: the pair, its label, why it is an incident, and every
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from referee.export.rows import LabeledPair
 from referee.export.rules import incident_reasons
@@ -20,12 +21,10 @@ __all__ = ["incident_record", "write_incidents", "write_jsonl"]
 
 def write_jsonl(rows: Iterable[LabeledPair], out: Path) -> int:
     """One :meth:`LabeledPair.to_json` object per line; returns rows written."""
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
     written = 0
-    with out.open("w", encoding="utf-8", newline="\n") as handle:
+    with out.open("wb") as handle:
         for row in rows:
-            handle.write(dumps(row.to_json()))
-            handle.write("\n")
+            handle.write(orjson.dumps(row.to_json(), option=orjson.OPT_APPEND_NEWLINE))
             written += 1
     return written
 
@@ -52,11 +51,9 @@ def incident_record(row: LabeledPair) -> dict[str, Any]:
 
 def write_incidents(rows: Iterable[LabeledPair], out: Path) -> int:
     """One :func:`incident_record` per line (rows already filtered to incidents)."""
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
     written = 0
-    with out.open("w", encoding="utf-8", newline="\n") as handle:
+    with out.open("wb") as handle:
         for row in rows:
-            handle.write(dumps(incident_record(row)))
-            handle.write("\n")
+            handle.write(orjson.dumps(incident_record(row), option=orjson.OPT_APPEND_NEWLINE))
             written += 1
     return written

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -164,7 +165,7 @@ def release_rows(
         if not bodies:
             return
         for seq, body in bodies:
-            yield LabeledPair.from_json(json.loads(body))
+            yield LabeledPair.from_json(orjson.loads(body))
             last = seq
 
 
