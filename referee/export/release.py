@@ -445,26 +445,26 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
             for i, (r, body) in enumerate(zip(kept, bodies, strict=True))
         ],
     )
-    session.add(
-        AuditEntry(
-            actor=_actor(),
-            action="release_created",
-            entity="release",
-            entity_id=f"{dataset.name}@{options.name}"[-200:],
-            detail={"rows": len(kept), "rows_sha256": manifest["rows_sha256"]},
-        )
-    )
+    _audit(session, "release_created", dataset.name, options.name, {
+        "rows": len(kept), "rows_sha256": manifest["rows_sha256"]
+    })  # fmt: skip
     return release
 
 
 def record_refusal(session: Session, refused: ReleaseRefused) -> None:
     """Audit a refused release (in its own transaction: the release itself wrote nothing)."""
+    _audit(session, "release_refused", refused.dataset, refused.name, {
+        "failures": [f.to_json() for f in refused.failures]
+    })  # fmt: skip
+
+
+def _audit(session: Session, action: str, dataset: str, name: str, detail: dict[str, Any]) -> None:
     session.add(
         AuditEntry(
             actor=_actor(),
-            action="release_refused",
+            action=action,
             entity="release",
-            entity_id=f"{refused.dataset}@{refused.name}"[-200:],
-            detail={"failures": [f.to_json() for f in refused.failures]},
+            entity_id=f"{dataset}@{name}"[-200:],
+            detail=detail,
         )
     )

@@ -123,20 +123,22 @@ class FinalLabel:
         }
 
 
+def _vote(hl: HumanLabel) -> Vote:
+    return Vote(
+        hl.annotator,
+        hl.label,
+        hl.kind,
+        hl.created_at,
+        hl.policy_version,
+        hl.reason,
+        hl.rationale,
+    )
+
+
 def _votes_by_pair(session: Session, dataset_id: int) -> dict[str, list[Vote]]:
     out: dict[str, list[Vote]] = defaultdict(list)
     for hl in session.scalars(reviewer_votes_query(dataset_id)):
-        out[hl.pair_id].append(
-            Vote(
-                hl.annotator,
-                hl.label,
-                hl.kind,
-                hl.created_at,
-                hl.policy_version,
-                hl.reason,
-                hl.rationale,
-            )
-        )
+        out[hl.pair_id].append(_vote(hl))
     return out
 
 
@@ -149,17 +151,7 @@ def _gold_votes(session: Session, dataset_id: int) -> dict[str, list[Vote]]:
         .order_by(HumanLabel.created_at, HumanLabel.id)
     )
     for hl in rows:
-        out[hl.pair_id].append(
-            Vote(
-                hl.annotator,
-                hl.label,
-                hl.kind,
-                hl.created_at,
-                hl.policy_version,
-                hl.reason,
-                hl.rationale,
-            )
-        )
+        out[hl.pair_id].append(_vote(hl))
     return out
 
 
