@@ -1,4 +1,4 @@
-"""The ``referee`` command: one Typer app; each command group lives in its own module."""
+"""The ``referee`` command: one Typer app whose commands are loaded when used (``lazy``)."""
 
 from __future__ import annotations
 
@@ -15,29 +15,22 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import typer
 
-from referee.cli import (
-    admin,
-    agreement,
-    calibrate,
-    demo,
-    export,
-    ingest,
-    jobs,
-    report,
-    review,
-    route,
-)
+from referee.cli.lazy import LazyGroup
 
 app = typer.Typer(
     name="referee",
     help="Referee: hybrid LLM-judge + human labeling for pairwise preference data.",
+    cls=LazyGroup,
+    rich_markup_mode=None,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 
-for module in (admin, ingest, export, jobs, agreement, calibrate, route, review, report, demo):
-    module.register(app)
+
+@app.callback()
+def _root() -> None:
+    """Referee: hybrid LLM-judge + human labeling for pairwise preference data."""
 
 
 def _quiet_libraries() -> None:

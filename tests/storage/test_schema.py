@@ -48,3 +48,13 @@ def test_concurrent_first_start_creates_schema_once(db_url: str) -> None:
     results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
     assert [code for code, _ in results] == [0, 0, 0], results
     assert schema_is_current(make_engine(db_url))
+
+
+def test_heads_read_from_the_files_are_alembics_heads(sqlite_engine: Engine) -> None:
+    from alembic.script import ScriptDirectory
+
+    from referee.db.engine import alembic_config, migration_heads
+
+    script = ScriptDirectory.from_config(alembic_config(sqlite_engine))
+    assert set(migration_heads()) == set(script.get_heads())
+    assert len(migration_heads()) == 1
