@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from referee.db.engine import ensure_schema, make_engine
-from referee.settings import Settings
+from referee.settings import Settings, SettingsError
+from referee.settings import load_settings as settings_from_environment
 
 EXIT_BAD_INPUT = 2
 EXIT_RUNTIME = 1
@@ -46,11 +47,13 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 
 def load_settings() -> Settings:
-    """Settings from the environment; a malformed value is a user error."""
+    """Settings from the environment; a refused value is a user error (one line per variable)."""
     try:
-        return Settings()
-    except Exception as exc:  # pydantic ValidationError and friends
-        fail(f"invalid configuration: {exc}".replace("\n", " "))
+        return settings_from_environment()
+    except SettingsError as exc:
+        for line in exc.lines[:-1]:
+            stderr.print(f"[bold red]error:[/] {line}", markup=True, highlight=False)
+        fail(exc.lines[-1] if exc.lines else "invalid configuration")
 
 
 def open_database(settings: Settings | None = None) -> Engine:

@@ -18,8 +18,15 @@ from referee.ingest import (
     import_labels,
     ingest_pairs,
 )
+from referee.ingest.importer import LABEL_FILE_FORMATS, ON_CONFLICT
 from referee.ingest.readers import detect_format
-from referee.ingest.records import JUDGMENT_FIELDS, LABEL_FIELDS, PAIR_FIELDS
+from referee.ingest.records import (
+    JUDGMENT_FIELDS,
+    LABEL_FIELDS,
+    MAX_NAME_CHARS,
+    PAIR_FIELDS,
+    check_name,
+)
 
 FileArg = Annotated[Path, typer.Argument(help="JSON Lines (.jsonl), CSV (.csv) or Parquet file.")]
 MapOpt = Annotated[
@@ -34,17 +41,29 @@ DedupeOpt = Annotated[
     bool,
     typer.Option(
         "--dedupe",
-        help="Keep the first record of a key repeated inside the file (pairs: only when the "
-        "prompt and responses are identical) instead of rejecting the file.",
+        help="Fold a key repeated inside the file into one record (pairs: only when the "
+        "prompt and responses are identical) instead of rejecting the file; repeats with "
+        "different content are listed and resolved by --on-conflict.",
+    ),
+]
+OnConflictOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--on-conflict",
+        metavar="first|last|error",
+        help="With --dedupe (implied): which record of a key repeated with different content "
+        "to keep, the first (default) or the last, or error to refuse the file.",
     ),
 ]
 
 
-def _check_file(path: Path) -> None:
+def _check_file(path: Path, *, check_type: bool = True) -> None:
     if not path.exists():
         fail(f"{path}: no such file")
     if not path.is_file():
         fail(f"{path}: not a file")
+    if not check_type:
+        return
     try:
         detect_format(path)
     except ValueError as exc:
@@ -58,7 +77,39 @@ def _field_map(specs: list[str] | None, allowed: tuple[str, ...]) -> FieldMap:
         fail(str(exc))
 
 
+def _dedupe_options(dedupe: bool, on_conflict: str | None) -> dict[str, Any]:
+    """``dedupe`` and ``on_conflict`` for the importer; ``--on-conflict`` implies ``--dedupe``."""
+    if on_conflict is None:
+        return {"dedupe": dedupe}
+    if on_conflict not in ON_CONFLICT:
+        fail(f"--on-conflict '{on_conflict}': use first, last or error")
+    return {"dedupe": True, "on_conflict": on_conflict}
+
+
+def _warn_disagreements(summary: ImportSummary) -> None:
+    """List the repeated keys whose records differed, and which record was kept (stderr)."""
+    count = int(summary.extra.get("folded_disagreeing") or 0)
+    policy = summary.extra.get("on_conflict", "first")
+    if not count or policy == "error":
+        return
+    kept = "the first" if policy == "first" else "the last"
+    other = "last" if policy == "first" else "first"
+    stderr.print(
+        f"warning: {count:,} repeat(s) of a key had different content; kept {kept} record of "
+        f"each key (--on-conflict {other} keeps the {other}, --on-conflict error refuses the "
+        "file):",
+        markup=False,
+        highlight=False,
+    )
+    listed: list[str] = summary.extra.get("disagreeing_keys") or []
+    for description in listed:
+        stderr.print(f"  {description}", markup=False, highlight=False)
+    if count > len(listed):
+        stderr.print(f"  ... and {count - len(listed):,} more", markup=False, highlight=False)
+
+
 def _report(summary: ImportSummary, noun: str, as_json: bool) -> None:
+    _warn_disagreements(summary)
     if as_json:
         emit_json(
             {
@@ -109,8 +160,9 @@ def _run_import(
 
     ``importer`` gets the engine, the file, the column map, the field size limit, a progress
     callback and ``options``; a rejected file prints its problems and exits 2.
+    ``check_type=False`` skips the file-name check for readers of other tools' exports.
     """
-    _check_file(file)
+    _check_file(file, check_type=options.pop("check_type", True))
     mapping = _field_map(field_map, fields)
     settings = load_settings()
     engine = open_database(settings)
@@ -137,15 +189,19 @@ def ingest(
     ] = False,
     field_map: MapOpt = None,
     dedupe: DedupeOpt = False,
+    on_conflict: OnConflictOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest pairs (id, prompt, response_a, response_b, meta) into a dataset."""
     name = dataset.strip()
     if not name:
         fail("--dataset must not be empty")
+    problem = check_name(name, "a dataset name", MAX_NAME_CHARS)
+    if problem is not None:
+        fail(f"--dataset {problem}")
     summary = _run_import(
         file, PAIR_FIELDS, field_map, ingest_pairs,
-        dataset=name, frozen_eval=frozen_eval, dedupe=dedupe,
+        dataset=name, frozen_eval=frozen_eval, **_dedupe_options(dedupe, on_conflict),
     )  # fmt: skip
     summary.extra["dataset"] = name
     _report(summary, "pair", as_json)
@@ -163,12 +219,29 @@ def labels_import(
     ] = "gold",
     field_map: MapOpt = None,
     dedupe: DedupeOpt = False,
+    on_conflict: OnConflictOpt = None,
+    source_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="referee (JSON Lines, CSV or Parquet), label-studio (a Label Studio JSON "
+            "export) or argilla (Argilla 2.x records, JSON Lines or a JSON array).",
+        ),
+    ] = "referee",
     as_json: JsonOpt = False,
 ) -> None:
     """Import human labels: pair_id, annotator, label (A|B|tie|both_bad)."""
     if kind not in ("gold", "review", "spot_check"):
         fail(f"--kind '{kind}': use gold, review or spot_check")
-    summary = _run_import(file, LABEL_FIELDS, field_map, import_labels, kind=kind, dedupe=dedupe)
+    if source_format not in LABEL_FILE_FORMATS:
+        fail(f"--format '{source_format}': use {', '.join(LABEL_FILE_FORMATS)}")
+    if source_format != "referee" and field_map:
+        fail(f"--map reads Referee's own format; a {source_format} file has fixed fields")
+    summary = _run_import(
+        file, LABEL_FIELDS, field_map, import_labels,
+        kind=kind, source_format=source_format, check_type=source_format == "referee",
+        **_dedupe_options(dedupe, on_conflict),
+    )  # fmt: skip
     summary.extra["kind"] = kind
     _report(summary, f"{kind} label", as_json)
 
@@ -178,10 +251,13 @@ def judgments_import(
     file: FileArg,
     field_map: MapOpt = None,
     dedupe: DedupeOpt = False,
+    on_conflict: OnConflictOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import recorded verdicts: pair_id, judge, order (AB|BA), winner (original frame)."""
-    summary = _run_import(file, JUDGMENT_FIELDS, field_map, import_judgments, dedupe=dedupe)
+    summary = _run_import(
+        file, JUDGMENT_FIELDS, field_map, import_judgments, **_dedupe_options(dedupe, on_conflict)
+    )
     _report(summary, "judgment", as_json)
 
 

@@ -9,24 +9,27 @@ Re-importing identical records changes nothing; a stored key with different cont
 from __future__ import annotations
 
 import getpass
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
-from sqlalchemy import Engine, bindparam, insert, select, text, tuple_, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from referee.db.engine import transaction
 from referee.db.models import AuditEntry, Base, Dataset, HumanLabel, Judgment, Pair
 from referee.ingest.problems import InputRejected, Problem, ProblemLog
-from referee.ingest.readers import read_records
+from referee.ingest.readers import Item, read_records
 from referee.ingest.records import (
     Errors,
     FieldMap,
     JudgmentRecord,
     LabelRecord,
     PairRecord,
+    check_name,
     validate_judgment,
     validate_label,
     validate_pair,
@@ -49,21 +52,36 @@ class ImportSummary:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+OnConflict = Literal["first", "last", "error"]
+ON_CONFLICT: tuple[OnConflict, ...] = ("first", "last", "error")
+MAX_LISTED = 20
+
+
 class RecordKind(Protocol[R]):
     """How one kind of record is validated, keyed and reconciled with what is stored."""
 
     noun: str
     key_field: str
+    different_note: str
+    """How a repeat whose fold group matches but whose content differs is described."""
 
     def validate(self, raw: dict[str, Any], from_csv: bool) -> R | Errors: ...
     def key(self, record: R) -> str: ...
-    def describe_key(self, record: R) -> str: ...
-    def fingerprint(self, record: R) -> str:
-        """What must match for a repeated key to be folded by ``--dedupe``."""
+    def row_key(self, row: dict[str, Any]) -> str:
+        """:meth:`key` of an inserted row."""
         ...
 
-    def foldable(self, same_fingerprint: bool) -> bool:
-        """Whether ``--dedupe`` may drop a repeat (pairs: only with identical texts)."""
+    def describe_key(self, record: R) -> str: ...
+    def fingerprint(self, record: R) -> str:
+        """A digest of everything stored for the record: equal means the same content."""
+        ...
+
+    def fold_group(self, record: R) -> str:
+        """What must match for ``--dedupe`` to fold a repeat at all (pairs: their texts)."""
+        ...
+
+    def delete(self, session: Session, record: R) -> None:
+        """Remove the stored row of ``record``'s key (one inserted earlier by this import)."""
         ...
 
     def reconcile(
@@ -82,7 +100,7 @@ def _seen_table(session: Session) -> None:
     session.execute(
         text(
             "CREATE TEMPORARY TABLE referee_ingest_seen "
-            f"(k TEXT PRIMARY KEY, line INTEGER, f TEXT){suffix}"
+            f"(k TEXT PRIMARY KEY, line INTEGER, f TEXT, g TEXT, ins INTEGER){suffix}"
         )
     )
 
@@ -94,10 +112,26 @@ def _drop_seen_table(session: Session) -> None:
 
 @dataclass
 class _Repeats:
-    """Repeated keys inside one file (``--dedupe``): folded, and how many of those disagreed."""
+    """Repeated keys inside one file (``--dedupe``): how they are resolved, what was folded."""
 
+    on_conflict: OnConflict = "first"
     folded: int = 0
     disagreeing: int = 0
+    replaced: int = 0
+    listed: list[str] = field(default_factory=list)
+
+    def disagree(self, description: str, first_line: int, line: int) -> None:
+        self.disagreeing += 1
+        if len(self.listed) < MAX_LISTED:
+            self.listed.append(f"{description} (lines {first_line} and {line})")
+
+
+@dataclass
+class _Seen:
+    line: int
+    content: str
+    group: str
+    inserted: bool
 
 
 def _check_file_duplicates(
@@ -108,50 +142,101 @@ def _check_file_duplicates(
     log: ProblemLog,
     repeats: _Repeats | None,
 ) -> list[tuple[int, R]]:
-    """Drop records whose key appeared earlier in the file: reported, or folded with dedupe."""
-    first: dict[str, tuple[int, str]] = {}
-    candidates: list[tuple[int, R, str, str]] = []
-    for line, record in batch:
-        candidates.append((line, record, kind.key(record), kind.fingerprint(record)))
-    earlier: dict[str, tuple[int, str]] = {
-        k: (line, f)
-        for k, line, f in session.execute(
-            text("SELECT k, line, f FROM referee_ingest_seen WHERE k IN :keys").bindparams(
+    """Drop records whose key appeared earlier in the file: reported, or resolved with dedupe.
+
+    Identical repeats are folded into the first record. Repeats with different content are
+    problems without ``--dedupe``; with it, ``on_conflict`` keeps the first record, keeps the
+    last (replacing a row this import inserted from an earlier batch) or refuses the file.
+    """
+    candidates = [
+        (line, record, kind.key(record), kind.fingerprint(record), kind.fold_group(record))
+        for line, record in batch
+    ]
+    earlier: dict[str, _Seen] = {
+        k: _Seen(line, f, g, bool(ins))
+        for k, line, f, g, ins in session.execute(
+            text("SELECT k, line, f, g, ins FROM referee_ingest_seen WHERE k IN :keys").bindparams(
                 bindparam("keys", expanding=True)
             ),
             {"keys": list({c[2] for c in candidates})},
         ).all()
     }
-    kept: list[tuple[int, R]] = []
-    for line, record, key, fingerprint in candidates:
-        seen = first.get(key) or earlier.get(key)
+    new: dict[str, _Seen] = {}
+    moved: set[str] = set()
+    kept: dict[str, tuple[int, R]] = {}
+    for line, record, key, content, group in candidates:
+        seen = new.get(key) or earlier.get(key)
         if seen is None:
-            first[key] = (line, fingerprint)
-            kept.append((line, record))
+            new[key] = _Seen(line, content, group, False)
+            kept[key] = (line, record)
             continue
-        same = seen[1] == fingerprint
-        if repeats is not None and kind.foldable(same):
-            repeats.folded += 1
-            repeats.disagreeing += 0 if same else 1
-            continue
-        hint = ""
-        if repeats is None and kind.foldable(same):
-            hint = "; pass --dedupe to keep the first record of each repeated key"
-        log.add(
-            Problem(
-                file,
-                line,
-                kind.key_field,
-                f"duplicate {kind.describe_key(record)} inside the file "
-                f"(first on line {seen[0]}{', same content' if same else ''}){hint}",
+        same_content = seen.content == content
+        if repeats is None or seen.group != group:
+            note = (
+                ", same content"
+                if same_content
+                else (f", {kind.different_note}" if seen.group == group else "")
             )
-        )
-    if first:
+            hint = ""
+            if repeats is None and seen.group == group:
+                hint = "; pass --dedupe to keep the first record of each repeated key"
+            log.add(
+                Problem(
+                    file,
+                    line,
+                    kind.key_field,
+                    f"duplicate {kind.describe_key(record)} inside the file "
+                    f"(first on line {seen.line}{note}){hint}",
+                )
+            )
+            continue
+        repeats.folded += 1
+        if same_content:
+            continue
+        repeats.disagree(kind.describe_key(record), seen.line, line)
+        if repeats.on_conflict == "error":
+            log.add(
+                Problem(
+                    file,
+                    line,
+                    kind.key_field,
+                    f"{kind.describe_key(record)} is repeated with {kind.different_note} "
+                    f"(first on line {seen.line}); --on-conflict error refuses it: keep one "
+                    "of them, or pass --on-conflict first|last",
+                )
+            )
+        elif repeats.on_conflict == "last":
+            if key not in kept and seen.inserted:
+                kind.delete(session, record)
+                repeats.replaced += 1
+            kept[key] = (line, record)
+            if key in new:
+                new[key] = _Seen(line, content, group, False)
+            else:
+                earlier[key] = _Seen(line, content, group, False)
+                moved.add(key)
+    if new:
         session.execute(
-            text("INSERT INTO referee_ingest_seen (k, line, f) VALUES (:k, :line, :f)"),
-            [{"k": k, "line": line, "f": f} for k, (line, f) in first.items()],
+            text("INSERT INTO referee_ingest_seen (k, line, f, g, ins) VALUES (:k, :l, :f, :g, 0)"),
+            [{"k": k, "l": s.line, "f": s.content, "g": s.group} for k, s in new.items()],
         )
-    return kept
+    if moved:
+        session.execute(
+            text("UPDATE referee_ingest_seen SET line = :l, f = :f, ins = 0 WHERE k = :k"),
+            [{"k": k, "l": earlier[k].line, "f": earlier[k].content} for k in moved],
+        )
+    return list(kept.values())
+
+
+def _mark_inserted(session: Session, keys: list[str]) -> None:
+    """Note the keys this import inserted (``--on-conflict last`` may replace them later)."""
+    if keys:
+        session.execute(
+            text("UPDATE referee_ingest_seen SET ins = 1 WHERE k IN :keys").bindparams(
+                bindparam("keys", expanding=True)
+            ),
+            {"keys": keys},
+        )
 
 
 def import_file(
@@ -164,11 +249,19 @@ def import_file(
     audit: dict[str, Any] | None = None,
     before: Callable[[Session], None] | None = None,
     dedupe: bool = False,
+    on_conflict: OnConflict = "first",
+    records: Iterable[Item] | None = None,
 ) -> ImportSummary:
     """Validate and insert every record of ``path`` in one transaction, or nothing at all.
 
-    With ``dedupe``, a key repeated inside the file keeps its first record (pairs: only when the
-    texts are identical); the summary counts what was folded. Raises :class:`InputRejected`
+    ``records``: the file's records as another reader yields them (a Label Studio or Argilla
+    export, say); by default :func:`read_records` reads ``path`` as JSON Lines, CSV or Parquet.
+
+    With ``dedupe``, identical repeats of a key inside the file are folded into one record, and
+    repeats with different content are resolved by ``on_conflict``: keep the ``first``, keep the
+    ``last``, or ``error`` (pairs: only when the texts are identical; different texts are always a
+    problem). The summary counts what was folded and lists the disagreeing keys (the first
+    20). Raises :class:`InputRejected`
     with the first problems (file, line, field) when any record is invalid; the database is
     then exactly as before.
     """
@@ -182,7 +275,7 @@ def import_file(
             before(session)
         _seen_table(session)
         batch: list[tuple[int, R]] = []
-        repeats = _Repeats() if dedupe else None
+        repeats = _Repeats(on_conflict) if dedupe else None
 
         def flush() -> None:
             unique = _check_file_duplicates(session, file, kind, batch, log, repeats)
@@ -192,11 +285,13 @@ def import_file(
             if rows and not log:
                 kind.insert(session, rows)
                 summary.inserted += len(rows)
+                if repeats is not None and repeats.on_conflict == "last":
+                    _mark_inserted(session, [kind.row_key(row) for row in rows])
             batch.clear()
             if progress is not None:
                 progress(summary.records)
 
-        for item in read_records(path):
+        for item in read_records(path) if records is None else records:
             if isinstance(item, Problem):
                 log.add(item)
                 continue
@@ -219,14 +314,17 @@ def import_file(
             raise InputRejected(log)
         _drop_seen_table(session)
         if repeats is not None:
+            summary.extra["on_conflict"] = repeats.on_conflict
             summary.extra["folded_repeats"] = repeats.folded
             summary.extra["folded_disagreeing"] = repeats.disagreeing
+            summary.extra["disagreeing_keys"] = repeats.listed
+            summary.inserted -= repeats.replaced
         session.add(
             AuditEntry(
                 actor=_actor(),
                 action=f"import_{kind.noun}s",
                 entity="file",
-                entity_id=file[-200:],
+                entity_id=_storable_path(file),
                 detail={
                     "records": summary.records,
                     "inserted": summary.inserted,
@@ -238,6 +336,47 @@ def import_file(
             )
         )
     return summary
+
+
+LABEL_CONTENT = ("label", "rationale", "reason", "duration_s")
+"""What is stored of a label besides its key; any difference is a conflict."""
+JUDGMENT_CONTENT = (
+    "winner",
+    "confidence",
+    "logprob_confidence",
+    "raw",
+    "tokens_in",
+    "tokens_out",
+    "cost",
+    "latency_ms",
+)
+"""What is stored of a recorded verdict besides its key; any difference is a conflict."""
+
+
+def _digest(values: list[Any]) -> str:
+    body = json.dumps(values, ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _first_difference(stored: Any, record: Any, names: tuple[str, ...]) -> str | None:
+    """The first field whose stored value differs from the record's, or None."""
+    for name in names:
+        if getattr(stored, name) != getattr(record, name):
+            return name
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A stored or new value for a message: quoted, cut to a readable length."""
+    if value is None:
+        return "null"
+    text_value = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+    return text_value if len(text_value) <= 60 else f'{text_value[:50]}…" ({len(value)} chars)'
+
+
+def _storable_path(file: str) -> str:
+    """``file`` as storable text: undecodable bytes of the name replaced, its last 200 chars."""
+    return file.encode("utf-8", "surrogateescape").decode("utf-8", "replace")[-200:]
 
 
 def _actor() -> str:
@@ -279,6 +418,7 @@ class PairKind:
 
     noun = "pair"
     key_field = "id"
+    different_note = "the same prompt and responses but different meta"
 
     def __init__(self, file: str, dataset_id: int, *, frozen_eval: bool, max_field_bytes: int):
         self.file = file
@@ -292,14 +432,20 @@ class PairKind:
     def key(self, record: PairRecord) -> str:
         return record.id
 
+    def row_key(self, row: dict[str, Any]) -> str:
+        return str(row["id"])
+
     def describe_key(self, record: PairRecord) -> str:
         return f"id '{record.id}'"
 
     def fingerprint(self, record: PairRecord) -> str:
+        return record.content_hash
+
+    def fold_group(self, record: PairRecord) -> str:
         return record.text_hash
 
-    def foldable(self, same_fingerprint: bool) -> bool:
-        return same_fingerprint
+    def delete(self, session: Session, record: PairRecord) -> None:
+        session.execute(delete(Pair).where(Pair.id == record.id))
 
     def reconcile(
         self,
@@ -372,6 +518,7 @@ class LabelKind:
 
     noun = "label"
     key_field = "annotator"
+    different_note = "different content"
 
     def __init__(self, file: str, kind: str, *, max_field_bytes: int):
         self.file = file
@@ -384,14 +531,26 @@ class LabelKind:
     def key(self, record: LabelRecord) -> str:
         return f"{record.pair_id}\x1f{record.annotator}"
 
+    def row_key(self, row: dict[str, Any]) -> str:
+        return f"{row['pair_id']}\x1f{row['annotator']}"
+
     def describe_key(self, record: LabelRecord) -> str:
         return f"label of pair '{record.pair_id}' by annotator '{record.annotator}'"
 
     def fingerprint(self, record: LabelRecord) -> str:
-        return record.label
+        return _digest([getattr(record, name) for name in LABEL_CONTENT])
 
-    def foldable(self, same_fingerprint: bool) -> bool:
-        return True
+    def fold_group(self, record: LabelRecord) -> str:
+        return ""
+
+    def delete(self, session: Session, record: LabelRecord) -> None:
+        session.execute(
+            delete(HumanLabel).where(
+                HumanLabel.pair_id == record.pair_id,
+                HumanLabel.annotator == record.annotator,
+                HumanLabel.kind == self.kind,
+            )
+        )
 
     def reconcile(
         self,
@@ -403,9 +562,13 @@ class LabelKind:
         if not batch:
             return [], 0, 0
         stored = {
-            (row.pair_id, row.annotator): row.label
+            (row.pair_id, row.annotator): row
             for row in session.execute(
-                select(HumanLabel.pair_id, HumanLabel.annotator, HumanLabel.label).where(
+                select(
+                    HumanLabel.pair_id,
+                    HumanLabel.annotator,
+                    *(getattr(HumanLabel, name) for name in LABEL_CONTENT),
+                ).where(
                     HumanLabel.kind == self.kind,
                     tuple_(HumanLabel.pair_id, HumanLabel.annotator).in_(
                         [(r.pair_id, r.annotator) for _, r in batch]
@@ -428,18 +591,32 @@ class LabelKind:
                         "duration_s": record.duration_s,
                     }
                 )
-            elif old != record.label:
+                continue
+            changed = _first_difference(old, record, LABEL_CONTENT)
+            if changed is None:
+                unchanged += 1
+            elif changed == "label":
                 report(
                     Problem(
                         self.file,
                         line,
                         "label",
                         f"annotator '{record.annotator}' already gave pair '{record.pair_id}' "
-                        f"the {self.kind} label '{old}', not '{record.label}'",
+                        f"the {self.kind} label '{old.label}', not '{record.label}'",
                     )
                 )
             else:
-                unchanged += 1
+                report(
+                    Problem(
+                        self.file,
+                        line,
+                        changed,
+                        f"annotator '{record.annotator}' already gave pair '{record.pair_id}' "
+                        f"the same {self.kind} label with {changed} "
+                        f"{_shown(getattr(old, changed))}, not {_shown(getattr(record, changed))}"
+                        "; stored labels are never overwritten by an import",
+                    )
+                )
         return rows, unchanged, 0
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
@@ -451,6 +628,7 @@ class JudgmentKind:
 
     noun = "judgment"
     key_field = "order"
+    different_note = "different content"
 
     def __init__(self, file: str, *, max_field_bytes: int):
         self.file = file
@@ -462,16 +640,29 @@ class JudgmentKind:
     def key(self, record: JudgmentRecord) -> str:
         return "\x1f".join((record.pair_id, record.judge, record.order, record.prompt_version))
 
+    def row_key(self, row: dict[str, Any]) -> str:
+        return "\x1f".join((row["pair_id"], row["judge"], row["order"], row["prompt_version"]))
+
     def describe_key(self, record: JudgmentRecord) -> str:
         return (
             f"verdict of judge '{record.judge}' on pair '{record.pair_id}' in order {record.order}"
         )
 
     def fingerprint(self, record: JudgmentRecord) -> str:
-        return record.winner or ""
+        return _digest([getattr(record, name) for name in JUDGMENT_CONTENT])
 
-    def foldable(self, same_fingerprint: bool) -> bool:
-        return True
+    def fold_group(self, record: JudgmentRecord) -> str:
+        return ""
+
+    def delete(self, session: Session, record: JudgmentRecord) -> None:
+        session.execute(
+            delete(Judgment).where(
+                Judgment.pair_id == record.pair_id,
+                Judgment.judge == record.judge,
+                Judgment.order == record.order,
+                Judgment.prompt_version == record.prompt_version,
+            )
+        )
 
     def reconcile(
         self,
@@ -483,15 +674,14 @@ class JudgmentKind:
         if not batch:
             return [], 0, 0
         stored = {
-            (row.pair_id, row.judge, row.order, row.prompt_version): (row.winner, row.raw)
+            (row.pair_id, row.judge, row.order, row.prompt_version): row
             for row in session.execute(
                 select(
                     Judgment.pair_id,
                     Judgment.judge,
                     Judgment.order,
                     Judgment.prompt_version,
-                    Judgment.winner,
-                    Judgment.raw,
+                    *(getattr(Judgment, name) for name in JUDGMENT_CONTENT),
                 ).where(Judgment.pair_id.in_({r.pair_id for _, r in batch}))
             )
         }
@@ -517,18 +707,32 @@ class JudgmentKind:
                         "status": "ok" if record.winner is not None else "unparseable",
                     }
                 )
-            elif old[0] != record.winner:
+                continue
+            changed = _first_difference(old, record, JUDGMENT_CONTENT)
+            if changed is None:
+                unchanged += 1
+            elif changed == "winner":
                 report(
                     Problem(
                         self.file,
                         line,
                         "winner",
                         f"{self.describe_key(record)} is already stored as "
-                        f"{old[0] or 'unparseable'}, not {record.winner or 'null'}",
+                        f"{old.winner or 'unparseable'}, not {record.winner or 'null'}",
                     )
                 )
             else:
-                unchanged += 1
+                report(
+                    Problem(
+                        self.file,
+                        line,
+                        changed,
+                        f"{self.describe_key(record)} is already stored with the same winner "
+                        f"but {changed} {_shown(getattr(old, changed))}, not "
+                        f"{_shown(getattr(record, changed))}; stored verdicts are never "
+                        "overwritten: give new verdicts their own prompt_version",
+                    )
+                )
         return rows, unchanged, 0
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
@@ -556,8 +760,14 @@ def ingest_pairs(
     max_field_bytes: int,
     progress: Progress | None = None,
     dedupe: bool = False,
+    on_conflict: OnConflict = "first",
 ) -> ImportSummary:
     """Import the pairs of ``path`` into ``dataset`` (created if new), atomically."""
+    problem = check_name(dataset, "a dataset name")
+    if problem is not None:
+        log = ProblemLog()
+        log.add(Problem(str(path), 0, None, f"dataset name {problem}"))
+        raise InputRejected(log)
     kind = PairKind(str(path), -1, frozen_eval=frozen_eval, max_field_bytes=max_field_bytes)
 
     def bind_dataset(session: Session) -> None:
@@ -574,7 +784,12 @@ def ingest_pairs(
         audit={"dataset": dataset, "frozen_eval": frozen_eval},
         before=bind_dataset,
         dedupe=dedupe,
+        on_conflict=on_conflict,
     )
+
+
+LabelFileFormat = Literal["referee", "label-studio", "argilla"]
+LABEL_FILE_FORMATS: tuple[str, ...] = ("referee", "label-studio", "argilla")
 
 
 def import_labels(
@@ -586,16 +801,33 @@ def import_labels(
     max_field_bytes: int,
     progress: Progress | None = None,
     dedupe: bool = False,
+    on_conflict: OnConflict = "first",
+    source_format: LabelFileFormat = "referee",
 ) -> ImportSummary:
-    """Import human labels of ``kind`` (gold, review, spot_check) from ``path``, atomically."""
+    """Import human labels of ``kind`` (gold, review, spot_check) from ``path``, atomically.
+
+    ``source_format``: ``referee`` (JSON Lines, CSV or Parquet in Referee's label format),
+    ``label-studio`` (a Label Studio JSON export) or ``argilla`` (Argilla 2.x records).
+    """
+    records: Iterable[Item] | None = None
+    if source_format == "label-studio":
+        from referee.export.label_studio import read_label_studio
+
+        records = read_label_studio(path)
+    elif source_format == "argilla":
+        from referee.export.argilla import read_argilla
+
+        records = read_argilla(path)
     return import_file(
         engine,
         path,
         LabelKind(str(path), kind, max_field_bytes=max_field_bytes),
         field_map=field_map,
         progress=progress,
-        audit={"kind": kind},
+        audit={"kind": kind, "format": source_format},
         dedupe=dedupe,
+        on_conflict=on_conflict,
+        records=records,
     )
 
 
@@ -607,6 +839,7 @@ def import_judgments(
     max_field_bytes: int,
     progress: Progress | None = None,
     dedupe: bool = False,
+    on_conflict: OnConflict = "first",
 ) -> ImportSummary:
     """Import recorded judge verdicts from ``path``, atomically."""
     return import_file(
@@ -616,4 +849,5 @@ def import_judgments(
         field_map=field_map,
         progress=progress,
         dedupe=dedupe,
+        on_conflict=on_conflict,
     )

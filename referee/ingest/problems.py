@@ -21,8 +21,16 @@ class Problem:
         if self.line:
             parts.append(f"line {self.line}")
         if self.field:
-            parts.append(f"field '{self.field}'")
+            parts.append(f"field {_quoted(self.field)}")
         return f"{', '.join(parts)}: {self.message}"
+
+
+def _quoted(name: str) -> str:
+    """``'name'``; control characters escaped and long names cut, so a message stays one line."""
+    shown = name if len(name) <= 60 else f"{name[:40]}…{name[-10:]}"
+    if shown.isprintable():
+        return f"'{shown}'"
+    return "'" + shown.encode("unicode_escape", errors="backslashreplace").decode("ascii") + "'"
 
 
 @dataclass

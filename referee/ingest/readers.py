@@ -66,6 +66,12 @@ def _read_jsonl(path: Path) -> Iterator[Item]:
             except json.JSONDecodeError as exc:
                 yield Problem(name, number, None, f"broken JSON: {exc.msg} at column {exc.pos + 1}")
                 continue
+            except RecursionError:
+                yield Problem(name, number, None, "unreadable JSON: nested too deeply")
+                continue
+            except ValueError as exc:  # e.g. an integer with more digits than Python reads
+                yield Problem(name, number, None, f"unreadable JSON: {exc}")
+                continue
             if not isinstance(value, dict):
                 yield Problem(name, number, None, "expected a JSON object on each line")
                 continue
@@ -82,8 +88,8 @@ def _read_csv(path: Path) -> Iterator[Item]:
             header = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError as exc:
-            yield Problem(name, 1, None, f"not valid UTF-8 (byte {exc.start})")
+        except UnicodeDecodeError:
+            yield _bad_utf8(path)
             return
         except csv.Error as exc:
             yield Problem(name, 1, None, f"broken CSV: {exc}")
@@ -96,8 +102,8 @@ def _read_csv(path: Path) -> Iterator[Item]:
                 row = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError as exc:
-                yield Problem(name, start, None, f"not valid UTF-8 (byte {exc.start})")
+            except UnicodeDecodeError:
+                yield _bad_utf8(path)
                 return
             except csv.Error as exc:
                 yield Problem(name, start, None, f"broken CSV: {exc}")
@@ -113,9 +119,30 @@ def _read_csv(path: Path) -> Iterator[Item]:
             yield start, dict(zip(columns, row, strict=True))
 
 
+def _bad_utf8(path: Path) -> Problem:
+    """The problem at the first byte of ``path`` that is not UTF-8, with its physical line.
+
+    The CSV reader decodes ahead in blocks, so the line it has reached when decoding fails is
+    not the line of the bad byte; the file is scanned again, line by line, to find it.
+    """
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return Problem(
+                    str(path),
+                    number,
+                    None,
+                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                    "save the file as UTF-8",
+                )
+    return Problem(str(path), 0, None, "not valid UTF-8; save the file as UTF-8")
+
+
 def _read_parquet(path: Path) -> Iterator[Item]:
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq
     except ImportError:
         yield Problem(str(path), 0, None, "reading Parquet needs pyarrow: pip install pyarrow")
         return

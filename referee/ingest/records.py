@@ -7,9 +7,11 @@ each naming the field. Column names of other people's files are renamed first wi
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -33,6 +35,49 @@ JUDGMENT_FIELDS = (
     "latency_ms",
 )
 RECORDED_PROMPT_VERSION = "recorded"
+
+MAX_NAME_CHARS = 200
+"""Longest id, annotator, judge or dataset name (the database columns are ``varchar(200)``)."""
+MAX_VERSION_CHARS = 64
+"""Longest ``prompt_version`` (``varchar(64)``)."""
+MAX_INT = 2**31 - 1
+"""Largest token count (the columns are 32-bit integers on every database)."""
+MAX_META_DEPTH = 100
+"""Deepest nesting accepted inside ``meta``."""
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text on every database (NUL, lone surrogate), or None."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "contains a NUL character (\\u0000), which databases cannot store; remove it"
+    return (
+        f"contains an unpaired surrogate (\\u{ord(found.group()):04x}), which is not valid "
+        "Unicode; fix the text's encoding"
+    )
+
+
+def check_name(value: str, what: str, limit: int = MAX_NAME_CHARS) -> str | None:
+    """Why ``value`` cannot be stored as an id or name of at most ``limit`` characters, or None."""
+    problem = text_problem(value)
+    if problem is not None:
+        return problem
+    if len(value) > limit:
+        return f"is {len(value):,} characters long; {what} can have at most {limit}"
+    return None
+
+
+def unknown_field_message(key: str, known: tuple[str, ...]) -> str:
+    """``unknown field``, the closest known field when one is close, and the known fields."""
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return (
+        f"unknown field{hint} (fields are {', '.join(known)}; "
+        "remove the key, or rename a column with --map OUR_FIELD=THEIR_COLUMN)"
+    )
 
 
 class FieldMap:
@@ -136,7 +181,15 @@ class _Checker:
         self.from_csv = from_csv
         self.errors: Errors = []
 
-    def text(self, name: str, *, required: bool = True, allow_empty: bool = False) -> str | None:
+    def text(
+        self,
+        name: str,
+        *,
+        required: bool = True,
+        allow_empty: bool = False,
+        max_chars: int | None = None,
+        what: str = "",
+    ) -> str | None:
         value = self.raw.get(name)
         if value is None or (self.from_csv and value == "" and not required):
             if required:
@@ -147,6 +200,14 @@ class _Checker:
             return None
         if required and not allow_empty and not value.strip():
             self.errors.append((name, "is empty"))
+            return None
+        if max_chars is not None:
+            problem = check_name(value, what or f"'{name}'", max_chars)
+            if problem is not None:
+                self.errors.append((name, problem))
+                return None
+        elif (problem := text_problem(value)) is not None:
+            self.errors.append((name, problem))
             return None
         size = len(value.encode("utf-8"))
         if size > self.max_field_bytes:
@@ -188,16 +249,47 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.errors.append((name, f"must be a number, got {_json_type(value)}"))
             return None
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond the range of a float
+            number = math.inf
         if (
             not math.isfinite(number)
             or (low is not None and number < low)
             or (high is not None and number > high)
         ):
             bounds = f" in [{low}, {high}]" if high is not None else f" ≥ {low}"
-            self.errors.append((name, f"must be a number{bounds}, got {value}"))
+            self.errors.append((name, f"must be a number{bounds}, got {_short(value)}"))
             return None
         return number
+
+    def count(self, name: str) -> int | None:
+        """A whole number in [0, :data:`MAX_INT`] (token counts)."""
+        value = self.raw.get(name)
+        if value is None or value == "":
+            return None
+        if isinstance(value, str) and self.from_csv:
+            text = value.strip()
+            try:
+                value = int(text)
+            except ValueError:
+                try:
+                    value = float(text)
+                except ValueError:
+                    self.errors.append((name, f"must be a whole number, got {json.dumps(text)}"))
+                    return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.errors.append((name, f"must be a whole number, got {_json_type(value)}"))
+            return None
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            self.errors.append((name, f"must be a whole number, got {_short(value)}"))
+            return None
+        if not 0 <= value <= MAX_INT:
+            self.errors.append(
+                (name, f"must be a whole number in [0, {MAX_INT:,}], got {_short(value)}")
+            )
+            return None
+        return int(value)
 
     def meta(self, name: str) -> dict[str, Any]:
         value = self.raw.get(name)
@@ -212,7 +304,57 @@ class _Checker:
         if not isinstance(value, dict):
             self.errors.append((name, f"must be an object, got {_json_type(value)}"))
             return {}
+        problem = storable_json_problem(value)
+        if problem is not None:
+            self.errors.append((name, problem))
+            return {}
         return value
+
+
+def storable_json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why ``value`` cannot be stored as JSON on every database, or None.
+
+    Refused: NUL characters and unpaired surrogates, NaN and infinities, non-string keys,
+    values that are not JSON (a Parquet timestamp, say) and nesting deeper than
+    :data:`MAX_META_DEPTH`.
+    """
+    if depth > MAX_META_DEPTH:
+        return f"is nested more than {MAX_META_DEPTH} levels deep"
+    if isinstance(value, str):
+        return text_problem(value)
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return None
+        return f"holds {json.dumps(value)}, which is not valid JSON"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"has a key that is not a string ({_short(key)})"
+            key_problem = text_problem(key)
+            if key_problem is not None:
+                return f"has a key that {key_problem}"
+            problem = storable_json_problem(item, depth + 1)
+            if problem is not None:
+                return f"{problem} (at key {json.dumps(str(key), ensure_ascii=False)[:80]})"
+        return None
+    if isinstance(value, list):
+        for item in value:
+            problem = storable_json_problem(item, depth + 1)
+            if problem is not None:
+                return problem
+        return None
+    if value is None or isinstance(value, bool | int):
+        return None
+    return (
+        f"holds a {type(value).__name__} value ({_short(value)}), which is not JSON; "
+        "store it as a string or a number"
+    )
+
+
+def _short(value: Any) -> str:
+    """A value for a message, cut to a readable length."""
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]} ({len(text)} characters)"
 
 
 def _json_type(value: Any) -> str:
@@ -226,17 +368,28 @@ def _json_type(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _unknown_keys(check: _Checker, known: tuple[str, ...]) -> None:
+    """Refuse keys that are not fields of the format (typos would otherwise be lost)."""
+    for key in check.raw:
+        if key not in known:
+            check.errors.append((str(key), unknown_field_message(str(key), known)))
+
+
 def validate_pair(
     raw: dict[str, Any], *, max_field_bytes: int, from_csv: bool = False
 ) -> PairRecord | Errors:
     """A pair record, or its errors. Keys other than the five fields go into ``meta``."""
     check = _Checker(raw, max_field_bytes, from_csv)
-    pair_id = check.text("id")
+    pair_id = check.text("id", max_chars=MAX_NAME_CHARS, what="a pair id")
     prompt = check.text("prompt")
     response_a = check.text("response_a", allow_empty=True)
     response_b = check.text("response_b", allow_empty=True)
     meta = check.meta("meta")
     extra = {k: v for k, v in raw.items() if k not in PAIR_FIELDS}
+    for key, value in extra.items():
+        problem = text_problem(str(key)) or storable_json_problem(value)
+        if problem is not None:
+            check.errors.append((str(key), f"(an extra key, kept in meta) {problem}"))
     if extra:
         meta = {**extra, **meta}
     if check.errors:
@@ -249,10 +402,11 @@ def validate_pair(
 def validate_label(
     raw: dict[str, Any], *, max_field_bytes: int, from_csv: bool = False
 ) -> LabelRecord | Errors:
-    """A human label record, or its errors."""
+    """A human label record, or its errors; keys that are not label fields are refused."""
     check = _Checker(raw, max_field_bytes, from_csv)
-    pair_id = check.text("pair_id")
-    annotator = check.text("annotator")
+    _unknown_keys(check, LABEL_FIELDS)
+    pair_id = check.text("pair_id", max_chars=MAX_NAME_CHARS, what="a pair id")
+    annotator = check.text("annotator", max_chars=MAX_NAME_CHARS, what="an annotator name")
     label = check.choice("label", LABELS)
     rationale = check.text("rationale", required=False)
     reason = check.text("reason", required=False)
@@ -266,18 +420,27 @@ def validate_label(
 def validate_judgment(
     raw: dict[str, Any], *, max_field_bytes: int, from_csv: bool = False
 ) -> JudgmentRecord | Errors:
-    """A recorded judge verdict, or its errors. ``winner`` null means unparseable."""
+    """A recorded judge verdict, or its errors. ``winner`` null means unparseable.
+
+    Keys that are not judgment fields are refused.
+    """
     check = _Checker(raw, max_field_bytes, from_csv)
-    pair_id = check.text("pair_id")
-    judge = check.text("judge")
+    _unknown_keys(check, JUDGMENT_FIELDS)
+    pair_id = check.text("pair_id", max_chars=MAX_NAME_CHARS, what="a pair id")
+    judge = check.text("judge", max_chars=MAX_NAME_CHARS, what="a judge name")
     order = check.choice("order", ORDERS)
     winner = check.choice("winner", LABELS, nullable=True)
     confidence = check.number("confidence", low=0.0, high=1.0)
     logprob = check.number("logprob_confidence", low=0.0, high=1.0)
     raw_text = check.text("raw", required=False)
-    version = check.text("prompt_version", required=False) or RECORDED_PROMPT_VERSION
-    tokens_in = check.number("tokens_in", low=0.0)
-    tokens_out = check.number("tokens_out", low=0.0)
+    version = (
+        check.text(
+            "prompt_version", required=False, max_chars=MAX_VERSION_CHARS, what="a prompt version"
+        )
+        or RECORDED_PROMPT_VERSION
+    )
+    tokens_in = check.count("tokens_in")
+    tokens_out = check.count("tokens_out")
     cost = check.number("cost", low=0.0)
     latency = check.number("latency_ms", low=0.0)
     if check.errors:
@@ -292,8 +455,8 @@ def validate_judgment(
         raw=raw_text,
         prompt_version=version,
         logprob_confidence=logprob,
-        tokens_in=int(tokens_in or 0),
-        tokens_out=int(tokens_out or 0),
+        tokens_in=tokens_in or 0,
+        tokens_out=tokens_out or 0,
         cost=cost or 0.0,
         latency_ms=latency or 0.0,
     )

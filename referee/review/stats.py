@@ -1,8 +1,14 @@
 """Queue statistics: items pending, leased and done per queue, and one reviewer's own counts.
 
 Item states (k = the item's ``required_labels``): *done* when k labels are in; *leased* when not
-done and at least one live lease is out; *pending* otherwise. Gold checks are not queue items
-and appear only inside a reviewer's own ``labeled`` count (so they stay indistinguishable).
+done and at least one live lease is out; *pending* otherwise.
+
+Hidden gold checks are not queue items, but a reviewer must not be able to tell them apart by
+watching the counts. So in a reviewer's view (``reviewer`` given, as the API does) every gold
+check served to anyone counts as an item of the queue it passes for (``review``, or the only
+queue there is): leased while its lease is live, done once answered, and taken off ``pending``
+either way, exactly as a served real item moves. A reviewer's own ``labeled`` and ``leased``
+count gold checks like any other item. Operators (no reviewer) see the real queues.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import Pair, ReviewAssignment, Reviewer, ReviewQueueItem
-from referee.review.config import QUEUES
+from referee.review.config import GOLD_QUEUE, QUEUES
 from referee.review.queue_build import get_dataset
 from referee.review.service import resolve_now
 
@@ -89,9 +95,19 @@ def queue_stats(
             slot[1] += 1
         else:
             slot[0] += 1
-    queues = {name: QueueCounts(*counts) for name, counts in tallies.items()}
     if reviewer is None:
-        return QueueStats(ds.name, queues)
+        return QueueStats(ds.name, {name: QueueCounts(*c) for name, c in tallies.items()})
+    gold_done, gold_live = session.execute(
+        select(
+            func.coalesce(func.sum(case((a.completed_at.is_not(None), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((live, 1), else_=0)), 0),
+        )
+        .select_from(a)
+        .join(Pair, Pair.id == a.pair_id)
+        .where(a.queue == GOLD_QUEUE, Pair.dataset_id == ds.id)
+    ).one()
+    _disguise_gold(tallies, int(gold_done), int(gold_live))
+    queues = {name: QueueCounts(*counts) for name, counts in tallies.items()}
     mine = session.execute(
         select(
             func.coalesce(func.sum(case((a.completed_at.is_not(None), 1), else_=0)), 0),
@@ -102,6 +118,23 @@ def queue_stats(
         .where(a.reviewer_id == reviewer.id, Pair.dataset_id == ds.id)
     ).one()
     return QueueStats(ds.name, queues, reviewer.name, int(mine[0]), int(mine[1]))
+
+
+def _disguise_gold(tallies: dict[str, list[int]], done: int, live: int) -> None:
+    """Count served gold checks as served real items of the largest queue.
+
+    Each served gold check takes an item off that queue's ``pending`` and is ``leased`` while
+    its lease is live, ``done`` once answered; a released one returns to ``pending``, as a
+    released real item does. When the queue's real pending items run out (its last items are
+    being served), gold checks still count as leased or done without taking anything off.
+    """
+    if not done and not live:
+        return
+    home = max(("review", *tallies), key=lambda q: (sum(tallies.get(q, ())), q == "review"))
+    slot = tallies.setdefault(home, [0, 0, 0])
+    slot[0] = max(0, slot[0] - done - live)
+    slot[1] += live
+    slot[2] += done
 
 
 __all__ = ["QueueCounts", "QueueStats", "queue_stats"]

@@ -254,7 +254,7 @@ def test_shared_data_counts(engine: Engine, db_url: str, shared_data: Path) -> N
         extra = ["--dedupe"] if name == "pandalm" else []
         if name == "pandalm":
             strict = run_cli(db_url, "ingest", str(folder / "pairs.jsonl"), "--dataset", name)
-            assert strict.exit_code == 2 and "same content" in strict.stderr
+            assert strict.exit_code == 2 and "same prompt and responses" in strict.stderr
             assert "--dedupe" in strict.stderr
         for args in (
             ["ingest", str(folder / "pairs.jsonl"), "--dataset", name],
