@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -39,6 +39,9 @@ ACCEPTED: dict[str, str] = {
     "max_field_bytes": "a whole number of bytes from 1 to 1000000000",
     "human_cost": "dollars, a number from 0 to 1000000",
     "lease_seconds": "a whole number of seconds from 1 to 2592000 (30 days)",
+    "vault_url": "sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE, not the "
+    "main database",
+    "vault_key": "32 random bytes as base64url (referee vault new-key prints one) or 64 hex digits",
 }
 """What each setting accepts, as told to the user when a value is refused."""
 
@@ -113,6 +116,15 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(
         default=900, ge=1, le=2_592_000, description="How long a reviewer holds an item."
     )
+    vault_url: str | None = Field(
+        default=None,
+        description="Database of the redaction vault (the way back to redacted values); "
+        "kept apart from the main database.",
+    )
+    vault_key: str | None = Field(
+        default=None,
+        description="Key that encrypts the vault's values; without it nothing can be unredacted.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -126,6 +138,29 @@ class Settings(BaseSettings):
         if url.drivername in ("postgresql", "postgres", "postgresql+psycopg") and url.host:
             return value
         raise ValueError("not a SQLite or PostgreSQL URL")
+
+    @field_validator("vault_url")
+    @classmethod
+    def _vault_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if value == info.data.get("database_url"):
+            raise ValueError("the vault must not live in the main database")
+        return cls._database_url(value)
+
+    @field_validator("vault_key")
+    @classmethod
+    def _vault_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from referee.redaction.errors import VaultKeyError
+        from referee.redaction.vault_key import VaultKey
+
+        try:
+            VaultKey.from_string(value)
+        except VaultKeyError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("broker_url")
     @classmethod

@@ -27,6 +27,7 @@ from referee.ingest.records import (
     PAIR_FIELDS,
     check_name,
 )
+from referee.ingest.redaction import RedactionSetup
 
 FileArg = Annotated[Path, typer.Argument(help="JSON Lines (.jsonl), CSV (.csv) or Parquet file.")]
 MapOpt = Annotated[
@@ -190,6 +191,22 @@ def ingest(
     field_map: MapOpt = None,
     dedupe: DedupeOpt = False,
     on_conflict: OnConflictOpt = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Store only redacted text (emails, phones, cards, IBANs, SSNs, IPs, keys...) "
+            "for this dataset, now and in every later ingest; values go to the vault "
+            "(REFEREE_VAULT_URL, REFEREE_VAULT_KEY).",
+        ),
+    ] = False,
+    redact_pattern: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--redact-pattern",
+            help="Also redact KIND=REGEX, e.g. TICKET=ENG-\\d+ (repeatable; kept on the dataset).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest pairs (id, prompt, response_a, response_b, meta) into a dataset."""
@@ -199,12 +216,36 @@ def ingest(
     problem = check_name(name, "a dataset name", MAX_NAME_CHARS)
     if problem is not None:
         fail(f"--dataset {problem}")
+    setup = _redaction_setup(redact, tuple(redact_pattern or ()))
     summary = _run_import(
         file, PAIR_FIELDS, field_map, ingest_pairs,
-        dataset=name, frozen_eval=frozen_eval, **_dedupe_options(dedupe, on_conflict),
+        dataset=name, frozen_eval=frozen_eval, redaction=setup,
+        **_dedupe_options(dedupe, on_conflict),
     )  # fmt: skip
     summary.extra["dataset"] = name
     _report(summary, "pair", as_json)
+
+
+def _redaction_setup(redact: bool, patterns: tuple[str, ...]) -> RedactionSetup:
+    """Patterns checked now; the vault and key from the settings when they are set."""
+    if patterns and not redact:
+        fail("--redact-pattern needs --redact (or a dataset that already requires redaction)")
+    settings = load_settings()
+    if not (redact or settings.vault_url):
+        return RedactionSetup()
+    from referee.redaction import PatternError, Vault, VaultKey, VaultKeyError, parse_pattern
+
+    for spec in patterns:
+        try:
+            parse_pattern(spec)
+        except PatternError as exc:
+            fail(f"--redact-pattern {spec!r}: {exc}")
+    try:
+        key = VaultKey.from_string(settings.vault_key) if settings.vault_key else None
+    except VaultKeyError as exc:
+        fail(f"REFEREE_VAULT_KEY: {exc}")
+    vault = Vault(settings.vault_url) if settings.vault_url else None
+    return RedactionSetup(redact=redact, patterns=patterns, vault=vault, key=key)
 
 
 labels_app = typer.Typer(help="Human labels.", no_args_is_help=True)

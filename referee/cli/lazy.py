@@ -34,12 +34,15 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "worker": (("jobs",), "Start a Celery worker for pre-labeling chunks."),
     "agreement": (("agreement",), "Agreement among human annotators (alpha, kappas)."),
     "annotators": (("agreement",), "Annotator quality: gold accuracy, kappa, pause rule."),
+    "drift": (("drift",), "Accuracy and agreement over time, with a drift alarm."),
     "calibrate": (("calibrate",), "Judges against gold, and a new certified routing policy."),
     "route": (("route",), "Route every pair: auto-accept, review, spot check or frozen."),
-    "reviewers": (("review",), "Add, list, deactivate and activate reviewers."),
+    "reviewers": (("review",), "Add, list, deactivate, activate, pause, unpause reviewers."),
     "review": (("review",), "Review in the terminal."),
     "serve": (("review",), "Serve the reviewers' API."),
     "report": (("report",), "Reports: cost."),
+    "unredact": (("privacy",), "Show a redacted pair's original values (vault key; audited)."),
+    "vault": (("privacy",), "The redaction vault: make a key."),
     "demo": (("demo",), "Run the end-to-end demo on the bundled LLMBar sample."),
 }
 

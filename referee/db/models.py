@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -38,6 +39,13 @@ class Dataset(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # redaction (0007): once required, every ingest of the dataset is redacted; the state maps
+    # keyed digests of values to token numbers (never the values: those live in the vault)
+    redaction_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    redaction_patterns: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    redaction_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Pair(Base):
@@ -52,6 +60,7 @@ class Pair(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     frozen_eval: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    redaction_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class HumanLabel(Base):
@@ -165,6 +174,13 @@ class Reviewer(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # paused by the pause rule or a lead: served no new items until a lead unpauses (0005)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    unpaused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # "reviewer", or "lead": a lead token also opens the lead's page (0006)
+    role: Mapped[str] = mapped_column(String(16), default="reviewer", server_default="reviewer")
 
 
 class ReviewAssignment(Base):

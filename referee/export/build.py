@@ -101,7 +101,7 @@ def _to_row(
         labeled_at=as_utc(final.decided_at).isoformat() if final.decided_at else None,
         reasons=final.reasons,
         rubric_version=",".join(versions) if versions and final.source == "ai" else None,
-        redaction_version=None,
+        redaction_version=pair.redaction_version,
         meta=dict(pair.meta or {}),
     )
 

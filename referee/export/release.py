@@ -11,8 +11,8 @@ with the offending pair ids — for:
   as ``referee agreement`` computes it) below the declared gate;
 * ``unsafe_preference``: an AI label A or B on a pair that routing flagged both-bad or unsafe,
   or that a person answered both-bad;
-* ``redaction_not_applied``: the dataset requires redaction but a pair was not redacted
-  (no dataset requires it until redaction exists; the check is in place);
+* ``redaction_not_applied``: the dataset requires redaction (``ingest --redact``) but a
+  labeled pair was stored without it;
 * ``spot_check_below_bound``: with ``min_spot_check_bound`` set, the spot-check accuracy's lower
   bound (or the lack of any answered spot check) under that bound.
 
@@ -370,6 +370,16 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
                 tuple(unsafe),
             )
         )
+    unredacted = [r.pair_id for r in kept if r.redaction_version is None]
+    if dataset.redaction_required and unredacted:
+        failures.append(
+            GateFailure(
+                "redaction_not_applied",
+                f"dataset {dataset.name!r} requires redaction but {len(unredacted)} labeled "
+                "pair(s) were stored unredacted; re-ingest them into a redacted dataset",
+                tuple(unredacted),
+            )
+        )
     spot = spot_check_report(session, dataset.id)
     est = spot.estimate
     spot_doc: dict[str, Any] = {
@@ -413,8 +423,11 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
         "source_window": _source_window(session, dataset, kept),
         "selection_policy_version": _policy_summary(session, dataset, kept)["version"],
         "selection_policy": _policy_summary(session, dataset, kept),
-        "redaction_version": None,
-        "redaction_required": False,
+        "redaction_version": ",".join(
+            sorted({r.redaction_version for r in kept if r.redaction_version})
+        )
+        or None,
+        "redaction_required": bool(dataset.redaction_required),
         "rubric_version": ",".join(judge_versions) if judge_versions else None,
         "reviewer_training_set": _reviewer_training_set(session, dataset),
         "agreement_report": agreement,

@@ -88,8 +88,12 @@ class FakeOpenAIServer:
         api_key: str | None = None,
         logprob: float = 0.9,
         seed: int = 0,
+        record_bodies: bool = False,
     ) -> None:
         self.policy: Policy = policy or always("first")
+        # every chat request body as received, when asked (privacy tests read what judges saw)
+        self.record_bodies = record_bodies
+        self.bodies: list[bytes] = []
         self.host = host
         self.port = port
         self.latency_s = latency_s
@@ -312,6 +316,9 @@ class FakeOpenAIServer:
             return 200, {}, {"object": "list", "data": []}, False
         if method != "POST" or path.rstrip("/") not in _CHAT_PATHS:
             return 404, {}, _error(f"no route {method} {path}", "not_found"), False
+        if self.record_bodies:
+            with self._lock:
+                self.bodies.append(body)
         try:
             parsed = json.loads(body or b"{}")
         except json.JSONDecodeError:

@@ -34,6 +34,13 @@ from referee.ingest.records import (
     validate_label,
     validate_pair,
 )
+from referee.ingest.redaction import (
+    RedactingIngest,
+    RedactionSetup,
+    RedactionUnavailable,
+    start_redaction,
+)
+from referee.redaction.errors import RedactionError
 
 BATCH_SIZE = 2000
 R = TypeVar("R")
@@ -251,8 +258,11 @@ def import_file(
     dedupe: bool = False,
     on_conflict: OnConflict = "first",
     records: Iterable[Item] | None = None,
+    after: Callable[[Session], None] | None = None,
 ) -> ImportSummary:
     """Validate and insert every record of ``path`` in one transaction, or nothing at all.
+
+    ``before`` runs first in the transaction, ``after`` last (only when nothing was wrong).
 
     ``records``: the file's records as another reader yields them (a Label Studio or Argilla
     export, say); by default :func:`read_records` reads ``path`` as JSON Lines, CSV or Parquet.
@@ -312,6 +322,8 @@ def import_file(
         if log:
             session.rollback()
             raise InputRejected(log)
+        if after is not None:
+            after(session)
         _drop_seen_table(session)
         if repeats is not None:
             summary.extra["on_conflict"] = repeats.on_conflict
@@ -425,9 +437,13 @@ class PairKind:
         self.dataset_id = dataset_id
         self.frozen_eval = frozen_eval
         self.max_field_bytes = max_field_bytes
+        self.redaction: RedactingIngest | None = None
 
     def validate(self, raw: dict[str, Any], from_csv: bool) -> PairRecord | Errors:
-        return validate_pair(raw, max_field_bytes=self.max_field_bytes, from_csv=from_csv)
+        result = validate_pair(raw, max_field_bytes=self.max_field_bytes, from_csv=from_csv)
+        if self.redaction is not None and isinstance(result, PairRecord):
+            return self.redaction.apply(result)
+        return result
 
     def key(self, record: PairRecord) -> str:
         return record.id
@@ -478,6 +494,9 @@ class PairKind:
                         "meta": record.meta,
                         "content_hash": digest,
                         "frozen_eval": self.frozen_eval,
+                        "redaction_version": (
+                            self.redaction.version if self.redaction is not None else None
+                        ),
                     }
                 )
             elif old.dataset_id != self.dataset_id:
@@ -761,19 +780,41 @@ def ingest_pairs(
     progress: Progress | None = None,
     dedupe: bool = False,
     on_conflict: OnConflict = "first",
+    redaction: RedactionSetup | None = None,
 ) -> ImportSummary:
-    """Import the pairs of ``path`` into ``dataset`` (created if new), atomically."""
+    """Import the pairs of ``path`` into ``dataset`` (created if new), atomically.
+
+    ``redaction``: start redacting the dataset (``redact=True``) and the vault and key to use;
+    a dataset that already requires redaction is redacted whatever this says.
+    """
     problem = check_name(dataset, "a dataset name")
     if problem is not None:
         log = ProblemLog()
         log.add(Problem(str(path), 0, None, f"dataset name {problem}"))
         raise InputRejected(log)
     kind = PairKind(str(path), -1, frozen_eval=frozen_eval, max_field_bytes=max_field_bytes)
+    audit: dict[str, Any] = {"dataset": dataset, "frozen_eval": frozen_eval}
 
     def bind_dataset(session: Session) -> None:
         dataset_id = dataset_id_for(session, dataset, create=True)
         assert dataset_id is not None
         kind.dataset_id = dataset_id
+        row = session.get(Dataset, dataset_id, with_for_update=True)
+        assert row is not None
+        try:
+            kind.redaction = start_redaction(session, row, redaction or RedactionSetup())
+        except (RedactionUnavailable, RedactionError) as exc:
+            log = ProblemLog()
+            log.add(Problem(str(path), 0, None, str(exc)))
+            raise InputRejected(log) from None
+        if kind.redaction is not None:
+            audit["redaction_version"] = kind.redaction.version
+
+    def finish_redaction(session: Session) -> None:
+        if kind.redaction is not None:
+            row = session.get(Dataset, kind.dataset_id)
+            assert row is not None
+            kind.redaction.finish(session, row, ref=str(path)[-200:])
 
     return import_file(
         engine,
@@ -781,8 +822,9 @@ def ingest_pairs(
         kind,
         field_map=field_map,
         progress=progress,
-        audit={"dataset": dataset, "frozen_eval": frozen_eval},
+        audit=audit,
         before=bind_dataset,
+        after=finish_redaction,
         dedupe=dedupe,
         on_conflict=on_conflict,
     )
