@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from calibration.agreement import percent_agreement_from_counts, rating_counts
 from calibration.bootstrap import bootstrap_ci
 from calibration.policy import AcceptPolicy
-from referee.cli.common import UserError
 from referee.db.models import (
     AuditEntry,
     Dataset,
@@ -29,6 +28,7 @@ from referee.db.models import (
     RoutingDecision,
 )
 from referee.db.signals import load_gold, load_pair_signals
+from referee.errors import UserError
 from routing.cost import Interval
 from routing.decisions import RoutingDecision as Decision
 from routing.router import RouteOptions
@@ -36,12 +36,15 @@ from routing.spot_check_estimate import AccuracyEstimate, SpotCheckOutcome, esti
 
 __all__ = [
     "GoldScores",
+    "HumanWork",
     "LoadedPolicy",
     "dataset_by_name",
     "decision_counts",
     "frozen_pair_ids",
+    "gold_pair_ids",
     "gold_scores",
     "human_agreement",
+    "human_work",
     "judge_spend",
     "label_counts",
     "load_policy",
@@ -124,6 +127,18 @@ def route_options(body: dict[str, Any]) -> RouteOptions:
 def frozen_pair_ids(session: Session, dataset_id: int) -> set[str]:
     """Ids of the dataset's frozen-evaluation pairs."""
     query = select(Pair.id).where(Pair.dataset_id == dataset_id, Pair.frozen_eval.is_(True))
+    return set(session.scalars(query))
+
+
+def gold_pair_ids(session: Session, dataset_id: int) -> set[str]:
+    """Ids of the dataset's pairs with a ``gold`` label: their answer is known, so they are
+    never paid review or spot-check items (they may still be served as hidden gold checks)."""
+    query = (
+        select(HumanLabel.pair_id)
+        .join(Pair, Pair.id == HumanLabel.pair_id)
+        .where(Pair.dataset_id == dataset_id, HumanLabel.kind == "gold")
+        .distinct()
+    )
     return set(session.scalars(query))
 
 
@@ -288,6 +303,65 @@ def decision_counts(session: Session, dataset_id: int) -> dict[str, int]:
         .group_by(RoutingDecision.decision)
     ).all()
     return {str(k): int(v) for k, v in rows}
+
+
+@dataclass(frozen=True)
+class HumanWork:
+    """What people were asked to do and did on a dataset, gold pairs apart.
+
+    ``decisions``: current decisions per kind of non-gold pairs (``human_review`` and
+    ``spot_check`` are the paid items). ``gold_pairs`` / ``gold_labels``: pairs with a gold label
+    and gold labels stored; ``gold_final``: gold pairs among the final labels (routed, not
+    frozen). ``review_done`` / ``spot_check_done``: review and spot-check labels on non-gold
+    pairs; ``gold_check_done``: review and spot-check labels on gold pairs (hidden gold checks,
+    and answers given before gold pairs left the queues).
+    """
+
+    decisions: dict[str, int]
+    gold_pairs: int
+    gold_labels: int
+    gold_final: int
+    review_done: int
+    spot_check_done: int
+    gold_check_done: int
+
+
+def human_work(session: Session, dataset_id: int) -> HumanWork:
+    """Paid items, gold and labels done of the dataset (see :class:`HumanWork`)."""
+    gold = gold_pair_ids(session, dataset_id)
+    decisions: Counter[str] = Counter()
+    gold_final = 0
+    for pair_id, kind in session.execute(
+        select(RoutingDecision.pair_id, RoutingDecision.decision)
+        .join(Pair, Pair.id == RoutingDecision.pair_id)
+        .where(Pair.dataset_id == dataset_id, RoutingDecision.current.is_(True))
+    ):
+        if pair_id in gold:
+            gold_final += int(kind != "frozen_eval")
+        else:
+            decisions[str(kind)] += 1
+    done: Counter[str] = Counter()
+    gold_labels = 0
+    for pair_id, kind in session.execute(
+        select(HumanLabel.pair_id, HumanLabel.kind)
+        .join(Pair, Pair.id == HumanLabel.pair_id)
+        .where(Pair.dataset_id == dataset_id)
+    ):
+        if kind == "gold":
+            gold_labels += 1
+        elif pair_id in gold:
+            done["gold_check"] += 1
+        else:
+            done[str(kind)] += 1
+    return HumanWork(
+        dict(decisions),
+        len(gold),
+        gold_labels,
+        gold_final,
+        done["review"],
+        done["spot_check"],
+        done["gold_check"],
+    )
 
 
 def judge_spend(session: Session, dataset_id: int) -> float:

@@ -18,26 +18,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from referee.db.engine import ensure_schema, make_engine
+from referee.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, RuntimeFailure, UserError
 from referee.settings import Settings, SettingsError
 from referee.settings import load_settings as settings_from_environment
 
-EXIT_BAD_INPUT = 2
-EXIT_RUNTIME = 1
-
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class UserError(Exception):
-    """Bad input from the user: shown as one line, exit 2."""
-
-    exit_code = EXIT_BAD_INPUT
-
-
-class RuntimeFailure(Exception):
-    """Something outside the input failed (database, broker, provider): one line, exit 1."""
-
-    exit_code = EXIT_RUNTIME
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:

@@ -36,3 +36,25 @@ def test_pure_module_imports_no_io(module: str) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"{module} imports {out.stdout.strip()}"
+
+
+WIRING_BELOW_THE_CLI = [
+    "referee.routing_store",
+    "referee.export.release",
+    "referee.export.build",
+    "referee.review.final_labels",
+    "referee.ingest.importer",
+    "referee.status",
+    "referee.db.engine",
+]
+
+
+@pytest.mark.parametrize("module", WIRING_BELOW_THE_CLI)
+def test_storage_and_services_do_not_import_the_cli(module: str) -> None:
+    code = (
+        f"import sys, {module}; "
+        "bad = sorted(m for m in sys.modules if m.startswith(('referee.cli', 'typer'))); "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"{module} imports {out.stdout.strip()}"
