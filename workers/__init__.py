@@ -19,7 +19,8 @@ from workers.jobs import (
     wait_for_job,
 )
 from workers.runner import CeleryRunner, InProcessRunner, TaskRunner
-from workers.store import JobSummary, cancel_job, summarize_job, summarize_jobs
+from workers.store import cancel_job
+from workers.summaries import JobSummary, summarize_job, summarize_jobs
 
 __all__ = [
     "BrokerUnavailableError",

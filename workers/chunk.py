@@ -11,7 +11,13 @@ claim, and watches for cancellation. Failures, by kind:
   ``pair_attempts`` times in this chunk, then marked failed with the reason;
 - a problem with one pair (400, replay miss, anything unexpected): the pair is marked failed;
 - a configuration error (bad spec, API key, unknown model: 401/403/404): the whole job fails at
-  once with the judge's message, and every chunk still queued does nothing.
+  once with the judge's message, and every chunk still queued does nothing;
+- an interrupt of this process (its :class:`workers.gate.CallGate` closed): calls not yet sent
+  are not sent, the pairs they belong to stay pending (with the verdicts that did come back),
+  and the chunk ends once its calls in flight are answered or, after ``abort``, cancelled.
+
+The task thread stops draining when the coroutine says it is finished *or* is seen done, so a
+chunk whose coroutine was cancelled before it ran (or while cleaning up) never waits forever.
 """
 
 from __future__ import annotations
@@ -36,12 +42,14 @@ from judge.pipeline import Judge, judge_pair
 from judge.types import OrderVerdict, PairText
 from workers import store
 from workers.context import WorkerContext
+from workers.gate import CallsStopped
 from workers.store import JudgeKey, PairOutcome
 
 FLUSH_EVERY_S = 0.25
 FLUSH_BATCH = 64
 HEARTBEAT_EVERY_S = 5.0
 RETRY_PAUSE_S = 1.0
+CANCEL_WAIT_S = 5.0  # after a cancel, how long the drain waits for the coroutine's end marker
 FATAL_STATUS_CODES = (401, 403, 404)
 
 
@@ -134,6 +142,9 @@ async def _judge_one(
     cancelled = [e for e in errors if isinstance(e, asyncio.CancelledError)]
     if cancelled:
         raise cancelled[0]
+    if any(isinstance(e, CallsStopped) for e in errors):
+        # interrupted before every call was sent: keep what came back, leave the pair pending
+        return PairOutcome(pair.pair_id, "pending", tuple(new))
     if errors:
         reason = "; ".join(_describe(e) for e in errors)
         return PairOutcome(pair.pair_id, "failed", tuple(new), error=reason[:2000])
@@ -165,11 +176,14 @@ async def _judge_chunk(
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     finally:
-        for task in tasks:
-            if not task.done():
-                task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        out.put(None)
+        try:
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+            # a cancel arriving now (the drain stopping the chunk) must not skip the end marker
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            out.put(None)
 
 
 def process_chunk(
@@ -186,6 +200,8 @@ def process_chunk(
     already stored are reused, never paid for again.
     """
     engine = ctx.engine
+    if ctx.gate.closed:
+        return ChunkReport(job_id, 0, 0, 0, 0, skipped="interrupted")
     status, params = store.job_params(engine, job_id)
     if status != "running":
         return ChunkReport(job_id, 0, 0, 0, 0, skipped=f"job is {status}")
@@ -217,6 +233,20 @@ def process_chunk(
     return report
 
 
+def _cancel(future: Future[None]) -> float:
+    """Ask the chunk's coroutine to stop; returns when it was asked."""
+    future.cancel()
+    return time.monotonic()
+
+
+def _gone(future: Future[None], cancelled_at: float | None) -> bool:
+    """True when no end marker will come: the coroutine finished without one, or it was
+    cancelled ``CANCEL_WAIT_S`` ago and is still silent (cancelled before it ever ran)."""
+    if cancelled_at is None:
+        return future.done()
+    return time.monotonic() - cancelled_at > CANCEL_WAIT_S
+
+
 def _drain(
     ctx: WorkerContext,
     job_id: int,
@@ -226,13 +256,18 @@ def _drain(
     *,
     heartbeat_s: float,
 ) -> ChunkReport:
-    """Write outcomes in batches, heartbeat the claim, stop on cancellation or job failure."""
+    """Write outcomes in batches, heartbeat the claim, stop on cancellation or job failure.
+
+    Ends at the coroutine's end marker, or when the coroutine is done and nothing is left to
+    read (it was cancelled before it could say so).
+    """
     engine = ctx.engine
     remaining = set(claimed)
     batch: list[PairOutcome] = []
     done = failed = new_verdicts = 0
     last_flush = last_beat = time.monotonic()
     stopped: str | None = None
+    cancelled_at: float | None = None
 
     def flush() -> None:
         nonlocal last_flush
@@ -245,13 +280,18 @@ def _drain(
         try:
             item = out.get(timeout=FLUSH_EVERY_S)
         except queue.Empty:
+            if _gone(future, cancelled_at) and out.empty():
+                break
             item = _NOTHING
         if item is None:
             break
+        if ctx.gate.aborted and cancelled_at is None:
+            stopped = stopped or "interrupted"
+            cancelled_at = _cancel(future)
         if isinstance(item, _JobFailure):
             store.set_job_status(engine, job_id, "failed", error=item.message)
             stopped = "job failed"
-            future.cancel()
+            cancelled_at = cancelled_at or _cancel(future)
         elif isinstance(item, PairOutcome):
             batch.append(item)
             remaining.discard(item.pair_id)
@@ -266,11 +306,11 @@ def _drain(
         if now - last_beat >= heartbeat_s and stopped is None:
             last_beat = now
             status = store.job_status(engine, job_id)
-            if status != "running":
-                stopped = f"job is {status}"
-                future.cancel()
-            else:
+            if status == "running":
                 store.touch_items(engine, job_id, sorted(remaining))
+            elif not ctx.gate.closed:  # an interrupt here winds down through the gate instead
+                stopped = f"job is {status}"
+                cancelled_at = cancelled_at or _cancel(future)
     if batch:
         flush()
     return ChunkReport(job_id, len(claimed), done, failed, new_verdicts, skipped=stopped)

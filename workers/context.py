@@ -20,6 +20,7 @@ from judge.runtime import LoopThread
 from judge.spec import parse_judge_spec
 from referee.db.engine import make_engine
 from referee.settings import Settings
+from workers.gate import CallGate, GatedRegistry
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,10 @@ class WorkerConfig:
 
 
 class WorkerContext:
-    """A process's engine, event loop and judges, created on first use and then reused."""
+    """A process's engine, event loop and judges, created on first use and then reused.
+
+    ``gate`` stops every judge call of this context at once (see :mod:`workers.gate`).
+    """
 
     def __init__(self, config: WorkerConfig, engine: Engine | None = None) -> None:
         self.config = config
@@ -70,6 +74,7 @@ class WorkerContext:
         self._judges: dict[tuple[Any, ...], Judge] = {}
         self._limits: dict[tuple[int | None, int | None, int | None], LimitsRegistry] = {}
         self._lock = threading.Lock()
+        self.gate = CallGate()
 
     @property
     def engine(self) -> Engine:
@@ -95,7 +100,7 @@ class WorkerContext:
         )
         found = self._limits.get(key)
         if found is None:
-            found = LimitsRegistry(ModelLimits(*key))
+            found = GatedRegistry(ModelLimits(*key), self.gate)
             self._limits[key] = found
         return found
 

@@ -11,7 +11,7 @@ This is the public entry of the package (the "real worker path" the demo calls):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,8 +21,9 @@ from judge.errors import JudgeConfigError
 from judge.spec import parse_judge_spec
 from workers import store
 from workers.errors import JobInputError, JobStateError
-from workers.runner import TaskRunner
-from workers.store import JobSummary
+from workers.owner import describe, owner_alive
+from workers.runner import InProcessRunner, TaskRunner
+from workers.summaries import JobSummary, summarize_job
 
 ProgressCallback = Callable[[JobSummary], None]
 
@@ -73,10 +74,13 @@ def start_prelabel(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     stale_after_s: float = DEFAULT_STALE_AFTER_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    owner: Mapping[str, Any] | None = None,
 ) -> int:
     """Create a pre-labeling job over every pair of ``dataset`` and enqueue it; returns its id.
 
-    Frozen-evaluation pairs are included (routing keeps them out of training).
+    Frozen-evaluation pairs are included (routing keeps them out of training). ``owner``
+    (:func:`workers.owner.this_process`) marks a job judged in this process only, so that
+    ``--resume`` can take it over if the process dies.
     Raises :class:`JobInputError` for an unknown dataset or a bad judge spec.
     """
     if chunk_size < 1:
@@ -92,26 +96,87 @@ def start_prelabel(
         "stale_after_s": stale_after_s,
         "max_attempts": max_attempts,
     }
+    if owner is not None:
+        params["owner"] = dict(owner)
     job_id, pair_ids, enqueued_at = store.create_job(engine, dataset, params)
     enqueue_chunks(runner, job_id, pair_ids, chunk_size, enqueued_at)
     return job_id
 
 
-def resume_prelabel(engine: Engine, job_id: int, *, runner: TaskRunner) -> int:
+def resume_prelabel(
+    engine: Engine,
+    job_id: int,
+    *,
+    runner: TaskRunner,
+    concurrency: int | None = None,
+    owner: Mapping[str, Any] | None = None,
+) -> int:
     """Re-open a job and enqueue only its pending and failed pairs; returns how many.
 
-    Verdicts already stored are reused, so finished orders are never paid for again.
+    Verdicts already stored are reused, so finished orders are never paid for again. A job
+    still ``running`` is refused, unless it was judged in a process that is gone
+    (:func:`workers.owner.owner_alive`). ``concurrency`` replaces the job's own; ``owner``
+    is the process taking the job over (in-process runs).
     """
+    if concurrency is not None and concurrency < 1:
+        raise JobInputError("--concurrency must be at least 1")
     status, params = store.job_params(engine, job_id)
     if status == "running":
-        raise JobStateError(
-            f"job {job_id} is still running; wait for it or `referee job cancel {job_id}` first"
-        )
-    todo, enqueued_at = store.reopen_job(engine, job_id)
+        _check_orphaned(engine, job_id, params)
+    update: dict[str, Any] = {"owner": dict(owner) if owner is not None else None}
+    if concurrency is not None:
+        update["concurrency"] = concurrency
+    todo, enqueued_at = store.reopen_job(engine, job_id, expect_status=status, params=update)
     enqueue_chunks(
         runner, job_id, todo, int(params.get("chunk_size", DEFAULT_CHUNK_SIZE)), enqueued_at
     )
     return len(todo)
+
+
+def _orphaned(engine: Engine, job_id: int, params: Mapping[str, Any]) -> bool:
+    """True when a running job was judged in a process that is gone (nobody will finish it)."""
+    owner = params.get("owner")
+    if not owner:
+        return False  # judged by Celery workers: the sweeper looks after it
+    stale = float(params.get("stale_after_s", DEFAULT_STALE_AFTER_S))
+    return not owner_alive(
+        owner, last_activity=store.last_activity(engine, job_id), now=store.utcnow(),
+        stale_after_s=stale,
+    )  # fmt: skip
+
+
+def _check_orphaned(engine: Engine, job_id: int, params: Mapping[str, Any]) -> None:
+    """Raise :class:`JobStateError` unless the running job's in-process owner is gone."""
+    if _orphaned(engine, job_id, params):
+        return
+    owner = params.get("owner")
+    if not owner:
+        raise JobStateError(
+            f"job {job_id} is still running on the workers; wait for it or "
+            f"`referee job cancel {job_id}` first"
+        )
+    raise JobStateError(
+        f"job {job_id} is still running in {describe(owner)}; wait for it, interrupt it "
+        f"(Ctrl-C) or `referee job cancel {job_id}` first"
+    )
+
+
+def mark_orphaned_jobs(engine: Engine) -> list[int]:
+    """Mark ``interrupted`` every running job whose in-process owner is gone; returns their ids.
+
+    ``referee jobs`` and ``referee job ID`` call it, so a killed ``prelabel`` shows as
+    interrupted (and ``--resume`` finishes it) instead of running forever.
+    """
+    marked: list[int] = []
+    for job_id, params in store.running_jobs(engine):
+        if _orphaned(engine, job_id, params):
+            owner = params.get("owner") or {}
+            reason = f"interrupted: {describe(owner)}, which judged it, is gone"
+            if store.set_job_status(
+                engine, job_id, "interrupted", error=reason, only_from=("running",)
+            ):
+                marked.append(job_id)
+    return marked
 
 
 def sweep_stalled(engine: Engine, runner: TaskRunner, job_id: int | None = None) -> int:
@@ -141,25 +206,83 @@ def wait_for_job(
     progress_callback: ProgressCallback | None = None,
     poll_s: float = 0.5,
     timeout_s: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> JobSummary:
     """Poll the database until the job finishes; report progress; re-arm it if it stalls.
 
-    Returns the final summary (or the current one after ``timeout_s``).
+    Returns the final summary (or the current one after ``timeout_s``, or as soon as
+    ``should_stop()`` says so: an interrupt).
     """
     started = time.monotonic()
     while True:
         if runner is not None:
             runner.check()
-        summary = store.summarize_job(engine, job_id)
+        summary = summarize_job(engine, job_id)
         if progress_callback is not None:
             progress_callback(summary)
         if summary.finished:
-            return store.summarize_job(engine, job_id, failures=20)
+            return summarize_job(engine, job_id, failures=20)
         if timeout_s is not None and time.monotonic() - started > timeout_s:
+            return summary
+        if should_stop is not None and should_stop():
             return summary
         if runner is not None:
             sweep_stalled(engine, runner, job_id)
-        time.sleep(poll_s)
+        _sleep(poll_s, should_stop)
+
+
+def _sleep(seconds: float, should_stop: Callable[[], bool] | None) -> None:
+    """Sleep ``seconds``, waking early (within 50 ms) when ``should_stop()`` turns true."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if should_stop is not None and should_stop():
+            return
+        time.sleep(min(left, 0.05))
+
+
+def interrupt_prelabel(
+    engine: Engine, job_id: int, runner: InProcessRunner, *, reason: str, grace_s: float = 2.0
+) -> JobSummary:
+    """Wind an in-process job down after an interrupt; returns its summary.
+
+    No new judge call starts; calls in flight get ``grace_s`` seconds to be answered (their
+    verdicts are stored) and are then cancelled; the job is left ``interrupted`` (or finished,
+    if nothing was left), so ``--resume`` completes it without paying twice.
+    """
+    runner.context.gate.close()
+    store.set_job_status(engine, job_id, "interrupted", error=reason, only_from=("running",))
+    runner.interrupt(grace_s=grace_s)
+    store.interrupt_job(engine, job_id, reason)
+    return summarize_job(engine, job_id, failures=20)
+
+
+def outcome_message(summary: JobSummary) -> str | None:
+    """What a user must know about a job that ended without a verdict for every pair.
+
+    How many pairs failed and why (the commonest reasons), or that it was interrupted or
+    cancelled, and the commands that show and finish it; ``None`` for a job that is ``done``.
+    """
+    if summary.succeeded or not summary.finished:
+        return None
+    jid = summary.id
+    if summary.status in ("interrupted", "cancelled"):
+        head = f"job {jid} {summary.status}: {summary.done} of {summary.total} pairs done"
+    else:
+        head = f"job {jid} {summary.status}: {summary.failed} of {summary.total} pairs failed"
+        if summary.pending:
+            head += f", {summary.pending} not judged"
+    lines = [head]
+    if summary.status == "failed" and summary.error and not summary.failed:
+        lines.append(f"  error: {summary.error}")
+    for reason, count in summary.reasons:
+        lines.append(f"  {count} pair(s): {reason}")
+    if summary.status in ("interrupted", "cancelled"):
+        lines.append(f"finish it: `referee prelabel --resume {jid}`")
+    else:
+        lines.append(
+            f"see them: `referee job {jid}`; retry them: `referee prelabel --resume {jid}`"
+        )
+    return "\n".join(lines)
 
 
 def run_prelabel(
@@ -197,6 +320,9 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "ProgressCallback",
     "enqueue_chunks",
+    "interrupt_prelabel",
+    "mark_orphaned_jobs",
+    "outcome_message",
     "resume_prelabel",
     "run_prelabel",
     "start_prelabel",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -55,7 +55,8 @@ class InProcessRunner:
             finished = [f for f in self._futures if f.done()]
             self._futures = [f for f in self._futures if not f.done()]
         for future in finished:
-            future.result()
+            if not future.cancelled():
+                future.result()
 
     def reports(self) -> list[ChunkReport]:
         """Wait for every submitted chunk and return their reports."""
@@ -64,9 +65,27 @@ class InProcessRunner:
             self._futures.clear()
         return [f.result() for f in futures]
 
+    def interrupt(self, *, grace_s: float = 2.0, abort_wait_s: float = 8.0) -> bool:
+        """Stop the chunks: none starts any more, and no chunk sends a new judge call.
+
+        Calls in flight get ``grace_s`` seconds to be answered, then are cancelled; waits up
+        to ``abort_wait_s`` more for the chunks to store what they have. True when every chunk
+        ended in time.
+        """
+        self.context.gate.close()
+        with self._lock:
+            futures = list(self._futures)
+        for future in futures:
+            future.cancel()  # those not started yet
+        running = [f for f in futures if not f.cancelled()]
+        if wait(running, timeout=grace_s).not_done:
+            self.context.gate.abort()
+            return not wait(running, timeout=abort_wait_s).not_done
+        return True
+
     def close(self) -> None:
         """Wait for running chunks and stop the pool."""
-        self._pool.shutdown(wait=True)
+        self._pool.shutdown(wait=True, cancel_futures=self.context.gate.closed)
 
 
 class CeleryRunner:

@@ -13,8 +13,8 @@ went quiet for ``stale_after_s`` (``updated_at < now - stale_after_s``). Claimin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -28,7 +28,12 @@ from referee.db.models import Dataset, Job, JobItem, Judgment, Pair
 from workers.errors import JobNotFoundError, JobStateError, UnknownDatasetError
 
 ACTIVE = ("pending", "running")
-FINISHED = ("done", "failed", "cancelled")
+#: a job's statuses once nothing more will happen without ``--resume``: ``done`` (every pair
+#: judged), ``partial`` (some pairs failed), ``failed`` (every pair failed, or the job's
+#: configuration is wrong: ``error`` says which), ``cancelled`` and ``interrupted`` (Ctrl-C)
+FINISHED = ("done", "partial", "failed", "cancelled", "interrupted")
+#: the finished statuses that mean some pairs have no verdicts (exit 1 at the CLI)
+UNSUCCESSFUL = ("partial", "failed", "cancelled", "interrupted")
 _BATCH = 500
 
 
@@ -63,50 +68,6 @@ class PairOutcome:
     def cost(self) -> float:
         """Dollars spent on this pair in this attempt."""
         return sum(v.cost for _, v in self.new_verdicts)
-
-
-@dataclass(frozen=True)
-class JobSummary:
-    """A job's state and progress, as ``referee jobs`` / ``referee job ID`` show it."""
-
-    id: int
-    dataset: str
-    kind: str
-    status: str
-    judges: list[str]
-    total: int
-    done: int
-    failed: int
-    pending: int
-    cost: float
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-    failures: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def finished(self) -> bool:
-        """True when the job will not change any more without ``--resume``."""
-        return self.status in FINISHED
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "id": self.id,
-            "dataset": self.dataset,
-            "kind": self.kind,
-            "status": self.status,
-            "judges": self.judges,
-            "total": self.total,
-            "done": self.done,
-            "failed": self.failed,
-            "pending": self.pending,
-            "cost": round(self.cost, 6),
-            "error": self.error,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "failures": self.failures,
-        }
 
 
 def _insert(engine: Engine, table: Any) -> Any:
@@ -386,17 +347,50 @@ def set_job_status(
         return bool(getattr(result, "rowcount", 0))
 
 
-def finish_if_complete(engine: Engine, job_id: int) -> bool:
-    """Mark a running job ``done`` when none of its items is pending; True when it did."""
-    with transaction(engine) as session:
-        pending = session.scalar(
-            select(func.count())
-            .select_from(JobItem)
-            .where(JobItem.job_id == job_id, JobItem.status == "pending")
+def _item_counts(session: Any, job_id: int) -> dict[str, int]:
+    return {
+        str(status): int(n)
+        for status, n in session.execute(
+            select(JobItem.status, func.count())
+            .where(JobItem.job_id == job_id)
+            .group_by(JobItem.status)
         )
-    if pending:
+    }
+
+
+def final_status(counts: Mapping[str, int]) -> str:
+    """A finished job's status from its items' counts: ``done``, ``partial`` or ``failed``."""
+    failed = counts.get("failed", 0)
+    if not failed:
+        return "done"
+    return "failed" if not counts.get("done", 0) else "partial"
+
+
+def finish_if_complete(
+    engine: Engine, job_id: int, *, only_from: Sequence[str] = ("running",)
+) -> bool:
+    """Finish a job none of whose items is pending: ``done``, or ``partial``/``failed`` when
+    some or all of its pairs failed (see :func:`final_status`); True when it moved."""
+    with transaction(engine) as session:
+        counts = _item_counts(session, job_id)
+    if counts.get("pending", 0):
         return False
-    return set_job_status(engine, job_id, "done", only_from=("running",))
+    status = final_status(counts)
+    error = None
+    if status != "done":
+        failed, total = counts.get("failed", 0), sum(counts.values())
+        error = f"{failed} of {total} pairs failed; `referee job {job_id}` lists them"
+    return set_job_status(engine, job_id, status, error=error, only_from=only_from)
+
+
+def interrupt_job(engine: Engine, job_id: int, reason: str) -> str | None:
+    """Mark a running job ``interrupted`` (``reason`` as its error); returns its new status.
+
+    A job that had nothing left to do is finished instead (``done``/``partial``/``failed``).
+    """
+    set_job_status(engine, job_id, "interrupted", error=reason, only_from=("running",))
+    finish_if_complete(engine, job_id, only_from=("interrupted",))
+    return job_status(engine, job_id)
 
 
 def take_stalled(engine: Engine, job_id: int, stale_after_s: float) -> tuple[list[str], datetime]:
@@ -417,7 +411,7 @@ def take_stalled(engine: Engine, job_id: int, stale_after_s: float) -> tuple[lis
         last_item = session.scalar(
             select(func.max(JobItem.updated_at)).where(JobItem.job_id == job_id)
         )
-        last = max(_aware(job[1]), _aware(last_item) if last_item else _aware(job[1]))
+        last = max(as_utc(job[1]), as_utc(last_item) if last_item else as_utc(job[1]))
         if last >= quiet_since:
             return [], now
         pending = list(
@@ -449,14 +443,32 @@ def take_stalled(engine: Engine, job_id: int, stale_after_s: float) -> tuple[lis
     return pending, now
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every time stored here is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def reopen_job(engine: Engine, job_id: int) -> tuple[list[str], datetime]:
+def last_activity(engine: Engine, job_id: int) -> datetime:
+    """When the job or any of its items last changed (chunks refresh their items as they work)."""
+    with transaction(engine) as session:
+        job = session.scalar(select(Job.updated_at).where(Job.id == job_id))
+        if job is None:
+            raise JobNotFoundError(f"no job with id {job_id}; `referee jobs` lists them")
+        item = session.scalar(select(func.max(JobItem.updated_at)).where(JobItem.job_id == job_id))
+    return max(as_utc(job), as_utc(item)) if item is not None else as_utc(job)
+
+
+def reopen_job(
+    engine: Engine,
+    job_id: int,
+    *,
+    expect_status: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[list[str], datetime]:
     """Prepare ``--resume``: failed items become pending again and the job running.
 
+    ``expect_status``: refuse (:class:`JobStateError`) if the job's status changed since the
+    caller looked; ``params`` are merged into the job's parameters (a new owner, concurrency).
     Returns the items to enqueue (pending and formerly failed) and their ``enqueued_at``.
     """
     now = utcnow()
@@ -464,6 +476,10 @@ def reopen_job(engine: Engine, job_id: int) -> tuple[list[str], datetime]:
         job = session.get(Job, job_id)
         if job is None:
             raise JobNotFoundError(f"no job with id {job_id}; `referee jobs` lists them")
+        if expect_status is not None and job.status != expect_status:
+            raise JobStateError(f"job {job_id} is now {job.status}; look again: `referee jobs`")
+        if params:
+            job.params = {**(job.params or {}), **params}
         session.execute(
             update(JobItem)
             .where(JobItem.job_id == job_id, JobItem.status == "failed")
@@ -499,71 +515,6 @@ def cancel_job(engine: Engine, job_id: int) -> None:
     raise JobStateError(f"job {job_id} is already {status}; nothing to cancel")
 
 
-def summarize_jobs(
-    engine: Engine, job_ids: Sequence[int] | None = None, *, failures: int = 0
-) -> list[JobSummary]:
-    """Summaries of the given jobs (all jobs, newest first, when ``job_ids`` is None).
-
-    ``failures`` > 0 adds up to that many failed items with their reasons to each summary.
-    """
-    with transaction(engine) as session:
-        query = select(Job, Dataset.name).join(Dataset, Dataset.id == Job.dataset_id)
-        if job_ids is not None:
-            query = query.where(Job.id.in_(list(job_ids)))
-        jobs = session.execute(query.order_by(Job.id.desc())).all()
-        ids = [job.id for job, _ in jobs]
-        counts: dict[tuple[int, str], tuple[int, float]] = {}
-        if ids:
-            for jid, status, n, cost in session.execute(
-                select(JobItem.job_id, JobItem.status, func.count(), func.sum(JobItem.cost))
-                .where(JobItem.job_id.in_(ids))
-                .group_by(JobItem.job_id, JobItem.status)
-            ):
-                counts[(jid, status)] = (int(n), float(cost or 0.0))
-        out: list[JobSummary] = []
-        for job, dataset in jobs:
-            failed_rows: list[dict[str, str]] = []
-            if failures:
-                failed_rows = [
-                    {"pair_id": pid, "error": err or ""}
-                    for pid, err in session.execute(
-                        select(JobItem.pair_id, JobItem.error)
-                        .where(JobItem.job_id == job.id, JobItem.status == "failed")
-                        .order_by(JobItem.pair_id)
-                        .limit(failures)
-                    )
-                ]
-            by = {s: counts.get((job.id, s), (0, 0.0)) for s in ("pending", "done", "failed")}
-            params = job.params or {}
-            out.append(
-                JobSummary(
-                    id=job.id,
-                    dataset=dataset,
-                    kind=job.kind,
-                    status=job.status,
-                    judges=list(params.get("judges", [])),
-                    total=job.total_items,
-                    done=by["done"][0],
-                    failed=by["failed"][0],
-                    pending=by["pending"][0],
-                    cost=sum(c for _, c in by.values()),
-                    error=job.error,
-                    created_at=_aware(job.created_at),
-                    updated_at=_aware(job.updated_at),
-                    failures=failed_rows,
-                )
-            )
-    return out
-
-
-def summarize_job(engine: Engine, job_id: int, *, failures: int = 0) -> JobSummary:
-    """One job's summary. Raises :class:`JobNotFoundError`."""
-    found = summarize_jobs(engine, [job_id], failures=failures)
-    if not found:
-        raise JobNotFoundError(f"no job with id {job_id}; `referee jobs` lists them")
-    return found[0]
-
-
 def running_jobs(engine: Engine) -> list[tuple[int, dict[str, Any]]]:
     """Ids and parameters of every running job (the stall sweeper's work list)."""
     with transaction(engine) as session:
@@ -576,22 +527,26 @@ def running_jobs(engine: Engine) -> list[tuple[int, dict[str, Any]]]:
 
 
 __all__ = [
-    "JobSummary",
+    "ACTIVE",
+    "FINISHED",
+    "UNSUCCESSFUL",
     "JudgeKey",
     "PairOutcome",
+    "as_utc",
     "cancel_job",
     "claim_items",
     "create_job",
+    "final_status",
     "finish_if_complete",
+    "interrupt_job",
     "job_params",
     "job_status",
+    "last_activity",
     "load_chunk",
     "record_outcomes",
     "reopen_job",
     "running_jobs",
     "set_job_status",
-    "summarize_job",
-    "summarize_jobs",
     "take_stalled",
     "touch_items",
     "utcnow",

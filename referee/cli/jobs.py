@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,13 +31,25 @@ from referee.cli.common import (
     stderr,
     stdout,
 )
+from referee.cli.report import unpriced_judge_warnings
 from referee.settings import Settings
 from workers.context import WorkerConfig, WorkerContext
 from workers.errors import BrokerUnavailableError, JobInputError, JobStateError, WorkerError
 from workers.heap import freeze_startup_heap
-from workers.jobs import DEFAULT_CHUNK_SIZE, resume_prelabel, start_prelabel, wait_for_job
+from workers.interrupts import InterruptGuard
+from workers.jobs import (
+    DEFAULT_CHUNK_SIZE,
+    interrupt_prelabel,
+    mark_orphaned_jobs,
+    outcome_message,
+    resume_prelabel,
+    start_prelabel,
+    wait_for_job,
+)
+from workers.owner import this_process
 from workers.runner import CeleryRunner, InProcessRunner, TaskRunner
-from workers.store import JobSummary, cancel_job, summarize_job, summarize_jobs
+from workers.store import cancel_job
+from workers.summaries import JobSummary, summarize_job, summarize_jobs
 
 
 class _JobGroup(TyperGroup):
@@ -106,7 +119,7 @@ class _ProgressBar:
 
 
 def _print_summary(summary: JobSummary) -> None:
-    colour = {"done": "green", "failed": "red", "cancelled": "yellow"}.get(summary.status, "white")
+    colour = {"done": "green", "failed": "red", "partial": "red"}.get(summary.status, "yellow")
     stdout.print(
         f"job {summary.id} [{colour}]{summary.status}[/]: {summary.done} done, "
         f"{summary.failed} failed, {summary.pending} pending of {summary.total}; "
@@ -146,15 +159,26 @@ def prelabel(
             "--no-wait needs workers: set REFEREE_BROKER_URL and run `referee worker`; "
             "without a broker the job runs in this process"
         )
-    with _worker_errors():
+    guard = InterruptGuard(
+        "interrupted: no new judge calls; finishing the calls in flight (Ctrl-C again quits now)",
+        "interrupted twice: quitting now",
+    )
+    with _worker_errors(), guard:
         runner = _runner(settings, engine, concurrency)
+        owner = None
+        if isinstance(runner, InProcessRunner):
+            owner, guard.on_first = this_process(), runner.context.gate.close
         if resume is not None:
-            count = resume_prelabel(engine, resume, runner=runner)
+            count = resume_prelabel(
+                engine, resume, runner=runner, concurrency=concurrency, owner=owner
+            )
             job_id = resume
             if not as_json:
                 stderr.print(f"job {job_id}: resuming {count} pair(s)")
         else:
             assert dataset is not None
+            for warning in unpriced_judge_warnings(judge):  # judge calls costed at $0.00
+                stderr.print(f"warning: {warning}", markup=False, highlight=False)
             job_id = start_prelabel(
                 engine,
                 dataset=dataset,
@@ -163,6 +187,7 @@ def prelabel(
                 api_base=api_base or settings.api_base,
                 concurrency=concurrency,
                 chunk_size=chunk_size,
+                owner=owner,
             )
         if not wait:
             summary = summarize_job(engine, job_id)
@@ -174,13 +199,19 @@ def prelabel(
                 )
             return
         total = summarize_job(engine, job_id).total
+        stop = lambda: guard.requested  # noqa: E731
         try:
             if as_json:
-                summary = wait_for_job(engine, job_id, runner=runner)
+                summary = wait_for_job(engine, job_id, runner=runner, should_stop=stop)
             else:
                 bar = _ProgressBar(job_id, total)
                 with bar.progress:
-                    summary = wait_for_job(engine, job_id, runner=runner, progress_callback=bar)
+                    summary = wait_for_job(
+                        engine, job_id, runner=runner, progress_callback=bar, should_stop=stop
+                    )
+            if guard.requested and isinstance(runner, InProcessRunner):
+                reason = f"interrupted by {signal.Signals(guard.signum or signal.SIGINT).name}"
+                summary = interrupt_prelabel(engine, job_id, runner, reason=reason)
         finally:
             if isinstance(runner, InProcessRunner):
                 runner.close()
@@ -189,7 +220,13 @@ def prelabel(
         emit_json(summary.to_json())
     else:
         _print_summary(summary)
-    if summary.status == "failed":
+    if guard.requested and not summary.finished:  # workers go on judging it
+        stderr.print(f"stopped watching job {job_id}; it goes on: `referee job cancel {job_id}`")
+    elif (message := outcome_message(summary)) is not None:
+        stderr.print(message, markup=False, highlight=False)
+    if guard.requested:
+        raise typer.Exit(guard.exit_code)
+    if not summary.succeeded:
         raise typer.Exit(EXIT_RUNTIME)
 
 
@@ -198,6 +235,7 @@ def jobs(
 ) -> None:
     """List pre-labeling jobs, newest first."""
     engine = open_database()
+    mark_orphaned_jobs(engine)  # a killed in-process job shows as interrupted
     found = summarize_jobs(engine)
     if as_json:
         emit_json([s.to_json() for s in found])
@@ -222,6 +260,7 @@ def job_show(
     """Show one job: status, progress, spend, and failed pairs with their reasons."""
     engine = open_database()
     with _worker_errors():
+        mark_orphaned_jobs(engine)
         summary = summarize_job(engine, job_id, failures=50)
     if as_json:
         emit_json(summary.to_json())

@@ -14,7 +14,7 @@ from referee.db.models import JobItem, Judgment, Pair
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer
 from tests.helpers import run_cli
 from tests.workers.seed import seed_dataset, write_replay
-from workers import store
+from workers import store, summaries
 from workers.chunk import process_chunk
 from workers.context import WorkerConfig, WorkerContext
 from workers.errors import JobStateError, UnknownDatasetError
@@ -66,7 +66,7 @@ def test_one_failing_pair_never_fails_its_chunk(ctx: WorkerContext, tmp_path: Pa
         ctx.engine, dataset="toy", judges=[f"replay:{replay}"], runner=InProcessRunner(ctx),
         chunk_size=10, poll_s=0.05,
     )  # fmt: skip
-    assert (summary.status, summary.done, summary.failed) == ("done", 7, 3)
+    assert (summary.status, summary.done, summary.failed) == ("partial", 7, 3)
     assert {f["pair_id"] for f in summary.failures} == set(ids[7:])
     assert all("no recorded verdict" in f["error"] for f in summary.failures)
 
@@ -115,7 +115,7 @@ def test_stale_claims_are_taken_over_fresh_ones_are_not(ctx: WorkerContext) -> N
         store.claim_items(ctx.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2)
         == []
     )
-    summary = store.summarize_job(ctx.engine, job_id, failures=10)
+    summary = summaries.summarize_job(ctx.engine, job_id, failures=10)
     assert summary.failed == 4 and "worker was lost" in summary.failures[0]["error"]
 
 
@@ -160,7 +160,7 @@ def test_transient_failures_end_as_failed_pairs_then_resume_finishes(ctx: Worker
             ctx.engine, dataset="toy", judges=[MODEL], api_base=srv.base_url, runner=runner,
             poll_s=0.05,
         )  # fmt: skip
-        assert (summary.status, summary.failed) == ("done", 5)
+        assert (summary.status, summary.failed) == ("failed", 5)
         assert all("TransientProviderError" in f["error"] for f in summary.failures)
         srv.always_status = None
         assert resume_prelabel(ctx.engine, summary.id, runner=runner) == 5

@@ -22,7 +22,7 @@ from referee.db.models import Judgment
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer
 from tests.workers.conftest import RedisServer, Worker
 from tests.workers.seed import seed_dataset, write_replay
-from workers import store
+from workers import summaries
 from workers.celery_app import make_celery_app
 from workers.jobs import start_prelabel, wait_for_job
 from workers.runner import CeleryRunner
@@ -72,13 +72,13 @@ def test_sigkill_three_times_loses_and_duplicates_nothing(
     kills = 0
     for threshold in (300, 800, 1300):
         wait_until(
-            lambda t=threshold: store.summarize_job(engine, job_id).done >= t,
+            lambda t=threshold: summaries.summarize_job(engine, job_id).done >= t,
             180,
             f"{threshold} done",
         )
         worker.kill()
         kills += 1
-        assert store.summarize_job(engine, job_id).pending > 0  # really mid-job
+        assert summaries.summarize_job(engine, job_id).pending > 0  # really mid-job
         worker = start_worker(pg_url, redis_url, queue, "--chunks", "2")
     summary = wait_for_job(engine, job_id, runner=runner, poll_s=0.2, timeout_s=240)
     assert kills == 3
@@ -107,9 +107,9 @@ def test_faulty_provider_job_completes_within_call_budget(
         summary = wait_for_job(engine, job_id, runner=runner, poll_s=0.5, timeout_s=300)
         calls = srv.request_count
         statuses = dict(srv.status_counts)
-    assert summary.status == "done"
+    assert summary.status == ("partial" if summary.failed else "done")
     assert summary.done + summary.failed == n
-    full = store.summarize_job(engine, job_id, failures=n)
+    full = summaries.summarize_job(engine, job_id, failures=n)
     assert all(f["error"] for f in full.failures)  # every failed pair says why
     rows, distinct = judgment_counts(engine)
     assert rows == distinct >= 2 * summary.done  # no duplicates
@@ -134,10 +134,10 @@ def test_redis_restart_mid_job_loses_nothing(
         engine, dataset="restart", judges=[f"replay:{replay}"], runner=runner, chunk_size=10,
         stale_after_s=3.0,
     )  # fmt: skip
-    wait_until(lambda: store.summarize_job(engine, job_id).done >= 150, 180, "150 done")
+    wait_until(lambda: summaries.summarize_job(engine, job_id).done >= 150, 180, "150 done")
     private_redis.stop()  # every queued chunk is gone with it (no persistence)
     time.sleep(2.0)
-    assert store.summarize_job(engine, job_id).pending > 0
+    assert summaries.summarize_job(engine, job_id).pending > 0
     private_redis.start()
     # the workers' sweepers re-arm it, and so does this waiting client (as `prelabel --wait` does)
     summary = wait_for_job(engine, job_id, runner=runner, poll_s=0.2, timeout_s=240)

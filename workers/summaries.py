@@ -1,0 +1,156 @@
+"""What ``referee jobs`` and ``referee job ID`` show: a job's status, progress, spend and, for
+its failed pairs, the reasons (the commonest first). Read-only; :mod:`workers.store` writes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from referee.db.engine import transaction
+from referee.db.models import Dataset, Job, JobItem
+from workers.errors import JobNotFoundError
+from workers.store import FINISHED, as_utc
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """A job's state and progress, as ``referee jobs`` / ``referee job ID`` show it."""
+
+    id: int
+    dataset: str
+    kind: str
+    status: str
+    judges: list[str]
+    total: int
+    done: int
+    failed: int
+    pending: int
+    cost: float
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    failures: list[dict[str, str]] = field(default_factory=list)
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        """True when the job will not change any more without ``--resume``."""
+        return self.status in FINISHED
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the job finished with a verdict for every pair."""
+        return self.status == "done"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": self.id,
+            "dataset": self.dataset,
+            "kind": self.kind,
+            "status": self.status,
+            "judges": self.judges,
+            "total": self.total,
+            "done": self.done,
+            "failed": self.failed,
+            "pending": self.pending,
+            "cost": round(self.cost, 6),
+            "error": self.error,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "failures": self.failures,
+            "failure_reasons": [{"reason": r, "pairs": n} for r, n in self.reasons],
+        }
+
+
+def failure_reasons(engine: Engine, job_id: int, *, top: int = 3) -> list[tuple[str, int]]:
+    """The most common reasons the job's pairs failed, with how many pairs each, most first.
+
+    A pair's own id is blanked out of its reason, so one cause counts once.
+    """
+    counts: Counter[str] = Counter()
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(JobItem.pair_id, JobItem.error).where(
+                JobItem.job_id == job_id, JobItem.status == "failed"
+            )
+        )
+        for pair_id, error in rows:
+            text = (error or "no reason recorded").replace(pair_id, "<pair>")
+            counts[text[:300]] += 1
+    return counts.most_common(top)
+
+
+def summarize_jobs(
+    engine: Engine, job_ids: Sequence[int] | None = None, *, failures: int = 0
+) -> list[JobSummary]:
+    """Summaries of the given jobs (all jobs, newest first, when ``job_ids`` is None).
+
+    ``failures`` > 0 adds up to that many failed items with their reasons to each summary.
+    """
+    with transaction(engine) as session:
+        query = select(Job, Dataset.name).join(Dataset, Dataset.id == Job.dataset_id)
+        if job_ids is not None:
+            query = query.where(Job.id.in_(list(job_ids)))
+        jobs = session.execute(query.order_by(Job.id.desc())).all()
+        ids = [job.id for job, _ in jobs]
+        counts: dict[tuple[int, str], tuple[int, float]] = {}
+        if ids:
+            for jid, status, n, cost in session.execute(
+                select(JobItem.job_id, JobItem.status, func.count(), func.sum(JobItem.cost))
+                .where(JobItem.job_id.in_(ids))
+                .group_by(JobItem.job_id, JobItem.status)
+            ):
+                counts[(jid, status)] = (int(n), float(cost or 0.0))
+        out: list[JobSummary] = []
+        for job, dataset in jobs:
+            failed_rows: list[dict[str, str]] = []
+            if failures:
+                failed_rows = [
+                    {"pair_id": pid, "error": err or ""}
+                    for pid, err in session.execute(
+                        select(JobItem.pair_id, JobItem.error)
+                        .where(JobItem.job_id == job.id, JobItem.status == "failed")
+                        .order_by(JobItem.pair_id)
+                        .limit(failures)
+                    )
+                ]
+            by = {s: counts.get((job.id, s), (0, 0.0)) for s in ("pending", "done", "failed")}
+            params = job.params or {}
+            out.append(
+                JobSummary(
+                    id=job.id,
+                    dataset=dataset,
+                    kind=job.kind,
+                    status=job.status,
+                    judges=list(params.get("judges", [])),
+                    total=job.total_items,
+                    done=by["done"][0],
+                    failed=by["failed"][0],
+                    pending=by["pending"][0],
+                    cost=sum(c for _, c in by.values()),
+                    error=job.error,
+                    created_at=as_utc(job.created_at),
+                    updated_at=as_utc(job.updated_at),
+                    failures=failed_rows,
+                )
+            )
+    if failures:
+        out = [replace(s, reasons=failure_reasons(engine, s.id)) if s.failed else s for s in out]
+    return out
+
+
+def summarize_job(engine: Engine, job_id: int, *, failures: int = 0) -> JobSummary:
+    """One job's summary. Raises :class:`JobNotFoundError`."""
+    found = summarize_jobs(engine, [job_id], failures=failures)
+    if not found:
+        raise JobNotFoundError(f"no job with id {job_id}; `referee jobs` lists them")
+    return found[0]
+
+
+__all__ = ["JobSummary", "failure_reasons", "summarize_job", "summarize_jobs"]
