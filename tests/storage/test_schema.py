@@ -58,3 +58,51 @@ def test_heads_read_from_the_files_are_alembics_heads(sqlite_engine: Engine) -> 
     script = ScriptDirectory.from_config(alembic_config(sqlite_engine))
     assert set(migration_heads()) == set(script.get_heads())
     assert len(migration_heads()) == 1
+
+
+def test_upgrading_a_database_with_data_keeps_it(db_url: str) -> None:
+    """A database made at 0003 (releases) with rows everywhere upgrades to head intact."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from referee.db.engine import alembic_config, make_engine
+
+    engine = make_engine(db_url)
+    command.upgrade(alembic_config(engine), "0003")
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO datasets (id, name, created_at) VALUES (1, 'd', CURRENT_TIMESTAMP)")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO pairs (id, dataset_id, prompt, response_a, response_b, meta, "
+                "content_hash, frozen_eval, created_at) VALUES ('p1', 1, 'q', 'a', 'b', '{}', "
+                "'h', false, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO reviewers (id, name, token_hash, active, created_at) "
+                "VALUES (1, 'ann', 'x', true, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO review_assignments (pair_id, reviewer_id, queue, leased_at, "
+                "lease_expires_at) VALUES ('p1', 1, 'review', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO human_labels (pair_id, annotator, label, kind, created_at) "
+                "VALUES ('p1', 'ann', 'A', 'gold', CURRENT_TIMESTAMP)"
+            )
+        )
+    ensure_schema(engine)
+    assert schema_is_current(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM pairs")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM review_assignments")).scalar() == 1
+        assert conn.execute(text("SELECT redaction_version FROM pairs")).scalar() is None
+        assert conn.execute(text("SELECT redaction_required FROM datasets")).scalar() in (0, False)
+    engine.dispose()

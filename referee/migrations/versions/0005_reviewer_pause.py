@@ -18,18 +18,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("reviewers", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("paused_reason", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("unpaused_at", sa.DateTime(timezone=True), nullable=True))
+    # plain ADD COLUMN (no batch table copy): SQLite adds a NOT NULL column with a constant
+    # default in place, and copying ``reviewers`` would break the foreign keys pointing at it
+    op.add_column(
+        "reviewers",
+        sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.text("false")),
+    )
+    op.add_column("reviewers", sa.Column("paused_reason", sa.Text(), nullable=True))
+    op.add_column("reviewers", sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("reviewers", sa.Column("unpaused_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reviewers", schema=None) as batch_op:
-        batch_op.drop_column("unpaused_at")
-        batch_op.drop_column("paused_at")
-        batch_op.drop_column("paused_reason")
-        batch_op.drop_column("paused")
+    # plain DROP COLUMN (SQLite 3.35+, PostgreSQL), for the same reason as above
+    for name in ("unpaused_at", "paused_at", "paused_reason", "paused"):
+        op.drop_column("reviewers", name)

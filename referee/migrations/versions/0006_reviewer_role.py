@@ -18,12 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("reviewers", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("role", sa.String(16), nullable=False, server_default="reviewer")
-        )
+    # plain ADD COLUMN: no batch table copy of ``reviewers``, which foreign keys point at
+    op.add_column(
+        "reviewers", sa.Column("role", sa.String(16), nullable=False, server_default="reviewer")
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reviewers", schema=None) as batch_op:
-        batch_op.drop_column("role")
+    op.drop_column("reviewers", "role")

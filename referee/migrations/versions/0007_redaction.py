@@ -18,22 +18,20 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("datasets", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "redaction_required", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
-        batch_op.add_column(sa.Column("redaction_patterns", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("redaction_state", sa.JSON(), nullable=True))
-    with op.batch_alter_table("pairs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("redaction_version", sa.String(length=64), nullable=True))
+    # plain ADD COLUMN (no batch table copy): copying ``datasets`` or ``pairs`` on SQLite would
+    # break the foreign keys that point at them
+    op.add_column(
+        "datasets",
+        sa.Column(
+            "redaction_required", sa.Boolean(), nullable=False, server_default=sa.text("false")
+        ),
+    )
+    op.add_column("datasets", sa.Column("redaction_patterns", sa.JSON(), nullable=True))
+    op.add_column("datasets", sa.Column("redaction_state", sa.JSON(), nullable=True))
+    op.add_column("pairs", sa.Column("redaction_version", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("pairs", schema=None) as batch_op:
-        batch_op.drop_column("redaction_version")
-    with op.batch_alter_table("datasets", schema=None) as batch_op:
-        batch_op.drop_column("redaction_state")
-        batch_op.drop_column("redaction_patterns")
-        batch_op.drop_column("redaction_required")
+    op.drop_column("pairs", "redaction_version")
+    for name in ("redaction_state", "redaction_patterns", "redaction_required"):
+        op.drop_column("datasets", name)
