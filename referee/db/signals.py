@@ -25,7 +25,14 @@ def load_pair_signals(
     When a (pair, judge, order) was judged under several prompt versions or several times, the
     newest judgment (latest ``created_at``, then highest id) is used. Pairs nobody judged are
     included with no judges, so callers can route them as ``not_judged``.
+
+    A pair is flagged for judge injection when any judge's verdict flagged it or when the
+    detector (:func:`judge.injection.scan_responses`) finds an attempt in its responses: verdicts
+    recorded outside Referee (``judgments import``) were never scanned, and a flagged pair is
+    never auto-accepted under any policy.
     """
+    from judge.injection import scan_responses
+
     pair_query = select(Pair.id, Pair.response_a, Pair.response_b, Pair.meta).where(
         Pair.dataset_id == dataset_id
     )
@@ -43,6 +50,9 @@ def load_pair_signals(
         for pid, a, b, meta in session.execute(pair_query)
         if wanted is None or pid in wanted
     ]
+    flagged = {
+        p["id"] for p in pairs if scan_responses(p["response_a"], p["response_b"]).suspected
+    }
     records: list[dict[str, Any]] = []
     for j in session.scalars(judgment_query):
         if wanted is not None and j.pair_id not in wanted:
@@ -55,7 +65,7 @@ def load_pair_signals(
                 "winner": j.winner,
                 "confidence": j.confidence,
                 "logprob_confidence": j.logprob_confidence,
-                "injection_suspected": j.injection_suspected,
+                "injection_suspected": j.injection_suspected or j.pair_id in flagged,
             }
         )
     return signals_from_records(records, pairs)
