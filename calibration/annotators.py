@@ -4,12 +4,20 @@ For each annotator, from long-format ratings (item, annotator, label, optional d
 
 * **gold accuracy**: share of the annotator's labels on gold items that equal the gold label;
 * **kappa with the majority**: Cohen's kappa between the annotator's labels and the majority
-  label of the *other* annotators on the same items (items where the others tie, or where no
-  one else labelled, are left out);
-* **pause rule** (ANCHORS.md: "a rater below 0.5 with the majority on gold items is paused"):
-  once an annotator has at least ``min_gold`` gold items, they are paused when gold accuracy
-  is below ``min_accuracy`` or kappa with the majority is below ``min_kappa``; before that
-  their status is ``needs_gold``;
+  label of the *other* annotators on the same items, counted only on items with at least
+  ``min_answers`` (3) answers, so that "the majority" is at least two other people (items where
+  the others tie are left out). With two reviewers the "majority" is the other person, and a
+  careful reviewer paired with a saboteur would get a low kappa for being right;
+* **pause rule** — gold accuracy decides first:
+
+  1. *conclusively bad on gold*: the one-sided upper confidence bound (exact Clopper-Pearson,
+     level ``confidence``, 95%) of gold accuracy is below ``min_accuracy``: ``paused``, however
+     few gold items (0 of 5 right: bound 0.451 < 0.7);
+  2. *enough gold* (``min_gold`` items or more): ``paused`` when gold accuracy is below
+     ``min_accuracy``, else ``ok`` — agreement with others can no longer pause them;
+  3. *too little gold*: kappa with the majority decides once it rests on ``min_gold`` items
+     with ``min_answers`` answers or more: ``paused`` below ``min_kappa``; otherwise
+     ``needs_gold``;
 * **time outliers**: modified z-scores ``0.6745 (x - median) / MAD`` of ``log(1 + seconds)``
   over every timed rating, ``|z| > 3.5`` flags an item as too fast / too slow (Iglewicz &
   Hoaglin 1993, *How to Detect and Handle Outliers*, ASQC). The same rule applied to the
@@ -26,6 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import beta
 
 from calibration.aggregation import NO_MAJORITY, majority_vote_counts
 from calibration.agreement import cohen_kappa_components
@@ -38,6 +47,7 @@ __all__ = [
     "AnnotatorQuality",
     "PauseRule",
     "Status",
+    "accuracy_upper_bound",
     "annotator_quality",
     "modified_z_scores",
 ]
@@ -51,6 +61,18 @@ class PauseRule:
     min_kappa: float = 0.5
     min_gold: int = 10
     z_threshold: float = 3.5
+    min_answers: int = 3
+    confidence: float = 0.95
+
+
+def accuracy_upper_bound(correct: int, n: int, confidence: float = 0.95) -> float:
+    """One-sided exact (Clopper-Pearson) upper bound of a proportion: ``Beta⁻¹(confidence;
+    correct + 1, n - correct)``, 1 when ``correct == n`` (Clopper & Pearson 1934)."""
+    if n <= 0:
+        return 1.0
+    if correct >= n:
+        return 1.0
+    return float(beta.ppf(confidence, correct + 1, n - correct))
 
 
 @dataclass(frozen=True)
@@ -148,6 +170,7 @@ def annotator_quality(
     others = counts[item]
     others[np.arange(n), lab] -= 1.0
     others_majority = majority_vote_counts(others)
+    answers = counts.sum(axis=1)[item]  # answers on each rating's item
 
     gold_code = np.array(
         [cat_index[gold[i]] if i in gold else -1 for i in item_ids], dtype=np.int64
@@ -170,7 +193,7 @@ def annotator_quality(
         on_gold = mine & (gold_code >= 0)
         n_gold = int(on_gold.sum())
         accuracy = float(np.mean(lab[on_gold] == gold_code[on_gold])) if n_gold else None
-        compared = mine & (others_majority != NO_MAJORITY)
+        compared = mine & (others_majority != NO_MAJORITY) & (answers >= rule.min_answers)
         kappa: float | None = None
         if compared.any():
             conf = np.bincount(
@@ -178,7 +201,8 @@ def annotator_quality(
             ).reshape(k, k)
             value = cohen_kappa_components(conf).kappa
             kappa = None if np.isnan(value) else value
-        status, reasons = _judge(rule, n_gold, accuracy, kappa)
+        n_right = int(np.sum(lab[on_gold] == gold_code[on_gold])) if n_gold else 0
+        status, reasons = _judge(rule, n_gold, n_right, kappa, int(compared.sum()))
         outlier: Literal["fast", "slow"] | None = None
         if z_person[p] < -rule.z_threshold:
             outlier = "fast"
@@ -220,14 +244,24 @@ def _duration_scores(
 
 
 def _judge(
-    rule: PauseRule, n_gold: int, accuracy: float | None, kappa: float | None
+    rule: PauseRule, n_gold: int, n_right: int, kappa: float | None, compared: int
 ) -> tuple[Status, list[str]]:
-    """Apply the pause rule; the reasons name the failing measure and its threshold."""
-    if n_gold < rule.min_gold:
-        return "needs_gold", [f"{n_gold} gold items < {rule.min_gold} needed to judge"]
-    reasons = []
-    if accuracy is not None and accuracy < rule.min_accuracy:
-        reasons.append(f"gold accuracy {accuracy:.3f} < {rule.min_accuracy}")
-    if kappa is not None and kappa < rule.min_kappa:
-        reasons.append(f"kappa with majority {kappa:.3f} < {rule.min_kappa}")
-    return ("paused" if reasons else "ok"), reasons
+    """Apply the pause rule (module docstring); the reasons name the deciding measure."""
+    if n_gold:
+        accuracy = n_right / n_gold
+        bound = accuracy_upper_bound(n_right, n_gold, rule.confidence)
+        if bound < rule.min_accuracy:
+            return "paused", [
+                f"gold accuracy {n_right}/{n_gold} = {accuracy:.3f}: its "
+                f"{rule.confidence:.0%} upper bound {bound:.3f} < {rule.min_accuracy}"
+            ]
+        if n_gold >= rule.min_gold:
+            if accuracy < rule.min_accuracy:
+                return "paused", [f"gold accuracy {accuracy:.3f} < {rule.min_accuracy}"]
+            return "ok", []
+    if kappa is not None and compared >= rule.min_gold and kappa < rule.min_kappa:
+        return "paused", [
+            f"kappa with majority {kappa:.3f} < {rule.min_kappa} on {compared} items with "
+            f"{rule.min_answers}+ answers ({n_gold} gold items < {rule.min_gold})"
+        ]
+    return "needs_gold", [f"{n_gold} gold items < {rule.min_gold} needed to judge"]

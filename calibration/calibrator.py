@@ -34,11 +34,18 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from calibration.signals import VERDICTS, PairSignals
 
 __all__ = [
+    "DEFAULT_PENALTIES",
     "FeatureEncoder",
     "LabelModel",
+    "choose_penalty",
     "cross_fit_probabilities",
     "fit_label_model",
+    "log_loss",
+    "nested_cross_fit_probabilities",
 ]
+
+#: Inverse L2 penalty strengths (scikit-learn's ``C``) tried by :func:`choose_penalty`.
+DEFAULT_PENALTIES: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0)
 
 FloatArray = NDArray[np.float64]
 
@@ -224,6 +231,83 @@ def cross_fit_probabilities(
     index = {cls: i for i, cls in enumerate(classes)}
     for train, test in splitter.split(x, labels):
         model = fit_label_model(x[train], [str(v) for v in labels[train]], c=c)
+        proba = model.predict_proba(x[test])
+        block = np.zeros((len(test), len(classes)))
+        for j, cls in enumerate(model.classes):
+            block[:, index[cls]] = proba[:, j]
+        out[test] = block
+    return out
+
+
+def log_loss(proba: FloatArray, y: Sequence[str], classes: Sequence[str]) -> float:
+    """Mean negative log-likelihood ``-(1/n) Σ log p_i(y_i)`` (probabilities clipped at 1e-12).
+
+    Columns of ``proba`` follow ``classes``; a label outside ``classes`` gets probability 0.
+    """
+    index = {c: i for i, c in enumerate(classes)}
+    picked = np.asarray(
+        [proba[i, index[c]] if c in index else 0.0 for i, c in enumerate(y)], dtype=np.float64
+    )
+    return float(-np.log(np.clip(picked, 1e-12, 1.0)).mean()) if len(picked) else 0.0
+
+
+def choose_penalty(
+    x: FloatArray,
+    y: Sequence[str],
+    *,
+    penalties: Sequence[float] = DEFAULT_PENALTIES,
+    folds: int = 3,
+    seed: int = 0,
+) -> float:
+    """The ``C`` of ``penalties`` with the smallest cross-validated log loss on ``(x, y)``.
+
+    K-fold cross-validation of the penalty (Hastie, Tibshirani & Friedman, *The Elements of
+    Statistical Learning*, 2nd ed., section 7.10); ties go to the stronger penalty (smaller
+    ``C``). With fewer than ``2·folds`` items there is too little to compare and the middle
+    value of ``penalties`` is returned.
+    """
+    if not penalties:
+        raise ValueError("no penalties to choose from")
+    ordered = sorted(penalties)
+    classes = sorted(set(y))
+    if len(y) < 2 * folds or len(classes) < 2:
+        return ordered[len(ordered) // 2]
+    losses = [
+        log_loss(cross_fit_probabilities(x, y, classes, folds=folds, seed=seed, c=c), y, classes)
+        for c in ordered
+    ]
+    return ordered[int(np.argmin(losses))]
+
+
+def nested_cross_fit_probabilities(
+    x: FloatArray,
+    y: Sequence[str],
+    classes: Sequence[str],
+    *,
+    folds: int = 5,
+    inner_folds: int = 3,
+    seed: int = 0,
+    penalties: Sequence[float] = DEFAULT_PENALTIES,
+) -> FloatArray:
+    """Out-of-fold probabilities where each fold's penalty is itself chosen by inner CV.
+
+    Nested cross-validation (Varma & Simon, "Bias in error estimation when using
+    cross-validation for model selection", BMC Bioinformatics 2006): for every outer fold the
+    penalty is chosen by :func:`choose_penalty` on the other folds only, then the model is
+    fitted there and scores the fold. The result estimates how the whole procedure (penalty
+    choice included) ranks items it never saw.
+    """
+    n = len(y)
+    out = np.full((n, len(classes)), 1.0 / max(len(classes), 1))
+    if n < 2:
+        return out
+    labels = np.asarray(y)
+    k = min(folds, n)
+    index = {cls: i for i, cls in enumerate(classes)}
+    for train, test in KFold(n_splits=k, shuffle=True, random_state=seed).split(x):
+        y_train = [str(v) for v in labels[train]]
+        c = choose_penalty(x[train], y_train, penalties=penalties, folds=inner_folds, seed=seed)
+        model = fit_label_model(x[train], y_train, c=c)
         proba = model.predict_proba(x[test])
         block = np.zeros((len(test), len(classes)))
         for j, cls in enumerate(model.classes):

@@ -144,7 +144,8 @@ def _difference(
         lo = np.minimum.outer(np.arange(n_c.size), np.arange(n_c.size))
         hi = np.maximum.outer(np.arange(n_c.size), np.arange(n_c.size))
         between = cum[hi] - cum[lo] + n_c[lo]
-        return (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+        out: NDArray[np.float64] = (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+        return out
     raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
 
 

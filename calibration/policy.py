@@ -1,19 +1,41 @@
-"""The auto-accept policy: a calibrated score per pair and a threshold certified on gold.
+"""The auto-accept policy: a score per pair and a threshold certified on gold.
 
-:func:`fit_policy` fits the label model on the calibration gold, scores the gold items
-out-of-fold (so the threshold search is not optimistic), runs the fixed-sequence
-Clopper-Pearson search of :mod:`calibration.thresholds`, and refits the model on all gold for
-application. :class:`AcceptPolicy` is the JSON-serialisable result the router applies.
+:func:`fit_policy` splits the calibration gold at random into a *selection* part and a
+*certification* part. On the selection part it fits the logistic label model (penalty chosen
+by nested cross-validation), compares the candidate scores of :mod:`calibration.scores` (every
+judge's both-order vote, the panel's vote share, the model) and plans where the fixed sequence
+should start (:mod:`calibration.selection`). On the certification part it runs the
+fixed-sequence Clopper-Pearson test of :mod:`calibration.thresholds` once, for the chosen
+score only. :class:`AcceptPolicy` is the JSON-serialisable result the router applies.
+
+**The guarantee.** Let the calibration gold items be drawn i.i.d. from the distribution of
+the pairs to be routed (with their human labels), and let the split be the seeded random
+split made here. Then with probability at least ``1 - δ`` over that draw and split, the
+certified rule (the chosen score, its threshold, ``accept_labels`` and the order gate of
+:func:`calibration.scores.order_gated`, never accepting a pair flagged for judge injection)
+has agreement at least ``target_agreement`` with the human label on the pairs it accepts:
+``P(label = human label | accepted) ≥ target``, for a new pair from the same distribution. A
+rule that certifies nothing accepts nothing. Why it holds: the score, the model and the grid
+are functions of the selection part only, so on the independent certification part the
+fixed-sequence test controls the family-wise error at δ (Bauer 1991; Angelopoulos et al.,
+"Learn then Test", 2021). When some judge reports probabilities, a second route tests the
+panel's confidence-weighted vote share (chosen by no gold label) on *all* the gold; the two
+routes get δ/2 each (Bonferroni), so both certificates hold together with probability
+``≥ 1 - δ`` and keeping the one that accepts more is safe. The default route's grid depends on
+the gold items' scores but never on their labels. With ``predictive`` (the default) each step
+must also pass the exact test of :func:`calibration.thresholds.predictive_p_value` for the
+pairs it will be applied to; an extra condition only makes steps fail, so the guarantee is
+unchanged, and the realised agreement of the routed pairs, not only its expectation, is
+checked at each step.
 
 Decisions (documented here because they shape every number):
 
-* The label of a pair is the argmax class of the calibrated model; its score is that class's
-  probability. Pairs the panel did not judge at all get label ``None`` and probability 0.
 * Only ``accept_labels`` (default ``A`` and ``B``) are ever auto-accepted: a ``tie`` or
   ``both_bad`` verdict goes to people, who decide whether the pair is usable at all. Gold ties
   still count: an ``A`` accepted on a pair people call a tie counts as a disagreement.
+* Pairs the panel did not judge at all get label ``None`` and score 0.
 * With too little gold to certify anything the threshold is ``+inf`` (accept nothing) and the
-  report says how many more gold labels the best candidate threshold would need.
+  report says how many more gold labels the chosen score would need.
 """
 
 from __future__ import annotations
@@ -23,34 +45,60 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from calibration.calibrator import (
+    DEFAULT_PENALTIES,
     FeatureEncoder,
-    LabelModel,
-    cross_fit_probabilities,
-    fit_label_model,
+)
+from calibration.certify import (
+    Route,
+    Scores,
+    build_candidate,
+    certify_default,
+    certify_selected,
+    empty_search,
+    explain_route,
+    model_candidate,
+    more_gold,
+    split_ids,
 )
 from calibration.judge_report import judge_report
 from calibration.reliability import reliability
+from calibration.scores import (
+    ModelScorer,
+    VoteScorer,
+    judge_orders,
+    order_gated,
+    scorer_from_json,
+)
 from calibration.signals import PairSignals
 from calibration.thresholds import (
-    fallback_weights,
-    first_testable_count,
-    fixed_sequence_search,
-    gold_needed,
     min_items_to_certify,
-    threshold_grid,
 )
 
-__all__ = ["DEFAULT_ACCEPT_LABELS", "AcceptPolicy", "PolicyFit", "Scored", "fit_policy"]
+__all__ = [
+    "DEFAULT_ACCEPT_LABELS",
+    "DEFAULT_SELECTION_SHARE",
+    "AcceptPolicy",
+    "PolicyFit",
+    "Scored",
+    "fit_policy",
+]
 
 DEFAULT_ACCEPT_LABELS: tuple[str, ...] = ("A", "B")
+#: Share of the calibration gold used to choose the score and plan the sequence.
+DEFAULT_SELECTION_SHARE = 0.4
+#: Share of δ spent certifying the gold-free default score on all the gold (Bonferroni) when
+#: some judge reports probabilities: then the confidence-weighted vote share ranks finely
+#: with no gold spent on it (synthetic judges with probabilities: coverage 0.68 -> 0.94).
+#: Without probabilities the vote share takes a few values only, and halving δ cost the
+#: chosen score more than the default gained (LLMBar), so the default route is off there.
+DEFAULT_DEFAULT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
 class Scored:
-    """The policy's label for a pair and the calibrated probability that it is right."""
+    """The policy's label for a pair and its score (the probability it is right, for the
+    model; the vote share, for votes)."""
 
     label: str | None
     probability: float
@@ -58,27 +106,32 @@ class Scored:
 
 @dataclass
 class AcceptPolicy:
-    """A fitted policy: accept ``label`` when it is in ``accept_labels`` and score ≥ threshold."""
+    """Accept ``label`` when it is in ``accept_labels``, score ≥ ``threshold``, the panel is
+    not wholly order-inconsistent and no judge injection is suspected."""
 
     judges: list[str]
     threshold: float
     target_agreement: float
     delta: float
-    encoder: FeatureEncoder
-    model: LabelModel
+    scorer: VoteScorer | ModelScorer
     accept_labels: list[str] = field(default_factory=lambda: list(DEFAULT_ACCEPT_LABELS))
 
     def score(self, signals: PairSignals) -> Scored:
-        """Argmax label of the calibrated model and its probability (``None``/0 if unjudged)."""
+        """The scorer's label and score (``None``/0 if the panel did not judge the pair)."""
         if not any(signals.judges[j].verdicts for j in self.judges if j in signals.judges):
             return Scored(None, 0.0)
-        proba = self.model.predict_proba(self.encoder.transform([signals]))[0]
-        best = int(np.argmax(proba))
-        return Scored(self.model.classes[best], float(proba[best]))
+        labels, scores = self.scorer.score_many([signals])
+        return Scored(labels[0], float(scores[0]) if labels[0] is not None else 0.0)
+
+    def acceptable(self, signals: PairSignals) -> bool:
+        """True when the pair may be accepted at some threshold (label allowed, no gate)."""
+        if signals.injection_suspected or order_gated(signals, self.judges):
+            return False
+        return self.score(signals).label in self.accept_labels
 
     def accepts(self, signals: PairSignals) -> bool:
-        """True when the pair's label may be auto-accepted (never if injection is suspected)."""
-        if signals.injection_suspected:
+        """True when the pair's label is auto-accepted (never if injection is suspected)."""
+        if signals.injection_suspected or order_gated(signals, self.judges):
             return False
         scored = self.score(signals)
         return scored.label in self.accept_labels and scored.probability >= self.threshold
@@ -86,26 +139,32 @@ class AcceptPolicy:
     def to_json(self) -> dict[str, Any]:
         """Plain JSON (an infinite threshold is stored as ``null``)."""
         return {
-            "kind": "calibrated-logistic/v1",
+            "kind": "referee-policy/v2",
             "judges": list(self.judges),
             "threshold": self.threshold if math.isfinite(self.threshold) else None,
             "target_agreement": self.target_agreement,
             "delta": self.delta,
             "accept_labels": list(self.accept_labels),
-            "encoder": self.encoder.to_json(),
-            "model": self.model.to_json(),
+            "scorer": self.scorer.to_json(),
         }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> AcceptPolicy:
+        """Read a stored body: this version's, or a ``calibrated-logistic/v1`` one (its
+        ``encoder`` and ``model`` become a :class:`~calibration.scores.ModelScorer`)."""
         threshold = d.get("threshold")
+        if "scorer" in d:
+            scorer = scorer_from_json(dict(d["scorer"]))
+        else:
+            scorer = scorer_from_json(
+                {"kind": "model", "encoder": d["encoder"], "model": d["model"]}
+            )
         return cls(
             judges=[str(j) for j in d["judges"]],
             threshold=math.inf if threshold is None else float(threshold),
             target_agreement=float(d["target_agreement"]),
             delta=float(d["delta"]),
-            encoder=FeatureEncoder.from_json(dict(d["encoder"])),
-            model=LabelModel.from_json(dict(d["model"])),
+            scorer=scorer,
             accept_labels=[str(v) for v in d.get("accept_labels", DEFAULT_ACCEPT_LABELS)],
         )
 
@@ -127,6 +186,19 @@ def _panel(signals: Sequence[PairSignals], judges: Sequence[str] | None) -> list
     return sorted(names)
 
 
+def _reports_probabilities(signals: Sequence[PairSignals], panel: Sequence[str]) -> bool:
+    names = set(panel)
+    return any(
+        js.confidence_ab is not None
+        or js.confidence_ba is not None
+        or js.logprob_ab is not None
+        or js.logprob_ba is not None
+        for pair in signals
+        for name, js in pair.judges.items()
+        if name in names
+    )
+
+
 def fit_policy(
     signals: Sequence[PairSignals],
     gold: Mapping[str, str],
@@ -137,105 +209,142 @@ def fit_policy(
     seed: int = 0,
     accept_labels: Sequence[str] = DEFAULT_ACCEPT_LABELS,
     folds: int = 5,
-    penalty_c: float = 1.0,
-    grid_steps: int = 20,
+    penalties: Sequence[float] = DEFAULT_PENALTIES,
+    selection_share: float = DEFAULT_SELECTION_SHARE,
+    default_share: float | None = None,
     predictive: bool = True,
-    plan_accuracy: float | None = None,
-    fallback_share: float = 0.0,
+    use_model: bool = True,
+    reports: bool = True,
 ) -> PolicyFit:
-    """Fit the label model and certify a threshold on the gold items among ``signals``.
+    """Choose a score on part of the gold, certify its threshold on the rest (module doc).
 
-    ``signals`` may include pairs without gold (they only inform which features exist and the
-    expected coverage on the rest of the data). ``gold`` maps pair id to the human label.
-    The guarantee: accepted labels agree with gold at ≥ ``target_agreement`` with probability
-    ≥ ``1 - delta`` (exact for the out-of-fold scores; see :mod:`calibration.thresholds`).
-
-    ``fallback_share``: the share of δ kept back for the steps after a failed one (the
-    fallback procedure). 0 (the default) is plain fixed-sequence testing: on the shared data it
-    certified more (LLMBar, GPT-4 alone: 60% coverage against 46% with a 0.1 share), because
-    the kept-back share weakens every step while rarely rescuing a failed one.
+    ``signals`` may include pairs without gold: they are the pairs to route (their scores, not
+    labels, inform the plan and the predictive check). ``gold`` maps pair id to the human label.
+    ``selection_share`` of the gold chooses; the rest certifies. ``default_share`` of δ goes
+    to the gold-free default score tested on all the gold, the rest to the chosen score
+    (Bonferroni: both certificates hold together with probability ≥ 1 - δ, so the policy may
+    keep whichever accepts more; 0 spends all of δ on the chosen score). ``None``:
+    :data:`DEFAULT_DEFAULT_SHARE` when some panel judge reports a probability, else 0 (a
+    choice made from the signals, never from gold labels). ``use_model=False`` leaves
+    the label model out of the candidates; ``reports=False`` skips the per-judge reports
+    (benchmarks).
     """
     if not 0.0 < target_agreement < 1.0:
         raise ValueError(f"target_agreement must be in (0, 1), got {target_agreement}")
     if not 0.0 < delta < 1.0:
         raise ValueError(f"delta must be in (0, 1), got {delta}")
-    if plan_accuracy is None:
-        plan_accuracy = (1.0 + target_agreement) / 2.0
+    if not 0.0 < selection_share < 1.0:
+        raise ValueError(f"selection_share must be in (0, 1), got {selection_share}")
     panel = _panel(signals, judges)
-    encoder = FeatureEncoder.fit(signals, panel)
+    if default_share is None:
+        default_share = DEFAULT_DEFAULT_SHARE if _reports_probabilities(signals, panel) else 0.0
+    if not 0.0 <= default_share < 1.0:
+        raise ValueError(f"default_share must be in [0, 1), got {default_share}")
+    labels_ok = list(accept_labels)
     gold_pairs = [p for p in signals if p.pair_id in gold]
-    judged = [p for p in gold_pairs if any(p.judges[j].verdicts for j in panel if j in p.judges)]
-    y = [gold[p.pair_id] for p in judged]
-    x = encoder.transform(judged)
-    classes = sorted(set(y))
-    if classes:
-        oof = cross_fit_probabilities(x, y, classes, folds=folds, seed=seed, c=penalty_c)
-        best = oof.argmax(axis=1)
-        oof_label = [classes[i] for i in best]
-        oof_score = oof.max(axis=1)
-    else:
-        oof_label, oof_score = [], np.zeros(0)
-    candidate = np.asarray([lab in accept_labels for lab in oof_label], dtype=bool)
-    correct = np.asarray([a == b for a, b in zip(oof_label, y, strict=True)], dtype=bool)
-    cand_scores = oof_score[candidate] if len(oof_score) else np.zeros(0)
-    cand_correct = correct[candidate] if len(correct) else np.zeros(0, dtype=bool)
-    model = fit_label_model(x, y, c=penalty_c) if classes else LabelModel([], [], [])
-    rest = [p for p in signals if p.pair_id not in gold]
-    rest_scores = _application_scores(rest, panel, encoder, model, accept_labels)
+    routed = [p for p in signals if p.pair_id not in gold]
+    sel_ids, _ = split_ids([p.pair_id for p in gold_pairs], selection_share, seed)
+    selection = [p for p in gold_pairs if p.pair_id in sel_ids]
+    certification = [p for p in gold_pairs if p.pair_id not in sel_ids]
+
+    orders = judge_orders(signals, panel)
+    scorers: list[tuple[VoteScorer | ModelScorer, Scores | None]] = []
+    if len(panel) > 1:
+        scorers.append((VoteScorer(tuple(panel), orders), None))
+    scorers.extend((VoteScorer((j,), orders), None) for j in panel)
+    if use_model and panel:
+        fitted = model_candidate(
+            FeatureEncoder.fit(signals, panel),
+            selection,
+            gold,
+            folds=folds,
+            seed=seed,
+            penalties=penalties,
+        )
+        if fitted is not None:
+            scorers.append((fitted[0], (fitted[1], fitted[2])))
+
+    delta_default = delta * default_share
+    candidates = [
+        build_candidate(
+            scorer,
+            (selection, certification, routed),
+            gold,
+            panel=panel,
+            accept_labels=labels_ok,
+            target=target_agreement,
+            delta=delta - delta_default,
+            predictive=predictive,
+            selection_scores=planned,
+        )
+        for scorer, planned in scorers
+    ]
+
+    ranked = sorted(
+        candidates, key=lambda c: -c.value
+    )  # stable: on ties the earlier candidate (panel, then judges, then model) wins
+    chosen = ranked[0] if ranked else None
     n_min = min_items_to_certify(target_agreement, delta)
-    start = first_testable_count(
-        cand_scores.tolist(),
-        target=target_agreement,
-        delta=delta,
-        plan_accuracy=plan_accuracy,
-        application_scores=rest_scores if predictive else None,
-    )
-    grid = (
-        threshold_grid(cand_scores.tolist(), min_items=start, steps=grid_steps)
-        if start is not None
-        else []
-    )
-    search = fixed_sequence_search(
-        cand_scores.tolist(),
-        cand_correct.tolist(),
-        target=target_agreement,
-        delta=delta,
-        grid=grid,
-        application_scores=rest_scores if predictive else None,
-        weights=fallback_weights(len(grid), first=1.0 - fallback_share) if fallback_share else None,
-    )
+    routes = []
+    if chosen is not None and delta_default < delta:
+        routes.append(
+            certify_selected(chosen, gold, target_agreement, delta - delta_default, predictive)
+        )
+    if candidates and candidates[0].scorer.kind != "model" and delta_default > 0:
+        routes.append(
+            certify_default(candidates[0], gold, target_agreement, delta_default, predictive)
+        )
+    if not routes:  # no judge in the panel
+        routes.append(Route("selected", VoteScorer((), {}), empty_search(), 0, 0.0, delta))
+    certified = [r for r in routes if r.search.certified]
+    route = max(certified, key=lambda r: r.share) if certified else routes[0]
+    search, final = route.search, route.scorer
     policy = AcceptPolicy(
         judges=panel,
         threshold=search.threshold,
         target_agreement=target_agreement,
         delta=delta,
-        encoder=encoder,
-        model=model,
-        accept_labels=list(accept_labels),
+        scorer=final,
+        accept_labels=labels_ok,
     )
-    n_gold = len(gold_pairs)
     more: int | None = 0
     why_not: str | None = None
     if not search.certified:
-        more = _more_gold(cand_scores, cand_correct, n_gold, target_agreement, delta, n_min)
-        if not grid:
-            why_not = "too few judged gold items for any threshold to certify"
-        elif more == 0:
-            # enough gold by count, yet no tested threshold passed: the ranking is the problem
-            more = None
-            why_not = "no tested threshold's accepted gold items were accurate enough"
-        else:
+        more = more_gold(
+            chosen,
+            candidates,
+            gold,
+            len(gold_pairs),
+            routes,
+            selection_share,
+            n_min,
+            target_agreement,
+        )
+        if not gold_pairs:
+            why_not = "no gold items among the pairs"
+        elif more is not None:
             why_not = "not enough gold items at the accuracy the judges reach"
-    accepted_rest = sum(policy.accepts(p) for p in rest) if search.certified else 0
+        elif chosen is not None and chosen.plan is not None:
+            why_not = "the certification part's accepted gold items were not accurate enough"
+        else:
+            why_not = "the judges are not accurate enough at any threshold for this target"
     report: dict[str, Any] = {
         "target_agreement": target_agreement,
         "delta": delta,
         "judges_in_panel": panel,
-        "gold_items": n_gold,
-        "gold_items_judged": len(judged),
+        "gold_items": len(gold_pairs),
+        "selection_items": len(selection),
+        "certification_items": route.items,
+        "route": route.name,
+        "level": route.level,
+        "score": final.name,
+        "score_kind": final.kind,
+        "why_this_score": explain_route(route, routes, chosen, ranked, len(selection)),
+        "candidates": [c.summary() for c in ranked],
+        "routes": [r.summary() for r in routes],
         "threshold": search.threshold if search.certified else None,
         "certified": search.certified,
-        "certified_coverage": search.accepted / n_gold if n_gold else 0.0,
+        "certified_coverage": search.accepted / route.items if route.items else 0.0,
         "n_accepted_on_gold": search.accepted,
         "agreement_on_accepted_gold": search.correct / search.accepted if search.accepted else None,
         "bound": search.bound if search.certified else None,
@@ -243,51 +352,14 @@ def fit_policy(
         "more_gold_needed": more,
         "why_not_certified": why_not,
         "grid": [s.to_json() for s in search.steps],
-        "ungold_pairs": len(rest),
-        "expected_coverage_on_ungold": accepted_rest / len(rest) if rest else None,
-        "panel": judge_report(judged, dict(gold), judges=panel),
-        "judges": {j: judge_report(gold_pairs, dict(gold), judges=[j]) for j in panel},
-        "calibrated_reliability": reliability(oof_score.tolist(), correct.tolist()),
+        "ungold_pairs": len(routed),
+        "expected_coverage_on_ungold": route.share if routed else None,
     }
+    if reports:
+        judged = [
+            p for p in gold_pairs if any(p.judges[j].verdicts for j in panel if j in p.judges)
+        ]
+        report["panel"] = judge_report(judged, dict(gold), judges=panel)
+        report["judges"] = {j: judge_report(gold_pairs, dict(gold), judges=[j]) for j in panel}
+        report["calibrated_reliability"] = reliability(route.scores, route.correct)
     return PolicyFit(policy=policy, report=report)
-
-
-def _application_scores(
-    rest: Sequence[PairSignals],
-    panel: Sequence[str],
-    encoder: FeatureEncoder,
-    model: LabelModel,
-    accept_labels: Sequence[str],
-) -> list[float]:
-    """Final-model scores of the non-gold pairs whose label could be accepted."""
-    judged = [
-        p
-        for p in rest
-        if not p.injection_suspected and any(p.judges[j].verdicts for j in panel if j in p.judges)
-    ]
-    if not judged or not model.classes:
-        return []
-    proba = model.predict_proba(encoder.transform(judged))
-    best = proba.argmax(axis=1)
-    return [float(proba[i, b]) for i, b in enumerate(best) if model.classes[b] in accept_labels]
-
-
-def _more_gold(
-    scores: Any, correct: Any, have: int, target: float, delta: float, n_min: int
-) -> int | None:
-    """Fewest more gold labels any top-scoring candidate set would need at its observed accuracy.
-
-    Candidate sets: the ``k`` best-scored items for ``k`` = ``n_min``, ``2·n_min``, ... and all.
-    ``None`` when no set is more accurate than the target.
-    """
-    if have == 0:
-        return n_min
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
-    ok = np.asarray(correct, dtype=bool)[order]
-    sizes = sorted({*range(n_min, len(ok) + 1, n_min), len(ok)} - {0})
-    needs = [
-        gold_needed(float(ok[:k].mean()), k / have, target=target, delta=delta, have=have)
-        for k in sizes
-    ]
-    known = [n for n in needs if n is not None]
-    return min(known) if known else None

@@ -26,7 +26,9 @@ Pharmaceutical Statistics 2003; Wiens & Dmitrienko, J. Biopharm. Stat. 2005) kee
 ``i`` gets its own share ``w_i·δ`` of the error budget plus the whole level of step ``i - 1``
 when that step was rejected. The family-wise error stays ≤ δ and every rejected step is a valid
 threshold. Its price is a weaker test at every step: on the shared data the plain sequence
-certified more, so :func:`calibration.policy.fit_policy` uses the fallback only when asked.
+certified more, so :func:`calibration.policy.fit_policy` uses the plain sequence, started where
+:mod:`calibration.selection` predicts it is most worth starting (planned on a selection part of
+the gold that the test never sees).
 """
 
 from __future__ import annotations

@@ -1,26 +1,36 @@
 """Cost-report arithmetic: what the hybrid pipeline spends per final label, against people alone.
 
-All inputs are plain numbers; the CLI gathers them from the database. Definitions:
+All inputs are plain numbers; the CLI gathers them from the database. ``k`` is reviewers per
+item, ``c`` the price of one human label. Definitions:
 
 * **Judge spend** ``J``: the sum of the stored ``cost`` of every judgment of the dataset.
-* **Human spend** per kind (``review``, ``spot_check``, ``gold``):
-  ``items * reviewers_per_item * human_cost`` where ``items`` is the number of pairs that need
-  (or got) a label of that kind: pairs routed to ``human_review``, pairs drawn for
-  ``spot_check``, pairs with a gold label.
-* **Final labels** ``N``: the routed pairs that end with a training label (``auto_accept``,
-  ``spot_check`` and ``human_review``; frozen-evaluation pairs are excluded).
-* **Hybrid cost per final label**: ``(J + Σ human spend) / N``.
-* **Human-only cost per final label** for the same pairs: ``reviewers_per_item * human_cost``
-  (every pair labelled by people, no judge, no spot checks; total ``N * k * c``).
+* **Gold pairs** are never paid review or spot-check items (their answer is known); their final
+  label is the gold label. **Gold spend** is one price per stored gold label, ``gold_labels · c``:
+  those labels were bought once; ``k`` is how many people *will* review an item, not how many
+  gave a gold label.
+* **Human spend, planned and spent**, per source: review and spot check plan
+  ``items · k · c`` for the paid items (non-gold pairs routed to ``human_review`` / drawn for
+  ``spot_check``) and have spent ``labels done · c``; gold is planned and spent at
+  ``gold_labels · c``; hidden gold checks (reviewer answers on gold pairs) have no plan of their
+  own and count ``labels done · c`` in both columns.
+* **Final labels** ``N``: the routed non-frozen pairs (paid review, spot check and auto-accepted
+  pairs, plus gold pairs whatever their decision).
+* **Hybrid cost per final label**: ``(J + Σ planned human spend) / N`` (what the whole plan costs;
+  the spent total is reported beside it).
+* **Human-only cost per final label** for the same pairs: ``k · c`` (every pair labelled by
+  people, no judge, no spot checks, no gold; total ``N · k · c``).
 * **Quality**: human agreement (inter-annotator, with its interval) is an input; the accuracy
   of accepted AI labels comes from spot checks (:mod:`routing.spot_check_estimate`). The
   expected agreement of the hybrid's final labels mixes the two by share:
   ``q = a · acc_ai + (1 - a) · q_human`` with ``a`` the auto-accepted share; its interval mixes
   the bounds (both hold together with probability ≥ 1 - 2alpha by Bonferroni's inequality).
 * **Frontier** (:func:`frontier`): for each threshold on scored gold items, the share accepted
-  (coverage), the agreement of accepted labels with gold (Clopper-Pearson interval), and the
-  projected cost per final label
-  ``J/N + ((1 - coverage) + spot_rate · coverage) · k · c + G/N`` with ``G`` the gold spend.
+  (coverage ``a``), the agreement of accepted labels with gold (Clopper-Pearson interval), and the
+  projected cost per final label ``(J + G)/N + p · ((1 - a) + s · a) · k · c`` with ``G`` the
+  gold spend, ``s`` the spot-check rate and ``p`` the share of final labels that are not gold
+  (only those need people). Accepting nothing needs no judge: that row costs
+  ``min(G/N + p · k · c, k · c)`` (gold pairs keep their label and people label the rest, or
+  people label everything), so it is never dearer than people only.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from routing.spot_check_estimate import clopper_pearson
 
@@ -39,6 +50,7 @@ __all__ = [
     "FrontierPoint",
     "Interval",
     "QualitySummary",
+    "SpendLine",
     "cost_breakdown",
     "default_thresholds",
     "frontier",
@@ -70,9 +82,29 @@ class CostInputs:
     gold_items: int
     human_cost: float = 1.0
     reviewers_per_item: int = 1
+    review_done: int = 0
+    spot_check_done: int = 0
+    gold_check_done: int = 0
+    gold_labels: int | None = None
+    gold_final: int = 0
+    """``auto_accepted``, ``spot_checked``, ``human_review``: non-gold pairs per decision (the
+    last two are the paid items). ``gold_items``: pairs with a gold label; ``gold_labels``:
+    stored gold labels (default one per gold item); ``gold_final``: gold pairs among the final
+    labels (routed, not frozen). ``*_done``: human labels given so far (review and spot-check
+    answers on non-gold pairs, answers to hidden gold checks)."""
 
     def __post_init__(self) -> None:
-        counts = (self.auto_accepted, self.spot_checked, self.human_review, self.gold_items)
+        counts = (
+            self.auto_accepted,
+            self.spot_checked,
+            self.human_review,
+            self.gold_items,
+            self.review_done,
+            self.spot_check_done,
+            self.gold_check_done,
+            self.gold_final,
+            self.gold_labels or 0,
+        )
         if min(counts) < 0:
             raise ValueError("counts must be non-negative")
         if self.human_cost < 0 or self.judge_spend < 0:
@@ -97,6 +129,12 @@ class CostBreakdown:
     human_only_per_label: float | None
     savings_ratio: float | None
     auto_share: float | None
+    gold_check_spend: float = 0.0
+    review_spent: float = 0.0
+    spot_check_spent: float = 0.0
+    spent_total: float = 0.0
+    lines: tuple[SpendLine, ...] = ()
+    paid_share: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -105,8 +143,19 @@ class CostBreakdown:
                 "review": self.review_spend,
                 "spot_check": self.spot_check_spend,
                 "gold": self.gold_spend,
+                "gold_checks": self.gold_check_spend,
                 "total": self.human_spend,
             },
+            "human_spent": {
+                "review": self.review_spent,
+                "spot_check": self.spot_check_spent,
+                "gold": self.gold_spend,
+                "gold_checks": self.gold_check_spend,
+                "total": self.spent_total - self.judge_spend,
+            },
+            "lines": [line.to_json() for line in self.lines],
+            "spent_total": self.spent_total,
+            "paid_share": self.paid_share,
             "hybrid_total": self.hybrid_total,
             "final_labels": self.final_labels,
             "hybrid_per_label": self.hybrid_per_label,
@@ -122,16 +171,61 @@ def human_spend(items: int, reviewers_per_item: int, human_cost: float) -> float
     return float(items) * reviewers_per_item * human_cost
 
 
+@dataclass(frozen=True)
+class SpendLine:
+    """One row of the spend table: items, labels planned and done, dollars planned and spent.
+
+    ``None`` where a figure does not apply (judges have no items; gold checks no plan of their
+    own, so their planned labels are the ones done)."""
+
+    source: str
+    items: int | None
+    planned_labels: int | None
+    labels_done: int | None
+    planned: float
+    spent: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "items": self.items,
+            "planned_labels": self.planned_labels,
+            "labels_done": self.labels_done,
+            "planned": self.planned,
+            "spent": self.spent,
+        }
+
+
 def cost_breakdown(inputs: CostInputs) -> CostBreakdown:
-    """Spend, totals and per-label costs of the hybrid pipeline and of people alone."""
+    """Spend planned and spent, totals and per-label costs of the hybrid and of people alone."""
     k, c = inputs.reviewers_per_item, inputs.human_cost
+    gold_labels = inputs.gold_items if inputs.gold_labels is None else inputs.gold_labels
     review = human_spend(inputs.human_review, k, c)
     spot = human_spend(inputs.spot_checked, k, c)
-    gold = human_spend(inputs.gold_items, k, c)
-    humans = review + spot + gold
+    gold = human_spend(gold_labels, 1, c)
+    checks = human_spend(inputs.gold_check_done, 1, c)
+    review_spent = human_spend(inputs.review_done, 1, c)
+    spot_spent = human_spend(inputs.spot_check_done, 1, c)
+    humans = review + spot + gold + checks
     total = inputs.judge_spend + humans
-    n = inputs.auto_accepted + inputs.spot_checked + inputs.human_review
+    spent_total = inputs.judge_spend + review_spent + spot_spent + gold + checks
+    n = inputs.auto_accepted + inputs.spot_checked + inputs.human_review + inputs.gold_final
     human_only = human_spend(n, k, c)
+    lines = (
+        SpendLine("judges", None, None, None, inputs.judge_spend, inputs.judge_spend),
+        SpendLine(
+            "review", inputs.human_review, inputs.human_review * k, inputs.review_done, review,
+            review_spent,
+        ),
+        SpendLine(
+            "spot_check", inputs.spot_checked, inputs.spot_checked * k, inputs.spot_check_done,
+            spot, spot_spent,
+        ),
+        SpendLine("gold", inputs.gold_items, gold_labels, gold_labels, gold, gold),
+        SpendLine(
+            "gold_checks", None, inputs.gold_check_done, inputs.gold_check_done, checks, checks
+        ),
+    )  # fmt: skip
     return CostBreakdown(
         judge_spend=inputs.judge_spend,
         review_spend=review,
@@ -145,6 +239,12 @@ def cost_breakdown(inputs: CostInputs) -> CostBreakdown:
         human_only_per_label=k * c if n else None,
         savings_ratio=total / human_only if human_only > 0 else None,
         auto_share=(inputs.auto_accepted + inputs.spot_checked) / n if n else None,
+        gold_check_spend=checks,
+        review_spent=review_spent,
+        spot_check_spent=spot_spent,
+        spent_total=spent_total,
+        lines=lines,
+        paid_share=(n - inputs.gold_final) / n if n else None,
     )
 
 
@@ -216,7 +316,7 @@ class FrontierPoint:
         }
 
 
-def default_thresholds(scores: Sequence[float] | np.ndarray, *, steps: int = 20) -> list[float]:
+def default_thresholds(scores: Sequence[float] | NDArray[Any], *, steps: int = 20) -> list[float]:
     """Strictest first: one above every score (accept nothing), then up to ``steps`` distinct
     scores at evenly spaced quantiles (each accepts the items scoring at least it), then 0."""
     s = np.unique(np.asarray(scores, dtype=np.float64))
@@ -241,6 +341,7 @@ def frontier(
     thresholds: Sequence[float] | None = None,
     steps: int = 20,
     confidence: float = 0.95,
+    paid_share: float = 1.0,
 ) -> list[FrontierPoint]:
     """Coverage, agreement and cost per final label at each threshold (most lenient last).
 
@@ -248,8 +349,11 @@ def frontier(
     the item's AI label is one the policy may accept; ``correct``: whether it equals gold.
     ``thresholds`` default to :func:`default_thresholds` of the acceptable items' scores.
     ``judge_cost_per_label`` and ``gold_cost_per_label`` are the dataset's judge and gold
-    spend divided by its final labels.
+    spend divided by its final labels; ``paid_share`` the share of final labels that are not
+    gold. A threshold that accepts nothing costs no judge (see the module docstring).
     """
+    if not 0.0 <= paid_share <= 1.0:
+        raise ValueError(f"paid_share must be in [0, 1], got {paid_share}")
     s = np.asarray(scores, dtype=np.float64)
     ok = np.asarray(acceptable, dtype=bool)
     right = np.asarray(correct, dtype=bool)
@@ -273,11 +377,14 @@ def frontier(
             k = int(right[mask].sum())
             agree = k / accepted
             lo, hi = clopper_pearson(k, accepted, confidence)
-        cost = (
-            judge_cost_per_label
-            + gold_cost_per_label
-            + ((1.0 - coverage) + spot_check_rate * coverage) * per_human_label
-        )
+        if accepted:
+            cost = (
+                judge_cost_per_label
+                + gold_cost_per_label
+                + paid_share * ((1.0 - coverage) + spot_check_rate * coverage) * per_human_label
+            )
+        else:  # people only, or gold plus people on the rest, whichever is cheaper
+            cost = min(per_human_label, gold_cost_per_label + paid_share * per_human_label)
         quality: float | None = None
         if coverage == 0.0:
             quality = human_agreement

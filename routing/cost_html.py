@@ -32,37 +32,58 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 
+Y_STEPS = (0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25)
+
+
+def _y_range(values: Sequence[float]) -> tuple[float, float, float]:
+    """A y range zoomed to ``values`` (agreement shares) and its tick step: padded by a tenth
+    of their spread (at least 2 points), widened to whole ticks of a round step (0.5%, 1%,
+    2%, 2.5%, 5%, ...) giving at most 6 intervals, within [0, 1]."""
+    if not values:
+        return 0.0, 1.0, 0.2
+    lo, hi = min(values), max(values)
+    pad = max(0.02, (hi - lo) * 0.1)
+    lo, hi = max(0.0, lo - pad), min(1.0, hi + pad)
+    for step in Y_STEPS:
+        y_lo = math.floor(lo / step + 1e-9) * step
+        y_hi = math.ceil(hi / step - 1e-9) * step
+        if (y_hi - y_lo) / step <= 6 + 1e-9:
+            return max(0.0, y_lo), min(1.0, y_hi), step
+    return 0.0, 1.0, 0.2
+
+
 def frontier_svg(
     points: Sequence[dict[str, Any]],
     *,
     policy_threshold: float | None = None,
     human_only: tuple[float, float | None] | None = None,
+    target: float | None = None,
 ) -> str:
     """An SVG plot: cost per final label (x) against agreement of accepted labels (y).
 
     ``points`` are frontier points as JSON (``cost_per_label``, ``agreement``,
     ``agreement_lower``/``upper``, ``expected_quality``, ``threshold``); ``human_only`` is the
-    people-only (cost per label, agreement) point.
+    people-only (cost per label, agreement) point; ``target`` the policy's target agreement,
+    drawn as a horizontal line. The y axis is zoomed to the point estimates and the target
+    (not 0-100%, where every point sat in the top tenth); confidence bars longer than the axis
+    are cut at its edge and end in an open arrow. The chosen policy's point is ringed and named.
     """
     usable = [p for p in points if p.get("agreement") is not None]
     xs = [float(p["cost_per_label"]) for p in points]
     if human_only is not None:
         xs.append(human_only[0])
-    ys: list[float] = []
-    for p in usable:
-        ys += [float(p["agreement_lower"]), float(p["agreement_upper"])]
-        if p.get("expected_quality") is not None:
-            ys.append(float(p["expected_quality"]))
+    ys: list[float] = [float(p["agreement"]) for p in usable]
+    ys += [float(p["expected_quality"]) for p in points if p.get("expected_quality") is not None]
     if human_only is not None and human_only[1] is not None:
         ys.append(human_only[1])
+    if target is not None:
+        ys.append(target)
     x_lo, x_hi = (min(xs), max(xs)) if xs else (0.0, 1.0)
     if x_hi - x_lo < 1e-9:
         x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
-    y_lo, y_hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
-    y_lo = max(0.0, math.floor((y_lo - 0.02) * 20) / 20)  # round to 5% steps
-    y_hi = min(1.0, math.ceil((y_hi + 0.02) * 20) / 20)
-    if y_hi - y_lo < 1e-9:
-        y_lo, y_hi = max(0.0, y_lo - 0.05), min(1.0, y_hi + 0.05)
+    pad_x = (x_hi - x_lo) * 0.05
+    x_lo, x_hi = max(0.0, x_lo - pad_x), x_hi + pad_x
+    y_lo, y_hi, y_step = _y_range(ys)
 
     def sx(x: float) -> float:
         return LEFT + (x - x_lo) / (x_hi - x_lo) * (WIDTH - LEFT - RIGHT)
@@ -86,11 +107,19 @@ def frontier_svg(
             f'<text x="{sx(t):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
             f"${t:.3f}</text>"
         )
-    for t in _ticks(y_lo, y_hi):
+    y_format = ".0%" if y_step >= 0.01 and round(y_step * 1000) % 10 == 0 else ".1%"
+    for t in _ticks(y_lo, y_hi, round((y_hi - y_lo) / y_step) + 1):
         out.append(
             f'<line x1="{LEFT - 5}" y1="{sy(t):.1f}" x2="{LEFT}" y2="{sy(t):.1f}" '
             f'stroke="black"/><text x="{LEFT - 8}" y="{sy(t) + 4:.1f}" text-anchor="end">'
-            f"{t:.0%}</text>"
+            f"{t:{y_format}}</text>"
+        )
+    if target is not None:
+        out.append(
+            f'<line class="target" x1="{LEFT}" y1="{sy(target):.1f}" x2="{WIDTH - RIGHT}" '
+            f'y2="{sy(target):.1f}" stroke="#c92a2a" stroke-width="1.5" stroke-dasharray="8,4"/>'
+            f'<text x="{WIDTH - RIGHT - 4}" y="{sy(target) - 5:.1f}" text-anchor="end" '
+            f'fill="#c92a2a">target {target:.0%}</text>'
         )
     out.append(
         f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{HEIGHT - 12}" text-anchor="middle">'
@@ -100,10 +129,18 @@ def frontier_svg(
     )
     for p in usable:
         x = sx(float(p["cost_per_label"]))
+        low, high = float(p["agreement_lower"]), float(p["agreement_upper"])
         out.append(
-            f'<line x1="{x:.1f}" y1="{sy(float(p["agreement_lower"])):.1f}" x2="{x:.1f}" '
-            f'y2="{sy(float(p["agreement_upper"])):.1f}" stroke="#9ab" stroke-width="2"/>'
+            f'<line x1="{x:.1f}" y1="{sy(max(low, y_lo)):.1f}" x2="{x:.1f}" '
+            f'y2="{sy(min(high, y_hi)):.1f}" stroke="#9ab" stroke-width="2"/>'
         )
+        for cut, edge, step in ((low < y_lo, y_lo, 1), (high > y_hi, y_hi, -1)):
+            if cut:  # the interval goes on past the axis: an open arrow at the edge
+                y = sy(edge)
+                out.append(
+                    f'<polyline points="{x - 4:.1f},{y - 5 * step:.1f} {x:.1f},{y:.1f} '
+                    f'{x + 4:.1f},{y - 5 * step:.1f}" fill="none" stroke="#9ab"/>'
+                )
     line = " ".join(
         f"{sx(float(p['cost_per_label'])):.1f},{sy(float(p['agreement'])):.1f}" for p in usable
     )
@@ -121,13 +158,20 @@ def frontier_svg(
         )
     for p in usable:
         is_policy = policy_threshold is not None and abs(p["threshold"] - policy_threshold) < 1e-9
+        cx, cy = sx(float(p["cost_per_label"])), sy(float(p["agreement"]))
         out.append(
-            f'<circle cx="{sx(float(p["cost_per_label"])):.1f}" '
-            f'cy="{sy(float(p["agreement"])):.1f}" r="{6 if is_policy else 3}" '
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{6 if is_policy else 3}" '
             f'fill="{"#d9480f" if is_policy else "#1f5fa8"}">'
             f"<title>threshold {p['threshold']:.4f}: coverage {p['coverage']:.1%}, "
             f"agreement {p['agreement']:.1%}, ${p['cost_per_label']:.4f}/label</title></circle>"
         )
+        if is_policy:
+            out.append(
+                f'<circle class="policy" cx="{cx:.1f}" cy="{cy:.1f}" r="10" fill="none" '
+                f'stroke="#d9480f" stroke-width="2"/>'
+                f'<text x="{cx + 13:.1f}" y="{cy + 4:.1f}" fill="#d9480f">chosen policy '
+                f"(threshold {p['threshold']:.3f}, coverage {p['coverage']:.0%})</text>"
+            )
     if human_only is not None and human_only[1] is not None:
         hx, hy = sx(human_only[0]), sy(human_only[1])
         out.append(
@@ -144,10 +188,13 @@ def frontier_svg(
         'stroke="#2a8a4a" stroke-width="2" stroke-dasharray="5,4"/>'
         f'<text x="{LEFT + 275}" y="{legend_y + 4}">expected, all final labels</text>'
         f'<circle cx="{LEFT + 450}" cy="{legend_y}" r="6" fill="#d9480f"/>'
-        f'<text x="{LEFT + 460}" y="{legend_y + 4}">policy threshold</text>'
+        f'<text x="{LEFT + 460}" y="{legend_y + 4}">chosen policy</text>'
     )
     out.append("</svg>")
     return "\n".join(out)
+
+
+_COUNTS = ("items", "planned_labels", "labels_done")
 
 
 def _row(cells: Sequence[str], tag: str = "td") -> str:
@@ -165,10 +212,23 @@ def _interval(doc: dict[str, Any]) -> str:
 def render_cost_html(doc: dict[str, Any]) -> str:
     """The whole report (tables and the frontier plot) as a standalone HTML page."""
     c, q, f = doc["cost"], doc["quality"], doc["frontier"]
-    spend_rows = [_row(["source", "spend"], "th"), _row(["judges", _fmt_money(c["judge_spend"])])]
-    for kind in ("review", "spot_check", "gold"):
-        spend_rows.append(_row([f"people: {kind}", _fmt_money(c["human_spend"][kind])]))
-    spend_rows.append(_row(["total", _fmt_money(c["hybrid_total"])]))
+    spend_rows = [
+        _row(["source", "items", "labels planned", "labels done", "planned", "spent"], "th")
+    ]
+    for line in c.get("lines", []):
+        spend_rows.append(
+            _row(
+                [
+                    line["source"] if line["source"] == "judges" else f"people: {line['source']}",
+                    *("-" if line[k] is None else f"{line[k]:,}" for k in _COUNTS),
+                    _fmt_money(line["planned"]),
+                    _fmt_money(line["spent"]),
+                ]
+            )
+        )
+    spend_rows.append(
+        _row(["total", "", "", "", _fmt_money(c["hybrid_total"]), _fmt_money(c.get("spent_total"))])
+    )
     per_rows = [
         _row(["pipeline", "final labels", "total", "per label", "quality"], "th"),
         _row(
@@ -216,7 +276,10 @@ def render_cost_html(doc: dict[str, Any]) -> str:
         human_point = (float(c["human_only_per_label"]), q["human_agreement"]["estimate"])
     svg = (
         frontier_svg(
-            f["points"], policy_threshold=f.get("policy_threshold"), human_only=human_point
+            f["points"],
+            policy_threshold=f.get("policy_threshold"),
+            human_only=human_point,
+            target=f.get("target_agreement"),
         )
         if f["points"]
         else "<p>No policy or gold items: no frontier.</p>"

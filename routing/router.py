@@ -8,19 +8,22 @@ Reasons (every one that applies is listed, in the order of :data:`routing.decisi
 * ``order_flip``: some panel judge gave different verdicts in the two orders.
 * ``panel_disagreement``: the order-consistent judges of the panel do not all give the same
   verdict (needs two or more of them).
-* ``low_confidence``: the calibrated probability is below the policy threshold (always, when
-  the policy certified no threshold: its threshold is ``+inf``).
+* ``low_confidence``: the policy's score (calibrated probability or vote share, whichever
+  score calibration chose) is below the policy threshold (always, when the policy certified
+  no threshold: its threshold is ``+inf``).
 * ``tie`` / ``both_bad``: the AI label is ``tie`` / ``both_bad`` and the policy does not accept
   that label (by default it accepts only ``A`` and ``B``; people decide whether such a pair is
   usable).
 * ``judge_injection_suspected``: a response appears to address the judge.
 
 Hard gates versus soft reasons. The threshold was certified for the policy's own rule
-(``label in accept_labels and probability >= threshold``), and the calibrated probability
-already uses order consistency and panel agreement as features, so a soft reason is not
-allowed to override that rule. Extra hard gates can only remove pairs from the accepted set;
-each one removes pairs whose labels are *less* likely to be right, so it makes accepted labels
-stricter rather than breaking the guarantee (it costs coverage, which is why the set is small):
+(``AcceptPolicy.accepts``: label in ``accept_labels``, score ≥ threshold, no injection, and
+not the whole panel order-inconsistent), and the score already reflects order consistency and
+panel agreement, so a soft reason is not allowed to override that rule. Extra hard gates can
+only remove pairs from the accepted set. The order gate below is part of the certified rule;
+the optional gates (``primary_judge``, ``gate_panel_disagreement``) are not, and remove pairs
+whose labels are *less* likely to be right, so they make accepted labels stricter rather than
+breaking the guarantee (they cost coverage, which is why they are off by default):
 
 * hard: ``not_judged``; ``unparseable`` when the panel gave no usable verdict at all;
   ``tie``/``both_bad`` (labels outside ``accept_labels``); ``judge_injection_suspected``;
@@ -43,6 +46,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
 from calibration.policy import AcceptPolicy
+from calibration.scores import order_gated
 from calibration.signals import JudgeSignals, PairSignals
 from routing.decisions import DecisionKind, Reason, RoutingDecision, ordered_reasons
 from routing.spot_check import SpotCheckCandidate, SpotCheckSample, sample_spot_checks
@@ -96,9 +100,10 @@ def _assess(signals: PairSignals, policy: AcceptPolicy, options: RouteOptions) -
     consistent = [j for j in panel if j.consistent]
     if flipped:
         reasons.add("order_flip")
-    if not consistent and (flipped or unparseable):
+    if order_gated(signals, policy.judges):
         # no judge of the panel stands by its verdict in both orders. Judges asked in one
         # order only (recorded elsewhere) show no position bias either way: no gate for them.
+        # The same function is part of the certified rule (AcceptPolicy.accepts).
         gated = True
     if options.primary_judge is not None and any(j.judge == options.primary_judge for j in flipped):
         gated = True
@@ -187,14 +192,19 @@ def route_all(
     stratify: bool = False,
     bins: int = 4,
     options: RouteOptions | None = None,
+    known: Collection[str] = (),
 ) -> RoutingRun:
     """Route every pair, then send a seeded sample of the auto-accepted ones to ``spot_check``.
 
-    ``frozen``: ids of frozen-evaluation pairs. Spot-checked pairs keep their AI label and
-    confidence (people check that label); every auto-accepted pair, sampled or not, records its
-    inclusion probability. Decisions come out sorted by pair id.
+    ``frozen``: ids of frozen-evaluation pairs. ``known``: ids of pairs whose label is already
+    known (gold): never drawn for spot check (their accepted AI label is never the final one,
+    so checking it buys nothing); they keep ``auto_accept`` with no inclusion probability.
+    Spot-checked pairs keep their AI label and confidence (people check that label); every
+    other auto-accepted pair, sampled or not, records its inclusion probability. Decisions come
+    out sorted by pair id.
     """
     frozen_ids = set(frozen)
+    known_ids = set(known)
     routed = [
         route_pair(s, policy, frozen_eval=s.pair_id in frozen_ids, options=options)
         for s in sorted(signals, key=lambda s: s.pair_id)
@@ -202,14 +212,14 @@ def route_all(
     candidates = [
         SpotCheckCandidate(d.pair_id, d.confidence if d.confidence is not None else 0.0)
         for d in routed
-        if d.decision == "auto_accept"
+        if d.decision == "auto_accept" and d.pair_id not in known_ids
     ]
     sample = sample_spot_checks(
         candidates, rate=spot_check_rate, seed=seed, stratify=stratify, bins=bins
     )
     out: list[RoutingDecision] = []
     for d in routed:
-        if d.decision == "auto_accept":
+        if d.decision == "auto_accept" and d.pair_id not in known_ids:
             pi = sample.inclusion_probability[d.pair_id]
             kind: DecisionKind = "spot_check" if d.pair_id in sample.selected else "auto_accept"
             d = replace(d, decision=kind, inclusion_probability=pi)

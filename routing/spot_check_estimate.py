@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.stats import beta
 
 __all__ = [
@@ -120,7 +121,7 @@ def hajek_mean(y: Sequence[float], inclusion_probability: Sequence[float]) -> fl
     return float(np.sum(y_arr / pi) / np.sum(1.0 / pi))
 
 
-def _arrays(y: Sequence[float], pi: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(y: Sequence[float], pi: Sequence[float]) -> tuple[NDArray[Any], NDArray[Any]]:
     y_arr = np.asarray(y, dtype=float)
     pi_arr = np.asarray(pi, dtype=float)
     if y_arr.shape != pi_arr.shape or y_arr.size == 0:
@@ -130,7 +131,7 @@ def _arrays(y: Sequence[float], pi: Sequence[float]) -> tuple[np.ndarray, np.nda
     return y_arr, pi_arr
 
 
-def _strata(outcomes: Sequence[SpotCheckOutcome]) -> list[np.ndarray]:
+def _strata(outcomes: Sequence[SpotCheckOutcome]) -> list[NDArray[Any]]:
     groups: dict[Hashable, list[int]] = defaultdict(list)
     for i, o in enumerate(outcomes):
         key = o.stratum if o.stratum is not None else round(o.inclusion_probability, 12)
@@ -138,7 +139,7 @@ def _strata(outcomes: Sequence[SpotCheckOutcome]) -> list[np.ndarray]:
     return [np.asarray(idx) for _, idx in sorted(groups.items(), key=lambda kv: str(kv[0]))]
 
 
-def _linearized_variance(y: np.ndarray, w: np.ndarray, strata: list[np.ndarray]) -> float:
+def _linearized_variance(y: NDArray[Any], w: NDArray[Any], strata: list[NDArray[Any]]) -> float:
     """Taylor-linearised variance of the Hájek mean under stratified SRSWOR."""
     p_hat = float(np.sum(w * y) / np.sum(w))
     e = y - p_hat

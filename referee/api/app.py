@@ -6,7 +6,14 @@ wrong, missing or deactivated token is 401. A reviewer only ever sees items leas
 * ``GET  /v1/next?dataset=NAME``           lease and return the next item (204: queue empty)
 * ``POST /v1/items/{pair_id}/label``       ``{"label", "rationale"?, "reason"?, "duration_s"?}``
 * ``POST /v1/items/{pair_id}/release``     give a leased item back (skip)
+* ``POST /v1/items/{pair_id}/undo``        take back your last label while its lease lasts
+* ``GET  /v1/progress?dataset=NAME``      your counts: done today, done, remaining
+* ``GET  /``, ``/review``, ``/lead``        the web pages (:mod:`referee.api.pages`)
 * ``GET  /v1/stats?dataset=NAME``          pending / leased / done per queue, and your counts
+
+A pair id may hold any character (``/ ? # %``, spaces, newlines, non-ASCII): percent-encode
+it in the path as UTF-8 (``urllib.parse.quote(pair_id, safe="")``, ``encodeURIComponent``);
+an unencoded ``/`` works too. The path's last segment (``label``, ``release``) is the action.
 
 Errors are ``{"detail": "<what went wrong and what to do>"}`` with 400/401/403/404/409/422.
 """
@@ -15,26 +22,74 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.convertors import Convertor, register_url_convertor
 
+from referee.api import lead, pages, progress
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
+from referee.ingest.records import MAX_NAME_CHARS, text_problem
 from referee.review.config import QueueConfig
-from referee.review.errors import ReviewError
+from referee.review.errors import NotFound, ReviewError
 from referee.review.priority import Embedder
 from referee.review.service import LabelSubmission, lease_next, release_item, submit_label
 from referee.review.stats import queue_stats
 from referee.review.tokens import authenticate
+from referee.review.undo import undo_label
 from referee.settings import Settings
 
 T = TypeVar("T")
+
+
+class PairIdConvertor(Convertor[str]):
+    """A pair id in a path: one or more of any character, ``/`` and newlines included.
+
+    The server has percent-decoded the path already; the action after the id is matched by
+    the route, so an id may itself end in ``/label``.
+    """
+
+    regex = "(?s:.+)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("pair_id", PairIdConvertor())
+
+_ITEMS = b"/v1/items/"
+
+
+def exact_pair_id(request: Request, matched: str, action: str) -> str:
+    """The pair id exactly as the client sent it: its percent-encoding decoded once, as UTF-8.
+
+    Read from the raw request path when the server provides it, so an id holding ``%`` (say
+    ``100%25``, sent as ``100%2525``) is never decoded twice on its way through the stack;
+    ``matched`` (from the decoded path) is the fallback.
+    """
+    raw = request.scope.get("raw_path")
+    suffix = f"/{action}".encode()
+    pair_id = matched
+    if isinstance(raw, bytes) and raw.endswith(suffix) and _ITEMS in raw:
+        encoded = raw[raw.index(_ITEMS) + len(_ITEMS) : -len(suffix)]
+        try:
+            pair_id = unquote_to_bytes(encoded).decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotFound("the pair id in the path is not percent-encoded UTF-8") from None
+    if text_problem(pair_id) is not None or len(pair_id) > MAX_NAME_CHARS:
+        raise NotFound(f"no pair {pair_id!r}")  # no stored id holds these
+    return pair_id
+
 
 _bearer = HTTPBearer(auto_error=False, description="A reviewer token from 'referee reviewers add'")
 
@@ -46,6 +101,20 @@ class LabelIn(BaseModel):
     rationale: str | None = Field(default=None, max_length=20_000)
     reason: str | None = Field(default=None, max_length=20_000)
     duration_s: float | None = Field(default=None, ge=0)
+
+    @field_validator("rationale", "reason")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        problem = text_problem(value) if value is not None else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+DatasetName = Annotated[
+    str,
+    Query(min_length=1, max_length=MAX_NAME_CHARS, pattern="^[^\x00]+$", description="Dataset"),
+]
 
 
 class ItemOut(BaseModel):
@@ -124,7 +193,7 @@ def create_app(
         response_model_exclude_none=True,
         responses={204: {"description": "Nothing left for you in this dataset"}},
     )
-    def next_item(reviewer_id: ReviewerId, dataset: Annotated[str, Query(min_length=1)]) -> Any:
+    def next_item(reviewer_id: ReviewerId, dataset: DatasetName) -> Any:
         def work(session: Session) -> dict[str, Any] | None:
             reviewer = session.get_one(Reviewer, reviewer_id)
             lease = lease_next(session, dataset, reviewer, queue_config, embedder=embedder)
@@ -133,27 +202,44 @@ def create_app(
         item = run(work)
         return item if item is not None else Response(status_code=204)
 
-    @app.post("/v1/items/{pair_id}/label", response_model=LabelOut)
-    def label_item(reviewer_id: ReviewerId, pair_id: str, body: LabelIn) -> LabelOut:
+    @app.post("/v1/items/{pair_id:pair_id}/label", response_model=LabelOut)
+    def label_item(
+        request: Request, reviewer_id: ReviewerId, pair_id: str, body: LabelIn
+    ) -> LabelOut:
+        pair_id = exact_pair_id(request, pair_id, "label")
+
         def work(session: Session) -> LabelOut:
             reviewer = session.get_one(Reviewer, reviewer_id)
             submission = LabelSubmission(body.label, body.rationale, body.reason, body.duration_s)
-            stored = submit_label(session, pair_id, reviewer, submission)
+            stored = submit_label(
+                session, pair_id, reviewer, submission, pause_rule=queue_config.pause_rule
+            )
             return LabelOut(pair_id=pair_id, label=stored.label)
 
         return run(work)
 
-    @app.post("/v1/items/{pair_id}/release", status_code=204)
-    def release(reviewer_id: ReviewerId, pair_id: str) -> Response:
-        run(lambda s: release_item(s, pair_id, s.get_one(Reviewer, reviewer_id)))
+    @app.post("/v1/items/{pair_id:pair_id}/release", status_code=204)
+    def release(request: Request, reviewer_id: ReviewerId, pair_id: str) -> Response:
+        exact = exact_pair_id(request, pair_id, "release")
+        run(lambda s: release_item(s, exact, s.get_one(Reviewer, reviewer_id)))
         return Response(status_code=204)
 
+    @app.post(
+        "/v1/items/{pair_id:pair_id}/undo", response_model=ItemOut, response_model_exclude_none=True
+    )
+    def undo(request: Request, reviewer_id: ReviewerId, pair_id: str) -> Any:
+        exact = exact_pair_id(request, pair_id, "undo")
+        return run(
+            lambda s: undo_label(s, exact, s.get_one(Reviewer, reviewer_id), queue_config).to_json()
+        )
+
     @app.get("/v1/stats")
-    def stats(
-        reviewer_id: ReviewerId, dataset: Annotated[str, Query(min_length=1)]
-    ) -> dict[str, Any]:
+    def stats(reviewer_id: ReviewerId, dataset: DatasetName) -> dict[str, Any]:
         return run(lambda s: queue_stats(s, dataset, s.get_one(Reviewer, reviewer_id)).to_json())
 
+    app.include_router(progress.router)
+    app.include_router(lead.router)
+    app.include_router(pages.router)
     return app
 
 

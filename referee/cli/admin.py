@@ -65,6 +65,18 @@ def _spot_check_alarm(session: Session, dataset_id: int) -> str | None:
     return alarm
 
 
+def _drift_alarms(session: Session, dataset_id: int) -> list[str]:
+    from referee.reports.drift import drift_alarms
+
+    return drift_alarms(session, dataset_id)
+
+
+def _spot_check_estimate(session: Session, dataset_id: int) -> dict[str, Any]:
+    from referee.review.final_labels import spot_check_report
+
+    return spot_check_report(session, dataset_id).to_json()
+
+
 def status(
     dataset: Annotated[
         str | None, typer.Option("--dataset", help="One dataset (default: all).")
@@ -79,6 +91,8 @@ def status(
         counts["dataset"] = dataset
         counts["datasets"] = [dataset] if dataset else dataset_names(session)
         counts["alarm"] = _spot_check_alarm(session, dataset_id) if dataset_id else None
+        counts["spot_check"] = _spot_check_estimate(session, dataset_id) if dataset_id else None
+        counts["drift_alarms"] = _drift_alarms(session, dataset_id) if dataset_id else []
     if as_json:
         emit_json(counts)
         return
@@ -97,8 +111,17 @@ def status(
         stdout.print("judgments: none")
     decisions = ", ".join(f"{k} {v:,}" for k, v in counts["decisions"].items()) or "none"
     stdout.print(f"routing decisions: {decisions}")
+    spot = counts["spot_check"]
+    if spot and spot["n"]:
+        stdout.print(
+            f"accepted AI labels, from {spot['n']} answered spot check(s): "
+            f"{spot['accuracy']:.1%} ({spot['confidence']:.0%} CI {spot['lower']:.1%}-"
+            f"{spot['upper']:.1%}, {spot['method']})"
+        )
     if counts["alarm"]:
         stdout.print(f"[bold red]warning:[/] {counts['alarm']}")
+    for alarm in counts["drift_alarms"]:
+        stdout.print(f"[bold red]drift alarm:[/] {alarm} (see 'referee drift')")
 
 
 def register(app: typer.Typer) -> None:

@@ -131,7 +131,10 @@ def annotators(
     ] = 10,
     as_json: JsonOpt = False,
 ) -> None:
-    """Annotator quality: gold accuracy, kappa with the majority, pause rule, time outliers."""
+    """Annotator quality: gold accuracy, kappa with the majority, pause rule, time outliers.
+
+    The pause rule is :mod:`calibration.annotators`'; the review service applies the same rule
+    as answers arrive and stops serving a paused reviewer (``referee reviewers unpause``)."""
     engine = open_database()
     with user_errors(), session_factory(engine)() as session:
         dataset_id = dataset_id_or_fail(session, dataset)
@@ -170,9 +173,10 @@ def annotators(
     for note in notes:
         stdout.print(f"paused {note}")
     stdout.print(
-        f"{doc['paused']} paused of {len(doc['annotators'])} annotators "
-        f"(rule: gold accuracy < {min_accuracy} or kappa < {min_kappa} "
-        f"after {min_gold} gold items)"
+        f"{doc['paused']} paused of {len(doc['annotators'])} annotators (rule: gold accuracy "
+        f"decides first: paused when its 95% upper bound is < {min_accuracy}, or when it is < "
+        f"{min_accuracy} after {min_gold} gold items; with fewer gold items, kappa < "
+        f"{min_kappa} with the majority on {min_gold}+ items with 3+ answers)"
     )
 
 

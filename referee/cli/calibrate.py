@@ -60,11 +60,12 @@ def _fmt(value: Any) -> str:
 
 def _print_report(doc: dict[str, Any]) -> None:
     table = Table(title=f"Judges against gold ({doc['gold_items']} gold items)")
-    table.add_column("judge")
-    for heading in ("verdicts", "agree", "agree w/o ties", "kappa", "pos. consist.", "first pos."):
-        table.add_column(heading, justify="right")
-    table.add_column("longer (gold)", justify="right")
     rows = [*doc["judges"].items(), ("panel (plurality)", doc["panel"])]
+    # names in full (two judges cut to "gpt-4/v…" look the same); numbers wrap instead
+    table.add_column("judge", no_wrap=True, min_width=max(len(name) for name, _ in rows))
+    for heading in ("verdicts", "agree", "agree w/o ties", "kappa", "pos. consist.", "first pos."):
+        table.add_column(heading, justify="right", overflow="fold")
+    table.add_column("longer (gold)", justify="right", overflow="fold")
     for name, s in rows:
         table.add_row(
             name,
@@ -73,10 +74,14 @@ def _print_report(doc: dict[str, Any]) -> None:
         )
     stdout.print(table)
     target, delta = doc["target_agreement"], doc["delta"]
+    stdout.print(
+        f"Score: {doc['score']} (chosen on {doc['selection_items']} gold items, certified on "
+        f"the other {doc['certification_items']}). Why: {doc['why_this_score']}."
+    )
     if doc["certified"]:
         stdout.print(
-            f"Policy v{doc['policy_version']}: auto-accept at calibrated probability ≥ "
-            f"{doc['threshold']:.4f}. Certified coverage {doc['certified_coverage']:.1%} of gold "
+            f"Policy v{doc['policy_version']}: auto-accept at score ≥ {doc['threshold']:.4f}. "
+            f"Certified coverage {doc['certified_coverage']:.1%} of the certification gold "
             f"({doc['n_accepted_on_gold']} items, agreement "
             f"{doc['agreement_on_accepted_gold']:.3f}, lower bound {doc['bound']:.3f} ≥ "
             f"{target} with probability ≥ {1 - delta:.2f})."
@@ -89,9 +94,10 @@ def _print_report(doc: dict[str, Any]) -> None:
     else:
         more = doc["more_gold_needed"]
         need = (
-            f"about {more} more gold labels would be needed at the current judge accuracy"
+            f"{doc['why_not_certified']}: about {more} more gold labels would be needed at the "
+            "current judge accuracy"
             if more is not None
-            else "the judges are not accurate enough at any threshold for this target"
+            else doc["why_not_certified"]
         )
         stdout.print(
             f"Policy v{doc['policy_version']}: nothing can be certified at agreement ≥ {target} "
@@ -114,7 +120,12 @@ def calibrate(
     gold_kind: Annotated[
         str, typer.Option("--gold-kind", help="Kind of human labels used as gold.")
     ] = "gold",
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the cross-fitting folds.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", help="Seed of the selection/certification split of the gold and of the folds."
+        ),
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Report the judges against gold and store a new policy version for the dataset."""
@@ -186,6 +197,12 @@ def calibrate(
                 "ungold_pairs",
                 "expected_coverage_on_ungold",
                 "grid",
+                "score",
+                "score_kind",
+                "why_this_score",
+                "candidates",
+                "selection_items",
+                "certification_items",
             )
         },
         "judges": {name: _summary(r) for name, r in report["judges"].items()},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,14 +11,25 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from referee.cli.common import UserError, emit_json, fail, open_database, stdout, user_errors
+from judge.pricing import PRICES
+from judge.spec import REPLAY_PREFIX, parse_judge_spec
+from referee.cli.common import (
+    UserError,
+    emit_json,
+    fail,
+    open_database,
+    stderr,
+    stdout,
+    user_errors,
+)
 from referee.db.engine import session_factory
-from referee.db.models import Pair, Policy
+from referee.db.models import Judgment, Pair, Policy
 from referee.routing_store import (
     dataset_by_name,
     decision_counts,
     gold_scores,
     human_agreement,
+    human_work,
     judge_spend,
     label_counts,
     load_policy,
@@ -54,14 +66,20 @@ def build_cost_report(
             f"`referee route --dataset {dataset_name}` first"
         )
     labels = label_counts(session, ds.id)
+    work = human_work(session, ds.id)
     inputs = CostInputs(
         judge_spend=judge_spend(session, ds.id),
-        auto_accepted=decisions.get("auto_accept", 0),
-        spot_checked=decisions.get("spot_check", 0),
-        human_review=decisions.get("human_review", 0),
-        gold_items=labels["gold"]["pairs"],
+        auto_accepted=work.decisions.get("auto_accept", 0),
+        spot_checked=work.decisions.get("spot_check", 0),
+        human_review=work.decisions.get("human_review", 0),
+        gold_items=work.gold_pairs,
         human_cost=human_cost,
         reviewers_per_item=reviewers_per_item,
+        review_done=work.review_done,
+        spot_check_done=work.spot_check_done,
+        gold_check_done=work.gold_check_done,
+        gold_labels=work.gold_labels,
+        gold_final=work.gold_final,
     )
     costs = cost_breakdown(inputs)
     human, human_items = human_agreement(session, ds.id)
@@ -77,7 +95,7 @@ def build_cost_report(
             .select_from(Pair)
             .where(Pair.dataset_id == ds.id, Pair.frozen_eval.is_(False))
         )
-        per_label = max(int(n_pairs or 0), 1)
+        per_label = max(costs.final_labels or int(n_pairs or 0), 1)
         points = frontier(
             gold.scores,
             gold.acceptable,
@@ -89,11 +107,13 @@ def build_cost_report(
             spot_check_rate=spot_check_rate,
             human_agreement=human.estimate,
             thresholds=_grid(gold.scores, gold.acceptable, loaded.policy.threshold),
+            paid_share=costs.paid_share if costs.paid_share is not None else 1.0,
         )
         threshold = loaded.policy.threshold
         frontier_doc = {
             "policy_version": loaded.version,
             "policy_threshold": threshold if math.isfinite(threshold) else None,
+            "target_agreement": loaded.policy.target_agreement,
             "gold_items": len(gold.scores),
             "basis": (
                 "the latest policy's calibrated scores on the gold items it was fitted on "
@@ -107,6 +127,11 @@ def build_cost_report(
         "human_cost": human_cost,
         "reviewers_per_item": reviewers_per_item,
         "decisions": decisions,
+        "paid_items": {
+            "review": inputs.human_review,
+            "spot_check": inputs.spot_checked,
+            "gold_pairs_not_queued": work.gold_final,
+        },
         "labels_collected": labels,
         "cost": costs.to_json(),
         "quality": {
@@ -115,7 +140,75 @@ def build_cost_report(
             "spot_check": spot.to_json(),
         },
         "frontier": frontier_doc,
+        "warnings": unpriced_spend_warnings(session, ds.id),
     }
+
+
+PRICE_NAMES = ("input_cost_per_mtok", "output_cost_per_mtok")
+PRICE_OPTIONS = "?input_cost_per_mtok=…&output_cost_per_mtok=…"
+"""The judge-string options that price a model litellm does not know (dollars per 1M tokens)."""
+
+
+def unpriced_judge_warnings(judges: Sequence[str]) -> list[str]:
+    """One warning per judge whose calls would be costed at $0.00 for want of a price.
+
+    A judge is unpriced when its spec gives no ``input_cost_per_mtok``/``output_cost_per_mtok``
+    and litellm's price map does not know its model (replay judges cost nothing and are
+    skipped; specs that do not parse are left to the caller's own error).
+    """
+    warnings = []
+    for text in judges:
+        if text.strip().startswith(REPLAY_PREFIX):
+            continue
+        try:
+            spec = parse_judge_spec(text)
+        except Exception:
+            continue
+        given = (spec.input_cost_per_mtok is not None, spec.output_cost_per_mtok is not None)
+        if all(given) or (not any(given) and PRICES.rates(spec.model) is not None):
+            continue
+        absent = [
+            (name, example)
+            for name, example, ok in zip(PRICE_NAMES, ("0.15", "0.60"), given, strict=True)
+            if not ok
+        ]
+        side = absent[0][0].split("_")[0]
+        what = (
+            f"no known price for model '{spec.model}', so its calls are costed at $0.00"
+            if len(absent) == 2
+            else f"no {absent[0][0]} given, so its {side} tokens are costed at $0.00"
+        )
+        options = "&".join(f"{name}={example}" for name, example in absent)
+        warnings.append(
+            f"judge '{spec.name}': {what}; give the price in "
+            f"dollars per million tokens on the judge string, e.g. --judge "
+            f"'{text}{'&' if '?' in text else '?'}{options}'"
+        )
+    return warnings
+
+
+def unpriced_spend_warnings(session: Any, dataset_id: int) -> list[str]:
+    """Warnings for judges whose stored verdicts used tokens but cost $0.00 (no known price)."""
+    rows = session.execute(
+        select(
+            Judgment.judge,
+            func.count(),
+            func.sum(Judgment.tokens_in + Judgment.tokens_out),
+            func.sum(Judgment.cost),
+        )
+        .join(Pair, Pair.id == Judgment.pair_id)
+        .where(Pair.dataset_id == dataset_id)
+        .group_by(Judgment.judge)
+        .order_by(Judgment.judge)
+    ).all()
+    return [
+        f"judge '{judge}': {int(calls):,} verdicts used {int(tokens):,} tokens but were costed "
+        f"at $0.00 (no known price), so judge spend is understated; price the model on the "
+        f"judge string ({PRICE_OPTIONS}, dollars per million tokens) before pre-labeling, or "
+        "give imported verdicts a cost field"
+        for judge, calls, tokens, spend in rows
+        if int(tokens or 0) > 0 and not float(spend or 0.0)
+    ]
 
 
 def _grid(scores: list[float], acceptable: list[bool], policy_threshold: float) -> list[float]:
@@ -127,7 +220,9 @@ def _grid(scores: list[float], acceptable: list[bool], policy_threshold: float) 
 
 
 def _money(x: float | None) -> str:
-    return "-" if x is None else f"${x:,.4f}" if abs(x) < 1 else f"${x:,.2f}"
+    if x is None:
+        return "-"
+    return f"${x:,.4f}" if 0 < abs(x) < 1 else f"${x:,.2f}"
 
 
 def _share(x: float | None) -> str:
@@ -142,23 +237,38 @@ def _interval(doc: dict[str, Any]) -> str:
     return f"{_share(doc['estimate'])} [{_share(doc['lower'])}, {_share(doc['upper'])}]"
 
 
+def _count(x: int | None) -> str:
+    return "-" if x is None else f"{x:,}"
+
+
 def _print(doc: dict[str, Any]) -> None:
     c = doc["cost"]
     stdout.print(
         f"[bold]cost report[/] for '{doc['dataset']}': human label {_money(doc['human_cost'])}, "
         f"{doc['reviewers_per_item']} reviewer(s) per item"
     )
-    spend = Table("source", "items", "spend", title="spend")
-    spend.add_row("judges", "-", _money(c["judge_spend"]))
-    counts = {
-        "review": doc["decisions"].get("human_review", 0),
-        "spot_check": doc["decisions"].get("spot_check", 0),
-        "gold": doc["labels_collected"]["gold"]["pairs"],
-    }
-    for kind in ("review", "spot_check", "gold"):
-        spend.add_row(f"people: {kind}", f"{counts[kind]:,}", _money(c["human_spend"][kind]))
-    spend.add_row("[bold]total[/]", "", _money(c["hybrid_total"]))
+    spend = Table(
+        "source", "items", "labels planned", "labels done", "planned", "spent", title="spend"
+    )
+    names = {"judges": "judges", "gold_checks": "people: hidden gold checks"}
+    for line in c["lines"]:
+        spend.add_row(
+            names.get(line["source"], f"people: {line['source']}"),
+            _count(line["items"]),
+            _count(line["planned_labels"]),
+            _count(line["labels_done"]),
+            _money(line["planned"]),
+            _money(line["spent"]),
+        )
+    spend.add_row("[bold]total[/]", "", "", "", _money(c["hybrid_total"]), _money(c["spent_total"]))
     stdout.print(spend)
+    paid = doc["paid_items"]
+    if paid["gold_pairs_not_queued"]:
+        stdout.print(
+            f"[dim]{paid['gold_pairs_not_queued']:,} routed pairs have gold labels: their final "
+            "label is the gold one, never a paid review or spot check; gold is bought once "
+            "(one price per gold label, whatever --reviewers-per-item)[/]"
+        )
     per = Table("pipeline", "final labels", "total", "per label", "quality", title="per label")
     q = doc["quality"]
     per.add_row(
@@ -214,8 +324,12 @@ def _print(doc: dict[str, Any]) -> None:
                 else f"{p['agreement']:.1%} "
                 f"[{p['agreement_lower']:.1%}, {p['agreement_upper']:.1%}]"
             )
+            chosen = f.get("policy_threshold") is not None and (
+                abs(p["threshold"] - f["policy_threshold"]) < 1e-12
+            )
             table.add_row(
-                f"{p['threshold']:.4f}" if p["accepted"] else "accept none",
+                (f"{p['threshold']:.4f}" if p["accepted"] else "accept none")
+                + (" ◀ policy" if chosen else ""),
                 _share(p["coverage"]),
                 agreement,
                 _money(p["cost_per_label"]),
@@ -257,6 +371,8 @@ def cost(
         except OSError as exc:
             fail(f"cannot write {html}: {exc.strerror}")
         doc["html"] = str(html)
+    for warning in doc["warnings"]:
+        stderr.print(f"[bold yellow]warning:[/] {warning}", markup=True, highlight=False)
     if as_json:
         emit_json(doc)
         return

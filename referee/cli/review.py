@@ -1,5 +1,5 @@
-"""Reviewer commands: ``reviewers add|list|deactivate|activate``, ``review`` (terminal) and
-``serve`` (REST API)."""
+"""Reviewer commands: ``reviewers add|list|deactivate|activate|pause|unpause``, ``review``
+(terminal) and ``serve`` (REST API)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from referee.cli.common import emit_json, fail, load_settings, open_database, st
 from referee.db.engine import transaction
 from referee.review.config import QueueConfig
 from referee.review.errors import ReviewError
+from referee.review.pause import paused_reviewers, set_paused
 from referee.review.priority import Embedder
 from referee.review.service import LabelSubmission, Lease, lease_next, release_item, submit_label
 from referee.review.tokens import (
@@ -24,6 +25,12 @@ from referee.review.tokens import (
     get_reviewer,
     list_reviewers,
     set_reviewer_active,
+)
+from referee.review.warmup import (
+    preload_embedder,
+    rehearse_lease,
+    settle_heap,
+    warm_queues,
 )
 from routing.embeddings import EmbeddingUnavailable, default_embedder
 
@@ -34,15 +41,21 @@ reviewers_app = typer.Typer(help="Manage reviewer accounts (one API token each).
 
 
 @reviewers_app.command("add")
-def reviewers_add(name: Annotated[str, typer.Argument(help="Unique reviewer name.")]) -> None:
+def reviewers_add(
+    name: Annotated[str, typer.Argument(help="Unique reviewer name.")],
+    role: Annotated[
+        str, typer.Option(help="reviewer, or lead (the token also opens the lead's page /lead).")
+    ] = "reviewer",
+) -> None:
     """Create a reviewer and print their API token (shown once; only its hash is stored)."""
     engine = open_database(load_settings())
     try:
         with transaction(engine) as session:
-            _reviewer, token = add_reviewer(session, name)
+            _reviewer, token = add_reviewer(session, name, role=role)
     except ReviewError as exc:
         fail(str(exc))
-    stderr.print(f"Reviewer {name!r} created. Their token (shown once, store it now):")
+    what = "Lead" if role == "lead" else "Reviewer"
+    stderr.print(f"{what} {name!r} created. Their token (shown once, store it now):")
     typer.echo(token)
 
 
@@ -78,6 +91,37 @@ def reviewers_activate(
     _set_active(name, True)
 
 
+@reviewers_app.command("pause")
+def reviewers_pause(
+    name: Annotated[str, typer.Argument(help="The reviewer to pause.")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (shown to the reviewer).")
+    ] = None,
+) -> None:
+    """Serve a reviewer no new items until a lead unpauses them (audited)."""
+    engine = open_database(load_settings())
+    try:
+        with transaction(engine) as session:
+            changed = set_paused(session, name, True, reason=reason, actor="cli")
+    except ReviewError as exc:
+        fail(str(exc))
+    state = "is now paused" if changed else "was already paused"
+    stderr.print(f"Reviewer {name!r} {state}: no new items until 'referee reviewers unpause'.")
+
+
+@reviewers_app.command("unpause")
+def reviewers_unpause(name: Annotated[str, typer.Argument(help="The reviewer to resume.")]) -> None:
+    """Serve a paused reviewer again; the pause rule then counts only their new answers."""
+    engine = open_database(load_settings())
+    try:
+        with transaction(engine) as session:
+            changed = set_paused(session, name, False, actor="cli")
+    except ReviewError as exc:
+        fail(str(exc))
+    state = "is unpaused" if changed else "was not paused"
+    stderr.print(f"Reviewer {name!r} {state}; the pause rule counts only answers from now on.")
+
+
 @reviewers_app.command("list")
 def reviewers_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
@@ -86,6 +130,7 @@ def reviewers_list(
     engine = open_database(load_settings())
     with transaction(engine) as session:
         rows = list_reviewers(session)
+        paused = {r.name: r.paused_reason or "by a lead" for r in paused_reviewers(session)}
     if as_json:
         emit_json(
             [
@@ -94,14 +139,23 @@ def reviewers_list(
                     "active": r.active,
                     "created_at": r.created_at,
                     "labeled": r.labeled,
+                    "paused": paused.get(r.name) is not None,
+                    "paused_reason": paused.get(r.name),
                 }
                 for r in rows
             ]
         )
         return
-    table = Table("reviewer", "active", "created", "labeled")
+    table = Table("reviewer", "active", "created", "labeled", "paused")
     for r in rows:
-        table.add_row(r.name, "yes" if r.active else "no", r.created_at[:19], str(r.labeled))
+        why = paused.get(r.name)
+        table.add_row(
+            r.name,
+            "yes" if r.active else "no",
+            r.created_at[:19],
+            str(r.labeled),
+            "-" if why is None else f"paused: {why}",
+        )
     stdout.print(table if rows else "No reviewers yet; add one with 'referee reviewers add NAME'.")
 
 
@@ -240,7 +294,9 @@ def register(app: typer.Typer) -> None:
                     KEYS[key], rationale, reason, time.monotonic() - started
                 )
                 with transaction(engine) as session:
-                    submit_label(session, lease.item.pair_id, who, submission)
+                    submit_label(
+                        session, lease.item.pair_id, who, submission, pause_rule=config.pause_rule
+                    )
                 labeled += 1
         except ReviewError as exc:
             fail(str(exc), 1 if exc.status == 409 else 2)
@@ -262,7 +318,7 @@ def register(app: typer.Typer) -> None:
         show_ai_label: Annotated[bool, typer.Option(help="Show reviewers the AI label.")] = False,
         embedder: EmbedderChoice = "auto",
     ) -> None:
-        """Run the reviewers' REST API with uvicorn (GET /v1/next, POST /v1/items/ID/label)."""
+        """Run the reviewers' REST API and web pages with uvicorn (/ review page, /lead)."""
         import uvicorn
 
         from referee.api.app import create_app
@@ -281,5 +337,17 @@ def register(app: typer.Typer) -> None:
                 f"note: listening on {host}; tokens travel in clear text unless a TLS proxy "
                 "sits in front"
             )
-        api = create_app(engine, settings, config=config, embedder=_embedder(embedder))
+        chosen = _embedder(embedder)
+        warm = warm_queues(engine, config, chosen)  # before listening: no request pays for it
+        if warm.rebuilt:
+            stderr.print(f"review queues built in {warm.seconds:.1f} s: {', '.join(warm.rebuilt)}")
+        rehearse_lease(engine, config, chosen)
+        settle_heap()
+        if not warm.rebuilt:  # else the model is loaded already
+            preload_embedder(chosen)
+        api = create_app(engine, settings, config=config, embedder=chosen)
+        stderr.print(
+            f"review page: http://{host}:{port}/#dataset=NAME&token=TOKEN · lead page: "
+            f"http://{host}:{port}/lead (the token stays in the address fragment, never sent)"
+        )
         uvicorn.run(api, host=host, port=port)

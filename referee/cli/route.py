@@ -20,6 +20,7 @@ from referee.routing_store import (
     LoadedPolicy,
     dataset_by_name,
     frozen_pair_ids,
+    gold_pair_ids,
     load_policy,
     route_options,
     spot_check_confidences,
@@ -29,6 +30,7 @@ from referee.routing_store import (
 )
 from routing.decisions import DECISION_KINDS, REASONS
 from routing.recalibrate import tighten_threshold
+from routing.route_summary import summarize_run
 from routing.router import route_all
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -110,6 +112,8 @@ def route(
         signals = load_pair_signals(session, ds.id, judges=loaded.policy.judges or None)
         if not signals:
             raise UserError(f"dataset {dataset!r} has no pairs to route")
+        gold = gold_pair_ids(session, ds.id)
+        options = route_options(loaded.body)
         run = route_all(
             signals,
             loaded.policy,
@@ -117,11 +121,22 @@ def route(
             spot_check_rate=spot_check_rate,
             seed=seed,
             stratify=stratify,
-            options=route_options(loaded.body),
+            options=options,
+            known=gold,
         )
         threshold = loaded.policy.threshold
         counts = {kind: run.counts().get(kind, 0) for kind in DECISION_KINDS}
-        reasons = {reason: run.reason_counts().get(reason, 0) for reason in REASONS}
+        split = summarize_run(
+            run.decisions,
+            {s.pair_id: s for s in signals},
+            loaded.policy.judges,
+            primary_judge=options.primary_judge,
+            gate_panel_disagreement=options.gate_panel_disagreement,
+        )
+        reasons = {reason: split.reasons[reason] for reason in REASONS}
+        known = {kind: 0 for kind in DECISION_KINDS}
+        for d in run.decisions:
+            known[d.decision] += int(d.pair_id in gold)
         summary: dict[str, Any] = {
             "dataset": dataset,
             "policy_version": loaded.version,
@@ -129,6 +144,13 @@ def route(
             "pairs": len(run.decisions),
             "decisions": counts,
             "reasons": reasons,
+            "gates": split.gates,
+            "flags": split.flags,
+            "gold_pairs": {
+                "total": sum(known.values()),
+                "by_decision": known,
+                "note": "answer known: never queued for paid review or drawn for spot check",
+            },
             "spot_check": {
                 "rate": spot_check_rate,
                 "seed": seed,
@@ -180,10 +202,28 @@ def _print_summary(summary: dict[str, Any], recal: dict[str, Any] | None) -> Non
     for kind, n in summary["decisions"].items():
         table.add_row(kind, f"{n:,}", f"{n / total:.1%}")
     stdout.print(table)
-    reasons = Table("reason", "pairs", title="reasons (a pair may have several)")
-    for reason, n in summary["reasons"].items():
-        reasons.add_row(reason, f"{n:,}")
+    reasons = Table(
+        "reason",
+        "sent to people",
+        "flag only",
+        title="reasons (a pair may have several; a flag describes a pair without gating it)",
+    )
+    for reason in summary["reasons"]:
+        gate, flag = summary["gates"][reason], summary["flags"][reason]
+        if gate or flag:
+            reasons.add_row(reason, f"{gate:,}", f"{flag:,}")
     stdout.print(reasons)
+    stdout.print(
+        "[dim]tie: AI label tie, or the panel's verdicts tied in both orders (A first and B "
+        "first)[/]"
+    )
+    gold = summary["gold_pairs"]
+    if gold["total"]:
+        review = gold["by_decision"].get("human_review", 0)
+        stdout.print(
+            f"{gold['total']:,} pairs have gold labels: never paid review or spot-check items "
+            f"({review:,} of them routed to human_review are not queued)"
+        )
     if summary["out"]:
         stdout.print(f"wrote {summary['out']}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from calibration.annotators import PauseRule
 from referee.settings import Settings
 
 QUEUES = ("review", "spot_check")
@@ -12,6 +13,9 @@ QUEUES = ("review", "spot_check")
 GOLD_QUEUE = "gold"
 DECISION_QUEUE = {"human_review": "review", "spot_check": "spot_check"}
 """Routing decision -> review queue."""
+
+DEFAULT_PAUSE_RULE = PauseRule()
+"""The pause rule applied after each label unless a config says otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,8 @@ class QueueConfig:
     (0 disables them). ``weight``: w of the hybrid score w·uncertainty + (1 - w)·diversity.
     ``hybrid_budget``: how many items the hybrid selection orders; the rest follow by
     uncertainty. ``reveal_ai_label``: show reviewers the AI label (off by default).
+    ``pause_rule``: applied to a reviewer after each label (:mod:`referee.review.pause`);
+    ``None`` turns automatic pausing off (a lead can still pause by hand).
     """
 
     lease_seconds: int = 900
@@ -33,6 +39,7 @@ class QueueConfig:
     weight: float = 0.6
     hybrid_budget: int = 1000
     reveal_ai_label: bool = False
+    pause_rule: PauseRule | None = DEFAULT_PAUSE_RULE
 
     def __post_init__(self) -> None:
         if self.lease_seconds <= 0:

@@ -5,6 +5,7 @@ ReviewError
 ├── InvalidSubmission    a label that breaks the rules            (422 / exit 2)
 ├── AuthenticationFailed wrong, missing or inactive token         (401)
 ├── NotLeased            the item is not leased to this reviewer  (403)
+├── ReviewerPaused       paused by the pause rule or a lead       (403)
 └── LeaseConflict        lease expired, or the item is labeled    (409)
 """
 
@@ -41,6 +42,14 @@ class NotLeased(ReviewError):
     status = 403
 
 
+class ReviewerPaused(ReviewError):
+    """The reviewer is paused (by the pause rule or a lead): no new items until unpaused.
+
+    The message starts with ``paused:`` and says why and who can lift it."""
+
+    status = 403
+
+
 class LeaseConflict(ReviewError):
     """The reviewer's lease expired or was released, or the item is already labeled by them."""
 
@@ -54,4 +63,5 @@ __all__ = [
     "NotFound",
     "NotLeased",
     "ReviewError",
+    "ReviewerPaused",
 ]

@@ -1,10 +1,12 @@
 """Build a dataset's review queue from its current routing decisions, ranks cached in the DB.
 
 One :class:`~referee.db.models.ReviewQueueItem` per current ``human_review`` / ``spot_check``
-decision. The queue is rebuilt (all ranks recomputed) only when the set of current decisions
-changed, i.e. after ``referee route``; checking that is one query, so :func:`ensure_queue` is
-cheap to call before every lease.
-"""
+decision of a pair without a ``gold`` label: a pair whose answer is known is never a paid
+review item (it may still be served as a hidden gold check, see
+:mod:`referee.review.service`). The queue is rebuilt (all ranks recomputed) only when the set
+of current decisions changed, i.e. after ``referee route``, or a queued pair gained a gold
+label; checking that is one query, so :func:`ensure_queue` is cheap to call before every
+lease."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, case, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from referee.db.models import Dataset, Pair, ReviewQueueItem, RoutingDecision
+from referee.db.models import Dataset, HumanLabel, Pair, ReviewQueueItem, RoutingDecision
 from referee.review.config import DECISION_QUEUE, QueueConfig
 from referee.review.errors import NotFound
 from referee.review.priority import (
@@ -34,6 +36,11 @@ def get_dataset(session: Session, name: str) -> Dataset:
     return dataset
 
 
+def has_gold(pair_column: Any) -> Any:
+    """SQL: the pair has a ``gold`` label (its answer is known)."""
+    return exists().where(HumanLabel.pair_id == pair_column, HumanLabel.kind == "gold")
+
+
 def _current_queue_decisions(dataset_id: int) -> Select[RoutingDecision, Pair]:
     return (
         select(RoutingDecision, Pair)
@@ -42,6 +49,7 @@ def _current_queue_decisions(dataset_id: int) -> Select[RoutingDecision, Pair]:
             Pair.dataset_id == dataset_id,
             RoutingDecision.current.is_(True),
             RoutingDecision.decision.in_(tuple(DECISION_QUEUE)),
+            ~has_gold(Pair.id),
         )
     )
 
@@ -55,8 +63,9 @@ def _queue_to_decision_case() -> Any:
 
 
 def queue_is_stale(session: Session, dataset_id: int) -> bool:
-    """True when a current queue decision has no queue item, or an item's decision is no
-    longer current or no longer sends the pair to that queue (re-routed in place)."""
+    """True when a current queue decision of a pair without gold has no queue item, or an
+    item's decision is no longer current or no longer sends the pair to that queue (re-routed
+    in place), or its pair has gained a gold label."""
     missing = session.scalar(
         select(
             exists()
@@ -65,6 +74,7 @@ def queue_is_stale(session: Session, dataset_id: int) -> bool:
                 Pair.dataset_id == dataset_id,
                 RoutingDecision.current.is_(True),
                 RoutingDecision.decision.in_(tuple(DECISION_QUEUE)),
+                ~has_gold(Pair.id),
             )
             .where(~exists().where(ReviewQueueItem.decision_id == RoutingDecision.id))
         )
@@ -79,6 +89,7 @@ def queue_is_stale(session: Session, dataset_id: int) -> bool:
                 or_(
                     RoutingDecision.current.is_(False),
                     RoutingDecision.decision != _queue_to_decision_case(),
+                    has_gold(ReviewQueueItem.pair_id),
                 ),
             )
         )
@@ -142,4 +153,4 @@ def ensure_queue(
     return True
 
 
-__all__ = ["ensure_queue", "get_dataset", "queue_is_stale", "rebuild_queue"]
+__all__ = ["ensure_queue", "get_dataset", "has_gold", "queue_is_stale", "rebuild_queue"]

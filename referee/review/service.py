@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from calibration.annotators import PauseRule
 from judge.labels import LABELS
 from referee.db.models import (
     AuditEntry,
@@ -42,8 +43,9 @@ from referee.db.models import (
     ReviewQueueItem,
     RoutingDecision,
 )
-from referee.review.config import GOLD_QUEUE, QueueConfig
+from referee.review.config import DEFAULT_PAUSE_RULE, GOLD_QUEUE, QueueConfig
 from referee.review.errors import InvalidSubmission, LeaseConflict, NotFound, NotLeased
+from referee.review.pause import apply_pause_rule, refuse_if_paused
 from referee.review.priority import Embedder, SelectFn, hybrid_select
 from referee.review.queue_build import ensure_queue, get_dataset
 
@@ -265,9 +267,11 @@ def lease_next(
     """Lease the reviewer's next item of ``dataset``, or ``None`` when nothing is left for them.
 
     A lease the reviewer already holds and has not answered is returned again first (so a
-    reloaded client resumes instead of piling up leases).
+    reloaded client resumes instead of piling up leases). A paused reviewer gets
+    :class:`~referee.review.errors.ReviewerPaused` (403) instead (:mod:`referee.review.pause`).
     """
     moment = resolve_now(now)
+    refuse_if_paused(reviewer)
     ds = get_dataset(session, dataset) if isinstance(dataset, str) else dataset
     held = session.scalar(
         select(ReviewAssignment)
@@ -343,8 +347,10 @@ def submit_label(
     submission: LabelSubmission,
     *,
     now: datetime | None = None,
+    pause_rule: PauseRule | None = DEFAULT_PAUSE_RULE,
 ) -> HumanLabel:
-    """Store the reviewer's label for a pair they hold a live lease on, with an audit entry."""
+    """Store the reviewer's label for a pair they hold a live lease on, with an audit entry;
+    then apply ``pause_rule`` to the reviewer (``QueueConfig.pause_rule``; None: no rule)."""
     moment = resolve_now(now)
     answer = submission.validated()
     assignment = _active_assignment(session, pair_id, reviewer, moment)
@@ -399,6 +405,9 @@ def submit_label(
         )
     )
     session.flush()
+    pair = session.get(Pair, pair_id)
+    if pair is not None and pause_rule is not None:  # on this answer's dataset
+        apply_pause_rule(session, reviewer, pair.dataset_id, rule=pause_rule, now=moment)
     return label
 
 

@@ -77,7 +77,9 @@ def answer_queue_from_gold(
                     reason=reason,
                     duration_s=seconds_per_item,
                 )
-                submit_label(session, pair_id, reviewer, submission, now=clock)
+                submit_label(
+                    session, pair_id, reviewer, submission, now=clock, pause_rule=config.pause_rule
+                )
                 counts["labeled"] += 1
                 counts[lease.queue] += 1
         if clock is not None:

@@ -21,15 +21,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_reviewer(session: Session, name: str, *, actor: str = "cli") -> tuple[Reviewer, str]:
-    """Create reviewer ``name``; returns it and its token (shown once, never stored)."""
+ROLES = ("reviewer", "lead")
+"""A ``lead`` is a reviewer whose token also opens the lead's page (``/lead``)."""
+
+
+def add_reviewer(
+    session: Session, name: str, *, actor: str = "cli", role: str = "reviewer"
+) -> tuple[Reviewer, str]:
+    """Create reviewer ``name`` with ``role``; returns it and its token (shown once, never
+    stored)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidSubmission("a reviewer name must be 1-200 characters")
+    if role not in ROLES:
+        raise InvalidSubmission(f"role must be one of {', '.join(ROLES)}; got {role!r}")
     if session.scalar(select(Reviewer).where(Reviewer.name == name)) is not None:
         raise InvalidSubmission(f"reviewer {name!r} already exists; pick another name")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    reviewer = Reviewer(name=name, token_hash=hash_token(token), active=True)
+    reviewer = Reviewer(name=name, token_hash=hash_token(token), active=True, role=role)
     session.add(reviewer)
     session.flush()
     session.add(
@@ -38,7 +47,7 @@ def add_reviewer(session: Session, name: str, *, actor: str = "cli") -> tuple[Re
             action="reviewer.add",
             entity="reviewer",
             entity_id=str(reviewer.id),
-            detail={"name": name},
+            detail={"name": name, "role": role},
         )
     )
     return reviewer, token
@@ -133,6 +142,7 @@ def list_reviewers(session: Session) -> list[ReviewerSummary]:
 
 
 __all__ = [
+    "ROLES",
     "ReviewerSummary",
     "add_reviewer",
     "authenticate",

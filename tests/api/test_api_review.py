@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -132,7 +133,7 @@ def test_never_leaks_gold_or_ai_label(sqlite_engine: Engine, reveal: bool) -> No
         sqlite_engine, n_review=0, n_spot=6, n_gold=6, gold_label="both_bad", ai_label="tie"
     )
     _, token = make_reviewer(sqlite_engine, "ann")
-    client = client_for(sqlite_engine, gold_rate=0.5, reveal_ai_label=reveal)
+    client = client_for(sqlite_engine, gold_rate=0.5, reveal_ai_label=reveal, pause_rule=None)
     served_gold = 0
     while True:
         resp = client.get("/v1/next", params={"dataset": routed.name}, headers=auth(token))
@@ -149,3 +150,161 @@ def test_never_leaks_gold_or_ai_label(sqlite_engine: Engine, reveal: bool) -> No
             assert "ai_label" not in body and '"tie"' not in text
         client.post(f"/v1/items/{body['pair_id']}/label", headers=auth(token), json={"label": "A"})
     assert served_gold >= 3
+
+
+AWKWARD_NAMES = [
+    "a/b",
+    "q?x=1&y=2",
+    "frag#ment",
+    "100%25 sure %",
+    "with space ",
+    "naïve-中文-😀",
+    "../dots/./label",
+    "line\nbreak\ttab",
+]
+
+
+@pytest.mark.parametrize("name", AWKWARD_NAMES)
+@pytest.mark.parametrize("safe", ["", "/"], ids=["slash-encoded", "slash-raw"])
+def test_awkward_pair_ids_can_be_labeled_and_released(
+    sqlite_engine: Engine, name: str, safe: str
+) -> None:
+    if safe and "." in name:
+        pytest.skip("clients resolve ./ and ../ in an unencoded path; encode '/' for such ids")
+    routed = make_routed_dataset(sqlite_engine, name=name, n_review=2)
+    assert all(name in pid for pid in routed.review)
+    _, token = make_reviewer(sqlite_engine, "ann")
+    client = client_for(sqlite_engine)
+    first = client.get("/v1/next", params={"dataset": name}, headers=auth(token))
+    assert first.status_code == 200, first.text
+    pid = first.json()["pair_id"]
+    assert pid in routed.review
+    label = client.post(
+        f"/v1/items/{quote(pid, safe=safe)}/label", headers=auth(token), json={"label": "A"}
+    )
+    assert label.status_code == 200, label.text
+    assert label.json()["pair_id"] == pid
+    second = client.get("/v1/next", params={"dataset": name}, headers=auth(token))
+    assert second.status_code == 200 and second.json()["pair_id"] != pid
+    other = second.json()["pair_id"]
+    release = client.post(f"/v1/items/{quote(other, safe=safe)}/release", headers=auth(token))
+    assert release.status_code == 204, release.text
+    assert client.get("/v1/next", params={"dataset": name}, headers=auth(token)).status_code == 204
+    stats = client.get("/v1/stats", params={"dataset": name}, headers=auth(token)).json()
+    assert stats["queues"]["review"]["done"] == 1
+    with transaction(sqlite_engine) as s:
+        assert s.scalar(select(HumanLabel.pair_id)) == pid
+    missing = client.post(
+        f"/v1/items/{quote(name + '-nope', safe=safe)}/label",
+        headers=auth(token),
+        json={"label": "A"},
+    )
+    assert missing.status_code == 404 and "no pair" in missing.json()["detail"]
+
+
+def test_awkward_pair_ids_through_a_real_server(sqlite_engine: Engine) -> None:
+    """The same through uvicorn and httpx over TCP (servers decode paths their own way)."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    name = "srv/a?b#c%25d e-ü\n"
+    make_routed_dataset(sqlite_engine, name=name, n_review=2)
+    _, token = make_reviewer(sqlite_engine, "ann")
+    app = client_for(sqlite_engine).app
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=auth(token)) as http:
+            for action, status in (("label", 200), ("release", 204)):
+                pid = http.get("/v1/next", params={"dataset": name}).json()["pair_id"]
+                resp = http.post(f"/v1/items/{quote(pid, safe='')}/{action}", json={"label": "B"})
+                assert resp.status_code == status, resp.text
+            assert http.get("/v1/next", params={"dataset": name}).status_code == 204
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _counts(client: TestClient, name: str, token: str) -> tuple[int, ...]:
+    doc = client.get("/v1/stats", params={"dataset": name}, headers=auth(token)).json()
+    flat = [
+        doc["queues"][q][k]
+        for q in sorted(doc["queues"])
+        for k in ("pending", "leased", "done", "total")
+    ]
+    return (*flat, doc["you"]["labeled"], doc["you"]["leased"])
+
+
+@pytest.mark.parametrize(("n_review", "n_spot"), [(8, 0), (0, 6), (6, 2)])
+def test_stats_do_not_give_gold_checks_away(engine: Engine, n_review: int, n_spot: int) -> None:
+    """Leasing, labeling and releasing a gold check move /v1/stats as a real item does.
+
+    Gold checks pass for items of the largest queue; with several queues that holds while
+    that queue still has pending items (checked here: the largest is served first).
+    """
+    routed = make_routed_dataset(engine, n_review=n_review, n_spot=n_spot, n_gold=6)
+    _, token = make_reviewer(engine, "ann")
+    _, watcher = make_reviewer(engine, "bob")
+    client = client_for(engine, gold_rate=0.5, pause_rule=None)  # wrong answers on purpose
+    deltas: dict[bool, set[tuple[tuple[int, ...], ...]]] = {True: set(), False: set()}
+    served = {True: 0, False: 0}
+    step = 0
+    while True:
+        before = (_counts(client, routed.name, token), _counts(client, routed.name, watcher))
+        resp = client.get("/v1/next", params={"dataset": routed.name}, headers=auth(token))
+        if resp.status_code == 204:
+            break
+        pid = resp.json()["pair_id"]
+        is_gold = pid in routed.gold
+        served[is_gold] += 1
+        leased = (_counts(client, routed.name, token), _counts(client, routed.name, watcher))
+        action = "release" if step % 3 == 2 else "label"
+        client.post(f"/v1/items/{pid}/{action}", headers=auth(token), json={"label": "A"})
+        after = (_counts(client, routed.name, token), _counts(client, routed.name, watcher))
+        step += 1
+        change = tuple(
+            tuple(b - a for a, b in zip(x, y, strict=True))
+            for x, y in ((before[0], leased[0]), (before[1], leased[1]), (leased[0], after[0]))
+        )
+        if step > 1:  # the first lease builds the queue
+            deltas[is_gold].add((action, *change))  # type: ignore[arg-type]
+    assert served[True] >= 2 and served[False] >= 2
+    assert deltas[True] and deltas[True] <= deltas[False], (deltas[True], deltas[False])
+
+
+def test_unstorable_text_is_refused_not_a_server_error(engine: Engine) -> None:
+    """NUL characters crashed PostgreSQL (500); now 422/404 on both databases."""
+    routed = make_routed_dataset(engine, n_review=1)
+    _, token = make_reviewer(engine, "ann")
+    client = client_for(engine)
+    bad_dataset = client.get("/v1/next", params={"dataset": "ds\x00"}, headers=auth(token))
+    assert bad_dataset.status_code == 422, bad_dataset.text
+    long_dataset = client.get("/v1/stats", params={"dataset": "d" * 201}, headers=auth(token))
+    assert long_dataset.status_code == 422, long_dataset.text
+    pid = client.get("/v1/next", params={"dataset": routed.name}, headers=auth(token)).json()[
+        "pair_id"
+    ]
+    nul = client.post(
+        f"/v1/items/{quote(pid, safe='')}/label",
+        headers=auth(token),
+        json={"label": "A", "rationale": "why\u0000"},
+    )
+    assert nul.status_code == 422 and "NUL" in nul.json()["detail"], nul.text
+    for bad_id in ("x%00y", "%ED%A0%80", "x" * 300):
+        resp = client.post(f"/v1/items/{bad_id}/release", headers=auth(token))
+        assert resp.status_code == 404, (bad_id, resp.text)
+    ok = client.post(
+        f"/v1/items/{quote(pid, safe='')}/label", headers=auth(token), json={"label": "A"}
+    )
+    assert ok.status_code == 200, ok.text

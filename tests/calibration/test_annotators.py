@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from calibration.annotators import PauseRule, annotator_quality, modified_z_scores
+from calibration.annotators import (
+    PauseRule,
+    accuracy_upper_bound,
+    annotator_quality,
+    modified_z_scores,
+)
 
 LABELS = ["A", "B", "tie"]
 
@@ -43,11 +48,43 @@ def test_bad_annotator_is_paused_good_ones_are_not() -> None:
 def test_too_few_gold_items_means_needs_gold() -> None:
     items, people, labels, gold = crowd()
     few = dict(list(gold.items())[:5])
-    rows = annotator_quality(items, people, labels, few)
-    assert {q.status for q in rows} == {"needs_gold"}
-    assert all(q.gold_items == 5 for q in rows)
+    rows = {q.annotator: q for q in annotator_quality(items, people, labels, few)}
+    assert all(rows[g].status == "needs_gold" for g in ("g1", "g2", "g3"))
+    assert all(q.gold_items == 5 for q in rows.values())
+    # the random clicker is paused all the same (0 of 5 gold right: conclusive)
+    assert rows["bad"].paused and "upper bound" in rows["bad"].reasons[0]
     strict = annotator_quality(items, people, labels, few, rule=PauseRule(min_gold=5))
     assert any(q.paused for q in strict)
+
+
+def test_issue_14_two_reviewers_the_saboteur_is_paused_not_the_careful_one() -> None:
+    # two reviewers answer the same 20 items; 10 of them are gold for "careful" (9 right),
+    # "saboteur" got 5 gold checks and answered every one (and every item) wrongly
+    truth = {f"p{i}": "AB"[i % 2] for i in range(20)}
+    flip = {"A": "B", "B": "A"}
+    items, people, labels = [], [], []
+    for i, (p, t) in enumerate(truth.items()):
+        items += [p, p]
+        people += ["careful", "saboteur"]
+        labels += [t if i != 0 else flip[t], flip[t]]
+    gold_careful = {f"p{i}": truth[f"p{i}"] for i in range(10)}
+    rows = {q.annotator: q for q in annotator_quality(items, people, labels, gold_careful)}
+    assert rows["careful"].status == "ok" and rows["careful"].gold_accuracy == pytest.approx(0.9)
+    assert rows["saboteur"].paused and "upper bound" in rows["saboteur"].reasons[0]
+    # with two answers per item there is no majority of others: kappa is not used at all
+    assert rows["careful"].kappa_with_majority is None and rows["careful"].majority_items == 0
+    # the saboteur with only 5 gold checks (0 right) is paused: 95% upper bound 0.451 < 0.7
+    five = {f"p{i}": truth[f"p{i}"] for i in range(5)}
+    rows = {q.annotator: q for q in annotator_quality(items, people, labels, five)}
+    assert rows["saboteur"].paused and rows["saboteur"].gold_items == 5
+    assert "0.451" in rows["saboteur"].reasons[0]
+    assert rows["careful"].status == "needs_gold"  # 4 of 5: cannot be ruled out yet
+
+
+def test_accuracy_upper_bound_by_hand() -> None:
+    assert accuracy_upper_bound(0, 5) == pytest.approx(1 - 0.05 ** (1 / 5))  # 0.4507
+    assert accuracy_upper_bound(5, 5) == 1.0
+    assert accuracy_upper_bound(0, 0) == 1.0
 
 
 def test_gold_accuracy_and_kappa_by_hand() -> None:
@@ -88,11 +125,22 @@ def test_kappa_with_majority_matches_a_loop_over_items() -> None:
         )
 
 
-def test_low_kappa_alone_pauses() -> None:
+def test_low_kappa_pauses_only_without_enough_gold() -> None:
     items, people, labels, gold = crowd()
     rule = PauseRule(min_accuracy=0.0, min_kappa=0.5)
+    no_gold = {q.annotator: q for q in annotator_quality(items, people, labels, {}, rule=rule)}
+    assert no_gold["bad"].paused and all("kappa" in r for r in no_gold["bad"].reasons)
+    # gold decides first: with 30 gold items (and no accuracy floor) kappa cannot pause
     rows = {q.annotator: q for q in annotator_quality(items, people, labels, gold, rule=rule)}
-    assert rows["bad"].paused and all("kappa" in r for r in rows["bad"].reasons)
+    assert rows["bad"].status == "ok"
+
+
+def test_kappa_counts_only_items_with_three_answers() -> None:
+    items = ["1", "1", "2", "2", "2"]
+    people = ["a", "b", "a", "b", "c"]
+    labels = ["A", "B", "A", "A", "A"]
+    rows = {q.annotator: q for q in annotator_quality(items, people, labels)}
+    assert rows["a"].majority_items == 1  # item 1 has two answers: left out
 
 
 def test_modified_z_scores_by_hand() -> None:

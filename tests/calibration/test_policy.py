@@ -5,6 +5,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from calibration.policy import AcceptPolicy, Scored, fit_policy
 from calibration.signals import JudgeSignals, PairSignals, signals_from_records
@@ -26,8 +27,13 @@ def test_strong_panel_is_certified_and_holds_on_fresh_data() -> None:
     assert report["certified"] and math.isfinite(fit.policy.threshold)
     assert report["certified_coverage"] > 0.5
     assert report["bound"] >= 0.85
-    assert report["n_accepted_on_gold"] == round(report["certified_coverage"] * 300)
+    assert report["selection_items"] + report["certification_items"] == 300
+    assert report["n_accepted_on_gold"] == round(
+        report["certified_coverage"] * report["certification_items"]
+    )
     assert report["more_gold_needed"] == 0
+    assert report["why_this_score"].startswith(report["score"] + " has the largest expected")
+    assert report["candidates"][0]["score"] == report["score"]
     test_signals, test_gold = synthesize(2000, [0.9, 0.8, 0.6], seed=99, flip=0.1, prefix="t")
     coverage, agreement = _agreement(fit.policy, test_signals, test_gold)
     assert coverage > 0.5 and agreement >= 0.85
@@ -86,7 +92,11 @@ def test_policy_json_round_trip_scores_the_same() -> None:
 def test_panel_restricted_to_named_judges() -> None:
     signals, gold = synthesize(300, [0.95, 0.6], seed=7)
     fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, judges=["j1"])
-    assert fit.policy.judges == ["j1"] and fit.policy.encoder.judges == ["j1"]
+    assert fit.policy.judges == ["j1"]
+    assert {c["score"] for c in fit.report["candidates"]} <= {
+        "judge j1 (both-order vote)",
+        *(c["score"] for c in fit.report["candidates"] if c["kind"] == "model"),
+    }
     assert not fit.report["certified"]  # j1 alone is 60% right
     assert set(fit.report["judges"]) == {"j1"}
 
@@ -120,3 +130,36 @@ def test_llmbar_split_certifies_and_holds_on_the_held_back_half(shared_data: Pat
     falcon = fit.report["judges"]["falcon/vanilla"]
     assert gpt4["agreement"] > falcon["agreement"]
     assert gpt4["position_consistency"] > falcon["position_consistency"]
+
+
+def _judges_with_probabilities(
+    n: int, seed: int, prefix: str = "c"
+) -> tuple[list[PairSignals], dict[str, str]]:
+    """Three calibrated judges stating probabilities (one order): right with their stated p."""
+    rng = np.random.default_rng(seed)
+    signals: list[PairSignals] = []
+    gold: dict[str, str] = {}
+    for i in range(n):
+        truth = "A" if rng.random() < 0.5 else "B"
+        judges = {}
+        for j, skill in enumerate((3.0, 1.5, 1.0)):
+            p = 0.5 + 0.5 * float(rng.beta(skill, 1.0))
+            verdict = truth if rng.random() < p else ("B" if truth == "A" else "A")
+            judges[f"j{j}"] = JudgeSignals(f"j{j}", verdict, None, confidence_ab=p)
+        pid = f"{prefix}{i:04d}"
+        signals.append(PairSignals(pid, judges))
+        gold[pid] = truth
+    return signals, gold
+
+
+def test_judges_with_probabilities_certify_most_pairs_and_hold() -> None:
+    signals, gold = _judges_with_probabilities(240, seed=21)
+    cal = dict(list(gold.items())[:120])
+    fit = fit_policy(signals, cal, target_agreement=0.85, delta=0.1)
+    routes = {r["route"]: r for r in fit.report["routes"]}
+    assert set(routes) == {"selected", "default"}  # probabilities switch on the default route
+    assert routes["default"]["gold_items"] == 120 and routes["selected"]["gold_items"] == 72
+    assert fit.report["certified"] and fit.report["level"] == pytest.approx(0.05)
+    test = [p for p in signals if p.pair_id not in cal]
+    coverage, agreement = _agreement(fit.policy, test, gold)
+    assert coverage > 0.5 and agreement >= 0.85

@@ -12,7 +12,7 @@ from referee.db.models import Dataset, HumanLabel, Judgment, Pair, Policy
 from referee.db.signals import load_gold, load_pair_signals
 from tests.helpers import run_cli
 
-ACCURACY = {"strong": 0.93, "weak": 0.6}
+ACCURACY = {"strong": 0.96, "weak": 0.6}
 
 
 def _fill(engine: Engine, *, n: int = 240, gold_share: float = 0.5, with_gold: bool = True) -> None:
@@ -80,6 +80,16 @@ def test_calibrate_reports_judges_and_stores_versioned_policies(
     assert strong["agreement"] > doc["judges"]["weak"]["agreement"]
     assert strong["kappa"] is not None
     assert doc["certified"] and 0.5 < doc["certified_coverage"] <= 1.0
+    # it explains itself: which score won, on how much gold, and why
+    assert doc["selection_items"] + doc["certification_items"] == 120
+    assert doc["score"] == doc["candidates"][0]["score"]
+    assert "strong" in doc["score"] or doc["score_kind"] == "model"
+    assert doc["why_this_score"].startswith(doc["score"] + " has the largest expected")
+    weak_alone = [c for c in doc["candidates"] if c["score"].startswith("judge weak")]
+    assert weak_alone and weak_alone[0]["expected_coverage"] < 0.01
+    assert doc["n_accepted_on_gold"] == round(
+        doc["certified_coverage"] * doc["certification_items"]
+    )
     with transaction(sqlite_engine) as session:
         stored = session.scalars(select(Policy)).all()
         assert [p.version for p in stored] == [1]
@@ -91,6 +101,8 @@ def test_calibrate_reports_judges_and_stores_versioned_policies(
     doc2 = json.loads(again.stdout)
     assert doc2["policy_version"] == 2 and set(doc2["judges"]) == {"weak"}
     assert not doc2["certified"] and doc2["certified_coverage"] == 0.0
+    assert doc2["more_gold_needed"] is None  # 60% right: no amount of gold certifies 0.85
+    assert doc2["why_not_certified"]
 
 
 def test_calibrate_human_readable_output(sqlite_engine: Engine, sqlite_url: str) -> None:
@@ -98,6 +110,20 @@ def test_calibrate_human_readable_output(sqlite_engine: Engine, sqlite_url: str)
     result = run_cli(sqlite_url, "calibrate", "--dataset", "demo")
     assert result.exit_code == 0, result.output
     assert "Judges against gold" in result.stdout and "Policy v1" in result.stdout
+    assert "Score: " in result.stdout and "Certified coverage" in result.stdout
+
+
+def test_calibrate_with_too_little_gold_says_how_many_more_labels(
+    sqlite_engine: Engine, sqlite_url: str
+) -> None:
+    _fill(sqlite_engine, gold_share=0.1)  # 24 gold items: a strong judge, too little evidence
+    result = run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--judge", "strong", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["gold_items"] == 24 and not doc["certified"]
+    assert isinstance(doc["more_gold_needed"], int) and doc["more_gold_needed"] > 0
+    text = run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--judge", "strong")
+    assert f"about {doc['more_gold_needed']} more gold labels" in text.stdout
 
 
 def test_calibrate_without_gold_exits_2_and_says_how_to_import(

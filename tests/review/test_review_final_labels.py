@@ -32,9 +32,9 @@ def label_all(engine, routed, reviewer, answers, config, embedder, now=T0):  # t
                 return
             answer = answers.get(got.item.pair_id, "A")
             reason = "both wrong" if answer == "both_bad" else None
-            submit_label(
-                s, got.item.pair_id, reviewer, LabelSubmission(answer, reason=reason), now=now
-            )
+            submission = LabelSubmission(answer, reason=reason)
+            rule = config.pause_rule
+            submit_label(s, got.item.pair_id, reviewer, submission, now=now, pause_rule=rule)
         now += timedelta(seconds=1)
 
 
@@ -93,7 +93,7 @@ def test_dawid_skene_used_with_several_reviewers(sqlite_engine: Engine, embedder
 
 
 def test_gold_checks_feed_quality_not_votes(sqlite_engine: Engine, embedder) -> None:
-    config = QueueConfig(gold_rate=0.5)
+    config = QueueConfig(gold_rate=0.5, pause_rule=None)  # wrong on purpose: keep serving
     routed = make_routed_dataset(sqlite_engine, n_review=6, n_gold=6, gold_label="B")
     r, _ = make_reviewer(sqlite_engine, "ann")
     label_all(sqlite_engine, routed, r, {}, config, embedder)  # always answers "A"

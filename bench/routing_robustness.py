@@ -1,0 +1,205 @@
+"""Auto-accept robustness: Referee against two reference routers on the same random splits.
+
+Matrix: shared data by judge subsets by calibration gold sizes (100, 200, half of the gold).
+For every cell and split (seeded), the gold pairs are shuffled, the first ``size`` calibrate
+and every other gold pair is the test set; all pairs' signals are visible (as ``referee
+calibrate`` sees the whole dataset). Three routers are fitted on the calibration gold and
+applied to the test pairs:
+
+* **Referee**: :func:`calibration.policy.fit_policy` (score chosen on a selection part,
+  fixed sequence certified on the rest).
+* **ref-judge**: the single judge whose both-order vote agrees most with the calibration gold,
+  its vote share as the score, fixed-sequence testing with Clopper-Pearson bounds at level δ
+  over its distinct scores (strictest first, from the first with enough items to pass).
+* **ref-panel**: the panel's vote share, the same test.
+
+Printed per cell: guarantee held (share of splits whose accepted test labels agree with the
+human labels at ≥ target; a split accepting nothing holds) and mean test coverage, for the
+three routers, and the score Referee chose most often.
+
+Usage: ``.venv/bin/python bench/routing_robustness.py [--splits 50] [--only llmbar] [--sizes
+100,200,half] [--workers 2] [--data ../shared/data]``
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one BLAS thread per worker process
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import math
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from guarantee_protocol import load
+
+from calibration.policy import DEFAULT_SELECTION_SHARE, fit_policy
+from calibration.scores import VoteScorer, judge_orders
+from calibration.signals import PairSignals
+from calibration.thresholds import clopper_pearson_lower, min_items_to_certify
+
+TARGET, DELTA = 0.85, 0.1
+ACCEPT = ("A", "B")
+
+
+@dataclass(frozen=True)
+class Cell:
+    name: str
+    folder: str
+    judges: tuple[str, ...] | None
+
+
+CELLS = (
+    Cell(
+        "llmbar / 4 vanilla_norules",
+        "llmbar",
+        (
+            "gpt-4/vanilla_norules",
+            "chatgpt/vanilla_norules",
+            "palm2/vanilla_norules",
+            "llama2/vanilla_norules",
+        ),
+    ),
+    Cell("llmbar / gpt-4 vanilla", "llmbar", ("gpt-4/vanilla",)),
+    Cell("llmbar / all 18", "llmbar", None),
+    Cell("pandalm / gpt-3.5 (maj. 3)", "pandalm", None),
+    Cell("llmfao / gpt-4 + gpt-3.5", "llmfao", ("gpt-4/llmfao", "gpt-3.5/llmfao")),
+)
+
+
+def reference_threshold(scores: Sequence[float], correct: Sequence[bool]) -> float:
+    """Fixed sequence over the distinct scores (strictest first) with Clopper-Pearson at δ,
+    from the first score accepting enough items for a perfect run to pass; ``inf`` if none."""
+    s = np.asarray(scores, dtype=np.float64)
+    ok = np.asarray(correct, dtype=bool)
+    n_min = min_items_to_certify(TARGET, DELTA)
+    best = math.inf
+    for t in np.unique(s)[::-1]:
+        mask = s >= t
+        n = int(mask.sum())
+        if n < n_min:
+            continue
+        if clopper_pearson_lower(int(ok[mask].sum()), n, DELTA) < TARGET:
+            break
+        best = float(t)
+    return best
+
+
+def _vote(
+    scorer: VoteScorer, pairs: Sequence[PairSignals], gold: dict[str, str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    labels, scores = scorer.score_many(pairs)
+    acceptable = np.asarray(
+        [lab in ACCEPT and not p.injection_suspected for p, lab in zip(pairs, labels, strict=True)]
+    )
+    correct = np.asarray([lab == gold[p.pair_id] for p, lab in zip(pairs, labels, strict=True)])
+    return scores, acceptable, correct
+
+
+def _reference(
+    scorer: VoteScorer, cal: list[PairSignals], test: list[PairSignals], gold: dict[str, str]
+) -> tuple[float, float]:
+    s, acc, ok = _vote(scorer, cal, gold)
+    t = reference_threshold(s[acc].tolist(), ok[acc].tolist())
+    s, acc, ok = _vote(scorer, test, gold)
+    mask = acc & (s >= t)
+    return mask.sum() / len(test), float(ok[mask].mean()) if mask.any() else math.nan
+
+
+def one_split(
+    args: tuple[list[PairSignals], dict[str, str], list[str], int, int, float],
+) -> dict[str, object]:
+    signals, gold, panel, size, seed, share = args
+    ids = sorted(gold)
+    np.random.default_rng(seed).shuffle(ids)
+    cal_ids, test_ids = set(ids[:size]), set(ids[size:])
+    cal = [p for p in signals if p.pair_id in cal_ids]
+    test = [p for p in signals if p.pair_id in test_ids]
+    out: dict[str, object] = {}
+    fit = fit_policy(
+        signals,
+        {p: gold[p] for p in cal_ids},
+        target_agreement=TARGET,
+        delta=DELTA,
+        judges=panel,
+        seed=seed,
+        selection_share=share,
+        reports=False,
+    )
+    accepted = [p for p in test if fit.policy.accepts(p)]
+    right = sum(fit.policy.score(p).label == gold[p.pair_id] for p in accepted)
+    out["referee"] = (len(accepted) / len(test), right / len(accepted) if accepted else math.nan)
+    out["score"] = fit.report["score_kind"]
+    orders = judge_orders(signals, panel)
+    by_judge = {j: _vote(VoteScorer((j,), orders), cal, gold) for j in panel}
+    best = max(panel, key=lambda j: float(by_judge[j][2].mean()))
+    out["ref-judge"] = _reference(VoteScorer((best,), orders), cal, test, gold)
+    out["ref-panel"] = _reference(VoteScorer(tuple(panel), orders), cal, test, gold)
+    return out
+
+
+def summarise(rows: list[dict[str, object]], key: str) -> tuple[float, float]:
+    """(held rate, mean coverage) of one router over the splits."""
+    pairs = [r[key] for r in rows]
+    held = [math.isnan(a) or a >= TARGET for _, a in pairs]  # type: ignore[misc]
+    return float(np.mean(held)), float(np.mean([c for c, _ in pairs]))  # type: ignore[misc]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--splits", type=int, default=50)
+    parser.add_argument("--sizes", default="100,200,half")
+    parser.add_argument("--only", default="", help="run only cells whose name contains this")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--selection-share", type=float, default=DEFAULT_SELECTION_SHARE, help="Referee's split"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent.parent / "shared" / "data",
+    )
+    args = parser.parse_args()
+    print(f"target={TARGET} delta={DELTA} splits={args.splits}")
+    print(
+        f"{'cell':<30} {'gold':>5} | {'Referee held':>12} {'cov':>6} | {'ref-judge held':>14} "
+        f"{'cov':>6} | {'ref-panel held':>14} {'cov':>6} | Referee's score"
+    )
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        for cell in CELLS:
+            if args.only and args.only not in cell.name:
+                continue
+            signals, gold = load(args.data, cell.folder, list(cell.judges or ()))
+            panel = list(cell.judges or sorted({j for p in signals for j in p.judges}))
+            for token in args.sizes.split(","):
+                size = len(gold) // 2 if token == "half" else int(token)
+                jobs = [
+                    (signals, gold, panel, size, seed, args.selection_share)
+                    for seed in range(args.splits)
+                ]
+                rows = list(pool.map(one_split, jobs, chunksize=max(1, args.splits // 8)))
+                ours, ref_j, ref_p = (
+                    summarise(rows, k) for k in ("referee", "ref-judge", "ref-panel")
+                )
+                kinds = Counter(str(r["score"]) for r in rows).most_common()
+                print(
+                    f"{cell.name:<30} {size:>5} | {ours[0]:>12.2f} {ours[1]:>6.3f} | "
+                    f"{ref_j[0]:>14.2f} {ref_j[1]:>6.3f} | {ref_p[0]:>14.2f} {ref_p[1]:>6.3f} | "
+                    + ", ".join(f"{k} {n}" for k, n in kinds),
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

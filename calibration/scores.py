@@ -1,0 +1,225 @@
+"""Candidate scores for auto-acceptance: what a policy ranks pairs by before a threshold.
+
+A *scorer* maps a pair's :class:`PairSignals` to a label and a score in [0, 1] (higher = more
+likely right). The policy certifies a threshold on one scorer, chosen among candidates on part
+of the gold (:mod:`calibration.selection`). Candidates:
+
+* :class:`VoteScorer` over **one judge**: the share of that judge's expected calls (one per
+  order it is asked in) that back the label, each call weighted by the judge's own probability
+  when it reports one (log-probability confidence first, else self-reported confidence, else
+  1). A judge asked in both orders scores 1 when it gives the same verdict both times, 0.5 when
+  it flips or one call failed: agreement of both orders is the confidence (as in Jung et al.,
+  "Trust or Escalate", ICLR 2025, and FastChat's order-swap rule).
+* :class:`VoteScorer` over **the panel**: the same share pooled over every judge and order
+  (vote share; 1 = unanimous in both orders), the simple signal of Verga et al., "Replacing
+  Judges with Juries" (2024).
+* :class:`ModelScorer`: the calibrated multinomial logistic label model of
+  :mod:`calibration.calibrator` (argmax class and its probability), fitted on gold.
+
+Vote scores use no gold at all; only the model and the choice among candidates do. The label
+of a vote is the verdict with the largest share; a tie at the top is broken in the fixed order
+of :data:`calibration.signals.VERDICTS` (deterministic, so the certified rule is a function).
+Pairs nobody judged get label ``None`` and score 0.
+
+:func:`order_gated` is the routing gate that is part of every certified rule: a pair whose panel
+has no order-consistent judge while some judge flipped or failed to answer is never accepted
+(:mod:`routing.router` applies the same function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from calibration.calibrator import FeatureEncoder, LabelModel
+from calibration.signals import VERDICTS, JudgeSignals, PairSignals
+
+__all__ = [
+    "ModelScorer",
+    "Scorer",
+    "VoteScorer",
+    "call_weight",
+    "judge_orders",
+    "order_gated",
+    "scorer_from_json",
+]
+
+FloatArray = NDArray[np.float64]
+
+
+class Scorer(Protocol):
+    """Anything that labels and scores pairs and can be stored as JSON."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def score_many(self, signals: Sequence[PairSignals]) -> tuple[list[str | None], FloatArray]:
+        """Label (``None`` when unjudged) and score in [0, 1] of every pair, in order."""
+        ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def judge_orders(signals: Sequence[PairSignals], judges: Sequence[str]) -> dict[str, int]:
+    """How many calls each judge is expected to make per pair: 2 if it was ever asked in the
+    B-first order (or ever failed in it) on ``signals``, else 1."""
+    out: dict[str, int] = {}
+    for name in judges:
+        both = False
+        for pair in signals:
+            js = pair.judges.get(name)
+            if js is not None and (js.ba is not None or "BA" in js.unparseable_orders):
+                both = True
+                break
+        out[name] = 2 if both else 1
+    return out
+
+
+def call_weight(confidence: float | None, logprob: float | None) -> float:
+    """Weight of one call's vote: its log-probability confidence, else its stated confidence,
+    else 1 (a judge that reports no probability backs its verdict fully)."""
+    if logprob is not None:
+        return float(logprob)
+    if confidence is not None:
+        return float(confidence)
+    return 1.0
+
+
+def _votes(js: JudgeSignals, into: dict[str, float]) -> None:
+    for verdict, conf, logp in (
+        (js.ab, js.confidence_ab, js.logprob_ab),
+        (js.ba, js.confidence_ba, js.logprob_ba),
+    ):
+        if verdict is not None:
+            into[verdict] += call_weight(conf, logp)
+
+
+@dataclass(frozen=True)
+class VoteScorer:
+    """Confidence-weighted vote share of ``judges`` (one judge or a panel); see module doc.
+
+    ``orders`` gives each judge's expected calls per pair (1 or 2): a missing or failed call
+    counts as a vote against every label.
+    """
+
+    judges: tuple[str, ...]
+    orders: Mapping[str, int]
+
+    @property
+    def kind(self) -> str:
+        return "judge" if len(self.judges) == 1 else "panel"
+
+    @property
+    def name(self) -> str:
+        if len(self.judges) == 1:
+            judge = self.judges[0]
+            how = "both-order vote" if self.orders.get(judge, 1) == 2 else "vote"
+            return f"judge {judge} ({how})"
+        return f"panel vote share ({len(self.judges)} judges)"
+
+    def score_one(self, pair: PairSignals) -> tuple[str | None, float]:
+        """Label and score of one pair."""
+        votes = dict.fromkeys(VERDICTS, 0.0)
+        judged = False
+        for name in self.judges:
+            js = pair.judges.get(name)
+            if js is not None and js.verdicts:
+                judged = True
+                _votes(js, votes)
+        if not judged:
+            return None, 0.0
+        label = max(VERDICTS, key=lambda v: votes[v])  # first of VERDICTS on ties
+        total = sum(self.orders.get(j, 1) for j in self.judges)
+        return label, min(1.0, votes[label] / total)
+
+    def score_many(self, signals: Sequence[PairSignals]) -> tuple[list[str | None], FloatArray]:
+        labels: list[str | None] = []
+        scores = np.zeros(len(signals))
+        for i, pair in enumerate(signals):
+            label, scores[i] = self.score_one(pair)
+            labels.append(label)
+        return labels, scores
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "vote",
+            "judges": list(self.judges),
+            "orders": {j: int(self.orders.get(j, 1)) for j in self.judges},
+        }
+
+
+@dataclass(frozen=True)
+class ModelScorer:
+    """The logistic label model: argmax class and its probability (``penalty_c`` for reports)."""
+
+    encoder: FeatureEncoder
+    model: LabelModel
+    penalty_c: float = 1.0
+
+    @property
+    def kind(self) -> str:
+        return "model"
+
+    @property
+    def name(self) -> str:
+        return f"logistic label model (C={self.penalty_c:g})"
+
+    def score_many(self, signals: Sequence[PairSignals]) -> tuple[list[str | None], FloatArray]:
+        judged = [
+            i
+            for i, p in enumerate(signals)
+            if any(p.judges[j].verdicts for j in self.encoder.judges if j in p.judges)
+        ]
+        labels: list[str | None] = [None] * len(signals)
+        scores = np.zeros(len(signals))
+        if not judged or not self.model.classes:
+            return labels, scores
+        proba = self.model.predict_proba(self.encoder.transform([signals[i] for i in judged]))
+        best = proba.argmax(axis=1)
+        for row, i in enumerate(judged):
+            labels[i] = self.model.classes[int(best[row])]
+            scores[i] = float(proba[row, best[row]])
+        return labels, scores
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "model",
+            "penalty_c": self.penalty_c,
+            "encoder": self.encoder.to_json(),
+            "model": self.model.to_json(),
+        }
+
+
+def scorer_from_json(d: Mapping[str, Any]) -> VoteScorer | ModelScorer:
+    """Rebuild a scorer stored by ``to_json``."""
+    kind = d.get("kind")
+    if kind == "vote":
+        judges = tuple(str(j) for j in d["judges"])
+        orders = {str(k): int(v) for k, v in dict(d.get("orders", {})).items()}
+        return VoteScorer(judges, orders)
+    if kind == "model":
+        return ModelScorer(
+            FeatureEncoder.from_json(dict(d["encoder"])),
+            LabelModel.from_json(dict(d["model"])),
+            float(d.get("penalty_c", 1.0)),
+        )
+    raise ValueError(f"unknown scorer kind {kind!r}")
+
+
+def order_gated(pair: PairSignals, judges: Sequence[str]) -> bool:
+    """True when no panel judge gave the same verdict in both orders while some judge flipped
+    or failed to answer (for one judge: it flipped, or one of its calls was unparseable).
+
+    Verdicts recorded in one order only carry no position-bias evidence and are not gated.
+    """
+    panel = [pair.judges[j] for j in (judges or sorted(pair.judges)) if j in pair.judges]
+    if any(js.consistent for js in panel):
+        return False
+    return any(js.flipped or js.unparseable_orders for js in panel)

@@ -1,0 +1,68 @@
+"""The lead's JSON views, for the lead's page (``/lead``). A lead token is required (403 for
+a reviewer token, 401 without a valid one).
+
+* ``GET /v1/lead/datasets``                 dataset names
+* ``GET /v1/lead/overview?dataset=NAME``    queues, agreement, spot-check estimate, reviewers
+  (:func:`referee.review.lead_overview.lead_overview`)
+* ``POST /v1/lead/pause``                   ``{"reviewer", "paused", "reason"?}``: pause or
+  unpause a reviewer (:func:`referee.review.pause.set_paused`, audited under the lead's name)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from referee.api.deps import LeadId
+from referee.db.engine import transaction
+from referee.db.models import Reviewer
+from referee.review.lead_overview import lead_overview
+from referee.review.pause import set_paused
+from referee.status import dataset_names
+
+router = APIRouter()
+
+
+@router.get("/v1/lead/datasets")
+def datasets(request: Request, _lead: LeadId) -> dict[str, list[str]]:
+    """Every dataset's name."""
+    engine: Engine = request.app.state.engine
+    with transaction(engine) as session:
+        return {"datasets": dataset_names(session)}
+
+
+@router.get("/v1/lead/overview")
+def overview(
+    request: Request, _lead: LeadId, dataset: Annotated[str, Query(min_length=1)]
+) -> dict[str, Any]:
+    """Queue progress, agreement, spot-check accuracy and each reviewer's record."""
+    engine: Engine = request.app.state.engine
+    with transaction(engine) as session:
+        return lead_overview(session, dataset)
+
+
+class PauseIn(BaseModel):
+    """Pause (``paused: true``) or unpause a reviewer; ``reason`` is kept with the pause."""
+
+    reviewer: str = Field(min_length=1, max_length=200)
+    paused: bool
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("/v1/lead/pause")
+def pause(request: Request, lead: LeadId, body: PauseIn) -> dict[str, Any]:
+    """Pause or unpause ``body.reviewer``; ``changed`` is false when it already was so."""
+    engine: Engine = request.app.state.engine
+    with transaction(engine) as session:
+        actor = session.get_one(Reviewer, lead).name
+        reason = (body.reason or "").strip() or f"paused by lead {actor} on the lead page"
+        changed = set_paused(
+            session, body.reviewer, body.paused, reason=reason if body.paused else None, actor=actor
+        )
+    return {"reviewer": body.reviewer, "paused": body.paused, "changed": changed}
+
+
+__all__ = ["PauseIn", "router"]

@@ -1,0 +1,107 @@
+"""Undo a reviewer's last label while the lease it was given under is still live.
+
+A reviewer who pressed the wrong key takes the answer back: the stored label is deleted, the
+assignment is open again (the same lease, same expiry, so undo never extends a lease) and the
+item is returned to be answered again. Nothing else changes: the queue slot stays taken (it
+was taken by the lease all along), and the undo is audited beside the original
+``review.label`` entry.
+
+Refused (:class:`~referee.review.errors.LeaseConflict`, 409) once the lease has expired: by
+then the answer may have been counted, aggregated or exported, and the slot may be another
+reviewer's. Refused (:class:`~referee.review.errors.NotLeased`, 403) for an item the reviewer
+never held, and 409 for one they hold but have not answered. Gold checks undo exactly like
+any other item, so undo tells nothing about which items are checks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from referee.db.models import (
+    AuditEntry,
+    HumanLabel,
+    Pair,
+    ReviewAssignment,
+    Reviewer,
+    RoutingDecision,
+)
+from referee.review.config import GOLD_QUEUE, QueueConfig
+from referee.review.errors import LeaseConflict, NotFound, NotLeased
+from referee.review.service import ReviewItem, as_utc, resolve_now
+
+
+def undo_label(
+    session: Session,
+    pair_id: str,
+    reviewer: Reviewer,
+    config: QueueConfig,
+    *,
+    now: datetime | None = None,
+) -> ReviewItem:
+    """Delete ``reviewer``'s label on ``pair_id`` and reopen its lease; returns the item."""
+    moment = resolve_now(now)
+    assignment = session.scalar(
+        select(ReviewAssignment).where(
+            ReviewAssignment.pair_id == pair_id, ReviewAssignment.reviewer_id == reviewer.id
+        )
+    )
+    if assignment is None:
+        if session.get(Pair, pair_id) is None:
+            raise NotFound(f"no pair {pair_id!r}")
+        raise NotLeased(f"pair {pair_id!r} was never leased to you; nothing to undo")
+    if assignment.completed_at is None:
+        raise LeaseConflict(f"you have not labeled pair {pair_id!r}; nothing to undo")
+    if as_utc(assignment.lease_expires_at) <= moment:
+        raise LeaseConflict(
+            f"the lease on pair {pair_id!r} has expired, so its label is final and cannot be undone"
+        )
+    kind = "spot_check" if assignment.queue == "spot_check" else "review"
+    stored = session.scalar(
+        select(HumanLabel).where(
+            HumanLabel.pair_id == pair_id,
+            HumanLabel.annotator == reviewer.name,
+            HumanLabel.kind == kind,
+        )
+    )
+    if stored is not None:
+        session.delete(stored)
+    assignment.completed_at = None
+    session.add(
+        AuditEntry(
+            at=moment,
+            actor=reviewer.name,
+            action="review.undo",
+            entity="pair",
+            entity_id=pair_id,
+            detail={
+                "assignment_id": assignment.id,
+                "queue": assignment.queue,
+                "gold_check": assignment.queue == GOLD_QUEUE,
+                "removed_label": stored.label if stored is not None else None,
+            },
+        )
+    )
+    session.flush()
+    pair = session.get_one(Pair, pair_id)
+    ai_label = None
+    if config.reveal_ai_label and assignment.queue != GOLD_QUEUE:
+        ai_label = session.scalar(
+            select(RoutingDecision.label)
+            .where(RoutingDecision.pair_id == pair_id, RoutingDecision.current.is_(True))
+            .order_by(RoutingDecision.id.desc())
+            .limit(1)
+        )
+    return ReviewItem(
+        pair.id,
+        pair.prompt,
+        pair.response_a,
+        pair.response_b,
+        assignment.lease_expires_at,
+        ai_label,
+    )
+
+
+__all__ = ["undo_label"]
