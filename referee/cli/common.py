@@ -18,7 +18,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from referee.db.engine import ensure_schema, make_engine
-from referee.errors import EXIT_BAD_INPUT, EXIT_RUNTIME, RuntimeFailure, UserError
+from referee.errors import EXIT_BAD_INPUT as EXIT_BAD_INPUT
+from referee.errors import EXIT_RUNTIME as EXIT_RUNTIME
+from referee.errors import RuntimeFailure as RuntimeFailure
+from referee.errors import UserError as UserError
 from referee.settings import Settings, SettingsError
 from referee.settings import load_settings as settings_from_environment
 
