@@ -41,9 +41,7 @@ class Dataset(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # redaction (0007): once required, every ingest of the dataset is redacted; the state maps
     # keyed digests of values to token numbers (never the values: those live in the vault)
-    redaction_required: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false()
-    )
+    redaction_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     redaction_patterns: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     redaction_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 

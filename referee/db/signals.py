@@ -50,9 +50,7 @@ def load_pair_signals(
         for pid, a, b, meta in session.execute(pair_query)
         if wanted is None or pid in wanted
     ]
-    flagged = {
-        p["id"] for p in pairs if scan_responses(p["response_a"], p["response_b"]).suspected
-    }
+    flagged = {p["id"] for p in pairs if scan_responses(p["response_a"], p["response_b"]).suspected}
     records: list[dict[str, Any]] = []
     for j in session.scalars(judgment_query):
         if wanted is not None and j.pair_id not in wanted:

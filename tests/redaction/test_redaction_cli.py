@@ -200,7 +200,7 @@ def test_later_ingests_stay_redacted_and_the_gate_refuses_plain_pairs(
             "--redact-pattern",
             r"TICKET=ENG-\d+",
             env=env,
-        ).exit_code  # fmt: skip
+        ).exit_code
         == 0
     )
     # no --redact: the dataset setting redacts anyway
