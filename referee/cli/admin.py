@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from referee.cli.common import (
     EXIT_RUNTIME,
@@ -17,8 +16,9 @@ from referee.cli.common import (
     stdout,
     user_errors,
 )
-from referee.db.engine import make_engine, session_factory, upgrade_schema
-from referee.status import dataset_names, dataset_status
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -41,6 +41,8 @@ def db_upgrade() -> None:
     """Apply every pending schema migration (Alembic upgrade to head)."""
     settings = load_settings()
     try:
+        from referee.db.engine import make_engine, upgrade_schema
+
         upgrade_schema(make_engine(settings.database_url))
     except Exception as exc:
         fail(f"migration failed: {str(exc).splitlines()[0]}", EXIT_RUNTIME)
@@ -85,6 +87,9 @@ def status(
 ) -> None:
     """Counts of pairs, labels by kind, judgments by judge and order, and decisions."""
     engine = open_database()
+    from referee.db.engine import session_factory
+    from referee.status import dataset_names, dataset_status
+
     with session_factory(engine)() as session:
         dataset_id = dataset_id_or_fail(session, dataset) if dataset else None
         counts: dict[str, Any] = dataset_status(session, dataset_id)

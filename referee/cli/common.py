@@ -10,20 +10,21 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from referee.db.engine import ensure_schema, make_engine
 from referee.errors import EXIT_BAD_INPUT as EXIT_BAD_INPUT
 from referee.errors import EXIT_RUNTIME as EXIT_RUNTIME
 from referee.errors import RuntimeFailure as RuntimeFailure
 from referee.errors import UserError as UserError
 from referee.settings import Settings, SettingsError
 from referee.settings import load_settings as settings_from_environment
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -49,6 +50,8 @@ def open_database(settings: Settings | None = None) -> Engine:
     """The configured database with its schema at the newest migration."""
     settings = settings or load_settings()
     try:
+        from referee.db.engine import ensure_schema, make_engine  # not needed by `config`
+
         engine = make_engine(settings.database_url)
         ensure_schema(engine)
     except OperationalError as exc:
