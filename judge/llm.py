@@ -14,21 +14,16 @@ JSON schema, walks the model for async validators and builds a tenacity retry lo
 call -- about 4 ms of CPU per call, a third of the whole call. The same instructor handlers
 (request preparation, response parser, re-ask) are used here, but the request is prepared once
 per judge (:class:`StructuredRequest`) and only the user message changes per call.
+
+Importing this module configures nothing: litellm's process-wide options (local price map, its
+HTTP handler, no banner) are set by the entry point through :func:`judge.setup.configure_litellm`.
 """
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-# OpenAI-compatible models through litellm's own HTTP handler (the one it uses for most other
-# providers) instead of the openai SDK: the SDK re-walks every request through its TypedDict
-# transforms and parses each answer twice, ~3.5 ms of CPU per call here. Set it to "false" to
-# go back to the SDK path. litellm reads it on every call.
-os.environ.setdefault("EXPERIMENTAL_OPENAI_BASE_LLM_HTTP_HANDLER", "true")
-
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -65,9 +60,7 @@ from judge.schema import JudgeVerdict
 from judge.spec import JudgeSpec, StructuredMode
 from judge.types import PairText
 
-litellm.suppress_debug_info = True  # no "Give Feedback" banner on every provider error
-litellm.telemetry = False
-
+log = logging.getLogger("referee.judge")
 _CHARS_PER_TOKEN = 4
 _MISSING_KEY = re.compile(
     r"missing credentials|api_key client option must be set|no api key|api key (is )?missing",
@@ -372,6 +365,7 @@ class LiteLLMProvider:
             self.spec.retry,
             lambda exc: classify_litellm_error(exc, self.spec),
             describe=self._describe,
+            on_retry=self._log_retry,
         )
         usage = _get(response, "usage")
         tokens_in = int(_get(usage, "prompt_tokens") or 0)
@@ -383,6 +377,9 @@ class LiteLLMProvider:
         ledger.raw = response_text(response)
         ledger.logprob_tokens = tokens
         return response
+
+    def _log_retry(self, failure: Failure, delay_s: float) -> None:
+        log.info("%s: %s; retrying in %.1f s", self._describe, failure.message, delay_s)
 
     async def answer(self, pair: PairText, order: Order) -> ProviderAnswer:
         """Ask the model about ``pair`` shown in ``order``; see :class:`ProviderAnswer`.
@@ -404,6 +401,7 @@ class LiteLLMProvider:
                 if reask == self.spec.max_reasks:
                     why = f"no valid verdict after {ledger.attempts} tries: {_short(exc)}"
                     return self._unparseable(ledger, why)
+                log.debug("%s: invalid verdict, re-asking: %s", self._describe, _short(exc))
                 request = self._structured.reask(request, response, exc)
                 continue
             except AssertionError as exc:  # instructor's parser on a refusal

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+import logging
 import urllib.parse
 import urllib.request
 import weakref
@@ -35,6 +35,7 @@ from typing import Any, Final
 import aiohttp
 import litellm
 import pydantic
+from litellm.secret_managers.main import get_secret_str
 from litellm.types.utils import LlmProviders
 from litellm.utils import ProviderConfigManager, get_optional_params
 from openai.types.chat import ChatCompletion
@@ -49,6 +50,7 @@ _OPTIONAL: Final = (
     "temperature", "max_tokens", "response_format", "tools", "tool_choice", "logprobs",
 )  # fmt: skip
 _ERROR_TEXT_LIMIT: Final = 2000
+log = logging.getLogger("referee.judge")
 
 
 class ProviderHTTPError(Exception):
@@ -243,14 +245,40 @@ class OpenAIChatRoute:
         return parse_completion(raw, self._model)
 
 
-def _resolved(spec_value: str | None, *names: str) -> str | None:
-    """``spec_value``, else the first of litellm's module setting / environment ``names`` set."""
+_FALLBACKS_LOGGED: set[tuple[str, str]] = set()
+
+
+def _fall_back(model: str, reason: str, *, exc: BaseException | None = None) -> None:
+    """Log, once per model and reason, why ``model`` goes through ``litellm.acompletion``."""
+    key = (model, reason)
+    if key in _FALLBACKS_LOGGED:
+        return
+    _FALLBACKS_LOGGED.add(key)
+    if exc is None:
+        log.info("judge model %s: calls go through litellm.acompletion (%s)", model, reason)
+    else:
+        log.warning(
+            "judge model %s: calls go through litellm.acompletion, which is slower (%s: %s: %s)",
+            model, reason, type(exc).__name__, exc,
+        )  # fmt: skip
+
+
+def _resolved(
+    spec_value: str | None, settings: tuple[str, ...], variables: tuple[str, ...]
+) -> str | None:
+    """``spec_value``, else the first of litellm's module ``settings`` set, else the first of the
+    provider's own ``variables`` litellm would read (through its secret lookup, as
+    ``litellm.completion`` does: which variables a provider reads is litellm's configuration)."""
     if spec_value:
         return spec_value
-    for name in names:
-        value = getattr(litellm, name, None) if name.islower() else os.environ.get(name)
+    for setting in settings:
+        value = getattr(litellm, setting, None)
         if value:
             return str(value)
+    for name in variables:
+        found = get_secret_str(name)
+        if found:
+            return found
     return None
 
 
@@ -263,23 +291,27 @@ def route_for(
     them (``temperature``, ``max_tokens``, ``response_format`` or ``tools``, ...). ``None`` for
     providers outside :data:`DIRECT_PROVIDERS` and whenever litellm's request building raises
     (a litellm release that changed it): the judge then uses ``litellm.acompletion``, which is
-    slower but never wrong.
+    slower but never wrong. Every such fallback is logged once per model with its reason
+    (``referee.judge``: INFO for another provider, WARNING when something failed).
     """
     try:
         name, provider, _, _ = litellm.get_llm_provider(model, api_base=api_base)
-    except Exception:  # litellm raises BadRequestError for model strings it cannot route
+    except Exception as exc:  # litellm raises BadRequestError for model strings it cannot route
+        _fall_back(model, "litellm cannot tell its provider", exc=exc)
         return None
     if provider not in DIRECT_PROVIDERS:
+        _fall_back(model, f"provider {provider!r} has no direct route")
         return None
     # the same fallbacks litellm.main.completion applies for the openai provider
-    base = _resolved(api_base, "api_base", "OPENAI_BASE_URL", "OPENAI_API_BASE")
+    base = _resolved(api_base, ("api_base",), ("OPENAI_BASE_URL", "OPENAI_API_BASE"))
     base = base or "https://api.openai.com/v1"
-    key = _resolved(api_key, "api_key", "openai_key", "OPENAI_API_KEY")
+    key = _resolved(api_key, ("api_key", "openai_key"), ("OPENAI_API_KEY",))
     try:
         config = ProviderConfigManager.get_provider_chat_config(
             model=name, provider=LlmProviders(provider)
         )
         if config is None:
+            _fall_back(model, f"litellm has no chat config for provider {provider!r}")
             return None
         wanted = {k: prepared[k] for k in _OPTIONAL if prepared.get(k) is not None}
         optional: dict[str, Any] = get_optional_params(
@@ -311,7 +343,8 @@ def route_for(
                     extra_body=extra_body, request=body, model=name, litellm_params=litellm_params
                 )
             )
-    except Exception:  # any change in litellm's request building: let litellm make the call
+    except Exception as exc:  # any change in litellm's request building: let litellm make the call
+        _fall_back(model, "litellm's request building failed", exc=exc)
         return None
     body.pop("stream", None)
     return OpenAIChatRoute(url, headers, body)

@@ -11,10 +11,6 @@ multiplies: ``cost = tokens_in * input_rate + tokens_out * output_rate``. Calls 
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
 import threading
 from typing import Final
 

@@ -1,4 +1,4 @@
-"""Judge specs: which model (or recording) judges, with which rubric, limits and retry budget.
+"""Judge specs: which model (or recording) judges, with which rubric, limits and retries.
 
 Spec strings::
 
@@ -21,26 +21,13 @@ from pathlib import Path
 from typing import Literal
 
 from judge.errors import JudgeConfigError
+from judge.retry import DEFAULT_BUDGET, RetryBudget, RetryPolicy
 from judge.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
 
 StructuredMode = Literal["json", "tools"]
 Transport = Literal["auto", "litellm"]
 REPLAY_PREFIX = "replay:"
 RECORDED_PROMPT_VERSION = "recorded"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Transient-failure retries: exponential backoff with full jitter, honouring Retry-After.
-
-    Attempt ``k`` (0-based) waits ``uniform(0, min(max_delay_s, base_delay_s * 2**k))``, unless
-    the provider sent Retry-After, which is waited instead (up to ``max_retry_after_s``).
-    """
-
-    max_retries: int = 4
-    base_delay_s: float = 0.5
-    max_delay_s: float = 30.0
-    max_retry_after_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -57,8 +44,8 @@ class JudgeSpec:
     temperature: float = 0.0
     max_tokens: int = 512
     timeout_s: float = 60.0
-    retry: RetryPolicy = RetryPolicy()
-    max_reasks: int = 2
+    retry: RetryPolicy = DEFAULT_BUDGET.http
+    max_reasks: int = DEFAULT_BUDGET.max_reasks
     input_cost_per_mtok: float | None = None
     output_cost_per_mtok: float | None = None
     replay_path: str | None = None
@@ -106,11 +93,12 @@ def parse_judge_spec(
     rubric: Rubric | str | Path | None = None,
     name: str | None = None,
     timeout_s: float = 60.0,
-    max_retries: int = 4,
-    max_reasks: int = 2,
-    backoff_base_s: float = 0.5,
-    backoff_max_s: float = 30.0,
-    max_retry_after_s: float = 120.0,
+    retry: RetryBudget = DEFAULT_BUDGET,
+    max_retries: int | None = None,
+    max_reasks: int | None = None,
+    backoff_base_s: float | None = None,
+    backoff_max_s: float | None = None,
+    max_retry_after_s: float | None = None,
     input_cost_per_mtok: float | None = None,
     output_cost_per_mtok: float | None = None,
     mode: StructuredMode = "json",
@@ -120,16 +108,25 @@ def parse_judge_spec(
 
     A ``replay:PATH[#JUDGE]`` spec is resolved against the file now: its name is the recorded
     judge name, and a file with several judges and none named is an error listing them.
-    Raises :class:`JudgeConfigError` with a message saying what to fix.
+    ``retry`` is the job's :class:`judge.retry.RetryBudget`; the judge takes its HTTP retries and
+    re-asks from it (``max_retries``, ``max_reasks`` and the backoff arguments, when given,
+    replace the budget's own). Raises :class:`JudgeConfigError` with a message saying what to fix.
     """
     raw = text.strip()
     if not raw:
         raise JudgeConfigError("empty judge spec; give a litellm model such as openai/gpt-4o-mini")
-    if timeout_s <= 0 or max_retries < 0 or max_reasks < 0:
+    http = retry.http
+    policy = RetryPolicy(
+        http.max_retries if max_retries is None else max_retries,
+        http.base_delay_s if backoff_base_s is None else backoff_base_s,
+        http.max_delay_s if backoff_max_s is None else backoff_max_s,
+        http.max_retry_after_s if max_retry_after_s is None else max_retry_after_s,
+    )
+    reasks = retry.max_reasks if max_reasks is None else max_reasks
+    if timeout_s <= 0 or policy.max_retries < 0 or reasks < 0:
         raise JudgeConfigError("timeout_s must be > 0, max_retries and max_reasks >= 0")
-    retry = RetryPolicy(max_retries, backoff_base_s, backoff_max_s, max_retry_after_s)
     if raw.startswith(REPLAY_PREFIX):
-        return _parse_replay(raw, name=name, retry=retry)
+        return _parse_replay(raw, name=name, retry=policy)
 
     model, _, query = raw.partition("?")
     model = model.strip()
@@ -186,8 +183,8 @@ def parse_judge_spec(
         temperature=_number(text, "temperature", opts.get("temperature", "0")),
         max_tokens=int(_number(text, "max_tokens", opts.get("max_tokens", "512"))),
         timeout_s=timeout_s,
-        retry=retry,
-        max_reasks=max_reasks,
+        retry=policy,
+        max_reasks=reasks,
         input_cost_per_mtok=price_in,
         output_cost_per_mtok=price_out,
         transport=transport,  # type: ignore[arg-type]

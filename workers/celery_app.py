@@ -169,7 +169,12 @@ def run_worker(
     ``config.chunk_threads`` chunks run at once, sharing ``config.concurrency`` calls per model.
     """
     configure_process(config)
-    freeze_startup_heap()  # after the judge stack is imported (workers.chunk imports it)
+    # The live judge stack (litellm, instructor) is imported when the first judge is built;
+    # import it now so that the heap frozen below holds it. The entry point has configured
+    # litellm already (judge.setup.configure_litellm).
+    import judge.llm  # noqa: F401
+
+    freeze_startup_heap()
     app = make_celery_app(
         broker_url, result_backend, queue=queues[0], visibility_timeout_s=visibility_timeout_s
     )

@@ -7,8 +7,9 @@ Inside a chunk every (pair, judge) runs concurrently on the process's event loop
 per-model limits; the task thread meanwhile writes finished pairs in small batches, refreshes its
 claim, and watches for cancellation. Failures, by kind:
 
-- transient (429/5xx/timeouts after the judge's own retries): the pair is tried again up to
-  ``pair_attempts`` times in this chunk, then marked failed with the reason;
+- transient (429/5xx/timeouts after the judge's own retries): the pair is tried again, up to
+  the budget's ``pair_attempts`` in all in this chunk (:class:`judge.retry.RetryBudget`, the one
+  place every retry limit is set), then marked failed with the reason;
 - a problem with one pair (400, replay miss, anything unexpected): the pair is marked failed;
 - a configuration error (bad spec, API key, unknown model: 401/403/404): the whole job fails at
   once with the judge's message, and every chunk still queued does nothing;
@@ -23,11 +24,12 @@ chunk whose coroutine was cancelled before it ran (or while cleaning up) never w
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +41,7 @@ from judge.errors import (
 )
 from judge.labels import ORDERS, Order
 from judge.pipeline import Judge, judge_pair
+from judge.retry import RetryBudget
 from judge.types import OrderVerdict, PairText
 from workers import store
 from workers.context import WorkerContext
@@ -48,9 +51,9 @@ from workers.store import JudgeKey, PairOutcome
 FLUSH_EVERY_S = 0.25
 FLUSH_BATCH = 64
 HEARTBEAT_EVERY_S = 5.0
-RETRY_PAUSE_S = 1.0
 CANCEL_WAIT_S = 5.0  # after a cancel, how long the drain waits for the coroutine's end marker
 FATAL_STATUS_CODES = (401, 403, 404)
+log = logging.getLogger("referee.workers")
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,11 @@ async def _judge_one(
     pair: PairText,
     judges: Sequence[Judge],
     existing: Mapping[tuple[str, Order], OrderVerdict],
-    pair_attempts: int,
+    budget: RetryBudget,
 ) -> PairOutcome:
-    """Every judge on one pair, both orders; transient failures retried ``pair_attempts`` times."""
+    """Every judge on one pair, both orders; a judge failing transiently is tried again, up to
+    ``budget.pair_attempts`` times in all, ``budget.pair_pause_s * attempt`` seconds apart."""
+    pair_attempts = budget.pair_attempts
     known: dict[tuple[str, Order], OrderVerdict] = dict(existing)
     new: list[tuple[str, OrderVerdict]] = []
 
@@ -124,7 +129,7 @@ async def _judge_one(
                     keep(name, verdict)
                 if attempt == pair_attempts:
                     raise
-                await asyncio.sleep(RETRY_PAUSE_S * attempt)
+                await asyncio.sleep(budget.pair_pause_s * attempt)
                 continue
             except JudgeError as exc:
                 for (name, _order), verdict in exc.partial.items():
@@ -156,13 +161,13 @@ async def _judge_chunk(
     judges: Sequence[Judge],
     existing: Mapping[str, Mapping[tuple[str, Order], OrderVerdict]],
     out: queue.Queue[PairOutcome | _JobFailure | None],
-    pair_attempts: int,
+    budget: RetryBudget,
 ) -> None:
     """Judge every pair concurrently, pushing each outcome to ``out`` as soon as it is known."""
 
     async def one(pair: PairText) -> None:
         try:
-            outcome = await _judge_one(pair, judges, existing.get(pair.pair_id, {}), pair_attempts)
+            outcome = await _judge_one(pair, judges, existing.get(pair.pair_id, {}), budget)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -192,13 +197,18 @@ def process_chunk(
     pair_ids: Sequence[str],
     enqueued_at: datetime,
     *,
-    pair_attempts: int = 2,
+    pair_attempts: int | None = None,
 ) -> ChunkReport:
     """Judge the claimable pairs of ``pair_ids`` for job ``job_id`` and store the results.
 
     Idempotent: pairs already done, or held by another live delivery, are skipped; verdicts
-    already stored are reused, never paid for again.
+    already stored are reused, never paid for again. Retry limits come from the context's
+    :class:`judge.retry.RetryBudget` (``pair_attempts``, when given, replaces its own) and the
+    job's ``max_attempts`` (the budget's ``max_claims`` when the job was created).
     """
+    budget = ctx.config.retry
+    if pair_attempts is not None:
+        budget = replace(budget, pair_attempts=pair_attempts)
     engine = ctx.engine
     if ctx.gate.closed:
         return ChunkReport(job_id, 0, 0, 0, 0, skipped="interrupted")
@@ -217,7 +227,7 @@ def process_chunk(
         pair_ids,
         enqueued_at=enqueued_at,
         stale_after_s=stale_after_s,
-        max_attempts=int(params.get("max_attempts", 5)),
+        max_attempts=int(params.get("max_attempts", budget.max_claims)),
     )
     if not claimed:
         store.finish_if_complete(engine, job_id)
@@ -225,11 +235,20 @@ def process_chunk(
     keys = [JudgeKey(j.name, j.prompt_version) for j in judges]
     pairs, existing = store.load_chunk(engine, claimed, keys)
     out: queue.Queue[PairOutcome | _JobFailure | None] = queue.Queue()
-    future = ctx.loop.submit(_judge_chunk(pairs, judges, existing, out, pair_attempts))
+    future = ctx.loop.submit(_judge_chunk(pairs, judges, existing, out, budget))
+    started = time.monotonic()
     report = _drain(
         ctx, job_id, claimed, out, future, heartbeat_s=min(HEARTBEAT_EVERY_S, stale_after_s / 3)
     )
     store.finish_if_complete(engine, job_id)
+    elapsed = time.monotonic() - started
+    log.info(
+        "job %d: chunk of %d pair(s): %d done, %d failed, %d new verdict(s) in %.1f s "
+        "(%.1f verdicts/s)%s",
+        job_id, report.claimed, report.done, report.failed, report.new_verdicts, elapsed,
+        report.new_verdicts / elapsed if elapsed > 0 else 0.0,
+        f"; stopped: {report.skipped}" if report.skipped else "",
+    )  # fmt: skip
     return report
 
 

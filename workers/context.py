@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine
 
 from judge.limits import LimitsRegistry, ModelLimits
 from judge.pipeline import Judge, build_judge
+from judge.retry import DEFAULT_BUDGET, RetryBudget
 from judge.runtime import LoopThread
 from judge.spec import parse_judge_spec
 from referee.db.engine import make_engine
@@ -28,20 +29,19 @@ class WorkerConfig:
     """Everything a worker process needs, as plain values.
 
     ``concurrency`` is the number of concurrent calls per model in one process;
-    ``chunk_threads`` the number of chunks one process works on at once.
+    ``chunk_threads`` the number of chunks one process works on at once; ``retry`` every retry
+    limit (HTTP retries, re-asks, pair attempts, deliveries: see :class:`judge.retry.RetryBudget`).
     """
 
     database_url: str
     api_base: str | None = None
     api_key: str | None = None
     request_timeout_s: float = 60.0
-    max_retries: int = 4
-    max_reasks: int = 2
+    retry: RetryBudget = DEFAULT_BUDGET
     concurrency: int = 16
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
     chunk_threads: int = 4
-    backoff_base_s: float = 0.5
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
@@ -51,8 +51,11 @@ class WorkerConfig:
             "api_base": settings.api_base,
             "api_key": settings.api_key,
             "request_timeout_s": settings.request_timeout_s,
-            "max_retries": settings.max_retries,
-            "max_reasks": settings.max_reasks,
+            "retry": replace(
+                DEFAULT_BUDGET,
+                http=replace(DEFAULT_BUDGET.http, max_retries=settings.max_retries),
+                max_reasks=settings.max_reasks,
+            ),
             "concurrency": settings.concurrency,
             "requests_per_minute": settings.requests_per_minute,
             "tokens_per_minute": settings.tokens_per_minute,
@@ -123,9 +126,7 @@ class WorkerContext:
                         api_base=api_base,
                         api_key=self.config.api_key,
                         timeout_s=self.config.request_timeout_s,
-                        max_retries=self.config.max_retries,
-                        max_reasks=self.config.max_reasks,
-                        backoff_base_s=self.config.backoff_base_s,
+                        retry=self.config.retry,
                     )
                     judge = build_judge(spec, limits=self._registry(concurrency))
                     self._judges[key] = judge

@@ -13,23 +13,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from judge.errors import JudgeConfigError
+from judge.retry import DEFAULT_BUDGET
 from judge.spec import parse_judge_spec
 from workers import store
 from workers.errors import JobInputError, JobStateError
 from workers.owner import describe, owner_alive
-from workers.runner import InProcessRunner, TaskRunner
 from workers.summaries import JobSummary, summarize_job
+
+if TYPE_CHECKING:  # runners bring the judge stack; listing and inspecting jobs does not need it
+    from workers.runner import InProcessRunner, TaskRunner
 
 ProgressCallback = Callable[[JobSummary], None]
 
 DEFAULT_CHUNK_SIZE = 50
 DEFAULT_STALE_AFTER_S = 120.0
-DEFAULT_MAX_ATTEMPTS = 5
+#: deliveries of a pair before it is failed as abandoned (the retry budget's last layer)
+DEFAULT_MAX_ATTEMPTS = DEFAULT_BUDGET.max_claims
 
 
 def validate_judges(judges: Sequence[str]) -> list[str]:

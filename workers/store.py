@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from judge.labels import Order
 from judge.types import OrderVerdict, PairText
@@ -71,10 +70,18 @@ class PairOutcome:
 
 
 def _insert(engine: Engine, table: Any) -> Any:
-    """A dialect insert that supports ``on_conflict_do_nothing`` (PostgreSQL or SQLite)."""
+    """A dialect insert that supports ``on_conflict_do_nothing`` (PostgreSQL or SQLite).
+
+    The dialect modules are imported here: the engine has already loaded its own, and readers
+    of jobs (``referee jobs``) need neither.
+    """
     if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
     if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(table)
     raise NotImplementedError(f"database {engine.dialect.name!r} is not supported")
 

@@ -3,6 +3,7 @@ its failed pairs, the reasons (the commonest first). Read-only; :mod:`workers.st
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from referee.db.engine import transaction
-from referee.db.models import Dataset, Job, JobItem
+from referee.db.models import Dataset, Job, JobItem, Judgment
 from workers.errors import JobNotFoundError
 from workers.store import FINISHED, as_utc
 
@@ -145,6 +146,71 @@ def summarize_jobs(
     return out
 
 
+@dataclass(frozen=True)
+class JobCalls:
+    """What a job's judge calls did, from the verdicts it stored and its items' claims.
+
+    ``verdicts`` paid for by this job (reused ones are not counted), ``unparseable`` of them;
+    ``latency_ms`` percentiles (``p50``, ``p90``, ``p99``, ``max``; nearest rank) of one verdict,
+    re-asks and retries included; ``deliveries``: claims of the job's pairs by chunks (one per
+    pair unless a worker was lost), ``redelivered``: pairs claimed more than once. How many HTTP
+    retries and re-asks the calls took is not stored (the worker logs it: ``--log-level INFO``).
+    """
+
+    verdicts: int
+    unparseable: int
+    tokens_in: int
+    tokens_out: int
+    latency_ms: dict[str, float]
+    deliveries: int
+    redelivered: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "verdicts": self.verdicts,
+            "unparseable": self.unparseable,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "latency_ms": {k: round(v, 1) for k, v in self.latency_ms.items()},
+            "deliveries": self.deliveries,
+            "redelivered": self.redelivered,
+        }
+
+
+def percentiles(values: Sequence[float], ranks: Sequence[int] = (50, 90, 99)) -> dict[str, float]:
+    """Nearest-rank percentiles ``p50``... and ``max`` of ``values`` (empty: no keys)."""
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+    found = {f"p{r}": ordered[max(0, math.ceil(r / 100 * len(ordered)) - 1)] for r in ranks}
+    return {**found, "max": ordered[-1]}
+
+
+def job_calls(engine: Engine, job_id: int) -> JobCalls:
+    """The job's :class:`JobCalls` (all zero for a job that stored nothing)."""
+    with transaction(engine) as session:
+        rows = session.execute(
+            select(Judgment.status, Judgment.tokens_in, Judgment.tokens_out, Judgment.latency_ms)
+            .where(Judgment.job_id == job_id)
+        ).all()  # fmt: skip
+        deliveries, redelivered = session.execute(
+            select(
+                func.coalesce(func.sum(JobItem.attempts), 0),
+                func.count().filter(JobItem.attempts > 1),
+            ).where(JobItem.job_id == job_id)
+        ).one()
+    return JobCalls(
+        verdicts=len(rows),
+        unparseable=sum(1 for r in rows if r.status == "unparseable"),
+        tokens_in=sum(int(r.tokens_in or 0) for r in rows),
+        tokens_out=sum(int(r.tokens_out or 0) for r in rows),
+        latency_ms=percentiles([float(r.latency_ms or 0.0) for r in rows]),
+        deliveries=int(deliveries),
+        redelivered=int(redelivered),
+    )
+
+
 def summarize_job(engine: Engine, job_id: int, *, failures: int = 0) -> JobSummary:
     """One job's summary. Raises :class:`JobNotFoundError`."""
     found = summarize_jobs(engine, [job_id], failures=failures)
@@ -153,4 +219,12 @@ def summarize_job(engine: Engine, job_id: int, *, failures: int = 0) -> JobSumma
     return found[0]
 
 
-__all__ = ["JobSummary", "failure_reasons", "summarize_job", "summarize_jobs"]
+__all__ = [
+    "JobCalls",
+    "JobSummary",
+    "failure_reasons",
+    "job_calls",
+    "percentiles",
+    "summarize_job",
+    "summarize_jobs",
+]

@@ -4,7 +4,8 @@ Every endpoint needs ``Authorization: Bearer <token>`` (from ``referee reviewers
 wrong, missing or deactivated token is 401. A reviewer only ever sees items leased to them.
 
 * ``GET  /v1/next?dataset=NAME``           lease and return the next item (204: queue empty)
-* ``POST /v1/items/{pair_id}/label``       ``{"label", "rationale"?, "reason"?, "duration_s"?}``
+* ``POST /v1/items/{pair_id}/label``       ``{"label", "rationale"?, "reason"?, "duration_s"?,
+  "unsafe"?}`` (``unsafe``, with a reason, sends the pair to the incident queue)
 * ``POST /v1/items/{pair_id}/release``     give a leased item back (skip)
 * ``POST /v1/items/{pair_id}/undo``        take back your last label while its lease lasts
 * ``GET  /v1/progress?dataset=NAME``      your counts: done today, done, remaining
@@ -21,6 +22,7 @@ Errors are ``{"detail": "<what went wrong and what to do>"}`` with 400/401/403/4
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import unquote_to_bytes
 
@@ -33,7 +35,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.convertors import Convertor, register_url_convertor
 
-from referee.api import lead, pages, progress
+from referee.api import lead, pages, progress, review_config
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
 from referee.ingest.records import MAX_NAME_CHARS, text_problem
@@ -95,12 +97,17 @@ _bearer = HTTPBearer(auto_error=False, description="A reviewer token from 'refer
 
 
 class LabelIn(BaseModel):
-    """A reviewer's answer; ``reason`` is required when ``label`` is ``both_bad``."""
+    """A reviewer's answer; ``reason`` is required when ``label`` is ``both_bad`` or
+    ``unsafe`` is true (the pair goes to the incident queue)."""
 
     label: Literal["A", "B", "tie", "both_bad"]
     rationale: str | None = Field(default=None, max_length=20_000)
     reason: str | None = Field(default=None, max_length=20_000)
     duration_s: float | None = Field(default=None, ge=0)
+    unsafe: bool = False
+    # the dataset's schema (GET /v1/review-config): strength on a 5-point scale, 1-5 ratings
+    strength: Literal["slight", "much"] | None = None
+    ratings: dict[str, Any] | None = None
 
     @field_validator("rationale", "reason")
     @classmethod
@@ -166,6 +173,7 @@ def create_app(
     )
 
     app.state.engine = engine
+    app.state.settings = settings
 
     def run(work: Callable[[Session], T]) -> T:
         with transaction(engine) as session:
@@ -210,7 +218,10 @@ def create_app(
 
         def work(session: Session) -> LabelOut:
             reviewer = session.get_one(Reviewer, reviewer_id)
-            submission = LabelSubmission(body.label, body.rationale, body.reason, body.duration_s)
+            submission = LabelSubmission(
+                body.label, body.rationale, body.reason, body.duration_s, body.unsafe
+            )
+            submission = replace(submission, strength=body.strength, ratings=body.ratings)
             stored = submit_label(
                 session, pair_id, reviewer, submission, pause_rule=queue_config.pause_rule
             )
@@ -238,6 +249,7 @@ def create_app(
         return run(lambda s: queue_stats(s, dataset, s.get_one(Reviewer, reviewer_id)).to_json())
 
     app.include_router(progress.router)
+    app.include_router(review_config.router)
     app.include_router(lead.router)
     app.include_router(pages.router)
     return app

@@ -3,6 +3,7 @@ a reviewer token, 401 without a valid one).
 
 * ``GET /v1/lead/datasets``                 dataset names
 * ``GET /v1/lead/overview?dataset=NAME``    queues, agreement, spot-check estimate, reviewers
+  (with their automation-bias record), cost so far
   (:func:`referee.review.lead_overview.lead_overview`)
 * ``POST /v1/lead/pause``                   ``{"reviewer", "paused", "reason"?}``: pause or
   unpause a reviewer (:func:`referee.review.pause.set_paused`, audited under the lead's name)
@@ -41,7 +42,8 @@ def overview(
     """Queue progress, agreement, spot-check accuracy and each reviewer's record."""
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:
-        return lead_overview(session, dataset)
+        human_cost = request.app.state.settings.human_cost  # REFEREE_HUMAN_COST
+        return lead_overview(session, dataset, human_cost=human_cost)
 
 
 class PauseIn(BaseModel):

@@ -5,20 +5,10 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
-from sqlalchemy import Engine
-from typer._click.core import Context as ClickContext
 from typer.core import TyperGroup
 
 from referee.cli.common import (
@@ -31,12 +21,7 @@ from referee.cli.common import (
     stderr,
     stdout,
 )
-from referee.cli.report import unpriced_judge_warnings
-from referee.settings import Settings
-from workers.context import WorkerConfig, WorkerContext
 from workers.errors import BrokerUnavailableError, JobInputError, JobStateError, WorkerError
-from workers.heap import freeze_startup_heap
-from workers.interrupts import InterruptGuard
 from workers.jobs import (
     DEFAULT_CHUNK_SIZE,
     interrupt_prelabel,
@@ -46,16 +31,24 @@ from workers.jobs import (
     start_prelabel,
     wait_for_job,
 )
-from workers.owner import this_process
-from workers.runner import CeleryRunner, InProcessRunner, TaskRunner
 from workers.store import cancel_job
-from workers.summaries import JobSummary, summarize_job, summarize_jobs
+from workers.summaries import JobCalls, JobSummary, job_calls, summarize_job, summarize_jobs
+
+if TYPE_CHECKING:
+    # Only ``prelabel`` and ``worker`` judge: they import the judge stack (litellm, instructor)
+    # and the runners when they run, so ``jobs`` and ``job ID`` start as fast as ``status``.
+    from sqlalchemy import Engine
+
+    from referee.settings import Settings
+    from workers.runner import TaskRunner
 
 
 class _JobGroup(TyperGroup):
     """``referee job ID`` means ``referee job show ID``; ``referee job cancel ID`` cancels."""
 
-    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+    # ``ctx`` is click's base Context, which typer vendors without a public name (``typer.Context``
+    # is a subclass, too narrow for an override); it is only passed on.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and not args[0].startswith("-") and args[0] not in self.commands:
             args = ["show", *args]
         return super().parse_args(ctx, args)
@@ -80,12 +73,17 @@ def _worker_errors() -> Iterator[None]:
 
 
 def _runner(settings: Settings, engine: Engine, concurrency: int | None) -> TaskRunner:
+    from workers.runner import CeleryRunner, InProcessRunner
+
     if settings.broker_url:
         from workers.celery_app import make_celery_app
 
         runner = CeleryRunner(make_celery_app(settings.broker_url, settings.result_backend))
         runner.ping()
         return runner
+    from workers.context import WorkerConfig, WorkerContext
+    from workers.heap import freeze_startup_heap
+
     config = WorkerConfig.from_settings(settings, concurrency=concurrency)
     freeze_startup_heap(collect=False)  # this process judges: keep full GC passes short
     return InProcessRunner(WorkerContext(config, engine))
@@ -95,6 +93,15 @@ class _ProgressBar:
     """A rich progress bar fed with job summaries: pairs done and failed, spend, ETA."""
 
     def __init__(self, job_id: int, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.progress = Progress(
             TextColumn(f"job {job_id}"),
             BarColumn(),
@@ -107,7 +114,7 @@ class _ProgressBar:
             console=stderr,
             transient=False,
         )
-        self.task: TaskID = self.progress.add_task("prelabel", total=total, failed=0, cost=0.0)
+        self.task = self.progress.add_task("prelabel", total=total, failed=0, cost=0.0)
 
     def __call__(self, summary: JobSummary) -> None:
         self.progress.update(
@@ -131,6 +138,19 @@ def _print_summary(summary: JobSummary) -> None:
         stdout.print(f"  failed {failure['pair_id']}: {failure['error']}")
 
 
+def _print_calls(calls: JobCalls) -> None:
+    if not calls.verdicts:
+        return
+    latency = ", ".join(f"{k} {v:,.0f}" for k, v in calls.latency_ms.items())
+    stdout.print(
+        f"calls: {calls.verdicts} verdicts paid for ({calls.unparseable} unparseable), "
+        f"{calls.tokens_in:,} tokens in, {calls.tokens_out:,} out; latency ms: {latency}; "
+        f"{calls.deliveries} deliveries ({calls.redelivered} pairs delivered again)",
+        markup=False,
+        highlight=False,
+    )
+
+
 def prelabel(
     dataset: str | None = typer.Option(None, "--dataset", help="Dataset to pre-label."),
     judge: list[str] = typer.Option(
@@ -150,6 +170,14 @@ def prelabel(
     as_json: bool = typer.Option(False, "--json", help="Print the final summary as JSON."),
 ) -> None:
     """Pre-label a dataset with LLM judges (both orders per judge), as a resumable job."""
+    from judge.setup import configure_litellm
+
+    configure_litellm()  # this process may judge (no broker), and prices judges either way
+    from referee.cli.report import unpriced_judge_warnings
+    from workers.interrupts import InterruptGuard
+    from workers.owner import this_process
+    from workers.runner import InProcessRunner
+
     settings = load_settings()
     engine = open_database(settings)
     if resume is None and (not dataset or not judge):
@@ -262,10 +290,12 @@ def job_show(
     with _worker_errors():
         mark_orphaned_jobs(engine)
         summary = summarize_job(engine, job_id, failures=50)
+        calls = job_calls(engine, job_id)
     if as_json:
-        emit_json(summary.to_json())
+        emit_json({**summary.to_json(), "calls": calls.to_json()})
         return
     _print_summary(summary)
+    _print_calls(calls)
 
 
 @job_app.command("cancel")
@@ -285,17 +315,32 @@ def worker(
     queues: list[str] = typer.Option(["referee"], "--queues", "-Q", help="Queues to consume."),
     pool: str = typer.Option("threads", "--pool", help="Celery pool: threads, prefork or solo."),
     hostname: str | None = typer.Option(None, "--hostname", help="Worker name (node@host)."),
-    loglevel: str = typer.Option("INFO", "--loglevel"),
+    loglevel: str = typer.Option(
+        "INFO",
+        "--log-level",
+        "--loglevel",
+        help="Log level of Celery's and Referee's loggers: DEBUG, INFO, WARNING or ERROR.",
+    ),
     sweep_every: float = typer.Option(
         10.0, "--sweep-every", min=0.1, help="Seconds between checks for stalled jobs."
     ),
 ) -> None:
     """Start a Celery worker for pre-labeling chunks (prefetch 1, acks late)."""
+    from referee.cli.main import configure_logging
+
     settings = load_settings()
     if not settings.broker_url:
         fail("no broker: set REFEREE_BROKER_URL=redis://host:6379/0 to run workers")
+    if loglevel.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        fail(f"--log-level {loglevel!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    configure_logging(loglevel)
     open_database(settings)
+    from judge.setup import configure_litellm
+
+    configure_litellm()  # before workers.celery_app imports the judge stack
     from workers.celery_app import make_celery_app, run_worker
+    from workers.context import WorkerConfig
+    from workers.runner import CeleryRunner
 
     try:
         CeleryRunner(make_celery_app(settings.broker_url, settings.result_backend)).ping()

@@ -13,12 +13,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from referee.cli import review_prompts as prompts
 from referee.cli.common import emit_json, fail, load_settings, open_database, stderr, stdout
 from referee.db.engine import transaction
 from referee.review.config import QueueConfig
 from referee.review.errors import ReviewError
 from referee.review.pause import paused_reviewers, set_paused
 from referee.review.priority import Embedder
+from referee.review.schema import load_schema
 from referee.review.service import LabelSubmission, Lease, lease_next, release_item, submit_label
 from referee.review.tokens import (
     add_reviewer,
@@ -34,7 +36,6 @@ from referee.review.warmup import (
 )
 from routing.embeddings import EmbeddingUnavailable, default_embedder
 
-KEYS = {"a": "A", "b": "B", "t": "tie", "x": "both_bad"}
 SIDE_BY_SIDE_WIDTH = 140
 
 reviewers_app = typer.Typer(help="Manage reviewer accounts (one API token each).")
@@ -44,7 +45,12 @@ reviewers_app = typer.Typer(help="Manage reviewer accounts (one API token each).
 def reviewers_add(
     name: Annotated[str, typer.Argument(help="Unique reviewer name.")],
     role: Annotated[
-        str, typer.Option(help="reviewer, or lead (the token also opens the lead's page /lead).")
+        str,
+        typer.Option(
+            help="reviewer; lead (the token also opens the lead's page /lead, and answers "
+            "incidents); expert (adjudicates spot checks that disagreed with the AI first); "
+            "incident (answers the incident queue only)."
+        ),
     ] = "reviewer",
 ) -> None:
     """Create a reviewer and print their API token (shown once; only its hash is stored)."""
@@ -54,7 +60,9 @@ def reviewers_add(
             _reviewer, token = add_reviewer(session, name, role=role)
     except ReviewError as exc:
         fail(str(exc))
-    what = "Lead" if role == "lead" else "Reviewer"
+    what = {"lead": "Lead", "expert": "Expert", "incident": "Incident reviewer"}.get(
+        role, "Reviewer"
+    )
     stderr.print(f"{what} {name!r} created. Their token (shown once, store it now):")
     typer.echo(token)
 
@@ -165,6 +173,8 @@ def _queue_config(
     spot_check_reviewers: int,
     gold_rate: float,
     show_ai_label: bool,
+    reveal_share: float = 0.5,
+    trap_rate: float = 0.05,
 ) -> QueueConfig:
     try:
         return QueueConfig(
@@ -173,10 +183,27 @@ def _queue_config(
             spot_check_k=spot_check_reviewers,
             gold_rate=gold_rate,
             reveal_ai_label=show_ai_label,
+            reveal_share=reveal_share,
+            trap_rate=trap_rate,
         )
     except ValueError as exc:
         fail(str(exc))
 
+
+RevealShare = Annotated[
+    float,
+    typer.Option(
+        help="With --show-ai-label: share of items whose AI label is shown (the same items on "
+        "every reload; the rest measure the reviewer without it).",
+    ),
+]
+TrapRate = Annotated[
+    float,
+    typer.Option(
+        help="With --show-ai-label: share of items that are traps (gold pairs shown with a "
+        "wrong AI label); 'referee review-report' gives each reviewer's catch rate.",
+    ),
+]
 
 EmbedderChoice = Annotated[
     str,
@@ -211,15 +238,6 @@ def show_item(lease: Lease, number: int) -> None:
         stdout.print(f"AI label: {item.ai_label}")
 
 
-def _ask_key() -> str:
-    key: str = click.prompt(
-        "[A] A better  [B] B better  [T] tie  [X] both bad  [S] skip  [Q] quit",
-        type=click.Choice(["a", "b", "t", "x", "s", "q"], case_sensitive=False),
-        show_choices=False,
-    )
-    return key.lower()
-
-
 def _ask_reason() -> str:
     while True:
         reason: str = click.prompt(
@@ -248,6 +266,8 @@ def register(app: typer.Typer) -> None:
             float, typer.Option(help="Share of items that are hidden gold checks.")
         ] = 0.1,
         show_ai_label: Annotated[bool, typer.Option(help="Show the AI label.")] = False,
+        reveal_share: RevealShare = 0.5,
+        trap_rate: TrapRate = 0.05,
         ask_rationale: Annotated[
             bool, typer.Option(help="Ask for an optional rationale after each label.")
         ] = False,
@@ -261,6 +281,8 @@ def register(app: typer.Typer) -> None:
             spot_check_reviewers,
             gold_rate,
             show_ai_label,
+            reveal_share,
+            trap_rate,
         )
         engine = open_database(settings)
         vectors = _embedder(embedder)
@@ -270,6 +292,7 @@ def register(app: typer.Typer) -> None:
                 who = get_reviewer(session, reviewer)
                 if not who.active:
                     fail(f"reviewer {reviewer!r} is deactivated")
+                schema = load_schema(session, dataset)
             while True:
                 with transaction(engine) as session:
                     lease = lease_next(session, dataset, who, config, embedder=vectors)
@@ -278,7 +301,7 @@ def register(app: typer.Typer) -> None:
                     break
                 show_item(lease, labeled + skipped + 1)
                 started = time.monotonic()
-                key = _ask_key()
+                key = prompts.ask_key(schema)
                 with transaction(engine) as session:
                     if key in ("s", "q"):
                         release_item(session, lease.item.pair_id, who)
@@ -286,12 +309,17 @@ def register(app: typer.Typer) -> None:
                             break
                         skipped += 1
                         continue
-                reason = _ask_reason() if key == "x" else None
-                rationale = None
-                if ask_rationale:
-                    rationale = click.prompt("Rationale (optional)", default="", show_default=False)
+                label, strength = prompts.label_of(key, schema)  # the dataset's review schema
+                reason = _ask_reason() if label == "both_bad" else None
+                ratings = prompts.ask_ratings(schema)
+                rationale = prompts.ask_rationale(schema, label, ask_rationale)
                 submission = LabelSubmission(
-                    KEYS[key], rationale, reason, time.monotonic() - started
+                    label,
+                    rationale,
+                    reason,
+                    time.monotonic() - started,
+                    strength=strength,
+                    ratings=ratings,
                 )
                 with transaction(engine) as session:
                     submit_label(
@@ -316,6 +344,8 @@ def register(app: typer.Typer) -> None:
             float, typer.Option(help="Share of items that are hidden gold checks.")
         ] = 0.1,
         show_ai_label: Annotated[bool, typer.Option(help="Show reviewers the AI label.")] = False,
+        reveal_share: RevealShare = 0.5,
+        trap_rate: TrapRate = 0.05,
         embedder: EmbedderChoice = "auto",
     ) -> None:
         """Run the reviewers' REST API and web pages with uvicorn (/ review page, /lead)."""
@@ -330,6 +360,8 @@ def register(app: typer.Typer) -> None:
             spot_check_reviewers,
             gold_rate,
             show_ai_label,
+            reveal_share,
+            trap_rate,
         )
         engine = open_database(settings)
         if host not in ("127.0.0.1", "localhost", "::1"):

@@ -75,6 +75,13 @@ class HumanLabel(Base):
     duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     policy_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the reviewer marked the pair unsafe (0008): it goes to the incident queue
+    unsafe: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the dataset's review schema (0009): strength on the 5-point scale (slight|much), 1-5
+    # ratings per dimension, and the rubric version (review config) the answer was given under
+    strength: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    ratings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    rubric_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Judgment(Base):
@@ -194,6 +201,55 @@ class ReviewAssignment(Base):
     leased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # automation-bias controls (0009): the pair's AI pre-label at lease time, the label shown
+    # (None: hidden; a deliberately wrong one on a trap) and whether the item is a trap
+    ai_label: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ai_shown: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    trap: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ReviewConfig(Base):
+    """A dataset's annotation schema (0009; ``referee review-config``): the label scale (3 or 5
+    points), rating dimensions, when a rationale is required, and the guidelines. ``version``
+    grows by one whenever any of them changes; ``sha256`` is the digest of all of them."""
+
+    __tablename__ = "review_configs"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    scale: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    dimensions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    require_rationale: Mapped[str] = mapped_column(String(16), default="never")
+    guidelines: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Escalation(Base):
+    """A pair sent for a second look (0008): ``adjudication`` (a spot check disagreed with the
+    accepted AI label) or ``incident`` (a both-bad answer, or a reviewer marked it unsafe).
+
+    ``routing_reasons``: the routing decision's reasons when it was opened; ``human_reasons``:
+    one ``{"annotator", "label", "reason", "unsafe", "queue", "at"}`` per flagging answer
+    (reviewers' names; pseudonyms are applied on the way out). ``status`` is ``open`` until a
+    second reviewer answers the item (``resolved``, with ``resolution`` = their label).
+    """
+
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("pair_id", "queue", name="uq_escalation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), index=True)
+    queue: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    routing_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    human_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    flagged_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class AuditEntry(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from referee.db.models import Dataset, HumanLabel, Judgment, Pair
 from referee.export.leakage import content_key
 from referee.export.rows import HumanAnswer, JudgeRef, LabeledPair
+from referee.export.schema_fields import deciding_fields
 from referee.review.final_labels import Aggregation, FinalLabel, final_labels
 from referee.review.service import as_utc
 
@@ -77,11 +78,16 @@ def _to_row(
             at=as_utc(v.created_at).isoformat(),
             rationale=v.rationale,
             reason=v.reason,
+            unsafe=v.unsafe,
+            strength=v.strength,
+            ratings=v.ratings,
+            rubric_version=v.rubric_version,
         )
         for v in final.votes
     )
     used_judges = tuple(judges) if final.source == "ai" or final.ai_label is not None else ()
     versions = sorted({j.prompt_version for j in used_judges})
+    schema = deciding_fields(final.label, final.source, final.votes)  # export/schema_fields.py
     return LabeledPair(
         pair_id=final.pair_id,
         dataset=dataset,
@@ -100,7 +106,11 @@ def _to_row(
         agreement=final.agreement,
         labeled_at=as_utc(final.decided_at).isoformat() if final.decided_at else None,
         reasons=final.reasons,
-        rubric_version=",".join(versions) if versions and final.source == "ai" else None,
+        rubric_version=(
+            ",".join(versions) if versions and final.source == "ai" else schema.rubric_version
+        ),
+        strength=schema.strength,
+        ratings=schema.ratings,
         redaction_version=pair.redaction_version,
         meta=dict(pair.meta or {}),
     )

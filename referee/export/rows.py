@@ -42,10 +42,15 @@ class HumanAnswer:
     at: str | None
     rationale: str | None = None
     reason: str | None = None
+    unsafe: bool = False
+    strength: str | None = None  # the dataset's schema (referee.review.schema), when given
+    ratings: dict[str, int] | None = None
+    rubric_version: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """A plain dict for JSON output."""
-        return {
+        """A plain dict for JSON output; ``unsafe`` only when the person marked the pair (so
+        rows frozen before the flag existed read and write back byte for byte)."""
+        doc: dict[str, Any] = {
             "annotator": self.annotator,
             "label": self.label,
             "kind": self.kind,
@@ -53,6 +58,12 @@ class HumanAnswer:
             "rationale": self.rationale,
             "reason": self.reason,
         }
+        if self.unsafe:
+            doc["unsafe"] = True
+        for key in ("strength", "ratings", "rubric_version"):  # likewise, only when given
+            if getattr(self, key) is not None:
+                doc[key] = getattr(self, key)
+        return doc
 
 
 @dataclass(slots=True)

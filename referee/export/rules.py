@@ -7,6 +7,8 @@ Every export obeys the same rules, each exclusion counted by reason:
   dataset (:func:`referee.export.leakage.content_key`);
 * ``pending`` / ``unresolved`` — no final label yet (waiting for people; a tied vote);
 * ``both_bad`` — never a chosen/rejected preference (``dpo``); the pair goes to ``incidents``;
+* ``incident`` — an A/B/tie label on a pair that a person answered both-bad or marked unsafe
+  is never a preference either (``dpo``): the pair is an incident, whatever the majority said;
 * ``tie`` — left out of ``dpo`` unless ties are asked for, and then flagged, never a preference;
 * ``below_min_agreement`` — the people's agreement share on the pair is under the floor (AI
   labels, which have no human answers, are not subject to it).
@@ -32,6 +34,7 @@ EXCLUSION_REASONS: tuple[str, ...] = (
     "pending",
     "unresolved",
     "both_bad",
+    "incident",
     "tie",
     "below_min_agreement",
     "not_an_incident",
@@ -93,10 +96,13 @@ class Exclusions:
 
 
 def incident_reasons(row: LabeledPair) -> list[str]:
-    """Why a pair is an incident: a both-bad label or answer, or an unsafe routing reason."""
+    """Why a pair is an incident: a both-bad label or answer, an answer marked unsafe, or an
+    unsafe routing reason."""
     reasons: list[str] = []
     if row.label == "both_bad" or any(a.label == "both_bad" for a in row.answers):
         reasons.append("both_bad")
+    if any(a.unsafe for a in row.answers):
+        reasons.append("unsafe")
     reasons.extend(r for r in row.reasons if r in UNSAFE_REASONS and r not in reasons)
     return reasons
 
@@ -112,6 +118,8 @@ def _exclusion(row: LabeledPair, rules: ExportRules) -> str | None:
     if rules.policy == "preferences":
         if row.label == "both_bad":
             return "both_bad"
+        if any(a.label == "both_bad" or a.unsafe for a in row.answers):
+            return "incident"
         if row.label == "tie" and not rules.include_ties:
             return "tie"
     if (

@@ -9,6 +9,9 @@ Choices, documented once:
   ``spot_check``): imported data sets often carry their several annotators as one kind, and the
   question "do our people agree?" does not depend on why an item was labelled. When one
   annotator labelled the same pair under several kinds, their most recent label counts once.
+  Second looks (``adjudication``, ``incident``: :mod:`referee.review.escalation`) are left out
+  of the pool: those pairs get a second answer because someone disagreed with the AI label or
+  flagged the pair, so they are a sample of disputes, not of the work.
 * **Items.** ``items`` counts labelled pairs; only pairs with at least two labels
   (``comparable_items``) carry information about agreement.
 * **Percent agreement** is the mean over comparable items of the share of agreeing annotator
@@ -51,11 +54,16 @@ from referee.db.models import HumanLabel, Pair
 MAX_PAIRWISE_ANNOTATORS = 10
 
 __all__ = [
+    "SECOND_LOOK_KINDS",
     "LabelRow",
     "agreement_report",
     "annotators_report",
     "load_human_labels",
 ]
+
+
+SECOND_LOOK_KINDS = ("adjudication", "incident")
+"""Label kinds of second looks, left out of the pooled agreement (see the module notes)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,8 @@ class LabelRow:
 def load_human_labels(
     session: Session, dataset_id: int, kinds: Sequence[str] | None = None
 ) -> list[LabelRow]:
-    """The dataset's human labels of ``kinds`` (all kinds when None), one per (pair, annotator).
+    """The dataset's human labels of ``kinds`` (all kinds but :data:`SECOND_LOOK_KINDS` when
+    None), one per (pair, annotator).
 
     Within ``kinds``, an annotator's most recent label of a pair wins (by time, then id).
     """
@@ -90,6 +99,8 @@ def load_human_labels(
     )
     if kinds is not None:
         query = query.where(HumanLabel.kind.in_(list(kinds)))
+    else:
+        query = query.where(HumanLabel.kind.not_in(SECOND_LOOK_KINDS))
     latest: dict[tuple[str, str], LabelRow] = {}
     for pair_id, annotator, label, kind, duration in session.execute(query):
         latest[(pair_id, annotator)] = LabelRow(pair_id, annotator, label, kind, duration)

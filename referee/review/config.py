@@ -27,7 +27,9 @@ class QueueConfig:
     serving the dataset agrees. ``gold_rate``: share of served items that are hidden gold checks
     (0 disables them). ``weight``: w of the hybrid score w·uncertainty + (1 - w)·diversity.
     ``hybrid_budget``: how many items the hybrid selection orders; the rest follow by
-    uncertainty. ``reveal_ai_label``: show reviewers the AI label (off by default).
+    uncertainty. ``reveal_ai_label``: show reviewers the AI label (off by default), on the
+    ``reveal_share`` of items only, with ``trap_rate`` of served items traps (gold pairs shown
+    with a wrong pre-label; :mod:`referee.review.bias`).
     ``pause_rule``: applied to a reviewer after each label (:mod:`referee.review.pause`);
     ``None`` turns automatic pausing off (a lead can still pause by hand).
     """
@@ -39,6 +41,8 @@ class QueueConfig:
     weight: float = 0.6
     hybrid_budget: int = 1000
     reveal_ai_label: bool = False
+    reveal_share: float = 0.5
+    trap_rate: float = 0.05
     pause_rule: PauseRule | None = DEFAULT_PAUSE_RULE
 
     def __post_init__(self) -> None:
@@ -50,6 +54,10 @@ class QueueConfig:
             raise ValueError(f"gold_rate must be in [0, 1), got {self.gold_rate}")
         if not 0.0 <= self.weight <= 1.0:
             raise ValueError(f"weight must be in [0, 1], got {self.weight}")
+        if not 0.0 <= self.reveal_share <= 1.0:
+            raise ValueError(f"reveal_share must be in [0, 1], got {self.reveal_share}")
+        if not 0.0 <= self.trap_rate < 1.0:
+            raise ValueError(f"trap_rate must be in [0, 1), got {self.trap_rate}")
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> QueueConfig:

@@ -1,11 +1,12 @@
 """Final labels of a dataset with provenance, and the spot-check accuracy alarm.
 
 Every non-frozen pair gets one row (see :func:`final_labels` for the precedence): a ``gold``
-label (source ``gold``); else the people's answers aggregated by ``majority`` (explicit tie
-policy), ``weighted`` (by gold-check accuracy) or ``dawid_skene``; else the auto-accepted AI
-label (source ``ai``); else ``pending``. A ``human_review`` item stays ``pending`` until its k
-answers are in (k = the queue item's ``required_labels``); a spot check keeps the AI label
-until then.
+label (source ``gold``); else an ``adjudication`` answer (a spot check that disagreed with the
+AI label, settled by a second reviewer: :mod:`referee.review.escalation`); else the people's
+answers aggregated by ``majority`` (explicit tie policy), ``weighted`` (by gold-check accuracy)
+or ``dawid_skene``; else the auto-accepted AI label (source ``ai``); else ``pending``. A
+``human_review`` item stays ``pending`` until its k answers are in (k = the queue item's
+``required_labels``); a spot check keeps the AI label until then.
 
 Reviewer answers to hidden gold checks are never votes; with Dawid-Skene they are fitted as
 responses on clamped gold items, so they teach each reviewer's confusion matrix (Dawid & Skene,
@@ -61,10 +62,14 @@ class Vote:
     policy_version: int | None
     reason: str | None = None
     rationale: str | None = None
+    unsafe: bool = False
+    strength: str | None = None  # the dataset's schema (referee.review.schema)
+    ratings: dict[str, Any] | None = None
+    rubric_version: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """A plain dict for JSON output."""
-        return {
+        """A plain dict for JSON output (``unsafe`` only when the voter marked the pair)."""
+        doc: dict[str, Any] = {
             "annotator": self.annotator,
             "label": self.label,
             "kind": self.kind,
@@ -73,6 +78,12 @@ class Vote:
             "reason": self.reason,
             "rationale": self.rationale,
         }
+        if self.unsafe:
+            doc["unsafe"] = True
+        for key in ("strength", "ratings", "rubric_version"):  # only when the schema gave one
+            if getattr(self, key) is not None:
+                doc[key] = getattr(self, key)
+        return doc
 
 
 @dataclass(frozen=True)
@@ -81,9 +92,9 @@ class FinalLabel:
 
     ``label`` is None while reviews are pending or a tied vote is unresolved. ``source`` is
     ``gold``, ``human``, ``ai`` or None (pending). ``method`` is one of ``ai``, ``gold``,
-    ``majority``, ``weighted``, ``dawid_skene``, ``pending``, ``unresolved``. ``decision`` is
-    the current routing decision (None when the pair was not routed). ``decided_at``: when the
-    deciding label arrived (the routing time for AI labels).
+    ``majority``, ``weighted``, ``dawid_skene``, ``adjudication``, ``pending``, ``unresolved``.
+    ``decision`` is the current routing decision (None when the pair was not routed).
+    ``decided_at``: when the deciding label arrived (the routing time for AI labels).
     """
 
     pair_id: str
@@ -132,6 +143,10 @@ def _vote(hl: HumanLabel) -> Vote:
         hl.policy_version,
         hl.reason,
         hl.rationale,
+        bool(hl.unsafe),
+        hl.strength,
+        hl.ratings,
+        hl.rubric_version,
     )
 
 
@@ -142,12 +157,13 @@ def _votes_by_pair(session: Session, dataset_id: int) -> dict[str, list[Vote]]:
     return out
 
 
-def _gold_votes(session: Session, dataset_id: int) -> dict[str, list[Vote]]:
+def _labels_of_kind(session: Session, dataset_id: int, kind: str = "gold") -> dict[str, list[Vote]]:
+    """Pair id -> the dataset's labels of ``kind`` (``gold``, or ``adjudication``), in order."""
     out: dict[str, list[Vote]] = defaultdict(list)
     rows = session.scalars(
         select(HumanLabel)
         .join(Pair, Pair.id == HumanLabel.pair_id)
-        .where(Pair.dataset_id == dataset_id, HumanLabel.kind == "gold")
+        .where(Pair.dataset_id == dataset_id, HumanLabel.kind == kind)
         .order_by(HumanLabel.created_at, HumanLabel.id)
     )
     for hl in rows:
@@ -247,8 +263,11 @@ def final_labels(
 ) -> list[FinalLabel]:
     """Final labels with provenance for every non-frozen pair of the dataset, by pair id.
 
-    Precedence, per pair: a ``gold`` label (source ``gold``); else the people's answers
-    (review, spot check, adjudication; hidden gold-check answers are never votes), aggregated
+    Precedence, per pair: a ``gold`` label (source ``gold``); else an ``adjudication`` answer
+    (method ``adjudication``: a second reviewer, an expert when there is one, settled a spot
+    check that disagreed with the AI label; several are aggregated by majority) with the
+    spot-check answers shown beside it; else the people's answers
+    (review, spot check; hidden gold-check and incident answers are never votes), aggregated
     by ``method`` — ``majority`` (tie policy in :func:`_majority`), ``weighted`` (votes weighted
     by :func:`smoothed_accuracy`) or ``dawid_skene`` (Dawid & Skene 1979, gold items clamped) —
     once the queue item has its k answers (before that a ``human_review`` pair is ``pending``
@@ -280,7 +299,8 @@ def final_labels(
         .order_by(Pair.id)
     )
     votes = _votes_by_pair(session, dataset_id)
-    golds = _gold_votes(session, dataset_id)
+    golds = _labels_of_kind(session, dataset_id)
+    adjudicated = _labels_of_kind(session, dataset_id, "adjudication")
     gold = gold_labels(session, dataset_id)
     quality = annotator_quality(session, dataset_id)
     accuracy = {name: q.accuracy for name, q in quality.items() if q.accuracy is not None}
@@ -304,6 +324,11 @@ def final_labels(
         if pid in gold:
             shown = tuple(golds[pid]) + pair_votes
             label, how, decided_at, source = gold[pid], "gold", golds[pid][-1].created_at, "gold"
+        elif pid in adjudicated:
+            settled = tuple(adjudicated[pid])
+            shown = pair_votes + settled
+            label, decided_at = _majority(settled, accuracy), settled[-1].created_at
+            how = "adjudication" if label is not None else "unresolved"
         elif pair_votes and (enough or kind is None or kind == "auto_accept"):
             if pid in ds_labels:
                 label, how = ds_labels[pid], "dawid_skene"

@@ -10,7 +10,14 @@ Every figure comes from the estimator the CLI uses for it, so the page and the c
   (``referee status``, ``report cost``, releases), with its interval;
 * each reviewer's record: answers in the dataset (today and in all), hidden gold checks answered
   and right, and their running gold accuracy after each check (oldest first, the last
-  ``TREND_POINTS`` checks), paused or not.
+  ``TREND_POINTS`` checks), paused or not; and their automation-bias record
+  (:func:`referee.review.bias.bias_report`, as ``referee review-report``): override rate with
+  the AI label shown and hidden, traps caught, flagged or not;
+* cost so far: judge spend (:func:`referee.routing_store.judge_spend`) plus every human label
+  stored for the dataset (gold, review, spot check, gold checks...:
+  :func:`referee.routing_store.label_counts`) at ``human_cost`` dollars each
+  (``REFEREE_HUMAN_COST``): what ``referee report cost`` counts as spent, plus any second-look
+  answers (adjudication, incidents).
 """
 
 from __future__ import annotations
@@ -24,12 +31,13 @@ from sqlalchemy.orm import Session
 
 from referee.db.models import HumanLabel, Pair, ReviewAssignment, Reviewer
 from referee.reports.human_agreement import agreement_report, load_human_labels
+from referee.review.bias import bias_report
 from referee.review.config import GOLD_QUEUE
 from referee.review.quality import gold_labels
 from referee.review.queue_build import get_dataset
 from referee.review.service import resolve_now
 from referee.review.stats import queue_stats
-from referee.routing_store import spot_check_accuracy
+from referee.routing_store import judge_spend, label_counts, spot_check_accuracy
 
 TREND_POINTS = 50
 AGREEMENT_KEYS = (
@@ -118,6 +126,7 @@ def _reviewers(session: Session, dataset_id: int, now: datetime) -> list[dict[st
         )
     }
     history = _gold_history(session, dataset_id)
+    bias = bias_report(session, dataset_id)
     out = []
     for reviewer in session.scalars(select(Reviewer).order_by(Reviewer.name)):
         done, today = counts.get(reviewer.id, (0, 0))
@@ -136,13 +145,35 @@ def _reviewers(session: Session, dataset_id: int, now: datetime) -> list[dict[st
                 "gold_correct": sum(checks),
                 "gold_accuracy": sum(checks) / len(checks) if checks else None,
                 "gold_trend": _running_accuracy(checks),
+                "bias": bias[reviewer.name].to_json() if reviewer.name in bias else None,
             }
         )
     return out
 
 
+def cost_so_far(session: Session, dataset_id: int, human_cost: float) -> dict[str, Any]:
+    """Judge spend plus every stored human label of the dataset at ``human_cost`` each."""
+    judges = judge_spend(session, dataset_id)
+    by_kind = {kind: c["labels"] for kind, c in label_counts(session, dataset_id).items()}
+    labels = sum(by_kind.values())
+    human = labels * human_cost
+    return {
+        "judge_spend": judges,
+        "human_labels": labels,
+        "human_labels_by_kind": by_kind,
+        "human_cost": human_cost,
+        "human_spend": human,
+        "total": judges + human,
+    }
+
+
 def lead_overview(
-    session: Session, dataset: str, *, now: datetime | None = None, n_resamples: int = 200
+    session: Session,
+    dataset: str,
+    *,
+    now: datetime | None = None,
+    n_resamples: int = 200,
+    human_cost: float = 1.0,
 ) -> dict[str, Any]:
     """The lead page's document for ``dataset`` (see the module docstring)."""
     moment = resolve_now(now)
@@ -158,7 +189,8 @@ def lead_overview(
         "agreement": {key: report[key] for key in AGREEMENT_KEYS},
         "spot_check": spot_check_accuracy(session, ds.id).to_json(),
         "reviewers": _reviewers(session, ds.id, moment),
+        "cost": cost_so_far(session, ds.id, human_cost),
     }
 
 
-__all__ = ["TREND_POINTS", "lead_overview"]
+__all__ = ["TREND_POINTS", "cost_so_far", "lead_overview"]

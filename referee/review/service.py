@@ -43,11 +43,19 @@ from referee.db.models import (
     ReviewQueueItem,
     RoutingDecision,
 )
+from referee.review.bias import is_trap_slot, mark_assignment
 from referee.review.config import DEFAULT_PAUSE_RULE, GOLD_QUEUE, QueueConfig
 from referee.review.errors import InvalidSubmission, LeaseConflict, NotFound, NotLeased
+from referee.review.escalation import (
+    escalate_after_label,
+    label_kind,
+    next_escalation,
+    serves_regular_queues,
+)
 from referee.review.pause import apply_pause_rule, refuse_if_paused
 from referee.review.priority import Embedder, SelectFn, hybrid_select
 from referee.review.queue_build import ensure_queue, get_dataset
+from referee.review.schema import check_answer, schema_for_dataset_id
 
 MAX_TEXT = 20_000
 CANDIDATES_PER_TRY = 25
@@ -95,12 +103,16 @@ class Lease:
 
 @dataclass(frozen=True, slots=True)
 class LabelSubmission:
-    """A reviewer's answer. ``reason`` is required when ``label`` is ``both_bad``."""
+    """A reviewer's answer. ``reason`` is required when ``label`` is ``both_bad`` or the
+    reviewer marks the pair ``unsafe`` (which sends it to the incident queue)."""
 
     label: str
     rationale: str | None = None
     reason: str | None = None
     duration_s: float | None = None
+    unsafe: bool = False
+    strength: str | None = None  # slight | much, on a 5-point dataset (referee.review.schema)
+    ratings: dict[str, Any] | None = None  # dimension -> 1..5
 
     def validated(self) -> LabelSubmission:
         """This submission, stripped, or :class:`InvalidSubmission` naming the broken rule."""
@@ -110,12 +122,22 @@ class LabelSubmission:
         reason = (self.reason or "").strip() or None
         if self.label == "both_bad" and reason is None:
             raise InvalidSubmission("a reason is required when the label is both_bad")
+        if self.unsafe and reason is None:
+            raise InvalidSubmission("a reason is required when the pair is marked unsafe")
         for name, text in (("rationale", rationale), ("reason", reason)):
             if text is not None and len(text) > MAX_TEXT:
                 raise InvalidSubmission(f"{name} is longer than {MAX_TEXT} characters")
         if self.duration_s is not None and not 0 <= self.duration_s < 86_400 * 7:
             raise InvalidSubmission("duration_s must be between 0 and 604800 seconds")
-        return LabelSubmission(self.label, rationale, reason, self.duration_s)
+        return LabelSubmission(
+            self.label,
+            rationale,
+            reason,
+            self.duration_s,
+            self.unsafe,
+            self.strength,
+            self.ratings,
+        )
 
 
 def resolve_now(now: datetime | None) -> datetime:
@@ -233,6 +255,8 @@ def _grant(
     reviewer: Reviewer,
     config: QueueConfig,
     now: datetime,
+    *,
+    trap: bool = False,
 ) -> Lease:
     expires = now + timedelta(seconds=config.lease_seconds)
     assignment = ReviewAssignment(
@@ -246,10 +270,7 @@ def _grant(
     session.flush()
     pair = session.get(Pair, pair_id)
     assert pair is not None
-    ai_label = None
-    if config.reveal_ai_label and queue != GOLD_QUEUE:
-        decision = _current_decision(session, pair_id)
-        ai_label = decision.label if decision is not None else None
+    ai_label = mark_assignment(session, assignment, reviewer.id, config, trap=trap)
     item = ReviewItem(pair.id, pair.prompt, pair.response_a, pair.response_b, expires, ai_label)
     return Lease(item, queue, reviewer.name, assignment.id)
 
@@ -287,11 +308,20 @@ def lease_next(
     )
     if held is not None:
         return _resume(session, held, reviewer, config)
+    escalated = next_escalation(session, ds.id, reviewer, moment)  # adjudication, incidents
+    if escalated is not None:
+        return _grant(session, escalated.pair_id, escalated.queue, reviewer, config, moment)
+    if not serves_regular_queues(reviewer):
+        return None
     ensure_queue(session, ds.id, config, embedder=embedder, select_fn=select_fn)
     served = _served_count(session, ds.id, reviewer.id)
     candidates = _regular_candidates(session, ds.id, reviewer.id, moment)
     if not candidates:
         return None
+    if is_trap_slot(reviewer.id, ds.id, served, config):  # a gold pair, wrong pre-label shown
+        trap_pair = _gold_candidate(session, ds.id, reviewer.id, served)
+        if trap_pair is not None:
+            return _grant(session, trap_pair, GOLD_QUEUE, reviewer, config, moment, trap=True)
     if _is_gold_slot(reviewer.id, ds.id, served, config.gold_rate):
         gold_pair = _gold_candidate(session, ds.id, reviewer.id, served)
         if gold_pair is not None:
@@ -309,12 +339,8 @@ def _resume(
 ) -> Lease:
     pair = session.get(Pair, held.pair_id)
     assert pair is not None
-    ai_label = None
-    if config.reveal_ai_label and held.queue != GOLD_QUEUE:
-        decision = _current_decision(session, held.pair_id)
-        ai_label = decision.label if decision is not None else None
-    item = ReviewItem(
-        pair.id, pair.prompt, pair.response_a, pair.response_b, held.lease_expires_at, ai_label
+    item = ReviewItem(  # shows what the lease showed when granted (referee.review.bias)
+        pair.id, pair.prompt, pair.response_a, pair.response_b, held.lease_expires_at, held.ai_shown
     )
     return Lease(item, held.queue, reviewer.name, held.id)
 
@@ -354,7 +380,14 @@ def submit_label(
     moment = resolve_now(now)
     answer = submission.validated()
     assignment = _active_assignment(session, pair_id, reviewer, moment)
-    kind = "spot_check" if assignment.queue == "spot_check" else "review"
+    schema_part = check_answer(
+        schema_for_dataset_id(session, session.get_one(Pair, pair_id).dataset_id),
+        answer.label,
+        answer.strength,
+        answer.ratings,
+        answer.rationale,
+    )
+    kind = label_kind(assignment.queue)
     clash = session.scalar(
         select(HumanLabel.id).where(
             HumanLabel.pair_id == pair_id,
@@ -382,6 +415,10 @@ def submit_label(
         duration_s=duration,
         policy_version=policy_version,
         created_at=moment,
+        unsafe=answer.unsafe,
+        strength=schema_part.strength,
+        ratings=schema_part.ratings,
+        rubric_version=schema_part.rubric_version,
     )
     session.add(label)
     assignment.completed_at = moment
@@ -401,10 +438,12 @@ def submit_label(
                 "policy_version": policy_version,
                 "duration_s": duration,
                 "reason": answer.reason,
+                "unsafe": answer.unsafe,
             },
         )
     )
     session.flush()
+    escalate_after_label(session, label, assignment.queue, decision, moment)
     pair = session.get(Pair, pair_id)
     if pair is not None and pause_rule is not None:  # on this answer's dataset
         apply_pause_rule(session, reviewer, pair.dataset_id, rule=pause_rule, now=moment)

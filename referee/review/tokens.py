@@ -21,8 +21,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-ROLES = ("reviewer", "lead")
-"""A ``lead`` is a reviewer whose token also opens the lead's page (``/lead``)."""
+ROLES = ("reviewer", "lead", "expert", "incident")
+"""A ``lead`` is a reviewer whose token also opens the lead's page (``/lead``) and who also
+answers incidents; an ``expert`` adjudicates spot checks that disagreed with the AI label
+before other work; an ``incident`` reviewer answers incidents only
+(:mod:`referee.review.escalation`)."""
 
 
 def add_reviewer(

@@ -26,10 +26,10 @@ from referee.db.models import (
     Pair,
     ReviewAssignment,
     Reviewer,
-    RoutingDecision,
 )
 from referee.review.config import GOLD_QUEUE, QueueConfig
 from referee.review.errors import LeaseConflict, NotFound, NotLeased
+from referee.review.escalation import label_kind, withdraw_after_undo
 from referee.review.service import ReviewItem, as_utc, resolve_now
 
 
@@ -58,7 +58,7 @@ def undo_label(
         raise LeaseConflict(
             f"the lease on pair {pair_id!r} has expired, so its label is final and cannot be undone"
         )
-    kind = "spot_check" if assignment.queue == "spot_check" else "review"
+    kind = label_kind(assignment.queue)
     stored = session.scalar(
         select(HumanLabel).where(
             HumanLabel.pair_id == pair_id,
@@ -67,6 +67,7 @@ def undo_label(
         )
     )
     if stored is not None:
+        withdraw_after_undo(session, stored, assignment.queue)
         session.delete(stored)
     assignment.completed_at = None
     session.add(
@@ -86,14 +87,7 @@ def undo_label(
     )
     session.flush()
     pair = session.get_one(Pair, pair_id)
-    ai_label = None
-    if config.reveal_ai_label and assignment.queue != GOLD_QUEUE:
-        ai_label = session.scalar(
-            select(RoutingDecision.label)
-            .where(RoutingDecision.pair_id == pair_id, RoutingDecision.current.is_(True))
-            .order_by(RoutingDecision.id.desc())
-            .limit(1)
-        )
+    ai_label = assignment.ai_shown  # what the lease showed (referee.review.bias)
     return ReviewItem(
         pair.id,
         pair.prompt,

@@ -174,10 +174,24 @@ function renderReviewers(doc) {
     const accuracy = row.insertCell();
     if (r.gold_accuracy !== null) accuracy.appendChild(bar(r.gold_accuracy, r.gold_accuracy < 0.7));
     row.insertCell().appendChild(sparkline(r.gold_trend));
+    const b = r.bias;
+    cell(
+      row,
+      b ? `${pct(b.override_rate_revealed)} / ${pct(b.override_rate_hidden)}` : "–",
+      "num",
+    ).title = b ? `${b.revealed_overrides}/${b.revealed} shown, ${b.hidden_overrides}/${b.hidden} hidden` : "";
+    cell(row, b && b.traps ? `${b.traps_caught}/${b.traps}` : "–", "num");
     let status = "active";
     if (!r.active) status = "deactivated";
     else if (r.paused) status = "paused";
     const statusCell = cell(row, status, r.paused || !r.active ? "status-paused" : "");
+    if (b && b.flagged) {
+      const flag = document.createElement("span");
+      flag.className = "flag";
+      flag.textContent = "flagged";
+      flag.title = b.reasons.join("; ");
+      statusCell.append(" ", flag);
+    }
     if (r.active) {
       const button = document.createElement("button");
       button.type = "button";
@@ -190,8 +204,30 @@ function renderReviewers(doc) {
   }
   if (!doc.reviewers.length) {
     const row = body.insertRow();
-    cell(row, "No reviewers yet: add one with 'referee reviewers add NAME'.").colSpan = 7;
+    cell(row, "No reviewers yet: add one with 'referee reviewers add NAME'.").colSpan = 9;
   }
+}
+
+const money = (x) => `$${x.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+function renderCost(doc) {
+  const c = doc.cost;
+  $("cost-total").textContent = money(c.total);
+  const body = $("cost").tBodies[0];
+  body.replaceChildren();
+  const rows = [
+    ["LLM judges", money(c.judge_spend)],
+    [`human labels: ${c.human_labels} × ${money(c.human_cost)}`, money(c.human_spend)],
+  ];
+  for (const [label, value] of rows) {
+    const row = body.insertRow();
+    cell(row, label);
+    cell(row, value, "num");
+  }
+  const kinds = Object.entries(c.human_labels_by_kind)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} ${kind.replace("_", " ")}`);
+  $("cost-note").textContent = kinds.length ? `Labels so far: ${kinds.join(", ")}.` : "No human label yet.";
 }
 
 async function setPaused(name, paused, button) {
@@ -225,6 +261,7 @@ async function load() {
     renderAgreement(doc);
     renderSpot(doc);
     renderReviewers(doc);
+    renderCost(doc);
     show("overview");
     $("updated").textContent = `${doc.dataset} · updated ${new Date().toLocaleTimeString()}`;
     if ($("dataset").options.length === 0) fillPicker((await api("/v1/lead/datasets")).datasets);

@@ -15,6 +15,15 @@ const $ = (id) => document.getElementById(id);
 const STORE_TOKEN = "referee.token";
 const STORE_DATASET = "referee.dataset";
 const LABEL_NAMES = { A: "A is better", B: "B is better", tie: "tie", both_bad: "both bad" };
+// the 5-point scale in key order (referee/review/schema.py FIVE_POINT)
+const FIVE_POINT = [
+  ["A", "much"],
+  ["A", "slight"],
+  ["tie", null],
+  ["B", "slight"],
+  ["B", "much"],
+];
+const SCALE_NAMES = { "A much": "A ≫ B", "A slight": "A > B", "B slight": "B > A", "B much": "B ≫ A" };
 
 const state = {
   token: null,
@@ -24,6 +33,9 @@ const state = {
   expiresAt: 0, // lease end, in this browser's clock
   expired: false,
   choice: null,
+  strength: null, // "slight" | "much" on a 5-point dataset
+  config: null, // the dataset's review schema (GET /v1/review-config); null: built-in 3-point
+  configFor: null, // the dataset whose schema was asked for
   last: null, // {pairId, label, expiresAt}: the label U can take back
   busy: false,
   diff: false,
@@ -141,9 +153,21 @@ function showItem(item, note) {
   state.expiresAt = Date.parse(item.lease_expires_at) - state.skewMs;
   $("reason").value = "";
   $("rationale").value = "";
+  state.strength = null;
   $("reason-box").hidden = true;
   $("reason-box").classList.remove("invalid");
-  $("rationale-box").hidden = true;
+  $("rationale-box").hidden = state.config?.require_rationale !== "always";
+  $("rationale-box").classList.remove("invalid");
+  resetRatings();
+  const ai = $("ai-label");
+  ai.hidden = !item.ai_label;
+  ai.replaceChildren();
+  if (item.ai_label) {
+    ai.append("AI pre-label: ");
+    const b = document.createElement("b");
+    b.textContent = LABEL_NAMES[item.ai_label] ?? String(item.ai_label);
+    ai.append(b, " (check it: you decide)");
+  }
   $("prompt").replaceChildren(renderMarkdown(item.prompt));
   renderResponses();
   for (const id of ["prompt", "response-a", "response-b"]) $(id).scrollTop = 0;
@@ -166,6 +190,10 @@ function updateChoice() {
   for (const button of document.querySelectorAll("[data-label]")) {
     button.setAttribute("aria-pressed", String(button.dataset.label === state.choice));
   }
+  FIVE_POINT.forEach(([label, strength], i) => {
+    const on = state.choice === label && state.strength === strength;
+    $("scale").children[i].setAttribute("aria-pressed", String(on));
+  });
   $("panel-a").classList.toggle("chosen", state.choice === "A" || state.choice === "tie");
   $("panel-b").classList.toggle("chosen", state.choice === "B" || state.choice === "tie");
   for (const id of ["panel-a", "panel-b"]) {
@@ -230,7 +258,9 @@ async function loadNext(note) {
   state.item = null; // nothing on screen can be answered while the next item loads
   state.busy = true;
   try {
+    const config = state.configFor !== state.dataset ? loadConfig() : null; // in parallel
     const item = await api("GET", `/v1/next?dataset=${encodeURIComponent(state.dataset)}`);
+    if (config) await config;
     if (item === null) {
       showNotice(
         `Nothing left for you to review in “${state.dataset}”. Thank you!`,
@@ -258,14 +288,133 @@ async function refreshProgress() {
   }
 }
 
-function choose(label) {
+const fivePoint = () => state.config?.scale === 5;
+
+function rationaleRequired(label) {
+  const rule = state.config?.require_rationale ?? "never";
+  return rule === "always" || (rule === "both_bad" && label === "both_bad");
+}
+
+function choose(label, strength = null) {
   if (!state.item || state.expired) return;
   state.choice = label;
+  state.strength = label === "A" || label === "B" ? strength : null;
   updateChoice();
   const bothBad = label === "both_bad";
   $("reason-box").hidden = !bothBad;
+  $("rationale-need").textContent = rationaleRequired(label) ? "required" : "optional";
+  $("rationale-need").className = rationaleRequired(label) ? "required" : "muted";
+  if (rationaleRequired(label)) $("rationale-box").hidden = false;
   if (bothBad) $("reason").focus();
-  flash("");
+  if (fivePoint() && state.strength === null && (label === "A" || label === "B")) {
+    const [much, slight] = label === "A" ? ["1", "2"] : ["5", "4"];
+    flash(`How much better is ${label}? Press ${much} (${label} ≫) or ${slight} (${label} >).`);
+  } else {
+    flash("");
+  }
+}
+
+function chooseScale(key) {
+  if (!fivePoint()) return;
+  const [label, strength] = FIVE_POINT[key - 1];
+  choose(label, strength);
+}
+
+// -- review schema: scale, rating dimensions, rationale rule, guidelines ---------------------
+
+function ratingInputs() {
+  return [...$("ratings").querySelectorAll("input")];
+}
+
+function resetRatings() {
+  $("ratings").classList.remove("invalid");
+  for (const input of ratingInputs()) {
+    input.value = "";
+    input.classList.remove("missing");
+  }
+}
+
+function applyConfig() {
+  const config = state.config;
+  const dims = config?.dimensions ?? [];
+  $("scale").hidden = !fivePoint();
+  for (const id of ["keys-scale", "keys-scale-dd"]) $(id).hidden = !fivePoint();
+  for (const id of ["keys-rate", "keys-rate-dd"]) $(id).hidden = dims.length === 0;
+  const box = $("ratings");
+  box.replaceChildren();
+  box.hidden = dims.length === 0;
+  if (dims.length) {
+    const title = document.createElement("span");
+    title.className = "muted small";
+    title.append("Rate 1–5 (");
+    const kbd = document.createElement("kbd");
+    kbd.textContent = "G";
+    title.append(kbd, "):");
+    box.appendChild(title);
+  }
+  dims.forEach((name, i) => {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "number";
+    input.min = "1";
+    input.max = "5";
+    input.step = "1";
+    input.inputMode = "numeric";
+    input.dataset.dim = name;
+    input.addEventListener("input", () => {
+      input.classList.remove("missing");
+      const v = Number(input.value);
+      if (Number.isInteger(v) && v >= 1 && v <= 5) {
+        const next = ratingInputs()[i + 1];
+        if (next) next.focus();
+        else input.blur();
+      }
+    });
+    label.append(name.replace(/_/g, " "), input);
+    box.appendChild(label);
+  });
+  const need = config?.require_rationale ?? "never";
+  $("rationale-need").textContent = need === "always" ? "required" : "optional";
+  $("rationale-need").className = need === "always" ? "required" : "muted";
+  if (config) {
+    $("guidelines").replaceChildren(renderMarkdown(config.guidelines));
+    $("guidelines-version").textContent = `(version ${config.version}, ${config.sha256.slice(0, 8)})`;
+    const scale = fivePoint() ? "5-point scale (keys 1–5)" : "A / B / tie";
+    const rated = dims.length ? `; rate ${dims.join(", ")} from 1 to 5` : "";
+    const why = { never: "", both_bad: "; a rationale is required with both bad", always: "; a rationale is required" }[need];
+    $("schema-summary").textContent = `This dataset: ${scale}${rated}${why}.`;
+  }
+}
+
+async function loadConfig() {
+  state.configFor = state.dataset;
+  try {
+    state.config = await api("GET", `/v1/review-config?dataset=${encodeURIComponent(state.dataset)}`);
+  } catch {
+    state.config = null; // the built-in schema; /v1/next reports a real problem
+  }
+  applyConfig();
+}
+
+function focusRatings() {
+  const inputs = ratingInputs();
+  if (!state.item || !inputs.length) return;
+  (inputs.find((input) => !input.value) ?? inputs[0]).focus();
+}
+
+function collectRatings() {
+  const ratings = {};
+  const missing = [];
+  for (const input of ratingInputs()) {
+    const v = Number(input.value);
+    if (input.value === "" || !Number.isInteger(v) || v < 1 || v > 5) {
+      missing.push(input.dataset.dim);
+      input.classList.add("missing");
+    } else {
+      ratings[input.dataset.dim] = v;
+    }
+  }
+  return { ratings, missing };
 }
 
 async function submit() {
@@ -283,12 +432,31 @@ async function submit() {
     flash("A reason is required when both responses are bad.", true);
     return undefined;
   }
+  if (fivePoint() && (state.choice === "A" || state.choice === "B") && !state.strength) {
+    flash("Choose how much better on the 5-point scale: keys 1, 2, 4 or 5.", true);
+    return undefined;
+  }
+  const { ratings, missing } = collectRatings();
+  if (missing.length) {
+    $("ratings").classList.add("invalid");
+    flash(`Rate ${missing.join(", ")} from 1 to 5 (press G).`, true);
+    return undefined;
+  }
+  if (rationaleRequired(state.choice) && !rationale) {
+    $("rationale-box").hidden = false;
+    $("rationale-box").classList.add("invalid");
+    $("rationale").focus();
+    flash("This dataset requires a rationale with this answer.", true);
+    return undefined;
+  }
   const body = {
     label: state.choice,
     duration_s: Math.max(0, (performance.now() - state.shownAt) / 1000),
   };
   if (state.choice === "both_bad") body.reason = reason;
   if (rationale) body.rationale = rationale;
+  if (state.strength) body.strength = state.strength;
+  if (Object.keys(ratings).length) body.ratings = ratings;
   const { item } = state;
   state.busy = true;
   try {
@@ -298,7 +466,8 @@ async function submit() {
     return handleError(error);
   }
   state.last = { pairId: item.pair_id, label: state.choice, expiresAt: state.expiresAt };
-  return loadNext(`Saved: ${LABEL_NAMES[state.choice]}. Press U to undo.`);
+  const said = SCALE_NAMES[`${state.choice} ${state.strength}`] ?? LABEL_NAMES[state.choice];
+  return loadNext(`Saved: ${said}. Press U to undo.`);
 }
 
 async function skip() {
@@ -350,7 +519,9 @@ function toggleDiff() {
 function toggleRationale() {
   if (!state.item) return;
   const box = $("rationale-box");
-  box.hidden = !box.hidden;
+  // a required rationale stays open: R only takes the cursor there
+  const keep = state.config?.require_rationale === "always" || rationaleRequired(state.choice);
+  box.hidden = keep ? false : !box.hidden;
   if (!box.hidden) $("rationale").focus();
 }
 
@@ -372,6 +543,12 @@ const KEYS = {
   u: undo,
   d: toggleDiff,
   r: toggleRationale,
+  g: focusRatings,
+  1: () => chooseScale(1),
+  2: () => chooseScale(2),
+  3: () => chooseScale(3),
+  4: () => chooseScale(4),
+  5: () => chooseScale(5),
   "?": () => toggleHelp(true),
   n: () => (!state.item || state.expired ? loadNext() : undefined),
 };
@@ -431,6 +608,9 @@ function bind() {
   document.addEventListener("keydown", onKey);
   for (const button of document.querySelectorAll("[data-label]")) {
     button.addEventListener("click", () => choose(button.dataset.label));
+  }
+  for (const button of document.querySelectorAll("[data-scale]")) {
+    button.addEventListener("click", () => chooseScale(Number(button.dataset.scale)));
   }
   const click = (id, fn) => $(id).addEventListener("click", () => !state.busy && fn());
   click("btn-submit", submit);

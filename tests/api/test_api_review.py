@@ -133,7 +133,14 @@ def test_never_leaks_gold_or_ai_label(sqlite_engine: Engine, reveal: bool) -> No
         sqlite_engine, n_review=0, n_spot=6, n_gold=6, gold_label="both_bad", ai_label="tie"
     )
     _, token = make_reviewer(sqlite_engine, "ann")
-    client = client_for(sqlite_engine, gold_rate=0.5, reveal_ai_label=reveal, pause_rule=None)
+    client = client_for(  # reveal on every item, no traps (tests/review/test_bias.py has those)
+        sqlite_engine,
+        gold_rate=0.5,
+        reveal_ai_label=reveal,
+        reveal_share=1.0,
+        trap_rate=0.0,
+        pause_rule=None,
+    )
     served_gold = 0
     while True:
         resp = client.get("/v1/next", params={"dataset": routed.name}, headers=auth(token))

@@ -57,11 +57,19 @@ def test_help_imports_no_command_module(tmp_path: Path) -> None:
 
 
 def test_status_and_config_import_no_heavy_library(tmp_path: Path) -> None:
-    for command in ("status", "config"):
+    for command in ("status", "config", "jobs"):
         code, modules = _imported_after(tmp_path, command)
         assert code == 0
         heavy = sorted({m.split(".")[0] for m in modules if m.split(".")[0] in HEAVY})
         assert heavy == [], (command, heavy)
+
+
+def test_job_show_imports_no_heavy_library(tmp_path: Path) -> None:
+    code, modules = _imported_after(tmp_path, "job", "1")
+    assert code == 2  # no such job: bad input
+    heavy = sorted({m.split(".")[0] for m in modules if m.split(".")[0] in HEAVY})
+    assert heavy == []
+    assert not [m for m in modules if m.startswith(("judge.pipeline", "workers.chunk"))]
 
 
 def test_unknown_command_is_refused(tmp_path: Path) -> None:

@@ -13,9 +13,12 @@ import pytest
 
 from judge.limits import LimitsRegistry, ModelLimits
 from judge.pipeline import Judge, build_judge
+from judge.setup import configure_litellm
 from judge.spec import parse_judge_spec
 from referee.fakes.openai_server import FakeOpenAIServer
 from tests.judge.support import FAKE_KEY
+
+configure_litellm()  # what the entry points do before they build judges
 
 ServerFactory = Callable[..., FakeOpenAIServer]
 JudgeFactory = Callable[..., Judge]

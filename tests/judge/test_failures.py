@@ -15,6 +15,7 @@ from judge.errors import (
     TransientProviderError,
 )
 from judge.pipeline import judge_pair
+from judge.retry import RetryBudget, RetryPolicy
 from judge.types import PairText
 from referee.fakes.openai_server import GARBAGE, GARBAGE_TEXT, FakeRequest, always
 from tests.judge.conftest import JudgeFactory, ServerFactory
@@ -194,3 +195,15 @@ def test_a_missing_api_key_fails_fast_without_a_request(
     assert "no API key" in str(caught.value) and "REFEREE_API_KEY" in str(caught.value)
     assert caught.value.status_code == 401
     assert server.request_count == 0
+
+
+def test_one_answer_never_costs_more_calls_than_the_budget_says(
+    fake_server: ServerFactory, make_judge: JudgeFactory
+) -> None:
+    """Worst case of layers 1-2: every call fails once, then answers garbage, re-ask after re-ask."""
+    budget = RetryBudget(http=RetryPolicy(max_retries=1, base_delay_s=0.01), max_reasks=2)
+    server = fake_server(policy=lambda request: GARBAGE, script=[500, GARBAGE] * 3)
+    judge = make_judge(server, retry=budget, max_retries=None, max_reasks=None)
+    verdict = asyncio.run(judge.judge_order(PAIR, "AB"))
+    assert verdict.status == "unparseable" and verdict.attempts == 3
+    assert server.request_count == budget.calls_per_order() == 6

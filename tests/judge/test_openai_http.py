@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -229,3 +230,28 @@ def test_a_loops_http_session_is_closed_when_the_loop_shuts_down() -> None:
     assert not session.closed  # type: ignore[attr-defined]
     thread.close()
     assert session.closed  # type: ignore[attr-defined]
+
+
+def test_every_fallback_to_litellm_is_logged_once_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import judge.openai_http as openai_http
+
+    monkeypatch.setattr(openai_http, "_FALLBACKS_LOGGED", set())
+    caplog.set_level(logging.INFO, logger="referee.judge")
+    for _ in range(3):
+        assert route_for("anthropic/claude-3-5-sonnet-20240620", None, "k", prepared()) is None
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+    assert "provider 'anthropic' has no direct route" in caplog.records[0].getMessage()
+
+    def broken(**kwargs: object) -> None:
+        raise KeyError("a litellm release that moved things")
+
+    caplog.clear()
+    monkeypatch.setattr(openai_http.ProviderConfigManager, "get_provider_chat_config", broken)
+    for _ in range(2):
+        assert route_for("openai/gpt-4o-mini", BASE, "sk-test", prepared()) is None
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    message = caplog.records[0].getMessage()
+    assert "openai/gpt-4o-mini" in message and "request building failed" in message
+    assert "a litellm release that moved things" in message

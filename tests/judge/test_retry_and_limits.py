@@ -12,8 +12,15 @@ import pytest
 from judge.errors import PermanentProviderError, TransientProviderError
 from judge.limits import LimitsRegistry, ModelLimits, TokenBucket
 from judge.logprobs import verdict_probability
-from judge.retry import Failure, backoff_delay, call_with_retries, parse_retry_after
-from judge.spec import RetryPolicy
+from judge.retry import (
+    DEFAULT_BUDGET,
+    Failure,
+    RetryBudget,
+    backoff_delay,
+    call_with_retries,
+    parse_retry_after,
+)
+from judge.spec import RetryPolicy, parse_judge_spec
 
 
 def test_parse_retry_after_forms() -> None:
@@ -124,3 +131,26 @@ def test_verdict_probability_joins_the_winner_tokens() -> None:
     assert verdict_probability(tokens) == pytest.approx(0.4)
     assert verdict_probability([("no json", -1.0)]) is None
     assert verdict_probability([]) is None
+
+
+def test_the_retry_budget_states_its_worst_case_in_calls_per_pair() -> None:
+    budget = RetryBudget()
+    # 2 orders x (2 re-asks + 1) x (4 retries + 1) x 2 pair attempts x 5 deliveries
+    assert budget.calls_per_order() == 15
+    assert budget.calls_per_pair() == 300
+    assert budget.calls_per_pair(judges=3) == 900
+    nothing = RetryBudget(RetryPolicy(max_retries=0), max_reasks=0, pair_attempts=1, max_claims=1)
+    assert nothing.calls_per_pair() == 2  # both orders, once
+    with pytest.raises(ValueError):
+        RetryBudget(pair_attempts=0)
+
+
+def test_the_settings_defaults_are_the_budget_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    from referee.settings import Settings
+    from workers.context import WorkerConfig
+
+    monkeypatch.delenv("REFEREE_MAX_RETRIES", raising=False)
+    monkeypatch.delenv("REFEREE_MAX_REASKS", raising=False)
+    assert WorkerConfig.from_settings(Settings(database_url="sqlite://")).retry == DEFAULT_BUDGET
+    spec = parse_judge_spec("openai/gpt-4o-mini")
+    assert (spec.retry, spec.max_reasks) == (DEFAULT_BUDGET.http, DEFAULT_BUDGET.max_reasks)

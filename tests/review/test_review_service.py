@@ -179,7 +179,11 @@ def test_ai_label_hidden_unless_revealed(sqlite_engine: Engine, embedder) -> Non
     hidden = lease(sqlite_engine, routed.name, r1, QueueConfig(gold_rate=0), embedder)
     assert hidden is not None and "ai_label" not in hidden.item.to_json()
     shown = lease(
-        sqlite_engine, routed.name, r2, QueueConfig(gold_rate=0, reveal_ai_label=True), embedder
+        sqlite_engine,
+        routed.name,
+        r2,
+        QueueConfig(gold_rate=0, reveal_ai_label=True, reveal_share=1.0),
+        embedder,
     )
     assert shown is not None and shown.item.to_json()["ai_label"] == "A"
 

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from judge.setup import configure_litellm
 from tests.conftest import port_open, service_missing
+
+configure_litellm()  # what the entry points do before they build judges
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parents[2]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, update
 
+from judge.retry import RetryBudget, RetryPolicy
 from referee.db.engine import transaction
 from referee.db.models import JobItem, Judgment, Pair
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer
@@ -27,7 +28,9 @@ MODEL = "openai/gpt-4o-mini"
 @pytest.fixture
 def ctx(sqlite_engine: Engine, sqlite_url: str) -> Iterator[WorkerContext]:
     config = WorkerConfig(
-        database_url=sqlite_url, api_key="sk-fake", max_retries=1, backoff_base_s=0.01
+        database_url=sqlite_url,
+        api_key="sk-fake",
+        retry=RetryBudget(http=RetryPolicy(max_retries=1, base_delay_s=0.01)),
     )
     context = WorkerContext(config, sqlite_engine)
     yield context
@@ -204,6 +207,10 @@ def test_cli_prelabel_jobs_job_and_cancel(
     assert [j["id"] for j in listed] == [doc["id"]]
     shown = json.loads(run_cli(sqlite_url, "job", str(doc["id"]), "--json").stdout)
     assert shown["done"] == 12
+    calls = shown["calls"]  # both orders of 12 pairs, each pair delivered once
+    assert (calls["verdicts"], calls["unparseable"], calls["deliveries"]) == (24, 0, 12)
+    assert set(calls["latency_ms"]) == {"p50", "p90", "p99", "max"}
+    assert "calls: 24 verdicts paid for" in run_cli(sqlite_url, "job", str(doc["id"])).stdout
     res = run_cli(sqlite_url, "job", "cancel", str(doc["id"]))
     assert res.exit_code == 2 and "already done" in res.output
     res = run_cli(sqlite_url, "prelabel", "--dataset", "nope", "--judge", MODEL)
@@ -214,3 +221,58 @@ def test_cli_prelabel_jobs_job_and_cancel(
     assert res.exit_code == 2 and "REFEREE_BROKER_URL" in res.output
     with transaction(sqlite_engine) as s:
         assert s.scalar(select(func.count()).select_from(Judgment)) == 24
+
+
+def test_a_failing_pair_costs_the_retry_budget_and_no_more(
+    sqlite_engine: Engine, sqlite_url: str
+) -> None:
+    budget = RetryBudget(
+        http=RetryPolicy(max_retries=1, base_delay_s=0.01),
+        max_reasks=0,  # a 500 is never re-asked
+        pair_attempts=2,
+        pair_pause_s=0.01,
+    )
+    config = WorkerConfig(database_url=sqlite_url, api_key="sk-fake", retry=budget)
+    context = WorkerContext(config, sqlite_engine)
+    seed_dataset(sqlite_engine, "toy", 1)
+    try:
+        with FakeOpenAIServer(prefer_longer, always_status=500) as srv:
+            job_id, ids, at = store.create_job(
+                sqlite_engine, "toy", {"judges": [MODEL], "api_base": srv.base_url}
+            )
+            report = process_chunk(context, job_id, ids, at)
+            # one delivery: both orders x (1 retry + 1) x 2 pair attempts
+            assert (report.failed, srv.request_count) == (1, 8)
+            assert srv.request_count == budget.calls_per_pair() // budget.max_claims
+    finally:
+        context.close()
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    assert summaries.percentiles([]) == {}
+    assert summaries.percentiles([float(v) for v in range(1, 101)]) == {
+        "p50": 50.0, "p90": 90.0, "p99": 99.0, "max": 100.0,
+    }  # fmt: skip
+    assert summaries.percentiles([7.0]) == {"p50": 7.0, "p90": 7.0, "p99": 7.0, "max": 7.0}
+
+
+def test_verbose_logs_each_chunk_with_its_rate(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    ids = seed_dataset(sqlite_engine, "toy", 6)
+    replay = write_replay(tmp_path / "j.jsonl", ids)
+    env = {**os.environ, "REFEREE_DATABASE_URL": sqlite_url}
+    env.pop("REFEREE_BROKER_URL", None)
+    prelabel = ["prelabel", "--dataset", "toy", "--judge", f"replay:{replay}", "--json"]
+    for flags, shown in (([], False), (["-v"], True)):
+        done = subprocess.run(
+            [sys.executable, "-m", "referee.cli.main", *flags, *prelabel],
+            capture_output=True, text=True, env=env, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        chunk_line = "INFO referee.workers: job" in done.stderr and "chunk of" in done.stderr
+        assert chunk_line == shown, done.stderr
