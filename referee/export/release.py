@@ -298,6 +298,23 @@ def _policy_summary(
     }
 
 
+def _rubric_version(
+    session: Session, dataset: Dataset, rows: Sequence[LabeledPair], judge_versions: list[str]
+) -> str | None:
+    """The guidelines people answered under and the judges' prompt versions, in one string:
+    ``reviewers v2 (sha256 1a2b3c4d5e6f); judges recorded``; None when there is neither."""
+    from referee.review.schema import schema_for_dataset_id
+
+    parts: list[str] = []
+    if any(r.source in ("human", "gold") for r in rows):
+        schema = schema_for_dataset_id(session, dataset.id)
+        digest = (schema.sha256 or schema.digest())[:12]
+        parts.append(f"reviewers {schema.rubric_version} (sha256 {digest})")
+    if judge_versions:
+        parts.append("judges " + ",".join(judge_versions))
+    return "; ".join(parts) or None
+
+
 def _hash_rows(bodies: Sequence[str]) -> str:
     digest = hashlib.sha256()
     for body in bodies:
@@ -428,7 +445,7 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
         )
         or None,
         "redaction_required": bool(dataset.redaction_required),
-        "rubric_version": ",".join(judge_versions) if judge_versions else None,
+        "rubric_version": _rubric_version(session, dataset, kept, judge_versions),
         "reviewer_training_set": _reviewer_training_set(session, dataset),
         "agreement_report": agreement,
         "row_counts": _row_counts(kept, exclusions),

@@ -173,5 +173,8 @@ def test_manifest_agrees_with_agreement_status_and_cost(
     ):  # fmt: skip
         assert field in manifest
     assert manifest["selection_policy_version"] == 1
+    # people answered under the built-in guidelines (v1); the judges' prompts were recorded
+    assert manifest["rubric_version"].startswith("reviewers v1 (sha256 ")
+    assert manifest["rubric_version"].endswith("; judges recorded")
     assert manifest["frozen_evaluation_set"]["pairs"] == len(routed.frozen)
     assert manifest["reviewer_training_set"]["gold_items"] == len(routed.gold)
