@@ -108,9 +108,8 @@ def mark_assignment(
         if gold is not None:
             shown = wrong_label(gold, reviewer_id, pair_id)
             assignment.trap = True
-    elif (
+    elif (  # hidden gold checks too: an item without a shown label must not mark a check
         config.reveal_ai_label
-        and assignment.queue != GOLD_QUEUE
         and assignment.ai_label is not None
         and revealed(reviewer_id, pair_id, config.reveal_share)
     ):

@@ -180,3 +180,30 @@ def test_review_report_cli(cli: typer.Typer, sqlite_url: str, sqlite_engine: Eng
     assert table.exit_code == 0 and "override (shown)" in table.stdout
     missing = CliRunner().invoke(cli, ["review-report", "--dataset", "nope"], env=env)
     assert missing.exit_code == 2 and "nope" in missing.stderr
+
+
+def test_a_hidden_gold_check_shows_its_ai_label_like_any_revealed_item(
+    sqlite_engine: Engine, embedder
+) -> None:
+    """With every label revealed, an item without one would give a gold check away."""
+    from referee.db.models import Policy, RoutingDecision
+
+    routed = make_routed_dataset(sqlite_engine, n_review=0, n_spot=6, n_gold=6, ai_label="A")
+    with transaction(sqlite_engine) as s:  # gold pairs are routed like any other pair
+        policy = s.scalars(select(Policy)).first()
+        assert policy is not None
+        for pid in routed.gold:
+            s.add(
+                RoutingDecision(
+                    pair_id=pid, policy_id=policy.id, decision="auto_accept", label="A",
+                    source="ai", reasons=[], confidence=0.97,
+                )
+            )  # fmt: skip
+    ann, _ = make_reviewer(sqlite_engine, "ann")
+    config = QueueConfig(
+        gold_rate=0.5, reveal_ai_label=True, reveal_share=1.0, trap_rate=0.0, pause_rule=None
+    )
+    items = serve_all(sqlite_engine, routed.name, ann, config, embedder, lambda doc: "A")
+    served_gold = [d for d in items if d["pair_id"] in routed.gold]
+    assert served_gold, "no gold check was served"
+    assert all(d.get("ai_label") == "A" for d in items), items
