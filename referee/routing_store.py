@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from calibration.agreement import percent_agreement_from_counts, rating_counts
 from calibration.bootstrap import bootstrap_ci
 from calibration.policy import AcceptPolicy
+from referee.datasets import find_dataset
 from referee.db.models import (
     AuditEntry,
     Dataset,
@@ -57,14 +58,7 @@ __all__ = [
 ]
 
 
-def dataset_by_name(session: Session, name: str) -> Dataset:
-    """The dataset called ``name``, or a :class:`UserError` naming the ones there are."""
-    dataset = session.scalar(select(Dataset).where(Dataset.name == name))
-    if dataset is None:
-        known = sorted(session.scalars(select(Dataset.name)))
-        hint = f" (datasets: {', '.join(known)})" if known else " (ingest pairs first)"
-        raise UserError(f"no dataset named {name!r}{hint}")
-    return dataset
+dataset_by_name = find_dataset  # the one lookup (referee.datasets); a UserError for the CLI
 
 
 @dataclass(frozen=True)

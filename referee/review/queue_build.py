@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Select, case, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from referee.db.models import Dataset, HumanLabel, Pair, ReviewQueueItem, RoutingDecision
+from referee.datasets import find_dataset
+from referee.db.models import HumanLabel, Pair, ReviewQueueItem, RoutingDecision
 from referee.review.config import DECISION_QUEUE, QueueConfig
-from referee.review.errors import NotFound
 from referee.review.priority import (
     Embedder,
     SelectFn,
@@ -27,13 +27,7 @@ from referee.review.priority import (
     uncertainty_of,
 )
 
-
-def get_dataset(session: Session, name: str) -> Dataset:
-    """The dataset called ``name``; :class:`NotFound` otherwise."""
-    dataset = session.scalar(select(Dataset).where(Dataset.name == name))
-    if dataset is None:
-        raise NotFound(f"no dataset named {name!r}; ingest it first ('referee ingest')")
-    return dataset
+get_dataset = find_dataset  # the one lookup (referee.datasets); NotFound for the API
 
 
 def has_gold(pair_column: Any) -> Any:
