@@ -44,7 +44,7 @@ import instructor
 import litellm
 from sqlalchemy import text
 
-import judge.llm  # noqa: F401  -- litellm configured for both paths as our judges use it
+from judge.setup import configure_litellm
 from judge.prompts import build_messages
 from judge.rubric import DEFAULT_RUBRIC
 from judge.schema import JudgeVerdict
@@ -204,6 +204,7 @@ def pipeline(args: argparse.Namespace, base: str, db_url: str) -> tuple[float, f
 
 
 def main() -> None:
+    configure_litellm()  # litellm set up for both paths as our judges' entry points do
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--pairs", type=int, default=400)
     parser.add_argument("--latency-ms", type=float, default=0.0)
