@@ -44,10 +44,10 @@ import instructor
 import litellm
 from sqlalchemy import text
 
-from judge.setup import configure_litellm
 from judge.prompts import build_messages
 from judge.rubric import DEFAULT_RUBRIC
 from judge.schema import JudgeVerdict
+from judge.setup import configure_litellm
 from referee.db.engine import ensure_schema, make_engine, transaction
 from referee.db.models import Dataset, Pair
 from workers.celery_app import make_celery_app
