@@ -30,6 +30,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import HumanLabel, Pair, ReviewAssignment, Reviewer
+from referee.reports.drift import drift_alarms
 from referee.reports.human_agreement import agreement_report, load_human_labels
 from referee.review.bias import bias_report
 from referee.review.config import GOLD_QUEUE
@@ -190,6 +191,7 @@ def lead_overview(
         "spot_check": spot_check_accuracy(session, ds.id).to_json(),
         "reviewers": _reviewers(session, ds.id, moment),
         "cost": cost_so_far(session, ds.id, human_cost),
+        "drift_alarms": drift_alarms(session, ds.id),
     }
 
 

@@ -160,6 +160,14 @@ function renderSpot(doc) {
   fill.style.marginLeft = `${lower * 100}%`;
   fill.style.width = `${Math.max(0.5, (upper - lower) * 100)}%`;
   $("spot-bar").hidden = s.accuracy === null;
+  const alarms = $("drift-alarms");
+  alarms.replaceChildren();
+  for (const text of doc.drift_alarms || []) {
+    const item = document.createElement("li");
+    item.textContent = `Drift: ${text}`;
+    alarms.append(item);
+  }
+  alarms.hidden = !alarms.children.length;
 }
 
 function renderReviewers(doc) {

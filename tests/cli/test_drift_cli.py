@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from referee.db.engine import transaction
 from referee.db.models import HumanLabel
+from referee.review.lead_overview import lead_overview
 from tests.export.release_data import cli_json, routed_dataset
 from tests.helpers import run_cli
 
@@ -64,6 +65,9 @@ def test_drift_alarm_and_one_spot_check_estimate_everywhere(
     assert status["drift_alarms"] == default["alarms"] and len(default["alarms"]) == 1
     plain = run_cli(sqlite_url, "status", "--dataset", "d")
     assert "drift alarm" in plain.output and "drifty" in plain.output
+    with transaction(sqlite_engine) as session:  # the lead's page shows the same alarm
+        lead = lead_overview(session, "d", n_resamples=10)
+    assert lead["drift_alarms"] == default["alarms"]
 
     # one spot-check estimate: status, report cost, drift and the release manifest agree
     cost = cli_json(sqlite_url, "report", "cost", "--dataset", "d")
