@@ -308,7 +308,8 @@ class HumanWork:
     and gold labels stored; ``gold_final``: gold pairs among the final labels (routed, not
     frozen). ``review_done`` / ``spot_check_done``: review and spot-check labels on non-gold
     pairs; ``gold_check_done``: review and spot-check labels on gold pairs (hidden gold checks,
-    and answers given before gold pairs left the queues).
+    and answers given before gold pairs left the queues); ``second_look_done``: adjudications
+    and incident reviews.
     """
 
     decisions: dict[str, int]
@@ -318,6 +319,7 @@ class HumanWork:
     review_done: int
     spot_check_done: int
     gold_check_done: int
+    second_look_done: int = 0
 
 
 def human_work(session: Session, dataset_id: int) -> HumanWork:
@@ -343,6 +345,8 @@ def human_work(session: Session, dataset_id: int) -> HumanWork:
     ):
         if kind == "gold":
             gold_labels += 1
+        elif kind in ("adjudication", "incident"):
+            done["second_look"] += 1
         elif pair_id in gold:
             done["gold_check"] += 1
         else:
@@ -355,6 +359,7 @@ def human_work(session: Session, dataset_id: int) -> HumanWork:
         done["review"],
         done["spot_check"],
         done["gold_check"],
+        done["second_look"],
     )
 
 

@@ -87,11 +87,13 @@ class CostInputs:
     gold_check_done: int = 0
     gold_labels: int | None = None
     gold_final: int = 0
+    second_look_done: int = 0
     """``auto_accepted``, ``spot_checked``, ``human_review``: non-gold pairs per decision (the
     last two are the paid items). ``gold_items``: pairs with a gold label; ``gold_labels``:
     stored gold labels (default one per gold item); ``gold_final``: gold pairs among the final
     labels (routed, not frozen). ``*_done``: human labels given so far (review and spot-check
-    answers on non-gold pairs, answers to hidden gold checks)."""
+    answers on non-gold pairs, answers to hidden gold checks, and second looks: adjudications
+    of disputed spot checks and incident reviews, which are paid but never planned)."""
 
     def __post_init__(self) -> None:
         counts = (
@@ -104,6 +106,7 @@ class CostInputs:
             self.gold_check_done,
             self.gold_final,
             self.gold_labels or 0,
+            self.second_look_done,
         )
         if min(counts) < 0:
             raise ValueError("counts must be non-negative")
@@ -130,6 +133,7 @@ class CostBreakdown:
     savings_ratio: float | None
     auto_share: float | None
     gold_check_spend: float = 0.0
+    second_look_spend: float = 0.0
     review_spent: float = 0.0
     spot_check_spent: float = 0.0
     spent_total: float = 0.0
@@ -144,6 +148,7 @@ class CostBreakdown:
                 "spot_check": self.spot_check_spend,
                 "gold": self.gold_spend,
                 "gold_checks": self.gold_check_spend,
+                "second_looks": self.second_look_spend,
                 "total": self.human_spend,
             },
             "human_spent": {
@@ -151,6 +156,7 @@ class CostBreakdown:
                 "spot_check": self.spot_check_spent,
                 "gold": self.gold_spend,
                 "gold_checks": self.gold_check_spend,
+                "second_looks": self.second_look_spend,
                 "total": self.spent_total - self.judge_spend,
             },
             "lines": [line.to_json() for line in self.lines],
@@ -204,11 +210,12 @@ def cost_breakdown(inputs: CostInputs) -> CostBreakdown:
     spot = human_spend(inputs.spot_checked, k, c)
     gold = human_spend(gold_labels, 1, c)
     checks = human_spend(inputs.gold_check_done, 1, c)
+    second = human_spend(inputs.second_look_done, 1, c)
     review_spent = human_spend(inputs.review_done, 1, c)
     spot_spent = human_spend(inputs.spot_check_done, 1, c)
-    humans = review + spot + gold + checks
+    humans = review + spot + gold + checks + second
     total = inputs.judge_spend + humans
-    spent_total = inputs.judge_spend + review_spent + spot_spent + gold + checks
+    spent_total = inputs.judge_spend + review_spent + spot_spent + gold + checks + second
     n = inputs.auto_accepted + inputs.spot_checked + inputs.human_review + inputs.gold_final
     human_only = human_spend(n, k, c)
     lines = (
@@ -225,6 +232,9 @@ def cost_breakdown(inputs: CostInputs) -> CostBreakdown:
         SpendLine(
             "gold_checks", None, inputs.gold_check_done, inputs.gold_check_done, checks, checks
         ),
+        SpendLine(
+            "second_looks", None, inputs.second_look_done, inputs.second_look_done, second, second
+        ),
     )  # fmt: skip
     return CostBreakdown(
         judge_spend=inputs.judge_spend,
@@ -240,6 +250,7 @@ def cost_breakdown(inputs: CostInputs) -> CostBreakdown:
         savings_ratio=total / human_only if human_only > 0 else None,
         auto_share=(inputs.auto_accepted + inputs.spot_checked) / n if n else None,
         gold_check_spend=checks,
+        second_look_spend=second,
         review_spent=review_spent,
         spot_check_spent=spot_spent,
         spent_total=spent_total,

@@ -78,6 +78,7 @@ def build_cost_report(
         review_done=work.review_done,
         spot_check_done=work.spot_check_done,
         gold_check_done=work.gold_check_done,
+        second_look_done=work.second_look_done,
         gold_labels=work.gold_labels,
         gold_final=work.gold_final,
     )
@@ -250,7 +251,11 @@ def _print(doc: dict[str, Any]) -> None:
     spend = Table(
         "source", "items", "labels planned", "labels done", "planned", "spent", title="spend"
     )
-    names = {"judges": "judges", "gold_checks": "people: hidden gold checks"}
+    names = {
+        "judges": "judges",
+        "gold_checks": "people: hidden gold checks",
+        "second_looks": "people: adjudications and incidents",
+    }
     for line in c["lines"]:
         spend.add_row(
             names.get(line["source"], f"people: {line['source']}"),

@@ -53,6 +53,16 @@ def test_cost_report_arithmetic_and_html(
             )
         # one answer on a gold pair (a hidden gold check)
         session.add(HumanLabel(pair_id="s0000", annotator="r1", label="A", kind="review"))
+        # second looks: an adjudication of the disputed spot check, and an incident review
+        session.add(
+            HumanLabel(pair_id=spot[0].pair_id, annotator="exp", label="A", kind="adjudication")
+        )
+        session.add(
+            HumanLabel(
+                pair_id=review[2].pair_id, annotator="lead", label="both_bad", kind="incident",
+                reason="checked",
+            )
+        )  # fmt: skip
         kinds = [(r.pair_id in gold, r.decision) for r in current]
     html = tmp_path / "cost.html"
     result = run_cli(
@@ -101,8 +111,10 @@ def test_cost_report_arithmetic_and_html(
     assert lines["gold"]["planned"] == lines["gold"]["spent"] == pytest.approx(100 * price)
     assert lines["gold_checks"]["labels_done"] == 1
     assert lines["gold_checks"]["spent"] == pytest.approx(price)
-    planned = judges + (n_review * k + n_spot * k + 100 + 1) * price
-    spent = judges + (6 + len(spot) + 100 + 1) * price
+    assert lines["second_looks"]["labels_done"] == 2  # paid, never planned ahead
+    assert lines["second_looks"]["spent"] == pytest.approx(2 * price)
+    planned = judges + (n_review * k + n_spot * k + 100 + 1 + 2) * price
+    spent = judges + (6 + len(spot) + 100 + 1 + 2) * price
     assert c["hybrid_total"] == pytest.approx(planned)
     assert c["spent_total"] == pytest.approx(spent)
     assert c["human_spend"]["total"] == pytest.approx(planned - judges)
