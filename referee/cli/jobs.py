@@ -271,11 +271,13 @@ def jobs(
     if not found:
         stdout.print("no jobs yet; start one with `referee prelabel`")
         return
-    table = Table("id", "dataset", "status", "done", "failed", "pending", "spend", "judges")
+    table = Table("id", "dataset", "status", "done", "failed", "pending", "spend")
+    # judge names are never cut: "gpt-4/vanilla" and "gpt-4/vanilla_norules" must stay apart
+    table.add_column("judges", overflow="fold", min_width=24)
     for s in found:
         table.add_row(
             str(s.id), s.dataset, s.status, str(s.done), str(s.failed), str(s.pending),
-            f"${s.cost:.4f}", ", ".join(s.judges),
+            f"${s.cost:.4f}", "\n".join(s.judges),
         )  # fmt: skip
     stdout.print(table)
 

@@ -276,3 +276,23 @@ def test_verbose_logs_each_chunk_with_its_rate(
         assert done.returncode == 0, done.stderr
         chunk_line = "INFO referee.workers: job" in done.stderr and "chunk of" in done.stderr
         assert chunk_line == shown, done.stderr
+
+
+def test_jobs_table_keeps_long_judge_names_apart_at_80_columns(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path
+) -> None:
+    ids = seed_dataset(sqlite_engine, "toy", 2)
+    first = write_replay(tmp_path / "a.jsonl", ids, judge="gpt-4/vanilla")
+    second = write_replay(tmp_path / "b.jsonl", ids, judge="gpt-4/vanilla_norules")
+    res = run_cli(
+        sqlite_url, "prelabel", "--dataset", "toy", "--judge", f"replay:{first}#gpt-4/vanilla",
+        "--judge", f"replay:{second}#gpt-4/vanilla_norules",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    table = run_cli(sqlite_url, "jobs", env={"COLUMNS": "80"}).stdout
+    cells = [
+        "".join(line.split("│")[-2].split()) for line in table.splitlines() if line.count("│") > 2
+    ]  # the judges column, line by line: folded cells run over lines but lose no character
+    joined = "".join(cells)
+    assert joined.count("gpt-4/vanilla_norules") == 1 and joined.count("gpt-4/vanilla") == 2
+    assert "vanilla…" not in table and "norul…" not in table
