@@ -34,10 +34,10 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import beta
 
 from calibration.aggregation import NO_MAJORITY, majority_vote_counts
 from calibration.agreement import cohen_kappa_components
+from calibration.thresholds import clopper_pearson_upper
 
 Status = Literal["ok", "paused", "needs_gold"]
 MAD_SCALE = 0.6745
@@ -68,11 +68,7 @@ class PauseRule:
 def accuracy_upper_bound(correct: int, n: int, confidence: float = 0.95) -> float:
     """One-sided exact (Clopper-Pearson) upper bound of a proportion: ``Beta⁻¹(confidence;
     correct + 1, n - correct)``, 1 when ``correct == n`` (Clopper & Pearson 1934)."""
-    if n <= 0:
-        return 1.0
-    if correct >= n:
-        return 1.0
-    return float(beta.ppf(confidence, correct + 1, n - correct))
+    return clopper_pearson_upper(correct, n, 1.0 - confidence)
 
 
 @dataclass(frozen=True)

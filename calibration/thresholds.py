@@ -55,11 +55,13 @@ __all__ = [
 ]
 
 
-def clopper_pearson_lower(successes: int, trials: int, delta: float) -> float:
+def clopper_pearson_lower(successes: float, trials: float, delta: float) -> float:
     """Exact one-sided lower confidence bound at level ``1 - δ`` for a binomial proportion.
 
     ``L = Beta⁻¹(δ; k, n - k + 1)`` for ``k > 0`` and ``0`` for ``k = 0`` (Clopper & Pearson
-    1934). For ``n = 0`` the bound is 0 (nothing is known).
+    1934). For ``n = 0`` the bound is 0 (nothing is known). Non-integer counts are allowed
+    (effective sample sizes, Korn & Graubard 1998). The one Clopper-Pearson implementation:
+    the spot-check interval and the pause rule use these two functions too.
     """
     if not 0.0 < delta < 1.0:
         raise ValueError(f"delta must be in (0, 1), got {delta}")
@@ -68,6 +70,21 @@ def clopper_pearson_lower(successes: int, trials: int, delta: float) -> float:
     if successes > trials:
         raise ValueError(f"successes ({successes}) exceed trials ({trials})")
     return float(beta.ppf(delta, successes, trials - successes + 1))
+
+
+def clopper_pearson_upper(successes: float, trials: float, delta: float) -> float:
+    """Exact one-sided upper confidence bound at level ``1 - δ`` for a binomial proportion.
+
+    ``U = Beta⁻¹(1 - δ; k + 1, n - k)`` for ``k < n`` and ``1`` for ``k = n`` (Clopper &
+    Pearson 1934). For ``n = 0`` the bound is 1 (nothing is known).
+    """
+    if not 0.0 < delta < 1.0:
+        raise ValueError(f"delta must be in (0, 1), got {delta}")
+    if trials <= 0 or successes >= trials:
+        return 1.0
+    if successes < 0:
+        raise ValueError(f"successes must be non-negative, got {successes}")
+    return float(beta.ppf(1.0 - delta, successes + 1, trials - successes))
 
 
 def predictive_p_value(errors: int, trials: int, applied: int, target: float) -> float:

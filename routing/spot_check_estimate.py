@@ -34,7 +34,8 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import beta
+
+from calibration.thresholds import clopper_pearson_lower, clopper_pearson_upper
 
 __all__ = [
     "AccuracyEstimate",
@@ -101,10 +102,8 @@ def clopper_pearson(successes: float, n: float, confidence: float = 0.95) -> tup
         raise ValueError("Clopper-Pearson needs at least one trial")
     if not 0 <= successes <= n:
         raise ValueError(f"successes must be in [0, n], got {successes} of {n}")
-    alpha = 1.0 - confidence
-    lower = 0.0 if successes <= 0 else float(beta.ppf(alpha / 2, successes, n - successes + 1))
-    upper = 1.0 if successes >= n else float(beta.ppf(1 - alpha / 2, successes + 1, n - successes))
-    return lower, upper
+    tail = (1.0 - confidence) / 2
+    return clopper_pearson_lower(successes, n, tail), clopper_pearson_upper(successes, n, tail)
 
 
 def horvitz_thompson_mean(

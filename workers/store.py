@@ -23,7 +23,7 @@ from sqlalchemy import Engine, Table, bindparam, func, select, update
 from judge.labels import Order
 from judge.types import OrderVerdict, PairText
 from referee.db.engine import transaction
-from referee.db.models import Dataset, Job, JobItem, Judgment, Pair
+from referee.db.models import Dataset, Job, JobItem, Judgment, Pair, as_utc
 from workers.errors import JobNotFoundError, JobStateError, UnknownDatasetError
 
 ACTIVE = ("pending", "running")
@@ -448,11 +448,6 @@ def take_stalled(engine: Engine, job_id: int, stale_after_s: float) -> tuple[lis
                 execution_options={"synchronize_session": False},
             )
     return pending, now
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def last_activity(engine: Engine, job_id: int) -> datetime:

@@ -43,6 +43,7 @@ from referee.db.models import (
     ReviewQueueItem,
     RoutingDecision,
 )
+from referee.db.models import as_utc as as_utc  # re-exported: the review code's time helper
 from referee.review.bias import is_trap_slot, mark_assignment
 from referee.review.config import DEFAULT_PAUSE_RULE, GOLD_QUEUE, QueueConfig
 from referee.review.errors import InvalidSubmission, LeaseConflict, NotFound, NotLeased
@@ -59,11 +60,6 @@ from referee.review.schema import check_answer, schema_for_dataset_id
 
 MAX_TEXT = 20_000
 CANDIDATES_PER_TRY = 25
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime (SQLite hands back naive UTC values)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
