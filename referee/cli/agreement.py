@@ -139,16 +139,23 @@ def annotators(
     with user_errors(), session_factory(engine)() as session:
         dataset_id = dataset_id_or_fail(session, dataset)
         rows = load_human_labels(session, dataset_id)
+        from referee.review.bias import bias_report
+
+        bias = {name: b.to_json() for name, b in bias_report(session, dataset_id).items()}
     if not rows:
         fail(f"dataset '{dataset}' has no human labels; import some with referee labels import")
     rule = PauseRule(min_accuracy=min_accuracy, min_kappa=min_kappa, min_gold=min_gold)
     doc = {"dataset": dataset} | annotators_report(rows, rule)
+    for row in doc["annotators"]:  # automation bias: overrides with the AI label shown or hidden
+        row["automation_bias"] = bias.get(str(row["annotator"]))
     if as_json:
         emit_json(doc)
         return
     timed = any(row["timed_items"] for row in doc["annotators"])
     columns = ["annotator", "items", "gold", "gold acc", "kappa"]
     columns += ["median s", "fast/slow"] if timed else []
+    revealing = any(row["automation_bias"] for row in doc["annotators"])
+    columns += ["overrides shown/hidden", "traps caught"] if revealing else []
     table = Table(*columns, "status", title=f"Annotators ({doc['gold_items']:,} gold items)")
     table.columns[0].no_wrap = True
     notes = []
@@ -165,13 +172,23 @@ def annotators(
             cells.append(_fmt(row["median_duration_s"], 1))
             outlier = f" {row['time_outlier']}" if row["time_outlier"] else ""
             cells.append(f"{row['fast_items']}/{row['slow_items']}{outlier}")
+        if revealing:
+            b = row["automation_bias"] or {}
+            flag = " [bold red]flagged[/]" if b.get("flagged") else ""
+            cells.append(
+                f"{_fmt(b.get('override_rate_revealed'))} / {_fmt(b.get('override_rate_hidden'))}"
+            )
+            caught = f"{b.get('traps_caught', 0)}/{b.get('traps', 0)}" if b.get("traps") else "-"
+            cells.append(caught + flag)
+            if b.get("flagged"):
+                notes.append(f"{row['annotator']} follows shown labels: {'; '.join(b['reasons'])}")
         cells.append({"paused": "[bold red]paused[/]", "ok": "[green]ok[/]"}.get(status, status))
         table.add_row(*cells)
         if status == "paused":
             notes.append(f"{row['annotator']}: {'; '.join(row['reasons'])}")
     stdout.print(table)
     for note in notes:
-        stdout.print(f"paused {note}")
+        stdout.print(note if "follows shown labels" in note else f"paused {note}")
     stdout.print(
         f"{doc['paused']} paused of {len(doc['annotators'])} annotators (rule: gold accuracy "
         f"decides first: paused when its 95% upper bound is < {min_accuracy}, or when it is < "

@@ -5,7 +5,9 @@ template to: ``prompt = [{"role": "user", "content": ...}]``, ``chosen`` and ``r
 ``[{"role": "assistant", "content": ...}]``. ``standard`` style writes plain strings. Every row
 also carries ``pair_id``, ``source``, ``agreement`` and ``policy_version``; with ties included a
 boolean ``tie`` column marks them (``chosen`` is then response A, and the row is not a
-preference). JSON Lines (``.jsonl``) or Parquet (``.parquet``), streamed in batches.
+preference), and ``strength`` (``slight``/``much`` when people answered on a 5-point scale,
+else null) tells a margin-aware trainer how clear the preference was. JSON Lines (``.jsonl``)
+or Parquet (``.parquet``), streamed in batches.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def dpo_record(row: LabeledPair, style: Style, *, tie_column: bool) -> dict[str,
     out["source"] = row.source
     out["agreement"] = row.agreement
     out["policy_version"] = row.policy_version
+    out["strength"] = row.strength  # slight | much on a 5-point schema, else None
     if tie_column:
         out["tie"] = row.label == "tie"
     return out
@@ -63,6 +66,7 @@ def _parquet_schema(style: Style, tie_column: bool) -> Any:
         ("source", pa.string()),
         ("agreement", pa.float64()),
         ("policy_version", pa.int64()),
+        ("strength", pa.string()),
     ]
     if tie_column:
         fields.append(("tie", pa.bool_()))

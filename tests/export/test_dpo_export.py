@@ -194,3 +194,21 @@ def test_export_bad_input_is_one_line_exit_2(
     assert message in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_dpo_rows_carry_the_strength_of_a_5_point_answer(tmp_path: Path) -> None:
+    from referee.export.dpo import write_dpo
+    from referee.export.rows import LabeledPair
+
+    rows = [
+        LabeledPair("p1", "d", "q", "a", "b", "B", "human", "majority", strength="much"),
+        LabeledPair("p2", "d", "q2", "a", "b", "A", "ai", "ai"),
+    ]
+    for out in (tmp_path / "s.jsonl", tmp_path / "s.parquet"):
+        assert write_dpo(rows, out, style="standard") == 2
+        from datasets import load_dataset
+
+        ds = load_dataset("json" if out.suffix == ".jsonl" else "parquet", data_files=str(out))
+        train = ds["train"]
+        assert train["strength"] == ["much", None]
+        assert train["chosen"] == ["b", "a"]

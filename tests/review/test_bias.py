@@ -207,3 +207,27 @@ def test_a_hidden_gold_check_shows_its_ai_label_like_any_revealed_item(
     served_gold = [d for d in items if d["pair_id"] in routed.gold]
     assert served_gold, "no gold check was served"
     assert all(d.get("ai_label") == "A" for d in items), items
+
+
+def test_annotators_shows_overrides_and_traps_and_flags_the_copier(
+    sqlite_url: str, sqlite_engine: Engine, embedder
+) -> None:
+    from tests.helpers import run_cli
+
+    routed = make_routed_dataset(
+        sqlite_engine, n_review=0, n_spot=60, n_gold=20, gold_label="A", ai_label="A"
+    )
+    config = QueueConfig(gold_rate=0.0, reveal_ai_label=True, trap_rate=0.15, pause_rule=None)
+    copier, _ = make_reviewer(sqlite_engine, "copier")
+    serve_all(
+        sqlite_engine, routed.name, copier, config, embedder, lambda d: d.get("ai_label") or "B"
+    )
+    doc = json.loads(run_cli(sqlite_url, "annotators", "--dataset", routed.name, "--json").stdout)
+    (row,) = [r for r in doc["annotators"] if r["annotator"] == "copier"]
+    bias = row["automation_bias"]
+    assert bias["override_rate_revealed"] == 0.0 and bias["override_rate_hidden"] == 1.0
+    assert bias["traps"] >= 2 and bias["traps_caught"] == 0 and bias["flagged"]
+    table = run_cli(sqlite_url, "annotators", "--dataset", routed.name, env={"COLUMNS": "160"})
+    assert table.exit_code == 0, table.output
+    assert "overrides shown/hidden" in table.stdout and "flagged" in table.stdout
+    assert "copier follows shown labels" in table.stdout
