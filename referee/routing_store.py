@@ -52,9 +52,11 @@ __all__ = [
     "route_options",
     "spot_check_accuracy",
     "spot_check_confidences",
+    "spot_check_confirmed",
     "spot_check_outcomes",
     "store_decisions",
     "store_policy_version",
+    "top_label",
 ]
 
 
@@ -213,11 +215,19 @@ def store_policy_version(
     return row.id, version
 
 
-def _majority(labels: Sequence[str]) -> str | None:
+def top_label(labels: Sequence[str]) -> str | None:
+    """The most common of ``labels``; None when there are none or two tie for first."""
     counts = Counter(labels).most_common()
     if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
         return None
     return counts[0][0]
+
+
+def spot_check_confirmed(ai_label: str | None, answers: Sequence[str]) -> bool:
+    """Whether people's spot-check ``answers`` confirm the accepted ``ai_label``: their most
+    common answer is that label (a split vote does not confirm). The one rule for every
+    spot-check figure (the estimate, drift over time)."""
+    return ai_label is not None and top_label(answers) == ai_label
 
 
 def spot_check_outcomes(session: Session, dataset_id: int) -> list[SpotCheckOutcome]:
@@ -262,7 +272,7 @@ def spot_check_outcomes(session: Session, dataset_id: int) -> list[SpotCheckOutc
             continue
         key = round(float(pi), 12)
         adjusted = float(pi) * answered[key] / drawn[key]
-        correct = ai_label is not None and _majority(answers[pair_id]) == ai_label
+        correct = spot_check_confirmed(ai_label, answers[pair_id])
         out.append(SpotCheckOutcome(pair_id, correct, adjusted, stratum=key))
     return sorted(out, key=lambda o: o.pair_id)
 

@@ -57,7 +57,7 @@ def unredact(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one pair with its redacted values restored from the vault (needs the key; audited)."""
-    from referee.redaction import RedactionError, Vault, VaultKey, VaultKeyError
+    from referee.redaction import RedactionError, Vault, VaultKey
 
     settings = load_settings()
     if not settings.vault_url:
@@ -87,9 +87,7 @@ def unredact(
             actor=f"cli:{getpass.getuser()}",
             ref=f"pair {pair}" + (f" ({purpose})" if purpose else ""),
         )
-    except VaultKeyError as exc:
-        fail(f"cannot unredact: {exc}", EXIT_BAD_INPUT)
-    except RedactionError as exc:
+    except RedactionError as exc:  # a missing or wrong key (VaultKeyError) included
         fail(f"cannot unredact: {exc}", EXIT_BAD_INPUT)
     finally:
         vault.dispose()

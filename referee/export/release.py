@@ -425,6 +425,7 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
 
     bodies = [json.dumps(r.to_json(), ensure_ascii=False, sort_keys=False) for r in kept]
     judge_versions = sorted({j.prompt_version for r in kept if r.source == "ai" for j in r.judges})
+    policy = _policy_summary(session, dataset, kept)
     manifest: dict[str, Any] = {
         "dataset": dataset.name,
         "dataset_version": options.name,
@@ -438,8 +439,8 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
         "referee_version": _referee_version(),
         "aggregation": options.aggregate,
         "source_window": _source_window(session, dataset, kept),
-        "selection_policy_version": _policy_summary(session, dataset, kept)["version"],
-        "selection_policy": _policy_summary(session, dataset, kept),
+        "selection_policy_version": policy["version"],
+        "selection_policy": policy,
         "redaction_version": ",".join(
             sorted({r.redaction_version for r in kept if r.redaction_version})
         )

@@ -21,7 +21,7 @@ Series, each in the order the answers arrived (``created_at``, then id):
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -31,15 +31,9 @@ from sqlalchemy.orm import Session
 from calibration.drift import TEST_NAME, series_report
 from referee.db.models import HumanLabel, Pair, RoutingDecision
 from referee.review.quality import REVIEW_KINDS, gold_labels
+from referee.routing_store import spot_check_confirmed, top_label
 
 __all__ = ["drift_alarms", "drift_report"]
-
-
-def _strict_majority(labels: list[str]) -> str | None:
-    ranked = Counter(labels).most_common()
-    if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
-        return None
-    return ranked[0][0]
 
 
 def _reviewer_series(
@@ -64,7 +58,7 @@ def _reviewer_series(
             hits.append(label == gold[pair_id])
             times.append(created)
             continue
-        others = _strict_majority([lab for who, lab in by_pair[pair_id] if who != annotator])
+        others = top_label([lab for who, lab in by_pair[pair_id] if who != annotator])
         if others is None:
             continue
         hits, times = out[annotator]["agreement"]
@@ -97,7 +91,7 @@ def _spot_check_series(session: Session, dataset_id: int) -> tuple[list[bool], l
             answers[pair_id].append(label)
             last[pair_id] = created
     ordered = sorted(answers, key=lambda p: (last[p], p))
-    hits = [ai[p] is not None and _strict_majority(answers[p]) == ai[p] for p in ordered]
+    hits = [spot_check_confirmed(ai[p], answers[p]) for p in ordered]
     return hits, [last[p] for p in ordered]
 
 
