@@ -49,17 +49,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SAMPLE = ROOT / "referee" / "data" / "sample" / "pairs.jsonl"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 DATASET = "llmbar"
@@ -83,12 +72,13 @@ def route_to_review(database_url: str) -> str:
     """Send ``ROUTED`` pairs to human review; the pair with code gets the lowest confidence."""
     from sqlalchemy import select
 
+    from referee.datasets import find_dataset
     from referee.db.engine import make_engine, transaction
-    from referee.db.models import Dataset, Pair, Policy, RoutingDecision
+    from referee.db.models import Pair, Policy, RoutingDecision
 
     engine = make_engine(database_url)
     with transaction(engine) as s:
-        ds = s.scalars(select(Dataset).where(Dataset.name == DATASET)).one()
+        ds = find_dataset(s, DATASET)
         policy = Policy(dataset_id=ds.id, version=1, body={"target_agreement": 0.85})
         s.add(policy)
         s.flush()
@@ -283,6 +273,8 @@ def main() -> None:
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise SystemExit("pip install playwright (the browser is Debian's chromium)") from None
+    from tests.browser_launch import CHROMIUM, launch_chromium  # as the browser tests start it
+
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} is missing: apt-get install chromium")
 
@@ -307,7 +299,7 @@ def main() -> None:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch_chromium(pw)
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
             exe = Path(sys.executable).with_name("referee")

@@ -1,6 +1,8 @@
 """Auto-accept robustness: Referee against two reference routers on the same random splits.
 
-Matrix: shared data by judge subsets by calibration gold sizes (100, 200, half of the gold).
+Matrix: shared data by judge subsets by calibration gold sizes (100, 200, half of the gold),
+plus two synthetic panels shaped like what users bring (:mod:`synthetic_sets`: four judges
+with votes only; three judges stating probabilities).
 For every cell and split (seeded), the gold pairs are shuffled, the first ``size`` calibrate
 and every other gold pair is the test set; all pairs' signals are visible (as ``referee
 calibrate`` sees the whole dataset). Three routers are fitted on the calibration gold and
@@ -43,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from guarantee_protocol import load
+from synthetic_sets import probability_panel, vote_panel
 
 from calibration.policy import DEFAULT_SELECTION_SHARE, fit_policy
 from calibration.scores import VoteScorer, judge_orders
@@ -75,7 +78,10 @@ CELLS = (
     Cell("llmbar / all 18", "llmbar", None),
     Cell("pandalm / gpt-3.5 (maj. 3)", "pandalm", None),
     Cell("llmfao / gpt-4 + gpt-3.5", "llmfao", ("gpt-4/llmfao", "gpt-3.5/llmfao")),
+    Cell("synthetic / 4 judges, votes only", "synthetic:vote_panel", None),
+    Cell("synthetic / 3 judges, probabilities", "synthetic:probability_panel", None),
 )
+SYNTHETIC = {"vote_panel": vote_panel, "probability_panel": probability_panel}
 
 
 def reference_threshold(scores: Sequence[float], correct: Sequence[bool]) -> float:
@@ -180,7 +186,10 @@ def main() -> None:
         for cell in CELLS:
             if args.only and args.only not in cell.name:
                 continue
-            signals, gold = load(args.data, cell.folder, list(cell.judges or ()))
+            if cell.folder.startswith("synthetic:"):
+                signals, gold = SYNTHETIC[cell.folder.split(":", 1)[1]]()
+            else:
+                signals, gold = load(args.data, cell.folder, list(cell.judges or ()))
             panel = list(cell.judges or sorted({j for p in signals for j in p.judges}))
             for token in args.sizes.split(","):
                 size = len(gold) // 2 if token == "half" else int(token)

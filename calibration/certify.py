@@ -23,7 +23,7 @@ from calibration.calibrator import (
     fit_label_model,
     nested_cross_fit_probabilities,
 )
-from calibration.scores import ModelScorer, VoteScorer, order_gated
+from calibration.scores import AnyScorer, ModelScorer, order_gated
 from calibration.selection import ThresholdPlan, best_plan, more_gold_needed, plan_thresholds
 from calibration.signals import PairSignals
 from calibration.thresholds import (
@@ -74,7 +74,7 @@ class Candidate:
     """A scorer, its parts, its plans (strictest first), the planned start and its expected
     certified share (``value``)."""
 
-    scorer: VoteScorer | ModelScorer
+    scorer: AnyScorer
     selection: Part
     certification: Part
     routed: Part
@@ -131,7 +131,7 @@ class Route:
     """One certification attempt: which score, on which gold, at which level."""
 
     name: str  # "selected" (chosen on the selection part) or "default" (no gold used)
-    scorer: VoteScorer | ModelScorer
+    scorer: AnyScorer
     search: ThresholdSearch
     items: int  # gold items the test used
     share: float  # accepted share of the routed pairs (of the tested gold when none)
@@ -246,7 +246,7 @@ Scores = tuple[list[str | None], np.ndarray[Any, np.dtype[np.float64]]]
 
 
 def build_candidate(
-    scorer: VoteScorer | ModelScorer,
+    scorer: AnyScorer,
     parts: tuple[list[PairSignals], list[PairSignals], list[PairSignals]],
     gold: Mapping[str, str],
     *,

@@ -18,11 +18,13 @@ has agreement at least ``target_agreement`` with the human label on the pairs it
 rule that certifies nothing accepts nothing. Why it holds: the score, the model and the grid
 are functions of the selection part only, so on the independent certification part the
 fixed-sequence test controls the family-wise error at δ (Bauer 1991; Angelopoulos et al.,
-"Learn then Test", 2021). When some judge reports probabilities, a second route tests the
-panel's confidence-weighted vote share (chosen by no gold label) on *all* the gold; the two
-routes get δ/2 each (Bonferroni), so both certificates hold together with probability
-``≥ 1 - δ`` and keeping the one that accepts more is safe. The default route's grid depends on
-the gold items' scores but never on their labels. With ``predictive`` (the default) each step
+"Learn then Test", 2021). A second, *default* route tests a gold-free score on *all* the gold:
+the panel's confidence-weighted vote share when some judge reports probabilities, else, for two
+or more judges, the Dawid-Skene posterior of :class:`calibration.posterior.PosteriorScorer`
+(fitted on the verdicts, never on gold labels). The two routes get δ/2 each (Bonferroni), so
+both certificates hold together with probability ``≥ 1 - δ`` and keeping the one that accepts
+more is safe. The default route's score and grid depend on the gold items' verdicts and scores
+but never on their labels. With ``predictive`` (the default) each step
 must also pass the exact test of :func:`calibration.thresholds.predictive_p_value` for the
 pairs it will be applied to; an extra condition only makes steps fail, so the guarantee is
 unchanged, and the realised agreement of the routed pairs, not only its expectation, is
@@ -62,9 +64,10 @@ from calibration.certify import (
     split_ids,
 )
 from calibration.judge_report import judge_report
+from calibration.posterior import PosteriorScorer
 from calibration.reliability import reliability
 from calibration.scores import (
-    ModelScorer,
+    AnyScorer,
     VoteScorer,
     judge_orders,
     order_gated,
@@ -87,11 +90,14 @@ __all__ = [
 DEFAULT_ACCEPT_LABELS: tuple[str, ...] = ("A", "B")
 #: Share of the calibration gold used to choose the score and plan the sequence.
 DEFAULT_SELECTION_SHARE = 0.4
-#: Share of δ spent certifying the gold-free default score on all the gold (Bonferroni) when
-#: some judge reports probabilities: then the confidence-weighted vote share ranks finely
-#: with no gold spent on it (synthetic judges with probabilities: coverage 0.68 -> 0.94).
-#: Without probabilities the vote share takes a few values only, and halving δ cost the
-#: chosen score more than the default gained (LLMBar), so the default route is off there.
+#: Share of δ spent certifying the gold-free default score on all the gold (Bonferroni). With
+#: probabilities the confidence-weighted vote share ranks finely with no gold spent on it
+#: (synthetic judges with probabilities: coverage 0.68 -> 0.94). Without them, for two or more
+#: judges, the Dawid-Skene posterior does (a synthetic 4-judge panel with no probabilities and
+#: 120 gold items: 0.23 -> 0.31, above the panel-vote reference's 0.30; on LLMBar, where the
+#: label model wins, the halved δ costs the chosen score: 0.30 -> 0.12 at 100 gold items, still
+#: above both references' 0). Fewer than three judges without probabilities get no default
+#: route (:func:`_default_score`).
 DEFAULT_DEFAULT_SHARE = 0.5
 
 
@@ -113,7 +119,7 @@ class AcceptPolicy:
     threshold: float
     target_agreement: float
     delta: float
-    scorer: VoteScorer | ModelScorer
+    scorer: AnyScorer
     accept_labels: list[str] = field(default_factory=lambda: list(DEFAULT_ACCEPT_LABELS))
 
     def score(self, signals: PairSignals) -> Scored:
@@ -199,6 +205,25 @@ def _reports_probabilities(signals: Sequence[PairSignals], panel: Sequence[str])
     )
 
 
+#: The gold-free scores the default route may certify on all the gold (``none``: no route).
+DEFAULT_SCORES = ("vote", "posterior", "none")
+#: Fewest judges for the Dawid-Skene default route when no judge states probabilities.
+POSTERIOR_MIN_JUDGES = 3
+
+
+def _default_score(signals: Sequence[PairSignals], panel: Sequence[str]) -> str:
+    """The default route's score, chosen from the signals alone (never from gold labels):
+    the confidence-weighted vote share when some judge states probabilities; the Dawid-Skene
+    posterior (:class:`calibration.posterior.PosteriorScorer`) for :data:`POSTERIOR_MIN_JUDGES`
+    or more judges without; none otherwise. Dawid-Skene needs three conditionally independent
+    annotators to tell who is right (two judges that disagree are symmetric; a judge's two
+    orders are far from independent), and with fewer the votes take two or three values and
+    the route's half of δ costs the chosen score more than the route gains."""
+    if _reports_probabilities(signals, panel):
+        return "vote"
+    return "posterior" if len(panel) >= POSTERIOR_MIN_JUDGES else "none"
+
+
 def fit_policy(
     signals: Sequence[PairSignals],
     gold: Mapping[str, str],
@@ -215,6 +240,7 @@ def fit_policy(
     predictive: bool = True,
     use_model: bool = True,
     reports: bool = True,
+    default_score: str | None = None,
 ) -> PolicyFit:
     """Choose a score on part of the gold, certify its threshold on the rest (module doc).
 
@@ -223,11 +249,12 @@ def fit_policy(
     ``selection_share`` of the gold chooses; the rest certifies. ``default_share`` of δ goes
     to the gold-free default score tested on all the gold, the rest to the chosen score
     (Bonferroni: both certificates hold together with probability ≥ 1 - δ, so the policy may
-    keep whichever accepts more; 0 spends all of δ on the chosen score). ``None``:
-    :data:`DEFAULT_DEFAULT_SHARE` when some panel judge reports a probability, else 0 (a
-    choice made from the signals, never from gold labels). ``use_model=False`` leaves
-    the label model out of the candidates; ``reports=False`` skips the per-judge reports
-    (benchmarks).
+    keep whichever accepts more; 0 spends all of δ on the chosen score). ``default_score``
+    (``vote``, ``posterior`` or ``none``; ``None``: chosen from the signals by
+    :func:`_default_score`, never from gold labels) is that route's score; ``default_share``
+    ``None`` means :data:`DEFAULT_DEFAULT_SHARE`, or 0 with no default score.
+    ``use_model=False`` leaves the label model out of the candidates; ``reports=False`` skips
+    the per-judge reports (benchmarks).
     """
     if not 0.0 < target_agreement < 1.0:
         raise ValueError(f"target_agreement must be in (0, 1), got {target_agreement}")
@@ -236,8 +263,11 @@ def fit_policy(
     if not 0.0 < selection_share < 1.0:
         raise ValueError(f"selection_share must be in (0, 1), got {selection_share}")
     panel = _panel(signals, judges)
+    default_kind = default_score or _default_score(signals, panel)
+    if default_kind not in DEFAULT_SCORES:
+        raise ValueError(f"default_score must be one of {DEFAULT_SCORES}, got {default_kind!r}")
     if default_share is None:
-        default_share = DEFAULT_DEFAULT_SHARE if _reports_probabilities(signals, panel) else 0.0
+        default_share = 0.0 if default_kind == "none" else DEFAULT_DEFAULT_SHARE
     if not 0.0 <= default_share < 1.0:
         raise ValueError(f"default_share must be in [0, 1), got {default_share}")
     labels_ok = list(accept_labels)
@@ -248,7 +278,7 @@ def fit_policy(
     certification = [p for p in gold_pairs if p.pair_id not in sel_ids]
 
     orders = judge_orders(signals, panel)
-    scorers: list[tuple[VoteScorer | ModelScorer, Scores | None]] = []
+    scorers: list[tuple[AnyScorer, Scores | None]] = []
     if len(panel) > 1:
         scorers.append((VoteScorer(tuple(panel), orders), None))
     scorers.extend((VoteScorer((j,), orders), None) for j in panel)
@@ -265,6 +295,11 @@ def fit_policy(
             scorers.append((fitted[0], (fitted[1], fitted[2])))
 
     delta_default = delta * default_share
+    default_scorer: AnyScorer | None = None
+    if default_kind == "posterior":
+        default_scorer = PosteriorScorer.fit(signals, panel)
+        if default_scorer is not None:
+            scorers.append((default_scorer, None))
     candidates = [
         build_candidate(
             scorer,
@@ -290,10 +325,12 @@ def fit_policy(
         routes.append(
             certify_selected(chosen, gold, target_agreement, delta - delta_default, predictive)
         )
-    if candidates and candidates[0].scorer.kind != "model" and delta_default > 0:
-        routes.append(
-            certify_default(candidates[0], gold, target_agreement, delta_default, predictive)
-        )
+    default = next(
+        (c for c in candidates if default_scorer is not None and c.scorer is default_scorer),
+        candidates[0] if candidates else None,
+    )
+    if default is not None and default.scorer.kind != "model" and delta_default > 0:
+        routes.append(certify_default(default, gold, target_agreement, delta_default, predictive))
     if not routes:  # no judge in the panel
         routes.append(Route("selected", VoteScorer((), {}), empty_search(), 0, 0.0, delta))
     certified = [r for r in routes if r.search.certified]

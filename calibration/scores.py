@@ -15,6 +15,8 @@ of the gold (:mod:`calibration.selection`). Candidates:
   Judges with Juries" (2024).
 * :class:`ModelScorer`: the calibrated multinomial logistic label model of
   :mod:`calibration.calibrator` (argmax class and its probability), fitted on gold.
+* :class:`~calibration.posterior.PosteriorScorer`: the Dawid-Skene posterior of the label,
+  each judge's order an annotator of its own, fitted on every pair's verdicts without gold.
 
 Vote scores use no gold at all; only the model and the choice among candidates do. The label
 of a vote is the verdict with the largest share; a tie at the top is broken in the fixed order
@@ -36,9 +38,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from calibration.calibrator import FeatureEncoder, LabelModel
+from calibration.posterior import PosteriorScorer
 from calibration.signals import VERDICTS, JudgeSignals, PairSignals
 
 __all__ = [
+    "AnyScorer",
     "ModelScorer",
     "Scorer",
     "VoteScorer",
@@ -197,9 +201,15 @@ class ModelScorer:
         }
 
 
-def scorer_from_json(d: Mapping[str, Any]) -> VoteScorer | ModelScorer:
+#: Every kind of candidate score a policy may certify.
+AnyScorer = VoteScorer | ModelScorer | PosteriorScorer
+
+
+def scorer_from_json(d: Mapping[str, Any]) -> AnyScorer:
     """Rebuild a scorer stored by ``to_json``."""
     kind = d.get("kind")
+    if kind == "posterior":
+        return PosteriorScorer.from_json(d)
     if kind == "vote":
         judges = tuple(str(j) for j in d["judges"])
         orders = {str(k): int(v) for k, v in dict(d.get("orders", {})).items()}

@@ -68,11 +68,17 @@ def build_judge(spec: JudgeSpec, limits: LimitsRegistry | None = None) -> Judge:
     Raises :class:`JudgeConfigError` for a replay file that is missing or malformed.
     """
     if spec.replay_path is not None:
-        from judge.replay import ReplayProvider
+        from judge.replay import ReplayPrices, ReplayProvider
 
         if spec.replay_judge is None:
             raise JudgeConfigError(f"replay judge {spec.name!r} names no recorded judge")
-        replay = ReplayProvider(spec.replay_path, spec.replay_judge)
+        priced = spec.input_cost_per_mtok is not None or spec.output_cost_per_mtok is not None
+        prices = (
+            ReplayPrices(spec.input_cost_per_mtok or 0.0, spec.output_cost_per_mtok or 0.0)
+            if priced
+            else None
+        )
+        replay = ReplayProvider(spec.replay_path, spec.replay_judge, prices)
         return Judge(spec, replay, replay.prompt_version)
     from judge.llm import LiteLLMProvider
 

@@ -144,10 +144,41 @@ def recorded_judges(path: str | Path) -> set[str]:
     return set(load_replay_file(path).judges)
 
 
-class ReplayProvider:
-    """A provider answering from one recorded judge's verdicts; makes no network call."""
+#: Characters per token for the estimate of a recorded call's size (the usual rule of thumb
+#: for English text with GPT tokenizers, OpenAI's "about 4 characters per token").
+CHARS_PER_TOKEN = 4
+#: Tokens a judge prompt adds around the pair (instructions, rubric, answer format).
+PROMPT_OVERHEAD_TOKENS = 200
 
-    def __init__(self, path: str | Path, judge: str) -> None:
+
+def estimate_tokens(text: str) -> int:
+    """Tokens in ``text`` by the 4-characters-per-token rule (at least 1 for non-empty text)."""
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+@dataclass(frozen=True)
+class ReplayPrices:
+    """Dollars per million input and output tokens for a replayed judge."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        """Dollars for one call."""
+        return (tokens_in * self.input_per_mtok + tokens_out * self.output_per_mtok) / 1e6
+
+
+class ReplayProvider:
+    """A provider answering from one recorded judge's verdicts; makes no network call.
+
+    With ``prices``, each answer costs what the model would have charged: the recorded token
+    counts when the file has them, else estimates (:func:`estimate_tokens` of the pair's text
+    plus :data:`PROMPT_OVERHEAD_TOKENS` in, of the recorded answer out). Without prices the
+    recorded cost (0 when none was recorded) is kept.
+    """
+
+    def __init__(self, path: str | Path, judge: str, prices: ReplayPrices | None = None) -> None:
+        self.prices = prices
         replay = load_replay_file(path)
         if judge not in replay.judges:
             raise JudgeConfigError(
@@ -175,14 +206,21 @@ class ReplayProvider:
                 f"{what} {pair.pair_id!r}; replay only pairs the file covers, or use a live model"
             )
         winner = None if record.winner is None else to_shown(record.winner, order)
+        tokens_in, tokens_out, cost = record.tokens_in, record.tokens_out, record.cost
+        if self.prices is not None:
+            if tokens_in == 0 and tokens_out == 0:
+                text = pair.prompt + pair.response_a + pair.response_b
+                tokens_in = estimate_tokens(text) + PROMPT_OVERHEAD_TOKENS
+                tokens_out = estimate_tokens(record.raw or "")
+            cost = self.prices.cost(tokens_in, tokens_out)
         return ProviderAnswer(
             winner=winner,
             raw=record.raw,
             confidence=record.confidence,
             logprob_confidence=record.logprob_confidence,
-            tokens_in=record.tokens_in,
-            tokens_out=record.tokens_out,
-            cost=record.cost,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost=cost,
             attempts=0,
             error="recorded verdict could not be parsed (winner is null)"
             if winner is None
@@ -190,4 +228,12 @@ class ReplayProvider:
         )
 
 
-__all__ = ["RecordedVerdict", "ReplayFile", "ReplayProvider", "load_replay_file", "recorded_judges"]
+__all__ = [
+    "RecordedVerdict",
+    "ReplayFile",
+    "ReplayPrices",
+    "ReplayProvider",
+    "estimate_tokens",
+    "load_replay_file",
+    "recorded_judges",
+]

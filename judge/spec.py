@@ -5,13 +5,16 @@ Spec strings::
     openai/gpt-4o-mini                       any litellm model string
     ollama/llama3?name=llama-strict&rubric=strict.txt&mode=tools
     replay:../shared/data/llmbar/judgments.jsonl#gpt-4/vanilla
+    replay:judgments.jsonl#chatgpt/vanilla?input_cost_per_mtok=0.5&output_cost_per_mtok=1.5
 
 Options after ``?`` (``&``-separated ``key=value``): ``name``, ``rubric`` (path of a rubric file),
 ``mode`` (``json`` or ``tools``), ``logprobs`` (``true``/``false``), ``temperature``,
 ``max_tokens``, ``input_cost_per_mtok``, ``output_cost_per_mtok`` (dollars per million tokens,
 overriding litellm's price map), ``transport`` (``auto``: OpenAI-compatible models over the
 direct route of :mod:`judge.openai_http`, others through ``litellm.acompletion``; ``litellm``:
-every call through ``litellm.acompletion``).
+every call through ``litellm.acompletion``). A ``replay:`` judge takes ``name`` and the two
+prices only; priced, its recorded calls cost what the model would have charged (token counts
+estimated from the text where the recording has none, :func:`judge.replay.estimate_tokens`).
 """
 
 from __future__ import annotations
@@ -194,10 +197,22 @@ def parse_judge_spec(
 def _parse_replay(raw: str, *, name: str | None, retry: RetryPolicy) -> JudgeSpec:
     from judge.replay import recorded_judges  # local: replay imports this module
 
-    body = raw[len(REPLAY_PREFIX) :]
+    body, _, query = raw[len(REPLAY_PREFIX) :].partition("?")
     path, _, judge = body.partition("#")
     path = path.strip()
     judge = judge.strip()
+    opts = _options(raw, query)
+    unknown = set(opts) - {"name", "input_cost_per_mtok", "output_cost_per_mtok"}
+    if unknown:
+        raise JudgeConfigError(
+            f"judge spec {raw!r}: unknown option(s) {', '.join(sorted(unknown))} "
+            "(a replay judge takes name, input_cost_per_mtok and output_cost_per_mtok)"
+        )
+    prices = {
+        key: _number(raw, key, opts[key])
+        for key in ("input_cost_per_mtok", "output_cost_per_mtok")
+        if key in opts
+    }
     if not path:
         raise JudgeConfigError(f"judge spec {raw!r}: give the judgments file, replay:PATH[#JUDGE]")
     judges = recorded_judges(path)
@@ -214,8 +229,10 @@ def _parse_replay(raw: str, *, name: str | None, retry: RetryPolicy) -> JudgeSpe
             + ", ".join(sorted(judges))
         )
     return JudgeSpec(
-        name=name or judge,
+        name=opts.get("name") or name or judge,
         model=raw,
+        input_cost_per_mtok=prices.get("input_cost_per_mtok"),
+        output_cost_per_mtok=prices.get("output_cost_per_mtok"),
         rubric=Rubric(name=RECORDED_PROMPT_VERSION, text=""),
         logprobs=False,
         retry=retry,

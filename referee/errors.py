@@ -1,37 +1,34 @@
-"""Errors the wiring raises for the entry points to show: one line each, with an exit code.
+"""Errors the wiring raises for the entry points to show: one line each.
 
-The CLI turns them into ``error: ...`` on stderr (``referee.cli.common.user_errors``); storage
-and services raise them without knowing about the CLI.
+Storage and services raise them without knowing about the CLI or the API. The CLI turns them
+into ``error: ...`` on stderr with the exit code below (``referee.cli.common.EXIT_CODES``, the
+one translation); the API answers a :class:`ReviewError` with its ``status``.
 
     Exception
     ├── UserError        bad input from the user (exit 2)
     │   └── DatasetNotFound   no dataset of that name (also a NotFound: 404 through the API)
     ├── RuntimeFailure   something outside the input failed: database, broker, provider (exit 1)
-    └── ReviewError      the review service's errors, each with its HTTP status
+    └── ReviewError      the review service's errors, each with its HTTP status (exit 2)
         ├── NotFound             unknown dataset, pair or reviewer        (404 / exit 2)
         ├── InvalidSubmission    a label that breaks the rules            (422 / exit 2)
-        ├── AuthenticationFailed wrong, missing or inactive token         (401)
-        ├── NotLeased            the item is not leased to this reviewer  (403)
-        ├── ReviewerPaused       paused by the pause rule or a lead       (403)
-        └── LeaseConflict        lease expired, or the item is labeled    (409)
+        ├── AuthenticationFailed wrong, missing or inactive token         (401 / exit 2)
+        ├── NotLeased            the item is not leased to this reviewer  (403 / exit 2)
+        ├── ReviewerPaused       paused by the pause rule or a lead       (403 / exit 2)
+        └── LeaseConflict        lease expired, or the item is labeled    (409 / exit 1)
+
+The workers' errors (``workers.errors``) are translated at the same place: a bad request or a
+job in the wrong state exits 2, an unreachable broker 1.
 """
 
 from __future__ import annotations
-
-EXIT_BAD_INPUT = 2
-EXIT_RUNTIME = 1
 
 
 class UserError(Exception):
     """Bad input from the user: shown as one line, exit 2."""
 
-    exit_code = EXIT_BAD_INPUT
-
 
 class RuntimeFailure(Exception):
     """Something outside the input failed (database, broker, provider): one line, exit 1."""
-
-    exit_code = EXIT_RUNTIME
 
 
 class ReviewError(Exception):
@@ -83,8 +80,6 @@ class DatasetNotFound(UserError, NotFound):
 
 
 __all__ = [
-    "EXIT_BAD_INPUT",
-    "EXIT_RUNTIME",
     "AuthenticationFailed",
     "DatasetNotFound",
     "InvalidSubmission",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from calibration.agreement import percent_agreement_from_counts, rating_counts
 from calibration.bootstrap import bootstrap_ci
+from calibration.cascade import CascadePolicy, is_cascade_body
 from calibration.policy import AcceptPolicy
 from referee.datasets import find_dataset
 from referee.db.models import (
@@ -32,7 +33,7 @@ from referee.db.signals import load_gold, load_pair_signals
 from referee.errors import UserError
 from routing.cost import Interval
 from routing.decisions import RoutingDecision as Decision
-from routing.router import RouteOptions
+from routing.router import AnyPolicy, RouteOptions
 from routing.spot_check_estimate import AccuracyEstimate, SpotCheckOutcome, estimate_accuracy
 
 __all__ = [
@@ -69,8 +70,18 @@ class LoadedPolicy:
 
     row_id: int
     version: int
-    policy: AcceptPolicy
+    policy: AnyPolicy
     body: dict[str, Any]
+
+    def single(self, what: str) -> AcceptPolicy:
+        """The policy when it is a single one; a :class:`UserError` naming ``what`` cannot be
+        done with a cascade (one threshold per stage)."""
+        if isinstance(self.policy, AcceptPolicy):
+            return self.policy
+        raise UserError(
+            f"policy v{self.version} is a judge cascade, which has one threshold per stage: "
+            f"{what} works on a single policy (run `referee calibrate` without --cascade)"
+        )
 
 
 def load_policy(session: Session, dataset: Dataset, which: str = "latest") -> LoadedPolicy:
@@ -102,7 +113,11 @@ def load_policy(session: Session, dataset: Dataset, which: str = "latest") -> Lo
                 f"(versions: {', '.join(map(str, versions)) or 'none; run referee calibrate'})"
             )
     try:
-        policy = AcceptPolicy.from_json(row.body)
+        policy: AnyPolicy = (
+            CascadePolicy.from_json(row.body)
+            if is_cascade_body(row.body)
+            else AcceptPolicy.from_json(row.body)
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(
             f"policy version {row.version} of {dataset.name!r} cannot be read ({exc}); "
@@ -348,19 +363,19 @@ def human_work(session: Session, dataset_id: int) -> HumanWork:
             decisions[str(kind)] += 1
     done: Counter[str] = Counter()
     gold_labels = 0
-    for pair_id, kind in session.execute(
+    for pair_id, label_kind in session.execute(
         select(HumanLabel.pair_id, HumanLabel.kind)
         .join(Pair, Pair.id == HumanLabel.pair_id)
         .where(Pair.dataset_id == dataset_id)
     ):
-        if kind == "gold":
+        if label_kind == "gold":
             gold_labels += 1
-        elif kind in ("adjudication", "incident"):
+        elif label_kind in ("adjudication", "incident"):
             done["second_look"] += 1
         elif pair_id in gold:
             done["gold_check"] += 1
         else:
-            done[str(kind)] += 1
+            done[str(label_kind)] += 1
     return HumanWork(
         dict(decisions),
         len(gold),

@@ -1,75 +1,83 @@
-"""Counts that describe what is stored: pairs, labels, judgments, decisions."""
+"""Counts that describe what is stored: pairs, labels, judgments, decisions.
+
+The queries use the light table clauses of :mod:`referee.db.tables` and run on a plain
+connection or an ORM session alike, so ``referee status`` needs no ORM.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, select
 
-from referee.db.models import Dataset, HumanLabel, Judgment, Pair, RoutingDecision
+from referee.db.tables import datasets, human_labels, judgments, pairs, routing_decisions
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
-def dataset_status(session: Session, dataset_id: int | None) -> dict[str, Any]:
+def dataset_status(db: Connection | Session, dataset_id: int | None) -> dict[str, Any]:
     """Counts for one dataset (or every dataset when ``dataset_id`` is None).
 
     Returns ``{"pairs", "frozen_eval_pairs", "labels": {kind: n}, "judgments":
     {judge: {order: n}}, "judgment_status": {status: n}, "decisions": {decision: n}}``.
     """
+    pair = pairs.c
 
     def scoped(query: Any, pair_column: Any) -> Any:
         if dataset_id is None:
             return query
-        return query.join(Pair, Pair.id == pair_column).where(Pair.dataset_id == dataset_id)
+        return query.join(pairs, pair.id == pair_column).where(pair.dataset_id == dataset_id)
 
-    pairs_q = select(func.count()).select_from(Pair)
-    frozen_q = select(func.count()).select_from(Pair).where(Pair.frozen_eval.is_(True))
+    pairs_q = select(func.count()).select_from(pairs)
+    frozen_q = select(func.count()).select_from(pairs).where(pair.frozen_eval.is_(True))
     if dataset_id is not None:
-        pairs_q = pairs_q.where(Pair.dataset_id == dataset_id)
-        frozen_q = frozen_q.where(Pair.dataset_id == dataset_id)
+        pairs_q = pairs_q.where(pair.dataset_id == dataset_id)
+        frozen_q = frozen_q.where(pair.dataset_id == dataset_id)
 
+    label, judgment, decision = human_labels.c, judgments.c, routing_decisions.c
     labels = dict(
-        session.execute(
+        db.execute(
             scoped(
-                select(HumanLabel.kind, func.count()).select_from(HumanLabel), HumanLabel.pair_id
-            ).group_by(HumanLabel.kind)
+                select(label.kind, func.count()).select_from(human_labels), label.pair_id
+            ).group_by(label.kind)
         ).all()
     )
-    judgments: dict[str, dict[str, int]] = {}
-    for judge, order, count in session.execute(
+    by_judge: dict[str, dict[str, int]] = {}
+    for judge, order, count in db.execute(
         scoped(
-            select(Judgment.judge, Judgment.order, func.count()).select_from(Judgment),
-            Judgment.pair_id,
-        ).group_by(Judgment.judge, Judgment.order)
+            select(judgment.judge, judgment.order, func.count()).select_from(judgments),
+            judgment.pair_id,
+        ).group_by(judgment.judge, judgment.order)
     ):
-        judgments.setdefault(judge, {})[order] = count
+        by_judge.setdefault(judge, {})[order] = count
     statuses = dict(
-        session.execute(
+        db.execute(
             scoped(
-                select(Judgment.status, func.count()).select_from(Judgment), Judgment.pair_id
-            ).group_by(Judgment.status)
+                select(judgment.status, func.count()).select_from(judgments), judgment.pair_id
+            ).group_by(judgment.status)
         ).all()
     )
     decisions = dict(
-        session.execute(
+        db.execute(
             scoped(
-                select(RoutingDecision.decision, func.count())
-                .select_from(RoutingDecision)
-                .where(RoutingDecision.current.is_(True)),
-                RoutingDecision.pair_id,
-            ).group_by(RoutingDecision.decision)
+                select(decision.decision, func.count())
+                .select_from(routing_decisions)
+                .where(decision.current.is_(True)),
+                decision.pair_id,
+            ).group_by(decision.decision)
         ).all()
     )
     return {
-        "pairs": session.scalar(pairs_q) or 0,
-        "frozen_eval_pairs": session.scalar(frozen_q) or 0,
+        "pairs": db.scalar(pairs_q) or 0,
+        "frozen_eval_pairs": db.scalar(frozen_q) or 0,
         "labels": {str(k): int(v) for k, v in sorted(labels.items())},
-        "judgments": {j: dict(sorted(o.items())) for j, o in sorted(judgments.items())},
+        "judgments": {j: dict(sorted(o.items())) for j, o in sorted(by_judge.items())},
         "judgment_status": {str(k): int(v) for k, v in sorted(statuses.items())},
         "decisions": {str(k): int(v) for k, v in sorted(decisions.items())},
     }
 
 
-def dataset_names(session: Session) -> list[str]:
+def dataset_names(db: Connection | Session) -> list[str]:
     """Every dataset's name, sorted."""
-    return list(session.scalars(select(Dataset.name).order_by(Dataset.name)))
+    return list(db.scalars(select(datasets.c.name).order_by(datasets.c.name)))

@@ -45,13 +45,17 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
+from calibration.cascade import CascadePolicy
 from calibration.policy import AcceptPolicy
 from calibration.scores import order_gated
 from calibration.signals import JudgeSignals, PairSignals
 from routing.decisions import DecisionKind, Reason, RoutingDecision, ordered_reasons
 from routing.spot_check import SpotCheckCandidate, SpotCheckSample, sample_spot_checks
 
-__all__ = ["RouteOptions", "RoutingRun", "find_reasons", "route_all", "route_pair"]
+__all__ = ["AnyPolicy", "RouteOptions", "RoutingRun", "find_reasons", "route_all", "route_pair"]
+
+#: A single certified policy, or a cascade of them (the first stage that accepts labels).
+AnyPolicy = AcceptPolicy | CascadePolicy
 
 HARD_LABEL_REASONS: dict[str, Reason] = {"tie": "tie", "both_bad": "both_bad"}
 
@@ -119,25 +123,42 @@ def _assess(signals: PairSignals, policy: AcceptPolicy, options: RouteOptions) -
     return _Assessment(frozenset(reasons), gated, scored.label, scored.probability)
 
 
+def _assess_any(signals: PairSignals, policy: AnyPolicy, options: RouteOptions) -> _Assessment:
+    """One policy's assessment; for a cascade, the first stage that accepts the pair, else the
+    last stage that judged it (its reasons are why the pair goes to people)."""
+    if isinstance(policy, AcceptPolicy):
+        return _assess(signals, policy, options)
+    found: _Assessment | None = None
+    for stage in policy.stages:
+        here = _assess(signals, stage, options)
+        if not here.gated:
+            return here
+        if found is None or "not_judged" not in here.reasons:
+            found = here
+    assert found is not None  # a cascade has at least one stage
+    return found
+
+
 def find_reasons(
-    signals: PairSignals, policy: AcceptPolicy, options: RouteOptions | None = None
+    signals: PairSignals, policy: AnyPolicy, options: RouteOptions | None = None
 ) -> tuple[Reason, ...]:
     """Every reason that applies to the pair (hard and soft), in canonical order."""
-    return ordered_reasons(_assess(signals, policy, options or RouteOptions()).reasons)
+    return ordered_reasons(_assess_any(signals, policy, options or RouteOptions()).reasons)
 
 
 def route_pair(
     signals: PairSignals,
-    policy: AcceptPolicy,
+    policy: AnyPolicy,
     *,
     frozen_eval: bool,
     options: RouteOptions | None = None,
 ) -> RoutingDecision:
     """Route one pair: ``frozen_eval``, ``auto_accept`` (with the AI label) or ``human_review``.
 
+    With a cascade, the first stage whose policy accepts the pair gives the label.
     Spot checks are drawn afterwards among auto-accepted pairs (:func:`route_all`).
     """
-    found = _assess(signals, policy, options or RouteOptions())
+    found = _assess_any(signals, policy, options or RouteOptions())
     if frozen_eval:
         return RoutingDecision(signals.pair_id, "frozen_eval", None, "ai", (), found.confidence)
     if found.gated:
@@ -184,7 +205,7 @@ class RoutingRun:
 
 def route_all(
     signals: Iterable[PairSignals],
-    policy: AcceptPolicy,
+    policy: AnyPolicy,
     *,
     frozen: Collection[str] = (),
     spot_check_rate: float = 0.05,

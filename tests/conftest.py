@@ -15,10 +15,16 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis  # noqa: F401  (see below)
 import pytest
 from sqlalchemy import Engine, text
 
 from referee.db.engine import ensure_schema, make_engine
+
+# hypothesis is imported here, before any test runs: its pytest plugin otherwise imports it at the
+# end of a run that used no hypothesis test, and on CPython 3.11 that late import (rewritten by
+# pytest, so parsed with ast) can fail with "AST constructor recursion depth mismatch" after
+# litellm's logging worker is torn down, turning a green run red.
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

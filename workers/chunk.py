@@ -46,7 +46,7 @@ from judge.types import OrderVerdict, PairText
 from workers import store
 from workers.context import WorkerContext
 from workers.gate import CallsStopped
-from workers.store import JudgeKey, PairOutcome
+from workers.outcomes import JudgeKey, PairOutcome
 
 FLUSH_EVERY_S = 0.25
 FLUSH_BATCH = 64

@@ -11,7 +11,7 @@ This is the public entry of the package (the "real worker path" the demo calls):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -79,8 +79,10 @@ def start_prelabel(
     stale_after_s: float = DEFAULT_STALE_AFTER_S,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     owner: Mapping[str, Any] | None = None,
+    only: Collection[str] | None = None,
 ) -> int:
-    """Create a pre-labeling job over every pair of ``dataset`` and enqueue it; returns its id.
+    """Create a pre-labeling job over every pair of ``dataset`` (or the pairs in ``only``) and
+    enqueue it; returns its id.
 
     Frozen-evaluation pairs are included (routing keeps them out of training). ``owner``
     (:func:`workers.owner.this_process`) marks a job judged in this process only, so that
@@ -102,7 +104,7 @@ def start_prelabel(
     }
     if owner is not None:
         params["owner"] = dict(owner)
-    job_id, pair_ids, enqueued_at = store.create_job(engine, dataset, params)
+    job_id, pair_ids, enqueued_at = store.create_job(engine, dataset, params, only=only)
     enqueue_chunks(runner, job_id, pair_ids, chunk_size, enqueued_at)
     return job_id
 

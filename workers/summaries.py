@@ -1,5 +1,8 @@
 """What ``referee jobs`` and ``referee job ID`` show: a job's status, progress, spend and, for
-its failed pairs, the reasons (the commonest first). Read-only; :mod:`workers.store` writes."""
+its failed pairs, the reasons (the commonest first). Read-only; :mod:`workers.store` writes.
+
+The queries use the light table clauses of :mod:`referee.db.tables` on a plain connection: no
+ORM, so ``referee jobs`` and ``referee job ID`` start fast."""
 
 from __future__ import annotations
 
@@ -12,10 +15,9 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from referee.db.engine import transaction
-from referee.db.models import Dataset, Job, JobItem, Judgment
+from referee.db.tables import datasets, job_items, jobs, judgments
 from workers.errors import JobNotFoundError
-from workers.store import FINISHED, as_utc
+from workers.outcomes import FINISHED
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,10 @@ def failure_reasons(engine: Engine, job_id: int, *, top: int = 3) -> list[tuple[
     A pair's own id is blanked out of its reason, so one cause counts once.
     """
     counts: Counter[str] = Counter()
-    with transaction(engine) as session:
-        rows = session.execute(
-            select(JobItem.pair_id, JobItem.error).where(
-                JobItem.job_id == job_id, JobItem.status == "failed"
-            )
+    item = job_items.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(item.pair_id, item.error).where(item.job_id == job_id, item.status == "failed")
         )
         for pair_id, error in rows:
             text = (error or "no reason recorded").replace(pair_id, "<pair>")
@@ -94,50 +95,53 @@ def summarize_jobs(
 
     ``failures`` > 0 adds up to that many failed items with their reasons to each summary.
     """
-    with transaction(engine) as session:
-        query = select(Job, Dataset.name).join(Dataset, Dataset.id == Job.dataset_id)
+    job, item = jobs.c, job_items.c
+    with engine.connect() as conn:
+        query = select(jobs, datasets.c.name.label("dataset")).join(
+            datasets, datasets.c.id == job.dataset_id
+        )
         if job_ids is not None:
-            query = query.where(Job.id.in_(list(job_ids)))
-        jobs = session.execute(query.order_by(Job.id.desc())).all()
-        ids = [job.id for job, _ in jobs]
+            query = query.where(job.id.in_(list(job_ids)))
+        rows = conn.execute(query.order_by(job.id.desc())).all()
+        ids = [row.id for row in rows]
         counts: dict[tuple[int, str], tuple[int, float]] = {}
         if ids:
-            for jid, status, n, cost in session.execute(
-                select(JobItem.job_id, JobItem.status, func.count(), func.sum(JobItem.cost))
-                .where(JobItem.job_id.in_(ids))
-                .group_by(JobItem.job_id, JobItem.status)
+            for jid, status, n, cost in conn.execute(
+                select(item.job_id, item.status, func.count(), func.sum(item.cost))
+                .where(item.job_id.in_(ids))
+                .group_by(item.job_id, item.status)
             ):
                 counts[(jid, status)] = (int(n), float(cost or 0.0))
         out: list[JobSummary] = []
-        for job, dataset in jobs:
+        for row in rows:
             failed_rows: list[dict[str, str]] = []
             if failures:
                 failed_rows = [
                     {"pair_id": pid, "error": err or ""}
-                    for pid, err in session.execute(
-                        select(JobItem.pair_id, JobItem.error)
-                        .where(JobItem.job_id == job.id, JobItem.status == "failed")
-                        .order_by(JobItem.pair_id)
+                    for pid, err in conn.execute(
+                        select(item.pair_id, item.error)
+                        .where(item.job_id == row.id, item.status == "failed")
+                        .order_by(item.pair_id)
                         .limit(failures)
                     )
                 ]
-            by = {s: counts.get((job.id, s), (0, 0.0)) for s in ("pending", "done", "failed")}
-            params = job.params or {}
+            by = {s: counts.get((row.id, s), (0, 0.0)) for s in ("pending", "done", "failed")}
+            params = row.params or {}
             out.append(
                 JobSummary(
-                    id=job.id,
-                    dataset=dataset,
-                    kind=job.kind,
-                    status=job.status,
+                    id=row.id,
+                    dataset=row.dataset,
+                    kind=row.kind,
+                    status=row.status,
                     judges=list(params.get("judges", [])),
-                    total=job.total_items,
+                    total=row.total_items,
                     done=by["done"][0],
                     failed=by["failed"][0],
                     pending=by["pending"][0],
                     cost=sum(c for _, c in by.values()),
-                    error=job.error,
-                    created_at=as_utc(job.created_at),
-                    updated_at=as_utc(job.updated_at),
+                    error=row.error,
+                    created_at=row.created_at,  # aware UTC (referee.db.tables.UtcDateTime)
+                    updated_at=row.updated_at,
                     failures=failed_rows,
                 )
             )
@@ -189,16 +193,17 @@ def percentiles(values: Sequence[float], ranks: Sequence[int] = (50, 90, 99)) ->
 
 def job_calls(engine: Engine, job_id: int) -> JobCalls:
     """The job's :class:`JobCalls` (all zero for a job that stored nothing)."""
-    with transaction(engine) as session:
-        rows = session.execute(
-            select(Judgment.status, Judgment.tokens_in, Judgment.tokens_out, Judgment.latency_ms)
-            .where(Judgment.job_id == job_id)
+    judgment, item = judgments.c, job_items.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(judgment.status, judgment.tokens_in, judgment.tokens_out, judgment.latency_ms)
+            .where(judgment.job_id == job_id)
         ).all()  # fmt: skip
-        deliveries, redelivered = session.execute(
+        deliveries, redelivered = conn.execute(
             select(
-                func.coalesce(func.sum(JobItem.attempts), 0),
-                func.count().filter(JobItem.attempts > 1),
-            ).where(JobItem.job_id == job_id)
+                func.coalesce(func.sum(item.attempts), 0),
+                func.count().filter(item.attempts > 1),
+            ).where(item.job_id == job_id)
         ).one()
     return JobCalls(
         verdicts=len(rows),

@@ -174,6 +174,7 @@ def create_app(
 
     app.state.engine = engine
     app.state.settings = settings
+    app.state.queue_config = queue_config  # /v1/progress sizes gold-check slots by it
 
     def run(work: Callable[[Session], T]) -> T:
         with transaction(engine) as session:
@@ -246,7 +247,11 @@ def create_app(
 
     @app.get("/v1/stats")
     def stats(reviewer_id: ReviewerId, dataset: DatasetName) -> dict[str, Any]:
-        return run(lambda s: queue_stats(s, dataset, s.get_one(Reviewer, reviewer_id)).to_json())
+        return run(
+            lambda s: queue_stats(
+                s, dataset, s.get_one(Reviewer, reviewer_id), config=queue_config
+            ).to_json()
+        )
 
     app.include_router(progress.router)
     app.include_router(review_config.router)

@@ -8,6 +8,11 @@
 * ``/lead``: the lead's page (``referee/web/lead.html``).
 * ``/static/NAME``: the page assets, all shipped inside the package (no CDN, works offline).
 
+What the pages share is written once: ``session.js`` (the token and the API calls) is a module
+both pages' scripts import, and the top of both pages (doctype, meta tags, style sheet) is
+``referee/web/_head.html``, put in place of each page's ``<!--#include _head.html ...-->`` line
+when the page is first read. Partials (``_*.html``) are not served on their own.
+
 Response text on the pages is untrusted model output, so every page answer carries a strict
 Content-Security-Policy: scripts only from these files (no inline script, no ``eval``),
 requests only to this origin, no frames, no plugins, no form submissions, no base-URL
@@ -16,6 +21,7 @@ changes; images only from this origin or ``data:`` (the pages themselves load no
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -55,9 +61,11 @@ MEDIA_TYPES = {
 }
 
 
-@lru_cache(maxsize=64)
-def asset(name: str) -> bytes | None:
-    """The bytes of ``referee/web/NAME``; ``None`` for anything that is not a shipped asset."""
+INCLUDE = re.compile(rb"<!--#include (_[\w-]+\.html)\b.*?-->\n?")
+
+
+def _shipped(name: str) -> bytes | None:
+    """The bytes of the file ``referee/web/NAME``; ``None`` for anything else."""
     if "/" in name or "\\" in name or name.startswith(".") or not name:
         return None
     if not any(name.endswith(suffix) for suffix in MEDIA_TYPES):
@@ -66,6 +74,26 @@ def asset(name: str) -> bytes | None:
     if not path.is_file():
         return None
     return path.read_bytes()
+
+
+def _included(match: re.Match[bytes]) -> bytes:
+    name = match.group(1).decode("ascii")
+    part = _shipped(name)
+    if part is None:  # a packaging mistake: fail at start-up, not on a reviewer's page
+        raise FileNotFoundError(f"referee/web/{name} is included by a page but not shipped")
+    return part
+
+
+@lru_cache(maxsize=64)
+def asset(name: str) -> bytes | None:
+    """``referee/web/NAME`` as served (a page with its includes in place); ``None`` for anything
+    that is not a shipped asset, and for the partials (``_*.html``) the pages include."""
+    if name.startswith("_"):
+        return None
+    body = _shipped(name)
+    if body is not None and name.endswith(".html"):
+        body = INCLUDE.sub(_included, body)
+    return body
 
 
 def page_response(name: str) -> Response:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from referee.api.deps import ReviewerId
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
+from referee.review.config import QueueConfig
 from referee.review.progress import reviewer_progress
 
 router = APIRouter()
@@ -27,7 +28,8 @@ def progress(
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:
         reviewer = session.get_one(Reviewer, reviewer_id)
-        return reviewer_progress(session, dataset, reviewer).to_json()
+        config: QueueConfig | None = getattr(request.app.state, "queue_config", None)
+        return reviewer_progress(session, dataset, reviewer, config=config).to_json()
 
 
 __all__ = ["router"]

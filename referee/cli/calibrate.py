@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calibration.policy import fit_policy
@@ -19,9 +19,9 @@ from referee.cli.common import (
     user_errors,
 )
 from referee.db.engine import transaction
-from referee.db.models import Judgment, Pair, Policy
+from referee.db.models import Judgment, Pair
 from referee.db.signals import load_gold, load_pair_signals
-from referee.routing_store import dataset_by_name
+from referee.routing_store import dataset_by_name, store_policy_version
 
 JUDGE_SUMMARY_KEYS = (
     "n",
@@ -126,6 +126,14 @@ def calibrate(
             "--seed", help="Seed of the selection/certification split of the gold and of the folds."
         ),
     ] = 0,
+    cascade: Annotated[
+        bool,
+        typer.Option(
+            "--cascade",
+            help="Each --judge is a stage, cheapest first: a policy per stage, certified on the "
+            "gold the earlier stages do not accept (for `referee prelabel --cascade`).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Report the judges against gold and store a new policy version for the dataset."""
@@ -151,6 +159,11 @@ def calibrate(
                     f"(judges present: {', '.join(available)})"
                 )
             panel = list(dict.fromkeys(judge)) if judge else available
+            if cascade and len(set(judge or [])) < 2:
+                raise UserError(
+                    "--cascade needs two or more --judge options, cheapest first: each is a "
+                    "stage (e.g. --judge cheap-model --judge strong-model)"
+                )
             gold = load_gold(session, ds.id, gold_kind)
             if not gold:
                 raise UserError(
@@ -158,63 +171,77 @@ def calibrate(
                     f"`referee labels import FILE --kind {gold_kind}`"
                 )
             signals = load_pair_signals(session, ds.id, panel)
-            fit = fit_policy(
-                signals,
-                gold,
-                target_agreement=target_agreement,
-                delta=delta,
-                judges=panel,
-                seed=seed,
-            )
-            previous = session.scalar(
-                select(func.max(Policy.version)).where(Policy.dataset_id == ds.id)
-            )
-            version = (previous or 0) + 1
-            session.add(
-                Policy(
-                    dataset_id=ds.id, version=version, body=fit.policy.to_json(), report=fit.report
+            if cascade:
+                from referee.cli.calibrate_cascade import calibrate_cascade
+
+                doc = calibrate_cascade(
+                    session,
+                    ds,
+                    signals,
+                    gold,
+                    stages=panel,
+                    target_agreement=target_agreement,
+                    delta=delta,
+                    seed=seed,
                 )
-            )
-    report = fit.report
-    doc: dict[str, Any] = {
+            else:
+                fit = fit_policy(
+                    signals,
+                    gold,
+                    target_agreement=target_agreement,
+                    delta=delta,
+                    judges=panel,
+                    seed=seed,
+                )
+                _, version = store_policy_version(session, ds, fit.policy.to_json(), fit.report)
+                doc = _document(fit.report, version, dataset, gold_kind)
+    if as_json:
+        emit_json(doc)
+    elif cascade:
+        from referee.cli.calibrate_cascade import print_cascade
+
+        print_cascade(doc)
+    else:
+        _print_report(doc)
+
+
+REPORT_KEYS = (
+    "target_agreement",
+    "delta",
+    "gold_items",
+    "certified",
+    "certified_coverage",
+    "threshold",
+    "bound",
+    "n_accepted_on_gold",
+    "agreement_on_accepted_gold",
+    "more_gold_needed",
+    "why_not_certified",
+    "ungold_pairs",
+    "expected_coverage_on_ungold",
+    "grid",
+    "score",
+    "score_kind",
+    "why_this_score",
+    "candidates",
+    "selection_items",
+    "certification_items",
+)
+
+
+def _document(report: dict[str, Any], version: int, dataset: str, gold_kind: str) -> dict[str, Any]:
+    """What ``calibrate`` prints (``--json``) for a single policy."""
+    return {
         "policy_version": version,
         "dataset": dataset,
         "gold_kind": gold_kind,
-        **{
-            key: report[key]
-            for key in (
-                "target_agreement",
-                "delta",
-                "gold_items",
-                "certified",
-                "certified_coverage",
-                "threshold",
-                "bound",
-                "n_accepted_on_gold",
-                "agreement_on_accepted_gold",
-                "more_gold_needed",
-                "why_not_certified",
-                "ungold_pairs",
-                "expected_coverage_on_ungold",
-                "grid",
-                "score",
-                "score_kind",
-                "why_this_score",
-                "candidates",
-                "selection_items",
-                "certification_items",
-            )
-        },
+        **{key: report[key] for key in REPORT_KEYS},
         "judges": {name: _summary(r) for name, r in report["judges"].items()},
         "panel": _summary(report["panel"]),
         "calibrated_reliability": {
             k: report["calibrated_reliability"][k] for k in ("n", "ece", "brier")
         },
     }
-    if as_json:
-        emit_json(doc)
-    else:
-        _print_report(doc)
 
 
 def register(app: typer.Typer) -> None:

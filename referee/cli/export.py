@@ -39,7 +39,9 @@ from referee.export.release import (
 )
 from referee.export.rows import LabeledPair
 from referee.export.rules import Exclusions, ExportRules, RowPolicy, filter_rows
+from referee.export.schema_fields import ExportSchema
 from referee.review.final_labels import AGGREGATIONS, Aggregation
+from referee.review.schema import load_schema
 from referee.routing_store import dataset_by_name
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -66,9 +68,12 @@ def _aggregate(value: str) -> Aggregation:
     return value  # type: ignore[return-value]
 
 
-def _writer(fmt: str, style: Style, ties: bool) -> Callable[[Iterable[LabeledPair], Path], int]:
+def _writer(
+    fmt: str, style: Style, ties: bool, schema: ExportSchema
+) -> Callable[[Iterable[LabeledPair], Path], int]:
     if fmt == "dpo":
-        return lambda rows, out: write_dpo(rows, out, style=style, ties=ties)
+        dims = schema.dimensions
+        return lambda rows, out: write_dpo(rows, out, style=style, ties=ties, dimensions=dims)
     if fmt == "jsonl":
         return write_jsonl
     if fmt == "incidents":
@@ -76,10 +81,10 @@ def _writer(fmt: str, style: Style, ties: bool) -> Callable[[Iterable[LabeledPai
     if fmt == "label-studio":
         from referee.export.label_studio import write_label_studio
 
-        return write_label_studio
+        return lambda rows, out: write_label_studio(rows, out, schema=schema)
     from referee.export.argilla import write_argilla
 
-    return write_argilla
+    return lambda rows, out: write_argilla(rows, out, schema=schema)
 
 
 def _write_atomically(out: Path, write: Callable[[Path], int]) -> tuple[int, list[Path]]:
@@ -143,11 +148,13 @@ def export(
         fail(f"--out {out}: the dpo format is written as .jsonl or .parquet")
     method = _aggregate(aggregate)
     rules = ExportRules(FORMATS[fmt], include_ties=include_ties, min_agreement=min_agreement)
-    write_rows = _writer(fmt, style, include_ties)  # type: ignore[arg-type]
     exclusions = Exclusions()
     engine = open_database()
     with user_errors(), session_factory(engine)() as session:
         ds = dataset_by_name(session, dataset)
+        answer_schema = load_schema(session, ds)  # strength and rating columns (issue 11)
+        schema = ExportSchema(answer_schema.scale, answer_schema.dimensions)
+        write_rows = _writer(fmt, style, include_ties, schema)  # type: ignore[arg-type]
         if release is not None:
             frozen_release = find_release(session, ds, release)
             if frozen_release is None:

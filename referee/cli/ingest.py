@@ -18,7 +18,7 @@ from referee.ingest import (
     import_labels,
     ingest_pairs,
 )
-from referee.ingest.importer import LABEL_FILE_FORMATS, ON_CONFLICT
+from referee.ingest.importer import LABEL_FILE_FORMATS
 from referee.ingest.readers import detect_format
 from referee.ingest.records import (
     JUDGMENT_FIELDS,
@@ -28,6 +28,7 @@ from referee.ingest.records import (
     check_name,
 )
 from referee.ingest.redaction import RedactionSetup
+from referee.ingest.repeats import ON_CONFLICT
 
 FileArg = Annotated[Path, typer.Argument(help="JSON Lines (.jsonl), CSV (.csv) or Parquet file.")]
 MapOpt = Annotated[

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 from typer.core import TyperGroup
 
 from referee.cli.common import (
-    EXIT_BAD_INPUT,
     EXIT_RUNTIME,
     emit_json,
     fail,
@@ -20,23 +16,15 @@ from referee.cli.common import (
     open_database,
     stderr,
     stdout,
+    user_errors,
 )
-from workers.errors import BrokerUnavailableError, JobInputError, JobStateError, WorkerError
-from workers.jobs import (
-    DEFAULT_CHUNK_SIZE,
-    interrupt_prelabel,
-    mark_orphaned_jobs,
-    outcome_message,
-    resume_prelabel,
-    start_prelabel,
-    wait_for_job,
-)
-from workers.store import cancel_job
 from workers.summaries import JobCalls, JobSummary, job_calls, summarize_job, summarize_jobs
 
 if TYPE_CHECKING:
     # Only ``prelabel`` and ``worker`` judge: they import the judge stack (litellm, instructor)
-    # and the runners when they run, so ``jobs`` and ``job ID`` start as fast as ``status``.
+    # and the runners when they run; ``jobs`` and ``job ID`` read through the light
+    # ``workers.summaries`` and load ``workers.jobs`` (the job machinery, the ORM) only when a
+    # job is running, so they start as fast as ``status``.
     from sqlalchemy import Engine
 
     from referee.settings import Settings
@@ -54,22 +42,16 @@ class _JobGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
+#: ``workers.jobs.DEFAULT_CHUNK_SIZE``, repeated so that ``--help`` does not load the job machinery
+#: (``tests/cli/test_lazy_cli.py`` checks they agree)
+DEFAULT_CHUNK_SIZE = 50
+
 job_app = typer.Typer(
     cls=_JobGroup,
     help="Show one pre-labeling job (`referee job ID [--json]`) or cancel it "
     "(`referee job cancel ID`).",
     no_args_is_help=True,
 )
-
-
-@contextmanager
-def _worker_errors() -> Iterator[None]:
-    try:
-        yield
-    except (JobInputError, JobStateError) as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    except WorkerError as exc:
-        fail(str(exc), EXIT_RUNTIME)
 
 
 def _runner(settings: Settings, engine: Engine, concurrency: int | None) -> TaskRunner:
@@ -151,6 +133,97 @@ def _print_calls(calls: JobCalls) -> None:
     )
 
 
+def _prelabel_subset(
+    settings: Settings,
+    engine: Engine,
+    dataset: str,
+    judges: list[str],
+    api_base: str | None,
+    concurrency: int | None,
+    chunk_size: int,
+    cascade: bool,
+    as_json: bool,
+) -> None:
+    """``prelabel --gold-only`` (every judge on the gold pairs) or ``--cascade`` (stage by
+    stage, :mod:`referee.cli.cascade_prelabel`)."""
+    from referee.cli.cascade_prelabel import run_cascade
+    from referee.cli.common import UserError
+    from referee.db.engine import transaction
+    from referee.routing_store import dataset_by_name, gold_pair_ids
+    from workers.jobs import start_prelabel, wait_for_job
+    from workers.runner import InProcessRunner
+
+    with user_errors():
+        runner = _runner(settings, engine, concurrency)
+
+        def start(spec_or_specs: str | list[str], only: list[str]) -> int:
+            specs = [spec_or_specs] if isinstance(spec_or_specs, str) else spec_or_specs
+            return start_prelabel(
+                engine,
+                dataset=dataset,
+                judges=specs,
+                runner=runner,
+                api_base=api_base or settings.api_base,
+                concurrency=concurrency,
+                chunk_size=chunk_size,
+                only=only,
+            )
+
+        def say(text: str) -> None:
+            if not as_json:
+                stderr.print(text, markup=False, highlight=False)
+
+        try:
+            if cascade:
+                report = run_cascade(
+                    engine,
+                    dataset=dataset,
+                    specs=judges,
+                    start=start,
+                    wait=lambda job_id: wait_for_job(engine, job_id, runner=runner),
+                    say=say,
+                )
+            else:
+                with transaction(engine) as session:
+                    gold = sorted(gold_pair_ids(session, dataset_by_name(session, dataset).id))
+                if not gold:
+                    raise UserError(f"dataset {dataset!r} has no gold labels to judge")
+                job_id = start(judges, gold)
+                summary = wait_for_job(engine, job_id, runner=runner)
+                if as_json:
+                    emit_json(summary.to_json())
+                else:
+                    _print_summary(summary)
+                if not summary.succeeded:
+                    raise typer.Exit(EXIT_RUNTIME)
+                return
+        finally:
+            if isinstance(runner, InProcessRunner):
+                runner.close()
+                runner.context.close()
+    if as_json:
+        emit_json(report)
+        return
+    for number, stage in enumerate(report["stages"], start=1):
+        stdout.print(
+            f"stage {number} {stage['judge']}: judged {stage['pairs']} pair(s), "
+            f"${stage['cost']:.4f}; accepts {stage['accepted']}",
+            markup=False,
+            highlight=False,
+        )
+    estimate = report["strongest_only_cost_estimate"]
+    line = (
+        f"cascade: {report['auto_accepted']} of {report['pairs']} pairs auto-accepted, judge spend "
+        f"${report['cost']:.4f}"
+    )
+    if estimate:
+        line += (
+            f" = {report['spend_ratio']:.1%} of the ${estimate:.4f} the last judge would cost on "
+            "every pair"
+        )
+    stdout.print(line, markup=False, highlight=False)
+
+
 def prelabel(
     dataset: str | None = typer.Option(None, "--dataset", help="Dataset to pre-label."),
     judge: list[str] = typer.Option(
@@ -167,6 +240,15 @@ def prelabel(
     resume: int | None = typer.Option(
         None, "--resume", metavar="JOB_ID", help="Finish a job's missing and failed pairs only."
     ),
+    cascade: bool = typer.Option(
+        False,
+        "--cascade",
+        help="Each --judge is a stage, cheapest first: a judge sees only the pairs the earlier "
+        "stages' certified policy did not accept (needs `referee calibrate --cascade`).",
+    ),
+    gold_only: bool = typer.Option(
+        False, "--gold-only", help="Judge only the gold pairs (e.g. to calibrate a cascade)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the final summary as JSON."),
 ) -> None:
     """Pre-label a dataset with LLM judges (both orders per judge), as a resumable job."""
@@ -175,6 +257,13 @@ def prelabel(
     configure_litellm()  # this process may judge (no broker), and prices judges either way
     from referee.cli.report import unpriced_judge_warnings
     from workers.interrupts import InterruptGuard
+    from workers.jobs import (
+        interrupt_prelabel,
+        outcome_message,
+        resume_prelabel,
+        start_prelabel,
+        wait_for_job,
+    )
     from workers.owner import this_process
     from workers.runner import InProcessRunner
 
@@ -187,11 +276,21 @@ def prelabel(
             "--no-wait needs workers: set REFEREE_BROKER_URL and run `referee worker`; "
             "without a broker the job runs in this process"
         )
+    if cascade or gold_only:
+        if resume is not None or not wait:
+            fail("--cascade and --gold-only run to the end: leave out --resume and --no-wait")
+        if cascade and gold_only:
+            fail("--cascade and --gold-only do not go together: judge the gold pairs first")
+        assert dataset is not None
+        _prelabel_subset(
+            settings, engine, dataset, judge, api_base, concurrency, chunk_size, cascade, as_json
+        )
+        return
     guard = InterruptGuard(
         "interrupted: no new judge calls; finishing the calls in flight (Ctrl-C again quits now)",
         "interrupted twice: quitting now",
     )
-    with _worker_errors(), guard:
+    with user_errors(), guard:
         runner = _runner(settings, engine, concurrency)
         owner = None
         if isinstance(runner, InProcessRunner):
@@ -258,12 +357,28 @@ def prelabel(
         raise typer.Exit(EXIT_RUNTIME)
 
 
+def _mark_orphaned_jobs(engine: Engine) -> None:
+    """Mark interrupted the running jobs whose in-process owner is gone (a killed ``prelabel``
+    then shows as interrupted). With no running job, the usual case, there is nothing to check
+    and the job machinery (``workers.jobs``, the ORM) is not loaded."""
+    from sqlalchemy import exists, select
+
+    from referee.db.tables import jobs as job_rows
+
+    with engine.connect() as conn:
+        if not conn.scalar(select(exists().where(job_rows.c.status == "running"))):
+            return
+    from workers.jobs import mark_orphaned_jobs
+
+    mark_orphaned_jobs(engine)
+
+
 def jobs(
     as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
 ) -> None:
     """List pre-labeling jobs, newest first."""
     engine = open_database()
-    mark_orphaned_jobs(engine)  # a killed in-process job shows as interrupted
+    _mark_orphaned_jobs(engine)  # a killed in-process job shows as interrupted
     found = summarize_jobs(engine)
     if as_json:
         emit_json([s.to_json() for s in found])
@@ -271,6 +386,8 @@ def jobs(
     if not found:
         stdout.print("no jobs yet; start one with `referee prelabel`")
         return
+    from rich.table import Table
+
     table = Table("id", "dataset", "status", "done", "failed", "pending", "spend")
     # judge names are never cut: "gpt-4/vanilla" and "gpt-4/vanilla_norules" must stay apart
     table.add_column("judges", overflow="fold", min_width=24)
@@ -289,8 +406,8 @@ def job_show(
 ) -> None:
     """Show one job: status, progress, spend, and failed pairs with their reasons."""
     engine = open_database()
-    with _worker_errors():
-        mark_orphaned_jobs(engine)
+    with user_errors():
+        _mark_orphaned_jobs(engine)
         summary = summarize_job(engine, job_id, failures=50)
         calls = job_calls(engine, job_id)
     if as_json:
@@ -303,8 +420,10 @@ def job_show(
 @job_app.command("cancel")
 def job_cancel(job_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Cancel a job: chunks still queued do nothing; `prelabel --resume ID` picks it up again."""
+    from workers.store import cancel_job
+
     engine = open_database()
-    with _worker_errors():
+    with user_errors():
         cancel_job(engine, job_id)
     stdout.print(f"job {job_id} cancelled")
 
@@ -344,10 +463,8 @@ def worker(
     from workers.context import WorkerConfig
     from workers.runner import CeleryRunner
 
-    try:
+    with user_errors():  # an unreachable broker: exit 1
         CeleryRunner(make_celery_app(settings.broker_url, settings.result_backend)).ping()
-    except BrokerUnavailableError as exc:
-        fail(str(exc), EXIT_RUNTIME)
     config = WorkerConfig.from_settings(settings, concurrency=concurrency, chunk_threads=chunks)
     run_worker(
         config,

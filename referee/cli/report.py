@@ -90,7 +90,8 @@ def build_cost_report(
     frontier_doc: dict[str, Any] = {"points": [], "basis": None, "policy_version": None}
     if has_policy:
         loaded = load_policy(session, ds, "latest")
-        gold = gold_scores(session, ds.id, loaded.policy)
+        single = loaded.single("the cost frontier over thresholds")
+        gold = gold_scores(session, ds.id, single)
         n_pairs = session.scalar(
             select(func.count())
             .select_from(Pair)
@@ -107,10 +108,10 @@ def build_cost_report(
             reviewers_per_item=reviewers_per_item,
             spot_check_rate=spot_check_rate,
             human_agreement=human.estimate,
-            thresholds=_grid(gold.scores, gold.acceptable, loaded.policy.threshold),
+            thresholds=_grid(gold.scores, gold.acceptable, single.threshold),
             paid_share=costs.paid_share if costs.paid_share is not None else 1.0,
         )
-        threshold = loaded.policy.threshold
+        threshold = single.threshold
         frontier_doc = {
             "policy_version": loaded.version,
             "policy_threshold": threshold if math.isfinite(threshold) else None,

@@ -14,10 +14,17 @@ from rich.table import Table
 from rich.text import Text
 
 from referee.cli import review_prompts as prompts
-from referee.cli.common import emit_json, fail, load_settings, open_database, stderr, stdout
+from referee.cli.common import (
+    emit_json,
+    fail,
+    load_settings,
+    open_database,
+    stderr,
+    stdout,
+    user_errors,
+)
 from referee.db.engine import transaction
 from referee.review.config import QueueConfig
-from referee.review.errors import ReviewError
 from referee.review.pause import paused_reviewers, set_paused
 from referee.review.priority import Embedder
 from referee.review.schema import load_schema
@@ -55,11 +62,8 @@ def reviewers_add(
 ) -> None:
     """Create a reviewer and print their API token (shown once; only its hash is stored)."""
     engine = open_database(load_settings())
-    try:
-        with transaction(engine) as session:
-            _reviewer, token = add_reviewer(session, name, role=role)
-    except ReviewError as exc:
-        fail(str(exc))
+    with user_errors(), transaction(engine) as session:
+        _reviewer, token = add_reviewer(session, name, role=role)
     what = {"lead": "Lead", "expert": "Expert", "incident": "Incident reviewer"}.get(
         role, "Reviewer"
     )
@@ -69,11 +73,8 @@ def reviewers_add(
 
 def _set_active(name: str, active: bool) -> None:
     engine = open_database(load_settings())
-    try:
-        with transaction(engine) as session:
-            released = set_reviewer_active(session, name, active)
-    except ReviewError as exc:
-        fail(str(exc))
+    with user_errors(), transaction(engine) as session:
+        released = set_reviewer_active(session, name, active)
     if active:
         stderr.print(f"Reviewer {name!r} is active; their token works again.")
     else:
@@ -108,11 +109,8 @@ def reviewers_pause(
 ) -> None:
     """Serve a reviewer no new items until a lead unpauses them (audited)."""
     engine = open_database(load_settings())
-    try:
-        with transaction(engine) as session:
-            changed = set_paused(session, name, True, reason=reason, actor="cli")
-    except ReviewError as exc:
-        fail(str(exc))
+    with user_errors(), transaction(engine) as session:
+        changed = set_paused(session, name, True, reason=reason, actor="cli")
     state = "is now paused" if changed else "was already paused"
     stderr.print(f"Reviewer {name!r} {state}: no new items until 'referee reviewers unpause'.")
 
@@ -121,11 +119,8 @@ def reviewers_pause(
 def reviewers_unpause(name: Annotated[str, typer.Argument(help="The reviewer to resume.")]) -> None:
     """Serve a paused reviewer again; the pause rule then counts only their new answers."""
     engine = open_database(load_settings())
-    try:
-        with transaction(engine) as session:
-            changed = set_paused(session, name, False, actor="cli")
-    except ReviewError as exc:
-        fail(str(exc))
+    with user_errors(), transaction(engine) as session:
+        changed = set_paused(session, name, False, actor="cli")
     state = "is unpaused" if changed else "was not paused"
     stderr.print(f"Reviewer {name!r} {state}; the pause rule counts only answers from now on.")
 
@@ -167,29 +162,16 @@ def reviewers_list(
     stdout.print(table if rows else "No reviewers yet; add one with 'referee reviewers add NAME'.")
 
 
-def _queue_config(
-    settings_lease: int,
-    reviewers_per_item: int,
-    spot_check_reviewers: int,
-    gold_rate: float,
-    show_ai_label: bool,
-    reveal_share: float = 0.5,
-    trap_rate: float = 0.05,
-) -> QueueConfig:
-    try:
-        return QueueConfig(
-            lease_seconds=settings_lease,
-            review_k=reviewers_per_item,
-            spot_check_k=spot_check_reviewers,
-            gold_rate=gold_rate,
-            reveal_ai_label=show_ai_label,
-            reveal_share=reveal_share,
-            trap_rate=trap_rate,
-        )
-    except ValueError as exc:
-        fail(str(exc))
-
-
+# The queue options `referee review` and `referee serve` share (defaults in each signature:
+# typer reads them from there).
+ReviewersPerItem = Annotated[
+    int, typer.Option(help="Labels that complete a review item (k).", min=1)
+]
+SpotCheckReviewers = Annotated[
+    int, typer.Option(help="Labels that complete a spot-check item.", min=1)
+]
+GoldRate = Annotated[float, typer.Option(help="Share of items that are hidden gold checks.")]
+ShowAiLabel = Annotated[bool, typer.Option(help="Show reviewers the AI label.")]
 RevealShare = Annotated[
     float,
     typer.Option(
@@ -204,7 +186,6 @@ TrapRate = Annotated[
         "wrong AI label); 'referee review-report' gives each reviewer's catch rate.",
     ),
 ]
-
 EmbedderChoice = Annotated[
     str,
     typer.Option(
@@ -213,6 +194,24 @@ EmbedderChoice = Annotated[
         "minilm or tfidf.",
     ),
 ]
+
+
+def _queue_config(
+    lease_seconds: int, k: int, spot_k: int, gold: float, show: bool, share: float, traps: float
+) -> QueueConfig:
+    """The queue configuration of the shared options; a refused value is a user error."""
+    try:
+        return QueueConfig(
+            lease_seconds=lease_seconds,
+            review_k=k,
+            spot_check_k=spot_k,
+            gold_rate=gold,
+            reveal_ai_label=show,
+            reveal_share=share,
+            trap_rate=traps,
+        )
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def _embedder(choice: str) -> Embedder:
@@ -256,16 +255,10 @@ def register(app: typer.Typer) -> None:
     def review(
         dataset: Annotated[str, typer.Option(help="Dataset whose queue to work on.")],
         reviewer: Annotated[str, typer.Option(help="Your reviewer name.")],
-        reviewers_per_item: Annotated[
-            int, typer.Option(help="Labels that complete a review item (k).", min=1)
-        ] = 1,
-        spot_check_reviewers: Annotated[
-            int, typer.Option(help="Labels that complete a spot-check item.", min=1)
-        ] = 1,
-        gold_rate: Annotated[
-            float, typer.Option(help="Share of items that are hidden gold checks.")
-        ] = 0.1,
-        show_ai_label: Annotated[bool, typer.Option(help="Show the AI label.")] = False,
+        reviewers_per_item: ReviewersPerItem = 1,
+        spot_check_reviewers: SpotCheckReviewers = 1,
+        gold_rate: GoldRate = 0.1,
+        show_ai_label: ShowAiLabel = False,
         reveal_share: RevealShare = 0.5,
         trap_rate: TrapRate = 0.05,
         ask_rationale: Annotated[
@@ -276,18 +269,13 @@ def register(app: typer.Typer) -> None:
         """Label queue items in the terminal: A/B/T/X, S to skip, Q to quit."""
         settings = load_settings()
         config = _queue_config(
-            settings.lease_seconds,
-            reviewers_per_item,
-            spot_check_reviewers,
-            gold_rate,
-            show_ai_label,
-            reveal_share,
-            trap_rate,
-        )
+            settings.lease_seconds, reviewers_per_item, spot_check_reviewers, gold_rate,
+            show_ai_label, reveal_share, trap_rate,
+        )  # fmt: skip
         engine = open_database(settings)
         vectors = _embedder(embedder)
         labeled = skipped = 0
-        try:
+        with user_errors():  # a lost lease exits 1, any other review error 2
             with transaction(engine) as session:
                 who = get_reviewer(session, reviewer)
                 if not who.active:
@@ -326,24 +314,16 @@ def register(app: typer.Typer) -> None:
                         session, lease.item.pair_id, who, submission, pause_rule=config.pause_rule
                     )
                 labeled += 1
-        except ReviewError as exc:
-            fail(str(exc), 1 if exc.status == 409 else 2)
         stdout.print(f"Labeled {labeled}, skipped {skipped}.")
 
     @app.command("serve")
     def serve(
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
-        reviewers_per_item: Annotated[
-            int, typer.Option(help="Labels that complete a review item (k).", min=1)
-        ] = 1,
-        spot_check_reviewers: Annotated[
-            int, typer.Option(help="Labels that complete a spot-check item.", min=1)
-        ] = 1,
-        gold_rate: Annotated[
-            float, typer.Option(help="Share of items that are hidden gold checks.")
-        ] = 0.1,
-        show_ai_label: Annotated[bool, typer.Option(help="Show reviewers the AI label.")] = False,
+        reviewers_per_item: ReviewersPerItem = 1,
+        spot_check_reviewers: SpotCheckReviewers = 1,
+        gold_rate: GoldRate = 0.1,
+        show_ai_label: ShowAiLabel = False,
         reveal_share: RevealShare = 0.5,
         trap_rate: TrapRate = 0.05,
         embedder: EmbedderChoice = "auto",
@@ -355,14 +335,9 @@ def register(app: typer.Typer) -> None:
 
         settings = load_settings()
         config = _queue_config(
-            settings.lease_seconds,
-            reviewers_per_item,
-            spot_check_reviewers,
-            gold_rate,
-            show_ai_label,
-            reveal_share,
-            trap_rate,
-        )
+            settings.lease_seconds, reviewers_per_item, spot_check_reviewers, gold_rate,
+            show_ai_label, reveal_share, trap_rate,
+        )  # fmt: skip
         engine = open_database(settings)
         if host not in ("127.0.0.1", "localhost", "::1"):
             stderr.print(

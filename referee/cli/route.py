@@ -12,6 +12,8 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from calibration.cascade import CascadePolicy
+from calibration.policy import AcceptPolicy
 from referee.cli.common import UserError, emit_json, fail, open_database, stdout, user_errors
 from referee.db.engine import transaction
 from referee.db.models import Dataset
@@ -40,7 +42,7 @@ def _recalibrate(
     session: Session, dataset: Dataset, loaded: LoadedPolicy
 ) -> tuple[LoadedPolicy, dict[str, Any]]:
     """Tighten the policy when spot checks fall short; returns (policy to use, report)."""
-    policy = loaded.policy
+    policy = loaded.single("--recalibrate")
     result = tighten_threshold(
         spot_check_outcomes(session, dataset.id),
         spot_check_confidences(session, dataset.id),
@@ -124,7 +126,7 @@ def route(
             options=options,
             known=gold,
         )
-        threshold = loaded.policy.threshold
+        threshold = loaded.policy.threshold if isinstance(loaded.policy, AcceptPolicy) else math.nan
         counts = {kind: run.counts().get(kind, 0) for kind in DECISION_KINDS}
         split = summarize_run(
             run.decisions,
@@ -141,6 +143,7 @@ def route(
             "dataset": dataset,
             "policy_version": loaded.version,
             "threshold": threshold if math.isfinite(threshold) else None,
+            "cascade": _stages(loaded.policy),
             "pairs": len(run.decisions),
             "decisions": counts,
             "reasons": reasons,
@@ -182,6 +185,20 @@ def route(
     _print_summary(summary, recal)
 
 
+def _stages(policy: AcceptPolicy | CascadePolicy) -> list[dict[str, Any]] | None:
+    """Each cascade stage's judges and threshold (``None``: accepts nothing); ``None`` for a
+    single policy."""
+    if isinstance(policy, AcceptPolicy):
+        return None
+    return [
+        {
+            "judges": list(stage.judges),
+            "threshold": stage.threshold if math.isfinite(stage.threshold) else None,
+        }
+        for stage in policy.stages
+    ]
+
+
 def _print_summary(summary: dict[str, Any], recal: dict[str, Any] | None) -> None:
     if recal is not None:
         if recal["new_version"] is not None:
@@ -193,6 +210,12 @@ def _print_summary(summary: dict[str, Any], recal: dict[str, Any] | None) -> Non
             stdout.print(f"[bold]recalibration:[/] no change ({recal['why']})")
     threshold = summary["threshold"]
     shown = f"{threshold:.4f}" if threshold is not None else "none certified (accept nothing)"
+    if summary["cascade"]:
+        shown = "cascade " + " -> ".join(
+            f"{'+'.join(s['judges'])} "
+            + (f"≥ {s['threshold']:.4f}" if s["threshold"] is not None else "accepts nothing")
+            for s in summary["cascade"]
+        )
     stdout.print(
         f"routed {summary['pairs']:,} pairs of '{summary['dataset']}' with policy "
         f"v{summary['policy_version']} (threshold {shown})"

@@ -1,4 +1,9 @@
-"""Engines, sessions and schema creation (Alembic upgrade to head) for SQLite and PostgreSQL."""
+"""Engines, sessions and schema creation (Alembic upgrade to head) for SQLite and PostgreSQL.
+
+Importing this module costs SQLAlchemy Core only: the ORM (sessions) and Alembic (migrating) are
+imported by the functions that use them, so ``referee status`` checks the schema and counts rows
+without either.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _REVISION = re.compile(r'^revision: str = "([^"]+)"', re.MULTILINE)
@@ -137,6 +142,8 @@ def ensure_schema(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

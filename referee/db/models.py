@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -21,6 +22,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from referee.db.vocab import (
+    AssignmentQueue,
+    DecisionKind,
+    EscalationQueue,
+    EscalationStatus,
+    HumanLabelKind,
+    JobItemStatus,
+    JobKind,
+    JobStatus,
+    JudgmentStatus,
+    Label,
+    Order,
+    RationaleRule,
+    ReviewQueue,
+    Role,
+    Source,
+    Strength,
+    enumerated,
+)
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
@@ -30,6 +51,15 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """``moment`` as an aware UTC datetime (SQLite hands back naive UTC values)."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def checks(table: str) -> tuple[CheckConstraint, ...]:
+    """One CHECK constraint per enumerated column of ``table`` (:mod:`referee.db.vocab`).
+
+    Migration 0010 adds the same constraints to existing databases (as triggers on SQLite,
+    which cannot add a constraint to a table); ``tests/storage/test_vocab.py`` compares them.
+    """
+    return tuple(CheckConstraint(c.condition, name=c.name) for c in enumerated(table))
 
 
 class Base(DeclarativeBase):
@@ -68,13 +98,16 @@ class Pair(Base):
 
 class HumanLabel(Base):
     __tablename__ = "human_labels"
-    __table_args__ = (UniqueConstraint("pair_id", "annotator", "kind", name="uq_label"),)
+    __table_args__ = (
+        UniqueConstraint("pair_id", "annotator", "kind", name="uq_label"),
+        *checks("human_labels"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), index=True)
     annotator: Mapped[str] = mapped_column(String(200))
-    label: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[Label] = mapped_column(String(16))
+    kind: Mapped[HumanLabelKind] = mapped_column(String(16))
     rationale: Mapped[str | None] = mapped_column(Text, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -84,7 +117,7 @@ class HumanLabel(Base):
     unsafe: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # the dataset's review schema (0009): strength on the 5-point scale (slight|much), 1-5
     # ratings per dimension, and the rubric version (review config) the answer was given under
-    strength: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    strength: Mapped[Strength | None] = mapped_column(String(8), nullable=True)
     ratings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     rubric_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
@@ -93,14 +126,15 @@ class Judgment(Base):
     __tablename__ = "judgments"
     __table_args__ = (
         UniqueConstraint("pair_id", "judge", "order", "prompt_version", name="uq_judgment"),
+        *checks("judgments"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), index=True)
     judge: Mapped[str] = mapped_column(String(200))
-    order: Mapped[str] = mapped_column(String(2))
+    order: Mapped[Order] = mapped_column(String(2))
     prompt_version: Mapped[str] = mapped_column(String(64))
-    winner: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    winner: Mapped[Label | None] = mapped_column(String(16), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     logprob_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     rationale: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -109,7 +143,7 @@ class Judgment(Base):
     tokens_out: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[float] = mapped_column(Float, default=0.0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    status: Mapped[str] = mapped_column(String(16), default="ok")
+    status: Mapped[JudgmentStatus] = mapped_column(String(16), default="ok")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     injection_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
@@ -118,11 +152,12 @@ class Judgment(Base):
 
 class Job(Base):
     __tablename__ = "jobs"
+    __table_args__ = checks("jobs")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32), default="prelabel")
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    kind: Mapped[JobKind] = mapped_column(String(32), default="prelabel")
+    status: Mapped[JobStatus] = mapped_column(String(16), default="pending")
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     total_items: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -134,11 +169,11 @@ class JobItem(Base):
     """One pair of a job: its progress, attempts and the reason it failed, if it did."""
 
     __tablename__ = "job_items"
-    __table_args__ = (Index("ix_job_items_job_status", "job_id", "status"),)
+    __table_args__ = (Index("ix_job_items_job_status", "job_id", "status"), *checks("job_items"))
 
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
     pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[JobItemStatus] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     cost: Mapped[float] = mapped_column(Float, default=0.0)
@@ -161,14 +196,17 @@ class Policy(Base):
 
 class RoutingDecision(Base):
     __tablename__ = "routing_decisions"
-    __table_args__ = (UniqueConstraint("pair_id", "policy_id", name="uq_decision"),)
+    __table_args__ = (
+        UniqueConstraint("pair_id", "policy_id", name="uq_decision"),
+        *checks("routing_decisions"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), index=True)
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"), nullable=True)
-    decision: Mapped[str] = mapped_column(String(16))
-    label: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    source: Mapped[str] = mapped_column(String(8), default="ai")
+    decision: Mapped[DecisionKind] = mapped_column(String(16))
+    label: Mapped[Label | None] = mapped_column(String(16), nullable=True)
+    source: Mapped[Source] = mapped_column(String(8), default="ai")
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     inclusion_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -178,6 +216,7 @@ class RoutingDecision(Base):
 
 class Reviewer(Base):
     __tablename__ = "reviewers"
+    __table_args__ = checks("reviewers")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -189,27 +228,31 @@ class Reviewer(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     unpaused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    # "reviewer", or "lead": a lead token also opens the lead's page (0006)
-    role: Mapped[str] = mapped_column(String(16), default="reviewer", server_default="reviewer")
+    # a lead token also opens the lead's page (0006); experts adjudicate, incident reviewers
+    # get incidents only (0008)
+    role: Mapped[Role] = mapped_column(String(16), default="reviewer", server_default="reviewer")
 
 
 class ReviewAssignment(Base):
     """One reviewer's lease on one queue item; completed when the label arrives."""
 
     __tablename__ = "review_assignments"
-    __table_args__ = (UniqueConstraint("pair_id", "reviewer_id", name="uq_assignment"),)
+    __table_args__ = (
+        UniqueConstraint("pair_id", "reviewer_id", name="uq_assignment"),
+        *checks("review_assignments"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id"), index=True)
-    queue: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[AssignmentQueue] = mapped_column(String(16))
     leased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # automation-bias controls (0009): the pair's AI pre-label at lease time, the label shown
     # (None: hidden; a deliberately wrong one on a trap) and whether the item is a trap
-    ai_label: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    ai_shown: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ai_label: Mapped[Label | None] = mapped_column(String(16), nullable=True)
+    ai_shown: Mapped[Label | None] = mapped_column(String(16), nullable=True)
     trap: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
@@ -219,11 +262,12 @@ class ReviewConfig(Base):
     grows by one whenever any of them changes; ``sha256`` is the digest of all of them."""
 
     __tablename__ = "review_configs"
+    __table_args__ = checks("review_configs")
 
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
     scale: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     dimensions: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    require_rationale: Mapped[str] = mapped_column(String(16), default="never")
+    require_rationale: Mapped[RationaleRule] = mapped_column(String(16), default="never")
     guidelines: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -241,20 +285,25 @@ class Escalation(Base):
     """
 
     __tablename__ = "escalations"
-    __table_args__ = (UniqueConstraint("pair_id", "queue", name="uq_escalation"),)
+    __table_args__ = (
+        UniqueConstraint("pair_id", "queue", name="uq_escalation"),
+        *checks("escalations"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
     pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), index=True)
-    queue: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    queue: Mapped[EscalationQueue] = mapped_column(String(16))
+    status: Mapped[EscalationStatus] = mapped_column(
+        String(16), default="open", server_default="open"
+    )
     routing_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     human_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     flagged_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    resolution: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    resolution: Mapped[Label | None] = mapped_column(String(16), nullable=True)
 
 
 class AuditEntry(Base):
@@ -280,13 +329,16 @@ class ReviewQueueItem(Base):
     """
 
     __tablename__ = "review_queue_items"
-    __table_args__ = (Index("ix_review_queue_items_dataset_rank", "dataset_id", "rank"),)
+    __table_args__ = (
+        Index("ix_review_queue_items_dataset_rank", "dataset_id", "rank"),
+        *checks("review_queue_items"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("routing_decisions.id"), unique=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
     pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.id"), index=True)
-    queue: Mapped[str] = mapped_column(String(16))
+    queue: Mapped[ReviewQueue] = mapped_column(String(16))
     rank: Mapped[int] = mapped_column(Integer)
     uncertainty: Mapped[float] = mapped_column(Float)
     required_labels: Mapped[int] = mapped_column(Integer, default=1)

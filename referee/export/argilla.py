@@ -5,13 +5,20 @@
 required :class:`LabelQuestion` ``preference`` (values ``A``, ``B``, ``tie``, ``both_bad``); an
 optional :class:`TextQuestion` ``rationale``; metadata properties ``dataset``, ``source``,
 ``agreement``, ``policy_version`` and ``annotators``. Load it with ``rg.Settings.from_json``.
+A dataset with an annotation schema (:mod:`referee.review.schema`) gets more questions between
+``preference`` and ``rationale``: on the 5-point scale an optional :class:`LabelQuestion`
+``strength`` (``slight``, ``much``; only ``A``/``B`` answers have one) and one
+:class:`RatingQuestion` (1-5) per dimension, named ``rating_<dimension>``. They are optional
+because answers imported as gold carry none, and Argilla refuses a submitted response that
+lacks a required question. The built-in schema adds nothing.
 
 :func:`record_for` is one record in the shape of Argilla's ``Record.to_dict()`` (the
 ``records.json`` of ``Dataset.to_disk``), which ``rg.Record.from_dict`` reads back:
 ``id`` (becomes the record's ``external_id``) is the pair id; ``suggestions.preference`` is the
 AI label with its confidence as ``score`` and the judges and policy as ``agent``;
 ``responses.preference`` / ``responses.rationale`` hold the human answers with
-``status: "submitted"`` (``Record.to_dict`` drops the status, ``Record.from_dict`` accepts it).
+``status: "submitted"`` (``Record.to_dict`` drops the status, ``Record.from_dict`` accepts it);
+an answer's strength and ratings are its ``responses.strength`` and ``responses.rating_<dim>``.
 
 Argilla identifies people by user UUIDs, so each pseudonym becomes
 ``uuid5(ANNOTATOR_NAMESPACE, pseudonym)``, and the record's ``annotators`` metadata lists the
@@ -24,7 +31,8 @@ A pseudonym's second answer on the same pair is left out (Argilla keeps one per 
 ``dataset.records.to_list(flatten=True)`` / ``to_datasets()`` (``preference.responses``,
 ``preference.responses.users``, ``preference.responses.status``). Only submitted responses
 become labels; a response without a status is a problem, since drafts and discarded answers
-look the same without one.
+look the same without one. A user's submitted ``strength`` and ``rating_<dimension>`` responses
+come back as the label's ``strength`` and ``ratings``.
 """
 
 from __future__ import annotations
@@ -36,12 +44,22 @@ from pathlib import Path
 from typing import Any
 
 from referee.export.label_studio import judge_tag, read_json_array
-from referee.export.rows import LABELS, LabeledPair
+from referee.export.rows import LABELS, HumanAnswer, LabeledPair
+from referee.export.schema_fields import ExportSchema
 from referee.ingest.problems import Problem
 from referee.ingest.readers import Item, Record, read_records
 
 PREFERENCE = "preference"
 RATIONALE = "rationale"
+STRENGTH = "strength"
+#: Prefix of the rating question of each dimension: ``rating_helpfulness``.
+RATING_PREFIX = "rating_"
+RATINGS = (1, 2, 3, 4, 5)
+_STRENGTH_TEXT = {
+    "slight": "Slightly better (A > B or B > A)",
+    "much": "Much better (A ≫ B or B ≫ A)",
+}
+_MIN_VISIBLE_OPTIONS = 3  # Argilla leaves ``visible_options`` unset below this many options
 #: Namespace of the deterministic Argilla user ids derived from Referee pseudonyms.
 ANNOTATOR_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "referee:annotator")
 #: ``reason`` given to an imported ``both_bad`` answer without a rationale.
@@ -100,18 +118,36 @@ def _metadata(name: str, title: str, settings: dict[str, Any], visible: bool) ->
     }
 
 
-def settings_json(guidelines: str | None = None) -> dict[str, Any]:
+def _label_question(name: str, title: str, labels: dict[str, str], required: bool) -> Any:
+    options = [{"text": text, "value": value} for value, text in labels.items()]
+    visible = len(options) if len(options) >= _MIN_VISIBLE_OPTIONS else None
+    settings = {"type": "label_selection", "options": options, "visible_options": visible}
+    return _question(name, title, settings, required)
+
+
+def _schema_questions(schema: ExportSchema) -> list[dict[str, Any]]:
+    """The ``strength`` and ``rating_<dimension>`` questions of ``schema`` (none by default)."""
+    questions = []
+    if schema.has_strength:
+        questions.append(
+            _label_question(STRENGTH, "How much better? (A or B answers)", _STRENGTH_TEXT, False)
+        )
+    for dimension in schema.dimensions:
+        settings = {"type": "rating", "options": [{"value": v} for v in RATINGS]}
+        title = dimension.replace("_", " ").capitalize() + " (1-5)"
+        questions.append(_question(RATING_PREFIX + dimension, title, settings, False))
+    return questions
+
+
+def settings_json(
+    guidelines: str | None = None, schema: ExportSchema | None = None
+) -> dict[str, Any]:
     """The Argilla dataset settings, as ``Settings.serialize()`` writes them."""
-    options = [{"text": text, "value": value} for value, text in _LABEL_TEXT.items()]
     return {
         "guidelines": guidelines if guidelines is not None else DEFAULT_GUIDELINES,
         "questions": [
-            _question(
-                PREFERENCE,
-                "Which response is better?",
-                {"type": "label_selection", "options": options, "visible_options": len(options)},
-                True,
-            ),
+            _label_question(PREFERENCE, "Which response is better?", _LABEL_TEXT, True),
+            *_schema_questions(schema or ExportSchema()),
             _question(RATIONALE, "Why?", {"type": "text", "use_markdown": False}, False),
         ],
         "fields": [
@@ -169,6 +205,8 @@ def record_for(row: LabeledPair) -> dict[str, Any]:
         user = str(annotator_uuid(answer.annotator))
         answered = {"user_id": user, "status": "submitted"}
         responses.setdefault(PREFERENCE, []).append({"value": answer.label, **answered})
+        for question, value in _schema_values(answer).items():
+            responses.setdefault(question, []).append({"value": value, **answered})
         if answer.rationale:
             responses.setdefault(RATIONALE, []).append({"value": answer.rationale, **answered})
     return {
@@ -187,22 +225,48 @@ def record_for(row: LabeledPair) -> dict[str, Any]:
     }
 
 
-def write_argilla(rows: Iterable[LabeledPair], out: Path, *, guidelines: str | None = None) -> int:
+def _schema_values(answer: HumanAnswer) -> dict[str, Any]:
+    """The answer's ``strength`` and ``rating_<dimension>`` response values (none without)."""
+    values: dict[str, Any] = {}
+    if answer.strength in _STRENGTH_TEXT:
+        values[STRENGTH] = answer.strength
+    for name, value in (answer.ratings or {}).items():
+        if isinstance(value, int) and not isinstance(value, bool) and value in RATINGS:
+            values[RATING_PREFIX + name] = value
+    return values
+
+
+def write_argilla(
+    rows: Iterable[LabeledPair],
+    out: Path,
+    *,
+    guidelines: str | None = None,
+    schema: ExportSchema | None = None,
+) -> int:
     """Stream ``rows`` to ``out`` as JSON Lines of records; write the settings beside it.
 
-    The settings go to ``<out stem>.settings.json``. Returns the number of records written.
+    The settings go to ``<out stem>.settings.json``, written once the records are: they have
+    the questions of ``schema`` plus any strength or dimension that answers carry without the
+    schema naming it (answers given under an older schema). Returns the number of records.
     """
-    settings_path = out.with_name(f"{out.stem}.settings.json")
-    settings_path.write_text(
-        json.dumps(settings_json(guidelines), indent=2, ensure_ascii=False) + "\n",
-        encoding="utf-8",
-    )
+    strength = False
+    dimensions: dict[str, None] = {}
     count = 0
     with out.open("w", encoding="utf-8", newline="\n") as handle:
         for row in rows:
+            for answer in row.answers:
+                found = _schema_values(answer)
+                strength = strength or STRENGTH in found
+                names = (q.removeprefix(RATING_PREFIX) for q in found if q != STRENGTH)
+                dimensions.update(dict.fromkeys(names))
             handle.write(json.dumps(record_for(row), ensure_ascii=False))
             handle.write("\n")
             count += 1
+    widened = (schema or ExportSchema()).widened(strength, dimensions)
+    out.with_name(f"{out.stem}.settings.json").write_text(
+        json.dumps(settings_json(guidelines, widened), indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     return count
 
 
@@ -273,6 +337,10 @@ def _record_labels(record: dict[str, Any]) -> Iterator[Record | tuple[str, str]]
         for value, user, status in answers.get(RATIONALE, [])
         if status == "submitted" and isinstance(value, str) and value.strip()
     }
+    extras = _schema_answers(answers)
+    if isinstance(extras, tuple):
+        yield extras
+        return
     for index, (value, user, status) in enumerate(answers.get(PREFERENCE, [])):
         where = f"responses.{PREFERENCE}[{index}]"
         if status is None:
@@ -294,6 +362,7 @@ def _record_labels(record: dict[str, Any]) -> Iterator[Record | tuple[str, str]]
             "annotator": pseudonyms.get(user, f"argilla-user-{user}"),
             "label": value,
         }
+        label.update(extras.get(user, {}))
         rationale = rationales.get(user)
         if rationale is not None:
             label["rationale"] = rationale
@@ -302,12 +371,44 @@ def _record_labels(record: dict[str, Any]) -> Iterator[Record | tuple[str, str]]
         yield label
 
 
+def _schema_answers(answers: dict[str, list[Answer]]) -> dict[str, Record] | tuple[str, str]:
+    """Per user id, the ``strength`` and ``ratings`` of their submitted responses."""
+    found: dict[str, Record] = {}
+    for question, listed in sorted(answers.items()):
+        if question != STRENGTH and not question.startswith(RATING_PREFIX):
+            continue
+        for index, (value, user, status) in enumerate(listed):
+            if status != "submitted" or not isinstance(user, str) or value is None:
+                continue
+            where = f"responses.{question}[{index}].value"
+            mine = found.setdefault(user, {})
+            if question == STRENGTH:
+                if not isinstance(value, str) or value not in _STRENGTH_TEXT:
+                    return where, f"unknown strength {json.dumps(value)}; use slight or much"
+                mine["strength"] = value
+                continue
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, bool) or value not in RATINGS:
+                return where, f"a rating must be a whole number from 1 to 5, got {value!r}"
+            mine.setdefault("ratings", {})[question.removeprefix(RATING_PREFIX)] = value
+    return found
+
+
+def _questions(names: Iterable[str]) -> list[str]:
+    """The questions to read: preference, rationale, and any strength or rating ones named."""
+    extra = {
+        n for n in names if n == STRENGTH or (n.startswith(RATING_PREFIX) and n != RATING_PREFIX)
+    }
+    return [PREFERENCE, RATIONALE, *sorted(extra)]
+
+
 def _nested(responses: Any) -> dict[str, list[Answer]] | tuple[str, str]:
     """Answers from ``{"question": [{"value", "user_id", "status"}, ...]}``."""
     if not isinstance(responses, dict):
         return "responses", "must be an object of question name to responses"
     answers: dict[str, list[Answer]] = {}
-    for question in (PREFERENCE, RATIONALE):
+    for question in _questions(str(k) for k in responses):
         listed = responses.get(question) or []
         if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
             return f"responses.{question}", "must be an array of response objects"
@@ -318,7 +419,9 @@ def _nested(responses: Any) -> dict[str, list[Answer]] | tuple[str, str]:
 def _flat(record: dict[str, Any]) -> dict[str, list[Answer]] | tuple[str, str]:
     """Answers from flat ``question.responses``, ``.users`` and ``.status`` columns."""
     answers: dict[str, list[Answer]] = {}
-    for question in (PREFERENCE, RATIONALE):
+    suffix = ".responses"
+    named = (str(k).removesuffix(suffix) for k in record if str(k).endswith(suffix))
+    for question in _questions(named):
         key = f"{question}.responses"
         columns = [record.get(key), record.get(f"{key}.users"), record.get(f"{key}.status")]
         values, users, statuses = (c if c is not None else [] for c in columns)

@@ -6,13 +6,16 @@ template to: ``prompt = [{"role": "user", "content": ...}]``, ``chosen`` and ``r
 also carries ``pair_id``, ``source``, ``agreement`` and ``policy_version``; with ties included a
 boolean ``tie`` column marks them (``chosen`` is then response A, and the row is not a
 preference), and ``strength`` (``slight``/``much`` when people answered on a 5-point scale,
-else null) tells a margin-aware trainer how clear the preference was. JSON Lines (``.jsonl``)
-or Parquet (``.parquet``), streamed in batches.
+else null) tells a margin-aware trainer how clear the preference was. A dataset with rated
+dimensions (:mod:`referee.review.schema`) adds ``ratings``: ``{dimension: 1-5}`` from the answers
+that decided the label (:mod:`referee.export.schema_fields`), null when nobody rated the pair
+(AI labels); in Parquet a struct with one int64 field per dimension. Without dimensions the
+column is left out. JSON Lines (``.jsonl``) or Parquet (``.parquet``), streamed in batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,8 +29,14 @@ PARQUET_BATCH = 10_000
 __all__ = ["Style", "dpo_record", "write_dpo"]
 
 
-def dpo_record(row: LabeledPair, style: Style, *, tie_column: bool) -> dict[str, Any]:
-    """One DPO row from a labeled pair whose label is A, B (or tie, with ``tie_column``)."""
+def dpo_record(
+    row: LabeledPair, style: Style, *, tie_column: bool, dimensions: Sequence[str] = ()
+) -> dict[str, Any]:
+    """One DPO row from a labeled pair whose label is A, B (or tie, with ``tie_column``).
+
+    With ``dimensions`` the row has ``ratings``: the pair's rating of each (null for a
+    dimension nobody rated), or null when the pair has no ratings at all.
+    """
     if row.label == "B":
         chosen, rejected = row.response_b, row.response_a
     elif row.label in ("A", "tie"):
@@ -48,12 +57,15 @@ def dpo_record(row: LabeledPair, style: Style, *, tie_column: bool) -> dict[str,
     out["agreement"] = row.agreement
     out["policy_version"] = row.policy_version
     out["strength"] = row.strength  # slight | much on a 5-point schema, else None
+    if dimensions:
+        given = row.ratings or {}
+        out["ratings"] = {d: given.get(d) for d in dimensions} if row.ratings else None
     if tie_column:
         out["tie"] = row.label == "tie"
     return out
 
 
-def _parquet_schema(style: Style, tie_column: bool) -> Any:
+def _parquet_schema(style: Style, tie_column: bool, dimensions: Sequence[str]) -> Any:
     import pyarrow as pa
 
     message = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
@@ -68,31 +80,43 @@ def _parquet_schema(style: Style, tie_column: bool) -> Any:
         ("policy_version", pa.int64()),
         ("strength", pa.string()),
     ]
+    if dimensions:
+        fields.append(("ratings", pa.struct([(d, pa.int64()) for d in dimensions])))
     if tie_column:
         fields.append(("tie", pa.bool_()))
     return pa.schema(fields)
 
 
 def write_dpo(
-    rows: Iterable[LabeledPair], out: Path, *, style: Style = "conversational", ties: bool = False
+    rows: Iterable[LabeledPair],
+    out: Path,
+    *,
+    style: Style = "conversational",
+    ties: bool = False,
+    dimensions: Sequence[str] = (),
 ) -> int:
     """Write ``rows`` (already filtered to preferences) to ``out``; returns rows written.
 
     The format follows the extension: ``.parquet`` writes Parquet in batches of
-    :data:`PARQUET_BATCH` rows, anything else JSON Lines.
+    :data:`PARQUET_BATCH` rows, anything else JSON Lines. ``dimensions`` (the dataset's rated
+    dimensions) adds the ``ratings`` column.
     """
+    dims = tuple(dimensions)
     if out.suffix.lower() == ".parquet":
-        return _write_parquet(rows, out, style, ties)
+        return _write_parquet(rows, out, style, ties, dims)
     written = 0
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     with out.open("wb") as handle:
         for row in rows:
-            handle.write(dumps(dpo_record(row, style, tie_column=ties), option=newline))
+            record = dpo_record(row, style, tie_column=ties, dimensions=dims)
+            handle.write(dumps(record, option=newline))
             written += 1
     return written
 
 
-def _write_parquet(rows: Iterable[LabeledPair], out: Path, style: Style, ties: bool) -> int:
+def _write_parquet(
+    rows: Iterable[LabeledPair], out: Path, style: Style, ties: bool, dims: tuple[str, ...]
+) -> int:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -100,12 +124,12 @@ def _write_parquet(rows: Iterable[LabeledPair], out: Path, style: Style, ties: b
         raise RuntimeError(
             "writing Parquet needs pyarrow: pip install 'referee[parquet]', or write .jsonl"
         ) from exc
-    schema = _parquet_schema(style, ties)
+    schema = _parquet_schema(style, ties, dims)
     written = 0
     batch: list[dict[str, Any]] = []
     with pq.ParquetWriter(str(out), schema) as writer:
         for row in rows:
-            batch.append(dpo_record(row, style, tie_column=ties))
+            batch.append(dpo_record(row, style, tie_column=ties, dimensions=dims))
             if len(batch) >= PARQUET_BATCH:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                 written += len(batch)

@@ -2,7 +2,10 @@
 
 The project uses :data:`LABEL_CONFIG`: the prompt and both responses as ``Text`` tags, a
 single-choice ``preference`` question (``A``, ``B``, ``Tie``, ``Both bad``) and an optional
-``rationale`` text area.
+``rationale`` text area. A dataset with an annotation schema (:mod:`referee.review.schema`) gets
+:func:`label_config` of it: on the 5-point scale a required ``strength`` choice (``Slightly
+better`` / ``Much better``) shown only when ``A`` or ``B`` is picked, and one required 1-5
+``Rating`` per dimension, named ``rating_<dimension>``. The built-in schema adds nothing.
 
 **Export** (:func:`write_label_studio`) writes a JSON array of tasks, the format of Label Studio's
 *Import* (``POST /api/projects/{id}/import``, or the file dialog), plus the labeling config next
@@ -20,11 +23,14 @@ to it. Each task carries:
   and its JSON export returns it. (Should an edit in the labeling UI drop it, the reader falls
   back to the Label Studio user.)
   ``ground_truth`` is set for gold answers (Label Studio's import default would be ``true``).
+  An answer's strength and ratings are ``strength`` and ``rating_<dimension>`` results.
 
 **Import** (:func:`read_label_studio`) reads Label Studio's *Export → JSON* (not JSON-MIN): one
 label record per annotation that was not cancelled. The annotator is the Referee pseudonym when
 the annotation carries one, else the Label Studio user's e-mail, else
-``label-studio-user-<id>``. Records come with the task's 1-based position in the array.
+``label-studio-user-<id>``. The ``strength`` choice and ``rating_<dimension>`` ratings come
+back as ``strength`` and ``ratings`` when the annotation has them. Records come with the task's
+1-based position in the array.
 """
 
 from __future__ import annotations
@@ -35,13 +41,18 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from referee.export.rows import LabeledPair
+from referee.export.rows import HumanAnswer, LabeledPair
+from referee.export.schema_fields import ExportSchema
 from referee.ingest.problems import Problem
 from referee.ingest.readers import Item, Record
 
 PREFERENCE = "preference"
 RATIONALE = "rationale"
+STRENGTH = "strength"
+#: Prefix of the ``Rating`` control of each dimension: ``rating_helpfulness``.
+RATING_PREFIX = "rating_"
 OBJECT = "prompt"
+MAX_RATING = 5
 
 #: Choice text in Label Studio for each Referee label.
 CHOICE_FOR_LABEL: dict[str, str] = {"A": "A", "B": "B", "tie": "Tie", "both_bad": "Both bad"}
@@ -49,10 +60,16 @@ _LABEL_FOR_CHOICE: dict[str, str] = {
     **{choice.lower(): label for label, choice in CHOICE_FOR_LABEL.items()},
     "both_bad": "both_bad",
 }
+#: Choice text in Label Studio for each strength of the 5-point scale.
+CHOICE_FOR_STRENGTH: dict[str, str] = {"slight": "Slightly better", "much": "Much better"}
+_STRENGTH_FOR_CHOICE: dict[str, str] = {
+    **{choice.lower(): strength for strength, choice in CHOICE_FOR_STRENGTH.items()},
+    **{strength: strength for strength in CHOICE_FOR_STRENGTH},
+}
 #: ``reason`` given to an imported ``both_bad`` answer without a rationale.
 IMPORTED_BOTH_BAD_REASON = "both bad (imported from Label Studio)"
 
-LABEL_CONFIG = """\
+_CONFIG_HEAD = """\
 <View>
   <Header value="Prompt"/>
   <Text name="prompt" value="$prompt"/>
@@ -74,12 +91,45 @@ showInline="true">
     <Choice value="Tie" hint="Both are equally good"/>
     <Choice value="Both bad" hint="Neither response is acceptable"/>
   </Choices>
+"""
+_CONFIG_TAIL = """\
   <Header value="Why? (optional; please say why when both are bad)"/>
   <TextArea name="rationale" toName="prompt" rows="3" maxSubmissions="1" editable="true"/>
 </View>
 """
+LABEL_CONFIG = _CONFIG_HEAD + _CONFIG_TAIL
+"""The labeling config of a dataset with the built-in schema (3 points, no dimensions)."""
+
+_STRENGTH_CONTROL = """\
+  <View visibleWhen="choice-selected" whenTagName="preference" whenChoiceValue="A,B">
+    <Header value="How much better? (5-point scale)"/>
+    <Choices name="strength" toName="prompt" choice="single-radio" required="true" \
+showInline="true">
+      <Choice value="Slightly better" hint="A &gt; B or B &gt; A"/>
+      <Choice value="Much better" hint="A &#8811; B or B &#8811; A"/>
+    </Choices>
+  </View>
+"""
+_RATING_CONTROL = """\
+  <Header value="{title} (1-5)"/>
+  <Rating name="{name}" toName="prompt" maxRating="{max}" icon="star" required="true"/>
+"""
 
 _CHUNK_CHARS = 1 << 20
+
+
+def label_config(schema: ExportSchema | None = None) -> str:
+    """The labeling config for a dataset's annotation schema (see the module docstring).
+
+    Dimension names are lower-case letters, digits and ``_`` (:func:`parse_dimensions
+    <referee.review.schema.parse_dimensions>`), so they need no XML escaping.
+    """
+    schema = schema or ExportSchema()
+    extra = _STRENGTH_CONTROL if schema.has_strength else ""
+    for dimension in schema.dimensions:
+        title = dimension.replace("_", " ").capitalize()
+        extra += _RATING_CONTROL.format(title=title, name=RATING_PREFIX + dimension, max=MAX_RATING)
+    return _CONFIG_HEAD + extra + _CONFIG_TAIL
 
 
 def judge_tag(row: LabeledPair) -> str:
@@ -117,7 +167,7 @@ def task_for(row: LabeledPair) -> dict[str, Any]:
         choice["meta"] = {"referee_annotator": answer.annotator}
         if answer.reason:
             choice["meta"]["referee_reason"] = answer.reason
-        result = [choice]
+        result = [choice, *_schema_results(answer)]
         if answer.rationale:
             result.append(_textarea_result(answer.rationale))
         annotations.append({"result": result, "ground_truth": answer.kind == "gold"})
@@ -125,13 +175,57 @@ def task_for(row: LabeledPair) -> dict[str, Any]:
     return task
 
 
-def write_label_studio(rows: Iterable[LabeledPair], out: Path) -> int:
+def _ratings(answer: HumanAnswer) -> dict[str, int]:
+    """The answer's ratings that a ``Rating`` control can hold (whole numbers 1-5)."""
+    return {
+        name: value
+        for name, value in (answer.ratings or {}).items()
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_RATING
+    }
+
+
+def _schema_results(answer: HumanAnswer) -> list[dict[str, Any]]:
+    """The ``strength`` and ``rating_<dimension>`` results of one answer (none without them)."""
+    results: list[dict[str, Any]] = []
+    if answer.strength in CHOICE_FOR_STRENGTH:
+        results.append(_choice_result(answer.strength, STRENGTH, CHOICE_FOR_STRENGTH))
+    for name, value in _ratings(answer).items():
+        results.append(
+            {
+                "from_name": RATING_PREFIX + name,
+                "to_name": OBJECT,
+                "type": "rating",
+                "value": {"rating": value},
+            }
+        )
+    return results
+
+
+def write_label_studio(
+    rows: Iterable[LabeledPair], out: Path, *, schema: ExportSchema | None = None
+) -> int:
     """Stream ``rows`` to ``out`` as a JSON array of tasks; write the config beside it.
 
-    The config goes to ``<out stem>.label_config.xml``. Returns the number of tasks written.
+    The config (:func:`label_config`) goes to ``<out stem>.label_config.xml``, written once the
+    tasks are: it has the controls of ``schema`` plus any strength or dimension that answers
+    carry without the schema naming it (answers given under an older schema), so that every
+    result validates. Returns the number of tasks written.
     """
-    out.with_name(f"{out.stem}.label_config.xml").write_text(LABEL_CONFIG, encoding="utf-8")
-    return write_json_array((task_for(row) for row in rows), out)
+    strength = False
+    dimensions: dict[str, None] = {}
+
+    def tasks() -> Iterator[dict[str, Any]]:
+        nonlocal strength
+        for row in rows:
+            for answer in row.answers:
+                strength = strength or answer.strength in CHOICE_FOR_STRENGTH
+                dimensions.update(dict.fromkeys(_ratings(answer)))
+            yield task_for(row)
+
+    count = write_json_array(tasks(), out)
+    config = label_config((schema or ExportSchema()).widened(strength, dimensions))
+    out.with_name(f"{out.stem}.label_config.xml").write_text(config, encoding="utf-8")
+    return count
 
 
 def write_json_array(values: Iterable[Any], out: Path) -> int:
@@ -222,6 +316,10 @@ def _annotation_label(annotation: dict[str, Any]) -> Record | tuple[str, str]:
     if label == "both_bad" and not reason:
         reason = rationale or IMPORTED_BOTH_BAD_REASON
     record: Record = {"annotator": annotator, "label": label}
+    schema_part = _schema_part(regions)
+    if isinstance(schema_part, tuple):
+        return schema_part
+    record.update(schema_part)
     if rationale is not None:
         record["rationale"] = rationale
     if reason is not None:
@@ -230,6 +328,42 @@ def _annotation_label(annotation: dict[str, Any]) -> Record | tuple[str, str]:
     if isinstance(lead_time, int | float) and not isinstance(lead_time, bool):
         record["duration_s"] = float(lead_time)
     return record
+
+
+def _schema_part(regions: list[dict[str, Any]]) -> Record | tuple[str, str]:
+    """``strength`` and ``ratings`` from the ``strength`` and ``rating_*`` results, if any."""
+    part: Record = {}
+    found = [r for r in regions if r.get("type") == "choices" and r.get("from_name") == STRENGTH]
+    if found:
+        value = found[0].get("value")
+        picked = value.get("choices") if isinstance(value, dict) else None
+        strength = None
+        if isinstance(picked, list) and len(picked) == 1 and isinstance(picked[0], str):
+            strength = _STRENGTH_FOR_CHOICE.get(picked[0].strip().lower())
+        if strength is None:
+            known = ", ".join(CHOICE_FOR_STRENGTH.values())
+            return "result", f"'{STRENGTH}' choice {json.dumps(picked)}: expected one of {known}"
+        part["strength"] = strength
+    ratings: dict[str, int] = {}
+    for region in regions:
+        name = region.get("from_name")
+        if region.get("type") != "rating" or not isinstance(name, str):
+            continue
+        if not name.startswith(RATING_PREFIX) or len(name) == len(RATING_PREFIX):
+            continue
+        value = region.get("value")
+        rating = value.get("rating") if isinstance(value, dict) else None
+        if isinstance(rating, float) and rating.is_integer():
+            rating = int(rating)
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= MAX_RATING:
+            return (
+                "result",
+                f"rating '{name}' must be a whole number 1-{MAX_RATING}, not {rating!r}",
+            )
+        ratings[name.removeprefix(RATING_PREFIX)] = rating
+    if ratings:
+        part["ratings"] = dict(sorted(ratings.items()))
+    return part
 
 
 def _pick(regions: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any] | None:
@@ -266,12 +400,14 @@ def _user(completed_by: Any) -> str | None:
     return None
 
 
-def _choice_result(label: str) -> dict[str, Any]:
+def _choice_result(
+    value: str, name: str = PREFERENCE, choices: dict[str, str] = CHOICE_FOR_LABEL
+) -> dict[str, Any]:
     return {
-        "from_name": PREFERENCE,
+        "from_name": name,
         "to_name": OBJECT,
         "type": "choices",
-        "value": {"choices": [CHOICE_FOR_LABEL[label]]},
+        "value": {"choices": [choices[value]]},
     }
 
 
@@ -408,9 +544,12 @@ class _JsonArrayStream:
 
 __all__ = [
     "CHOICE_FOR_LABEL",
+    "CHOICE_FOR_STRENGTH",
     "IMPORTED_BOTH_BAD_REASON",
     "LABEL_CONFIG",
+    "RATING_PREFIX",
     "judge_tag",
+    "label_config",
     "read_json_array",
     "read_label_studio",
     "task_for",

@@ -243,7 +243,7 @@ def _reviewer_training_set(session: Session, dataset: Dataset) -> dict[str, Any]
         "gold_sha256": digest,
         "reviewers": [
             {**q.to_json(), "annotator": names.get(name, "annotator-?")}
-            for name, q in annotator_quality(session, dataset.id).items()
+            for name, q in annotator_quality(session, dataset.id, gold).items()
         ],
     }
 

@@ -18,7 +18,10 @@ As a process (for benchmarks)::
 
 ``GET /stats`` returns the counters as JSON; ``POST /reset`` zeroes them.
 It is a single asyncio server with keep-alive on its own thread: slow answers (latency) do not
-block other requests.
+block other requests. This module is the server (lifecycle, counters, routing) and its command
+line; by job, the rest is :mod:`~referee.fakes.http_wire` (HTTP on the wire),
+:mod:`~referee.fakes.policies` (the verdict), :mod:`~referee.fakes.faults` (which requests fail,
+and how) and :mod:`~referee.fakes.completions` (the successful answer).
 """
 
 from __future__ import annotations
@@ -26,9 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import random
-import re
 import threading
 import time
 from collections import Counter
@@ -37,6 +38,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from judge.prompts import ShownPair, parse_user_message
+from referee.fakes.completions import completion
+from referee.fakes.faults import Reply, choose_fault, error_body, fault_reply
+from referee.fakes.http_wire import encode_response, read_request
 from referee.fakes.policies import (
     GARBAGE,
     GARBAGE_TEXT,
@@ -50,7 +54,6 @@ from referee.fakes.policies import (
 )
 
 _CHAT_PATHS: Final[tuple[str, ...]] = ("/v1/chat/completions", "/chat/completions")
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
 
 @dataclass
@@ -235,43 +238,28 @@ class FakeOpenAIServer:
         with self._lock:
             self._stats = Stats()
 
-    # -- HTTP -----------------------------------------------------------------------------
+    # -- HTTP (the wire format is :mod:`referee.fakes.http_wire`) ---------------------------
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                request_line = await reader.readline()
-                arrived = loop.time()
-                if not request_line or not request_line.strip():
+                request = await read_request(reader, loop.time)
+                if request is None:
                     break
-                parts = request_line.decode("latin-1").split()
-                if len(parts) < 2:
-                    break
-                method, path = parts[0], parts[1].split("?", 1)[0]
-                headers: dict[str, str] = {}
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b"\n", b""):
-                        break
-                    name, _, value = line.decode("latin-1").partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                body = await self._read_body(reader, headers)
-                status, extra, payload, is_chat = await self._route(method, path, headers, body)
-                data = json.dumps(payload).encode("utf-8")
-                head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
-                head += ["content-type: application/json", f"content-length: {len(data)}"]
-                head += [f"{k}: {v}" for k, v in extra.items()]
-                answer = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
+                status, extra, payload, is_chat = await self._route(
+                    request.method, request.path, request.headers, request.body
+                )
+                answer = encode_response(status, extra, payload)
                 if is_chat:
                     # the answer is ready; send it `latency_s` after the request arrived, so the
                     # server's own work is inside the latency, as a provider's would be
-                    await self._hold(arrived + self.latency_s - loop.time())
+                    await self._hold(request.arrived + self.latency_s - loop.time())
                 writer.write(answer)
                 await writer.drain()
                 if is_chat:
                     self._stats.last_answer_at = time.time()
-                if headers.get("connection", "").lower() == "close":
+                if request.headers.get("connection", "").lower() == "close":
                     break
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass
@@ -289,20 +277,6 @@ class FakeOpenAIServer:
             with self._lock:
                 self._stats.in_flight -= 1
 
-    @staticmethod
-    async def _read_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> bytes:
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    await reader.readline()
-                    return b"".join(chunks)
-                chunks.append(await reader.readexactly(size))
-                await reader.readline()
-        length = int(headers.get("content-length", "0") or 0)
-        return await reader.readexactly(length) if length else b""
-
     async def _route(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, str], Any, bool]:
@@ -315,19 +289,17 @@ class FakeOpenAIServer:
         if method == "GET" and path.rstrip("/") in ("/v1/models", "/models"):
             return 200, {}, {"object": "list", "data": []}, False
         if method != "POST" or path.rstrip("/") not in _CHAT_PATHS:
-            return 404, {}, _error(f"no route {method} {path}", "not_found"), False
+            return 404, {}, error_body(f"no route {method} {path}", "not_found"), False
         if self.record_bodies:
             with self._lock:
                 self.bodies.append(body)
         try:
             parsed = json.loads(body or b"{}")
         except json.JSONDecodeError:
-            return 400, {}, _error("request body is not JSON", "invalid_request_error"), False
+            return 400, {}, error_body("request body is not JSON", "invalid_request_error"), False
         return (*self._chat(parsed, headers), True)
 
-    def _chat(
-        self, body: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> tuple[int, dict[str, str], Any]:
+    def _chat(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> Reply:
         messages = body.get("messages") or []
         shown = None
         for message in messages:
@@ -361,141 +333,24 @@ class FakeOpenAIServer:
         number: int,
         step: ScriptStep | None,
         roll: float,
-    ) -> tuple[int, dict[str, str], Any]:
+    ) -> Reply:
         if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
-            return 401, {}, _error("Incorrect API key provided.", "invalid_api_key")
-        forced: int | None = self.always_status
-        garbage = False
-        if step is not None:
-            if step == GARBAGE:
-                garbage = True
-            elif isinstance(step, int) and step != 200:
-                forced = step
-        elif forced is None:
-            if roll < self.rate_limit_rate:
-                forced = 429
-            elif roll < self.rate_limit_rate + self.fault_rate:
-                forced = self.fault_status
-            elif roll < self.rate_limit_rate + self.fault_rate + self.garbage_rate:
-                garbage = True
+            return 401, {}, error_body("Incorrect API key provided.", "invalid_api_key")
+        forced, garbage = choose_fault(
+            step,
+            roll,
+            always_status=self.always_status,
+            rate_limit_rate=self.rate_limit_rate,
+            fault_rate=self.fault_rate,
+            fault_status=self.fault_status,
+            garbage_rate=self.garbage_rate,
+        )
         if forced is not None and forced != 200:
-            return self._failure(forced, body)
+            return fault_reply(forced, body, self.retry_after_s)
         answer = GARBAGE if garbage else self.policy(FakeRequest(body, shown, headers, number))
         if isinstance(answer, int):
-            return self._failure(answer, body)
-        return 200, {}, self._completion(body, answer)
-
-    def _failure(self, status: int, body: Mapping[str, Any]) -> tuple[int, dict[str, str], Any]:
-        extra: dict[str, str] = {}
-        if status == 429 and self.retry_after_s is not None:
-            value = self.retry_after_s
-            extra["retry-after"] = str(int(value)) if float(value).is_integer() else str(value)
-        kinds = {
-            401: "invalid_api_key",
-            403: "permission_denied",
-            404: "model_not_found",
-            429: "rate_limit_exceeded",
-        }
-        message = {
-            401: "Incorrect API key provided.",
-            404: f"The model `{body.get('model')}` does not exist.",
-            429: "Rate limit reached. Please try again later.",
-        }.get(status, f"fake failure {status}")
-        return status, extra, _error(message, kinds.get(status, "server_error"))
-
-    def _completion(
-        self, body: Mapping[str, Any], answer: str | Mapping[str, Any]
-    ) -> dict[str, Any]:
-        winner_probability = self.logprob
-        if answer == GARBAGE:
-            text: str | None = GARBAGE_TEXT
-            arguments = None
-        else:
-            verdict: dict[str, Any] = (
-                {"winner": answer} if isinstance(answer, str) else dict(answer)
-            )
-            winner_probability = float(verdict.pop("logprob", winner_probability))
-            verdict.setdefault("rationale", "Fake judge: verdict chosen by policy.")
-            verdict.setdefault("confidence", 0.8)
-            keys = ("rationale", "winner", "confidence")
-            ordered: dict[str, Any] = {k: verdict[k] for k in keys if k in verdict}
-            ordered.update(verdict)
-            text = json.dumps(ordered)
-            arguments = text
-        message: dict[str, Any] = {"role": "assistant", "content": text}
-        finish = "stop"
-        tools = body.get("tools")
-        if tools and arguments is not None:
-            name = (tools[0].get("function") or {}).get("name", "verdict")
-            message = {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call_fake",
-                        "type": "function",
-                        "function": {"name": name, "arguments": arguments},
-                    }
-                ],
-            }
-            finish = "tool_calls"
-        choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
-        if body.get("logprobs") and message.get("content"):
-            choice["logprobs"] = {"content": _logprobs(message["content"], winner_probability)}
-        prompt_chars = sum(len(str(m.get("content") or "")) for m in body.get("messages") or [])
-        completion_chars = len(text or "")
-        return {
-            "id": "chatcmpl-fake",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": str(body.get("model", "fake")),
-            "choices": [choice],
-            "usage": {
-                "prompt_tokens": prompt_chars // 4 + 1,
-                "completion_tokens": completion_chars // 4 + 1,
-                "total_tokens": prompt_chars // 4 + completion_chars // 4 + 2,
-            },
-        }
-
-
-def _logprobs(content: str, winner_probability: float) -> list[dict[str, Any]]:
-    """Token log-probabilities: the ``winner`` value is one token of ``winner_probability``."""
-    match = re.search(r'"winner"\s*:\s*"([^"]*)"', content)
-    pieces: list[str]
-    if match is None:
-        pieces = _TOKEN.findall(content)
-        value_index = -1
-    else:
-        head, value, tail = content[: match.start(1)], match.group(1), content[match.end(1) :]
-        pieces = [*_TOKEN.findall(head), value, *_TOKEN.findall(tail)]
-        value_index = len(_TOKEN.findall(head))
-    winner_logprob = math.log(max(winner_probability, 1e-12))
-    return [
-        {
-            "token": piece,
-            "logprob": winner_logprob if i == value_index else 0.0,
-            "bytes": list(piece.encode("utf-8")),
-            "top_logprobs": [],
-        }
-        for i, piece in enumerate(pieces)
-    ]
-
-
-def _error(message: str, kind: str) -> dict[str, Any]:
-    return {"error": {"message": message, "type": kind, "param": None, "code": kind}}
-
-
-_REASONS: Final[dict[int, str]] = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}
+            return fault_reply(answer, body, self.retry_after_s)
+        return 200, {}, completion(body, answer, self.logprob)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -19,7 +19,19 @@ from typing import Any
 from judge.labels import LABELS, ORDERS
 
 PAIR_FIELDS = ("id", "prompt", "response_a", "response_b", "meta")
-LABEL_FIELDS = ("pair_id", "annotator", "label", "rationale", "reason", "duration_s")
+LABEL_FIELDS = (
+    "pair_id",
+    "annotator",
+    "label",
+    "rationale",
+    "reason",
+    "duration_s",
+    "strength",
+    "ratings",
+)
+STRENGTHS = ("slight", "much")  # of an A or B answer on the 5-point scale (referee.review.schema)
+RATING_RANGE = (1, 5)
+_DIMENSION = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 JUDGMENT_FIELDS = (
     "pair_id",
     "judge",
@@ -151,6 +163,8 @@ class LabelRecord:
     rationale: str | None
     reason: str | None
     duration_s: float | None
+    strength: str | None = None
+    ratings: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -399,6 +413,36 @@ def validate_pair(
     return PairRecord(pair_id, prompt, response_a, response_b, meta)
 
 
+def _check_ratings(check: _Checker) -> dict[str, int] | None:
+    """``ratings``: an object of dimension name to a whole number 1-5 (JSON text in CSV)."""
+    value = check.raw.get("ratings")
+    if isinstance(value, str) and check.from_csv:
+        if not value.strip():
+            return None
+        try:
+            value = json.loads(value)
+        except ValueError:
+            check.errors.append(("ratings", 'must be a JSON object like {"helpfulness": 4}'))
+            return None
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        check.errors.append(("ratings", f"must be an object, got {_json_type(value)}"))
+        return None
+    low, high = RATING_RANGE
+    for name, rating in value.items():
+        if not _DIMENSION.match(str(name)):
+            check.errors.append(
+                ("ratings", f"dimension {_short(name)}: use lower-case letters, digits and '_'")
+            )
+        elif isinstance(rating, bool) or not isinstance(rating, int) or not low <= rating <= high:
+            check.errors.append(
+                ("ratings", f"rating of {name!r} must be a whole number {low}-{high}, got "
+                 f"{_short(rating)}")
+            )  # fmt: skip
+    return dict(sorted(value.items())) or None
+
+
 def validate_label(
     raw: dict[str, Any], *, max_field_bytes: int, from_csv: bool = False
 ) -> LabelRecord | Errors:
@@ -411,10 +455,14 @@ def validate_label(
     rationale = check.text("rationale", required=False)
     reason = check.text("reason", required=False)
     duration = check.number("duration_s", low=0.0)
+    strength = check.choice("strength", STRENGTHS, nullable=True)
+    if strength is not None and label not in (None, "A", "B"):
+        check.errors.append(("strength", f"a {label} answer has no strength; leave it out"))
+    ratings = _check_ratings(check)
     if check.errors:
         return check.errors
     assert pair_id is not None and annotator is not None and label is not None
-    return LabelRecord(pair_id, annotator, label, rationale, reason, duration)
+    return LabelRecord(pair_id, annotator, label, rationale, reason, duration, strength, ratings)
 
 
 def validate_judgment(

@@ -35,6 +35,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import HumanLabel, Pair, ReviewAssignment, Reviewer, RoutingDecision
+from referee.db.vocab import Label
 from referee.review.config import GOLD_QUEUE, QueueConfig
 
 FLAG_ACCEPTED_TRAPS = 2
@@ -59,7 +60,7 @@ def is_trap_slot(reviewer_id: int, dataset_id: int, served: int, config: QueueCo
     return _unit("trap", reviewer_id, dataset_id, served) < config.trap_rate
 
 
-def wrong_label(gold: str, reviewer_id: int, pair_id: str) -> str:
+def wrong_label(gold: str, reviewer_id: int, pair_id: str) -> Label:
     """A deliberately wrong pre-label for a pair whose gold label is ``gold``."""
     if gold == "A":
         return "B"
@@ -80,14 +81,15 @@ def gold_label_of(session: Session, pair_id: str) -> str | None:
     return counts[0][0]
 
 
-def current_ai_label(session: Session, pair_id: str) -> str | None:
+def current_ai_label(session: Session, pair_id: str) -> Label | None:
     """The label of the pair's current routing decision (None without one)."""
-    return session.scalar(
+    label: Label | None = session.scalar(
         select(RoutingDecision.label)
         .where(RoutingDecision.pair_id == pair_id, RoutingDecision.current.is_(True))
         .order_by(RoutingDecision.id.desc())
         .limit(1)
     )
+    return label
 
 
 def mark_assignment(
@@ -97,12 +99,12 @@ def mark_assignment(
     config: QueueConfig,
     *,
     trap: bool = False,
-) -> str | None:
+) -> Label | None:
     """Record on a new assignment the pair's AI label and what is shown; returns the label to
     show (None: hidden). A trap whose pair has no clear gold label is an ordinary gold check."""
     pair_id = assignment.pair_id
     assignment.ai_label = current_ai_label(session, pair_id)
-    shown: str | None = None
+    shown: Label | None = None
     if trap:
         gold = gold_label_of(session, pair_id)
         if gold is not None:

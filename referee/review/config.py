@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from calibration.annotators import PauseRule
+from referee.db.vocab import REVIEW_QUEUES, AssignmentQueue
 from referee.settings import Settings
 
-QUEUES = ("review", "spot_check")
+QUEUES: tuple[str, ...] = REVIEW_QUEUES
 """Queue names stored in ``ReviewAssignment.queue``; gold checks use ``"gold"``."""
 
-GOLD_QUEUE = "gold"
+GOLD_QUEUE: AssignmentQueue = "gold"
 DECISION_QUEUE = {"human_review": "review", "spot_check": "spot_check"}
 """Routing decision -> review queue."""
 

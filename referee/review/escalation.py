@@ -40,13 +40,14 @@ from referee.db.models import (
     Reviewer,
     RoutingDecision,
 )
+from referee.db.vocab import EscalationQueue, EscalationStatus
 from referee.review.config import GOLD_QUEUE
 
-ADJUDICATION = "adjudication"
-INCIDENT = "incident"
-ESCALATION_QUEUES = (INCIDENT, ADJUDICATION)
+ADJUDICATION: EscalationQueue = "adjudication"
+INCIDENT: EscalationQueue = "incident"
+ESCALATION_QUEUES: tuple[EscalationQueue, ...] = (INCIDENT, ADJUDICATION)
 """Served in this order to a reviewer who may take both."""
-WITHDRAWN = "withdrawn"
+WITHDRAWN: EscalationStatus = "withdrawn"
 """Status of an item whose every flag was taken back (undo): not served, kept for the record."""
 
 _KIND_OF_QUEUE = {"spot_check": "spot_check", ADJUDICATION: ADJUDICATION, INCIDENT: INCIDENT}

@@ -302,7 +302,7 @@ def final_labels(
     golds = _labels_of_kind(session, dataset_id)
     adjudicated = _labels_of_kind(session, dataset_id, "adjudication")
     gold = gold_labels(session, dataset_id)
-    quality = annotator_quality(session, dataset_id)
+    quality = annotator_quality(session, dataset_id, gold)
     accuracy = {name: q.accuracy for name, q in quality.items() if q.accuracy is not None}
     weights = {name: smoothed_accuracy(q) for name, q in quality.items()}
     use_ds = method == "dawid_skene" or (

@@ -3,8 +3,9 @@
 * ``done_today``: items the reviewer answered since midnight UTC;
 * ``done``: items they answered in this dataset, ever;
 * ``remaining``: pending items of the dataset's queues, in the reviewer's view of
-  :func:`~referee.review.stats.queue_stats` (served gold checks count as served items there,
-  so the number moves the same way whatever the item was).
+  :func:`~referee.review.stats.queue_stats`: real items plus the free gold-check slots reserved
+  there (:mod:`referee.review.gold_slots`), so it counts the checks still to be shown and drops
+  by one for any served item, whatever it was.
 
 Hidden gold checks count as items in every figure, as in ``/v1/stats``.
 """
@@ -19,6 +20,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import Pair, ReviewAssignment, Reviewer
+from referee.review.config import QueueConfig
 from referee.review.queue_build import get_dataset
 from referee.review.service import resolve_now
 from referee.review.stats import queue_stats
@@ -39,9 +41,15 @@ class Progress:
 
 
 def reviewer_progress(
-    session: Session, dataset: str, reviewer: Reviewer, *, now: datetime | None = None
+    session: Session,
+    dataset: str,
+    reviewer: Reviewer,
+    *,
+    now: datetime | None = None,
+    config: QueueConfig | None = None,
 ) -> Progress:
-    """``reviewer``'s progress in ``dataset`` at ``now`` (default: the current time)."""
+    """``reviewer``'s progress in ``dataset`` at ``now`` (default: the current time);
+    ``config``: the serving queue config (sizes the reserved gold-check slots)."""
     moment = resolve_now(now)
     midnight = datetime.combine(moment.date(), time(0), tzinfo=moment.tzinfo)
     ds = get_dataset(session, dataset)
@@ -55,7 +63,7 @@ def reviewer_progress(
         .join(Pair, Pair.id == a.pair_id)
         .where(a.reviewer_id == reviewer.id, Pair.dataset_id == ds.id)
     ).one()
-    stats = queue_stats(session, dataset, reviewer, now=moment)
+    stats = queue_stats(session, dataset, reviewer, now=moment, config=config)
     remaining = sum(counts.pending for counts in stats.queues.values())
     return Progress(ds.name, int(today), int(done), remaining)
 

@@ -8,6 +8,7 @@ A gold check is stored as a ``review`` label whose (pair, reviewer) assignment h
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,9 +90,14 @@ class AnnotatorQuality:
         }
 
 
-def annotator_quality(session: Session, dataset_id: int) -> dict[str, AnnotatorQuality]:
-    """Annotator name -> record on the dataset's gold checks (annotators with at least one)."""
-    gold = gold_labels(session, dataset_id)
+def annotator_quality(
+    session: Session, dataset_id: int, gold: Mapping[str, str] | None = None
+) -> dict[str, AnnotatorQuality]:
+    """Annotator name -> record on the dataset's gold checks (annotators with at least one).
+
+    ``gold`` is the dataset's :func:`gold_labels` when the caller has read them already."""
+    if gold is None:
+        gold = gold_labels(session, dataset_id)
     rows = session.execute(
         select(HumanLabel.annotator, HumanLabel.pair_id, HumanLabel.label)
         .join(Pair, Pair.id == HumanLabel.pair_id)

@@ -28,12 +28,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from referee.db.models import Dataset, ReviewConfig
+from referee.db.vocab import RATIONALE_RULES, STRENGTHS, RationaleRule
 from referee.review.errors import InvalidSubmission
 from referee.review.queue_build import get_dataset
 
 SCALES = (3, 5)
-STRENGTHS = ("slight", "much")
-RATIONALE_RULES = ("never", "both_bad", "always")
 RATING_RANGE = (1, 5)
 MAX_DIMENSIONS = 20
 MAX_GUIDELINES = 200_000
@@ -81,7 +80,7 @@ class Schema:
     dataset: str
     scale: int = 3
     dimensions: tuple[str, ...] = ()
-    require_rationale: str = "never"
+    require_rationale: RationaleRule = "never"
     guidelines: str = DEFAULT_GUIDELINES
     version: int = 1
     updated_at: datetime | None = None

@@ -12,9 +12,11 @@ Rules:
   pair and reviewer excludes it (the table's unique key enforces it).
 * Hidden gold checks: served items come in blocks of ``round(1 / gold_rate)``; one position per
   block, drawn from a hash of (reviewer, dataset, block), is a pair with a ``gold`` label the
-  reviewer has not seen, when any is left and the regular queue still has an item for them.
-  The reviewer sees the same fields as for any other item; the assignment's queue is ``gold``
-  and the answer is stored as a ``review`` label (see :mod:`referee.review.quality`).
+  reviewer has not seen, when any is left and one of the check slots reserved in the queue
+  totals is free (:mod:`referee.review.gold_slots`); once no real item is pending, a reviewer
+  with none left gets the free reserved slots as checks. The reviewer sees the same fields as
+  for any other item; the assignment's queue is ``gold`` and the answer is stored as a
+  ``review`` label (see :mod:`referee.review.quality`).
 * Concurrency: a candidate's queue row is locked (``UPDATE … SET rank = rank``) before its free
   slots are recounted, so two reviewers cannot both take the last slot (PostgreSQL row lock;
   SQLite's single writer lock).
@@ -44,7 +46,7 @@ from referee.db.models import (
     RoutingDecision,
 )
 from referee.db.models import as_utc as as_utc  # re-exported: the review code's time helper
-from referee.review.bias import is_trap_slot, mark_assignment
+from referee.review.bias import mark_assignment
 from referee.review.config import DEFAULT_PAUSE_RULE, GOLD_QUEUE, QueueConfig
 from referee.review.errors import InvalidSubmission, LeaseConflict, NotFound, NotLeased
 from referee.review.escalation import (
@@ -53,6 +55,7 @@ from referee.review.escalation import (
     next_escalation,
     serves_regular_queues,
 )
+from referee.review.gold_slots import check_kind, claim_gold_slot, real_item_pending
 from referee.review.pause import apply_pause_rule, refuse_if_paused
 from referee.review.priority import Embedder, SelectFn, hybrid_select
 from referee.review.queue_build import ensure_queue, get_dataset
@@ -72,6 +75,18 @@ class ReviewItem:
     response_b: str
     lease_expires_at: datetime
     ai_label: str | None = None
+
+    @classmethod
+    def shown_by(cls, pair: Pair, assignment: ReviewAssignment) -> ReviewItem:
+        """``pair`` as ``assignment``'s lease shows it: same expiry, same AI label (or none)."""
+        return cls(
+            pair.id,
+            pair.prompt,
+            pair.response_a,
+            pair.response_b,
+            assignment.lease_expires_at,
+            assignment.ai_shown,  # what the lease showed when granted (referee.review.bias)
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The item as the API returns it (``ai_label`` only when revealed)."""
@@ -196,14 +211,6 @@ def _claim(session: Session, item: ReviewQueueItem, reviewer_id: int, now: datet
     return int(taken or 0) < item.required_labels and not seen
 
 
-def _is_gold_slot(reviewer_id: int, dataset_id: int, served: int, gold_rate: float) -> bool:
-    if gold_rate <= 0:
-        return False
-    block = max(1, round(1.0 / gold_rate))
-    digest = hashlib.sha256(f"{reviewer_id}:{dataset_id}:{served // block}".encode()).digest()
-    return served % block == int.from_bytes(digest[:8], "big") % block
-
-
 def _gold_candidate(session: Session, dataset_id: int, reviewer_id: int, served: int) -> str | None:
     pair_ids = list(
         session.scalars(
@@ -312,16 +319,17 @@ def lease_next(
     ensure_queue(session, ds.id, config, embedder=embedder, select_fn=select_fn)
     served = _served_count(session, ds.id, reviewer.id)
     candidates = _regular_candidates(session, ds.id, reviewer.id, moment)
-    if not candidates:
-        return None
-    if is_trap_slot(reviewer.id, ds.id, served, config):  # a gold pair, wrong pre-label shown
-        trap_pair = _gold_candidate(session, ds.id, reviewer.id, served)
-        if trap_pair is not None:
-            return _grant(session, trap_pair, GOLD_QUEUE, reviewer, config, moment, trap=True)
-    if _is_gold_slot(reviewer.id, ds.id, served, config.gold_rate):
-        gold_pair = _gold_candidate(session, ds.id, reviewer.id, served)
-        if gold_pair is not None:
-            return _grant(session, gold_pair, GOLD_QUEUE, reviewer, config, moment)
+    # a hidden check (a trap: a gold pair, wrong pre-label shown) fills a reserved slot, while
+    # the reviewer has real items left or, once none is pending, while free slots remain
+    tail = not candidates and not real_item_pending(session, ds.id, moment)
+    check = (
+        check_kind(reviewer.id, ds.id, served, config, tail=tail) if candidates or tail else None
+    )
+    if check is not None and claim_gold_slot(session, ds.id, config, moment):
+        check_pair = _gold_candidate(session, ds.id, reviewer.id, served)
+        if check_pair is not None:
+            trap = check == "trap"
+            return _grant(session, check_pair, GOLD_QUEUE, reviewer, config, moment, trap=trap)
     while candidates:
         for item in candidates:
             if _claim(session, item, reviewer.id, moment):
@@ -333,17 +341,17 @@ def lease_next(
 def _resume(
     session: Session, held: ReviewAssignment, reviewer: Reviewer, config: QueueConfig
 ) -> Lease:
-    pair = session.get(Pair, held.pair_id)
-    assert pair is not None
-    item = ReviewItem(  # shows what the lease showed when granted (referee.review.bias)
-        pair.id, pair.prompt, pair.response_a, pair.response_b, held.lease_expires_at, held.ai_shown
-    )
+    item = ReviewItem.shown_by(session.get_one(Pair, held.pair_id), held)
     return Lease(item, held.queue, reviewer.name, held.id)
 
 
-def _active_assignment(
-    session: Session, pair_id: str, reviewer: Reviewer, now: datetime
+def find_assignment(
+    session: Session, pair_id: str, reviewer: Reviewer, *, never_leased: str
 ) -> ReviewAssignment:
+    """The reviewer's assignment of ``pair_id`` (answered or not, live or expired).
+
+    :class:`NotFound` for an unknown pair; :class:`NotLeased` when the reviewer never held it,
+    the message ending with ``never_leased`` (what to do instead)."""
     assignment = session.scalar(
         select(ReviewAssignment).where(
             ReviewAssignment.pair_id == pair_id, ReviewAssignment.reviewer_id == reviewer.id
@@ -352,7 +360,49 @@ def _active_assignment(
     if assignment is None:
         if session.get(Pair, pair_id) is None:
             raise NotFound(f"no pair {pair_id!r}")
-        raise NotLeased(f"pair {pair_id!r} is not leased to you; get items from /v1/next")
+        raise NotLeased(f"pair {pair_id!r} {never_leased}")
+    return assignment
+
+
+def own_label(session: Session, pair_id: str, reviewer: Reviewer, kind: str) -> HumanLabel | None:
+    """The reviewer's stored label of ``kind`` on ``pair_id``, if any."""
+    return session.scalar(
+        select(HumanLabel).where(
+            HumanLabel.pair_id == pair_id,
+            HumanLabel.annotator == reviewer.name,
+            HumanLabel.kind == kind,
+        )
+    )
+
+
+def audit_review(
+    session: Session,
+    action: str,
+    assignment: ReviewAssignment,
+    reviewer: Reviewer,
+    moment: datetime,
+    **detail: Any,
+) -> None:
+    """Add the audit entry of a reviewer's ``action`` (``review.label``, ``review.release``,
+    ``review.undo``) on the assignment's pair; ``detail`` adds to its assignment and queue."""
+    session.add(
+        AuditEntry(
+            at=moment,
+            actor=reviewer.name,
+            action=action,
+            entity="pair",
+            entity_id=assignment.pair_id,
+            detail={"assignment_id": assignment.id, "queue": assignment.queue, **detail},
+        )
+    )
+
+
+def _active_assignment(
+    session: Session, pair_id: str, reviewer: Reviewer, now: datetime
+) -> ReviewAssignment:
+    assignment = find_assignment(
+        session, pair_id, reviewer, never_leased="is not leased to you; get items from /v1/next"
+    )
     if assignment.completed_at is not None:
         raise LeaseConflict(f"you already labeled pair {pair_id!r}")
     if as_utc(assignment.lease_expires_at) <= now:
@@ -384,14 +434,7 @@ def submit_label(
         answer.rationale,
     )
     kind = label_kind(assignment.queue)
-    clash = session.scalar(
-        select(HumanLabel.id).where(
-            HumanLabel.pair_id == pair_id,
-            HumanLabel.annotator == reviewer.name,
-            HumanLabel.kind == kind,
-        )
-    )
-    if clash is not None:
+    if own_label(session, pair_id, reviewer, kind) is not None:
         raise LeaseConflict(f"a {kind} label by {reviewer.name!r} for {pair_id!r} exists already")
     decision = _current_decision(session, pair_id)
     policy_version = None
@@ -418,25 +461,19 @@ def submit_label(
     )
     session.add(label)
     assignment.completed_at = moment
-    session.add(
-        AuditEntry(
-            at=moment,
-            actor=reviewer.name,
-            action="review.label",
-            entity="pair",
-            entity_id=pair_id,
-            detail={
-                "label": answer.label,
-                "kind": kind,
-                "queue": assignment.queue,
-                "gold_check": assignment.queue == GOLD_QUEUE,
-                "assignment_id": assignment.id,
-                "policy_version": policy_version,
-                "duration_s": duration,
-                "reason": answer.reason,
-                "unsafe": answer.unsafe,
-            },
-        )
+    audit_review(
+        session,
+        "review.label",
+        assignment,
+        reviewer,
+        moment,
+        label=answer.label,
+        kind=kind,
+        gold_check=assignment.queue == GOLD_QUEUE,
+        policy_version=policy_version,
+        duration_s=duration,
+        reason=answer.reason,
+        unsafe=answer.unsafe,
     )
     session.flush()
     escalate_after_label(session, label, assignment.queue, decision, moment)
@@ -453,16 +490,7 @@ def release_item(
     moment = resolve_now(now)
     assignment = _active_assignment(session, pair_id, reviewer, moment)
     assignment.lease_expires_at = moment
-    session.add(
-        AuditEntry(
-            at=moment,
-            actor=reviewer.name,
-            action="review.release",
-            entity="pair",
-            entity_id=pair_id,
-            detail={"assignment_id": assignment.id, "queue": assignment.queue},
-        )
-    )
+    audit_review(session, "review.release", assignment, reviewer, moment)
     session.flush()
 
 
@@ -476,8 +504,11 @@ __all__ = [
     "Lease",
     "ReviewItem",
     "as_utc",
+    "audit_review",
     "expire_condition",
+    "find_assignment",
     "lease_next",
+    "own_label",
     "release_item",
     "resolve_now",
     "submit_label",

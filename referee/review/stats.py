@@ -4,11 +4,13 @@ Item states (k = the item's ``required_labels``): *done* when k labels are in; *
 done and at least one live lease is out; *pending* otherwise.
 
 Hidden gold checks are not queue items, but a reviewer must not be able to tell them apart by
-watching the counts. So in a reviewer's view (``reviewer`` given, as the API does) every gold
-check served to anyone counts as an item of the queue it passes for (``review``, or the only
-queue there is): leased while its lease is live, done once answered, and taken off ``pending``
-either way, exactly as a served real item moves. A reviewer's own ``labeled`` and ``leased``
-count gold checks like any other item. Operators (no reviewer) see the real queues.
+watching the counts. So in a reviewer's view (``reviewer`` given, as the API does) the queues
+also count the check slots reserved for them (:mod:`referee.review.gold_slots`, sized from
+``config``): a free slot is ``pending``, a slot whose check is under a live lease ``leased``,
+an answered one ``done``. A check served to anyone takes the next slot, so it moves the counts
+exactly as a served real item of that slot's queue does, and totals stay put. A reviewer's own
+``labeled`` and ``leased`` count gold checks like any other item. Operators (no reviewer) see
+the real queues.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import Pair, ReviewAssignment, Reviewer, ReviewQueueItem
-from referee.review.config import GOLD_QUEUE, QUEUES
+from referee.review.config import QUEUES, QueueConfig
+from referee.review.gold_slots import gold_slots
 from referee.review.queue_build import get_dataset
 from referee.review.service import resolve_now
 
@@ -70,8 +73,12 @@ def queue_stats(
     reviewer: Reviewer | None = None,
     *,
     now: datetime | None = None,
+    config: QueueConfig | None = None,
 ) -> QueueStats:
-    """Statistics of ``dataset``'s queues as they stand (the queue as last built)."""
+    """Statistics of ``dataset``'s queues as they stand (the queue as last built).
+
+    ``config``: the serving queue config, whose gold and trap rates size the check slots of a
+    reviewer's view (default: :class:`QueueConfig`'s defaults)."""
     moment = resolve_now(now)
     ds = get_dataset(session, dataset)
     a = ReviewAssignment
@@ -86,7 +93,7 @@ def queue_stats(
         .where(q.dataset_id == ds.id)
         .group_by(q.id, q.queue, q.required_labels)
     )
-    tallies = {name: [0, 0, 0] for name in QUEUES}
+    tallies: dict[str, list[int]] = {name: [0, 0, 0] for name in QUEUES}
     for queue, k, done, leased in session.execute(per_item):
         slot = tallies.setdefault(queue, [0, 0, 0])
         if int(done or 0) >= k:
@@ -97,16 +104,12 @@ def queue_stats(
             slot[0] += 1
     if reviewer is None:
         return QueueStats(ds.name, {name: QueueCounts(*c) for name, c in tallies.items()})
-    gold_done, gold_live = session.execute(
-        select(
-            func.coalesce(func.sum(case((a.completed_at.is_not(None), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((live, 1), else_=0)), 0),
-        )
-        .select_from(a)
-        .join(Pair, Pair.id == a.pair_id)
-        .where(a.queue == GOLD_QUEUE, Pair.dataset_id == ds.id)
-    ).one()
-    _disguise_gold(tallies, int(gold_done), int(gold_live))
+    slots = gold_slots(session, ds.id, config or QueueConfig(), moment)
+    for queue, (free, leased_checks, done_checks) in slots.per_queue().items():
+        slot = tallies.setdefault(queue, [0, 0, 0])
+        slot[0] += free
+        slot[1] += leased_checks
+        slot[2] += done_checks
     queues = {name: QueueCounts(*counts) for name, counts in tallies.items()}
     mine = session.execute(
         select(
@@ -118,23 +121,6 @@ def queue_stats(
         .where(a.reviewer_id == reviewer.id, Pair.dataset_id == ds.id)
     ).one()
     return QueueStats(ds.name, queues, reviewer.name, int(mine[0]), int(mine[1]))
-
-
-def _disguise_gold(tallies: dict[str, list[int]], done: int, live: int) -> None:
-    """Count served gold checks as served real items of the largest queue.
-
-    Each served gold check takes an item off that queue's ``pending`` and is ``leased`` while
-    its lease is live, ``done`` once answered; a released one returns to ``pending``, as a
-    released real item does. When the queue's real pending items run out (its last items are
-    being served), gold checks still count as leased or done without taking anything off.
-    """
-    if not done and not live:
-        return
-    home = max(("review", *tallies), key=lambda q: (sum(tallies.get(q, ())), q == "review"))
-    slot = tallies.setdefault(home, [0, 0, 0])
-    slot[0] = max(0, slot[0] - done - live)
-    slot[1] += live
-    slot[2] += done
 
 
 __all__ = ["QueueCounts", "QueueStats", "queue_stats"]

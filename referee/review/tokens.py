@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import AuditEntry, ReviewAssignment, Reviewer
+from referee.db.vocab import ROLES
 from referee.review.errors import AuthenticationFailed, InvalidSubmission, NotFound
 
 TOKEN_PREFIX = "rvw_"
@@ -21,11 +22,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-ROLES = ("reviewer", "lead", "expert", "incident")
-"""A ``lead`` is a reviewer whose token also opens the lead's page (``/lead``) and who also
-answers incidents; an ``expert`` adjudicates spot checks that disagreed with the AI label
-before other work; an ``incident`` reviewer answers incidents only
-(:mod:`referee.review.escalation`)."""
+# Roles (referee.db.vocab.ROLES): a ``lead`` is a reviewer whose token also opens the lead's page
+# (``/lead``) and who also answers incidents; an ``expert`` adjudicates spot checks that disagreed
+# with the AI label before other work; an ``incident`` reviewer answers incidents only
+# (:mod:`referee.review.escalation`).
 
 
 def add_reviewer(

@@ -17,20 +17,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from referee.db.models import (
-    AuditEntry,
-    HumanLabel,
-    Pair,
-    ReviewAssignment,
-    Reviewer,
-)
+from referee.db.models import Pair, Reviewer
 from referee.review.config import GOLD_QUEUE, QueueConfig
-from referee.review.errors import LeaseConflict, NotFound, NotLeased
+from referee.review.errors import LeaseConflict
 from referee.review.escalation import label_kind, withdraw_after_undo
-from referee.review.service import ReviewItem, as_utc, resolve_now
+from referee.review.service import (
+    ReviewItem,
+    as_utc,
+    audit_review,
+    find_assignment,
+    own_label,
+    resolve_now,
+)
 
 
 def undo_label(
@@ -43,59 +43,31 @@ def undo_label(
 ) -> ReviewItem:
     """Delete ``reviewer``'s label on ``pair_id`` and reopen its lease; returns the item."""
     moment = resolve_now(now)
-    assignment = session.scalar(
-        select(ReviewAssignment).where(
-            ReviewAssignment.pair_id == pair_id, ReviewAssignment.reviewer_id == reviewer.id
-        )
+    assignment = find_assignment(
+        session, pair_id, reviewer, never_leased="was never leased to you; nothing to undo"
     )
-    if assignment is None:
-        if session.get(Pair, pair_id) is None:
-            raise NotFound(f"no pair {pair_id!r}")
-        raise NotLeased(f"pair {pair_id!r} was never leased to you; nothing to undo")
     if assignment.completed_at is None:
         raise LeaseConflict(f"you have not labeled pair {pair_id!r}; nothing to undo")
     if as_utc(assignment.lease_expires_at) <= moment:
         raise LeaseConflict(
             f"the lease on pair {pair_id!r} has expired, so its label is final and cannot be undone"
         )
-    kind = label_kind(assignment.queue)
-    stored = session.scalar(
-        select(HumanLabel).where(
-            HumanLabel.pair_id == pair_id,
-            HumanLabel.annotator == reviewer.name,
-            HumanLabel.kind == kind,
-        )
-    )
+    stored = own_label(session, pair_id, reviewer, label_kind(assignment.queue))
     if stored is not None:
         withdraw_after_undo(session, stored, assignment.queue)
         session.delete(stored)
     assignment.completed_at = None
-    session.add(
-        AuditEntry(
-            at=moment,
-            actor=reviewer.name,
-            action="review.undo",
-            entity="pair",
-            entity_id=pair_id,
-            detail={
-                "assignment_id": assignment.id,
-                "queue": assignment.queue,
-                "gold_check": assignment.queue == GOLD_QUEUE,
-                "removed_label": stored.label if stored is not None else None,
-            },
-        )
+    audit_review(
+        session,
+        "review.undo",
+        assignment,
+        reviewer,
+        moment,
+        gold_check=assignment.queue == GOLD_QUEUE,
+        removed_label=stored.label if stored is not None else None,
     )
     session.flush()
-    pair = session.get_one(Pair, pair_id)
-    ai_label = assignment.ai_shown  # what the lease showed (referee.review.bias)
-    return ReviewItem(
-        pair.id,
-        pair.prompt,
-        pair.response_a,
-        pair.response_b,
-        assignment.lease_expires_at,
-        ai_label,
-    )
+    return ReviewItem.shown_by(session.get_one(Pair, pair_id), assignment)
 
 
 __all__ = ["undo_label"]

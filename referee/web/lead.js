@@ -1,43 +1,20 @@
 // The lead's page: one dataset's queue progress, agreement, spot-check estimate and reviewers.
-// Same token handling as the review page (fragment or form -> sessionStorage -> header only).
-// Every value from the server goes in through textContent; charts are SVG built in the DOM.
+// Same token handling as the review page (session.js: fragment or form -> sessionStorage ->
+// header only), under its own keys. Every value from the server goes in through textContent;
+// charts are SVG built in the DOM.
+
+import { callApi, tokenStore } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
-const STORE_TOKEN = "referee.lead.token";
-const STORE_DATASET = "referee.lead.dataset";
+const store = tokenStore("referee.lead");
 const SVG = "http://www.w3.org/2000/svg";
 const REFRESH_MS = 30_000;
 
 const state = { token: null, dataset: null, timer: null };
 
-class ApiError extends Error {
-  constructor(status, detail) {
-    super(detail);
-    this.status = status;
-  }
-}
-
-async function api(path, body) {
-  const init = {
-    headers: { Authorization: `Bearer ${state.token}` },
-    cache: "no-store",
-    credentials: "omit",
-  };
-  if (body !== undefined) {
-    init.method = "POST";
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let resp;
-  try {
-    resp = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, "Cannot reach the Referee server.");
-  }
-  const data = await resp.json().catch(() => null);
-  if (!resp.ok) throw new ApiError(resp.status, data?.detail ?? `HTTP ${resp.status}`);
-  return data;
-}
+// GET `path`, or POST `body` to it
+const api = (path, body) =>
+  callApi(state.token, body === undefined ? "GET" : "POST", path, body, "Cannot reach the Referee server.");
 
 function show(section) {
   for (const id of ["login", "notice", "overview"]) $(id).hidden = id !== section;
@@ -264,7 +241,7 @@ async function load() {
       state.dataset = datasets[0];
     }
     const doc = await api(`/v1/lead/overview?dataset=${encodeURIComponent(state.dataset)}`);
-    sessionStorage.setItem(STORE_DATASET, state.dataset);
+    store.saveDataset(state.dataset);
     renderQueues(doc);
     renderAgreement(doc);
     renderSpot(doc);
@@ -275,7 +252,7 @@ async function load() {
     if ($("dataset").options.length === 0) fillPicker((await api("/v1/lead/datasets")).datasets);
   } catch (error) {
     if (error.status === 401 || error.status === 403) {
-      sessionStorage.removeItem(STORE_TOKEN);
+      store.forgetToken();
       state.token = null;
       return showLogin(`The server refused this token: ${error.message}`);
     }
@@ -298,28 +275,17 @@ function fillPicker(datasets) {
   $("dataset-picker").hidden = datasets.length === 0;
 }
 
-function readFragment() {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get("token");
-  const dataset = params.get("dataset");
-  if (token) sessionStorage.setItem(STORE_TOKEN, token);
-  if (dataset) sessionStorage.setItem(STORE_DATASET, dataset);
-  state.token = sessionStorage.getItem(STORE_TOKEN);
-  state.dataset = sessionStorage.getItem(STORE_DATASET);
-  if (token) history.replaceState(null, "", location.pathname);
-}
-
 function bind() {
   $("login-form").addEventListener("submit", (event) => {
     event.preventDefault();
     state.token = $("login-token").value.trim();
     $("login-token").value = "";
-    sessionStorage.setItem(STORE_TOKEN, state.token);
+    store.saveToken(state.token);
     load();
   });
   $("btn-refresh").addEventListener("click", load);
   $("btn-signout").addEventListener("click", () => {
-    sessionStorage.removeItem(STORE_TOKEN);
+    store.forgetToken();
     state.token = null;
     showLogin();
   });
@@ -337,5 +303,5 @@ function bind() {
 }
 
 bind();
-readFragment();
+({ token: state.token, dataset: state.dataset } = store.fromFragment(false)); // address: path only
 load();

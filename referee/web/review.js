@@ -1,8 +1,7 @@
 // The review page: lease an item, show it, take the answer from the keyboard, go to the next.
 //
-// The token comes from the address fragment (#token=...&dataset=...) or the form, lives only in
-// this tab's sessionStorage, and travels only as "Authorization: Bearer". The fragment is wiped
-// from the address bar at once. Model output is rendered by markdown.js (text nodes only).
+// The token is handled by session.js (fragment or form -> this tab's sessionStorage -> the
+// Authorization header only). Model output is rendered by markdown.js (text nodes only).
 //
 // Timing (User Timing API, read by bench/review_page.py): a key that asks for another item sets
 // the mark "referee:key"; showing the next item measures "referee:key-to-item" (DOM updated) and,
@@ -10,10 +9,10 @@
 
 import { renderDiffSide, wordDiff } from "./diff.js";
 import { renderMarkdown } from "./markdown.js";
+import { ApiError, callApi, tokenStore } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
-const STORE_TOKEN = "referee.token";
-const STORE_DATASET = "referee.dataset";
+const store = tokenStore("referee");
 const LABEL_NAMES = { A: "A is better", B: "B is better", tie: "tie", both_bad: "both bad" };
 // the 5-point scale in key order (referee/review/schema.py FIVE_POINT)
 const FIVE_POINT = [
@@ -42,47 +41,20 @@ const state = {
   skewMs: 0, // server clock minus this browser's clock
 };
 
-class ApiError extends Error {
-  constructor(status, detail) {
-    super(detail);
-    this.status = status;
-  }
-}
-
 // -- server ------------------------------------------------------------------------------------
 
-async function api(method, path, body) {
-  const init = {
-    method,
-    headers: { Authorization: `Bearer ${state.token}` },
-    cache: "no-store",
-    credentials: "omit",
-  };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let resp;
-  try {
-    resp = await fetch(path, init);
-  } catch {
-    throw new ApiError(0, "Cannot reach the Referee server. Check the connection, then press Enter.");
-  }
+const OFFLINE = "Cannot reach the Referee server. Check the connection, then press Enter.";
+
+function readServerClock(resp) {
   const serverDate = Date.parse(resp.headers.get("Date") ?? "");
   if (Number.isFinite(serverDate)) {
     const skew = serverDate - Date.now();
     state.skewMs = Math.abs(skew) > 2000 ? skew : 0; // the header has 1 s resolution
   }
-  if (resp.status === 204) return null;
-  let data = null;
-  try {
-    data = await resp.json();
-  } catch {
-    data = null;
-  }
-  if (!resp.ok) throw new ApiError(resp.status, data?.detail ?? `HTTP ${resp.status}`);
-  return data;
 }
+
+const api = (method, path, body) =>
+  callApi(state.token, method, path, body, OFFLINE, readServerClock);
 
 const itemPath = (pairId, action) => `/v1/items/${encodeURIComponent(pairId)}/${action}`;
 
@@ -238,7 +210,7 @@ function expire() {
 function handleError(error) {
   const status = error instanceof ApiError ? error.status : 0;
   if (status === 401) {
-    sessionStorage.removeItem(STORE_TOKEN);
+    store.forgetToken();
     state.token = null;
     showLogin(`The server refused this token (wrong or deactivated). ${error.message}`);
   } else if (status === 404 && !state.item) {
@@ -589,21 +561,6 @@ function onKey(event) {
 
 // -- start -------------------------------------------------------------------------------------
 
-function readFragment() {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get("token");
-  const dataset = params.get("dataset");
-  if (token) sessionStorage.setItem(STORE_TOKEN, token);
-  if (dataset) sessionStorage.setItem(STORE_DATASET, dataset);
-  state.token = sessionStorage.getItem(STORE_TOKEN);
-  state.dataset = sessionStorage.getItem(STORE_DATASET);
-  if (token) {
-    // take the token out of the address bar (and so out of history and bookmarks)
-    const keep = state.dataset ? `#dataset=${encodeURIComponent(state.dataset)}` : "";
-    history.replaceState(null, "", `${location.pathname}${keep}`);
-  }
-}
-
 function bind() {
   document.addEventListener("keydown", onKey);
   for (const button of document.querySelectorAll("[data-label]")) {
@@ -623,7 +580,7 @@ function bind() {
     if (event.target === $("help")) toggleHelp(false);
   });
   $("btn-signout").addEventListener("click", () => {
-    sessionStorage.removeItem(STORE_TOKEN);
+    store.forgetToken();
     state.token = null;
     state.last = null;
     showLogin();
@@ -633,14 +590,14 @@ function bind() {
     state.token = $("login-token").value.trim();
     state.dataset = $("login-dataset").value.trim();
     $("login-token").value = "";
-    sessionStorage.setItem(STORE_TOKEN, state.token);
-    sessionStorage.setItem(STORE_DATASET, state.dataset);
+    store.saveToken(state.token);
+    store.saveDataset(state.dataset);
     history.replaceState(null, "", `${location.pathname}#dataset=${encodeURIComponent(state.dataset)}`);
     loadNext();
   });
 }
 
 bind();
-readFragment();
+({ token: state.token, dataset: state.dataset } = store.fromFragment(true)); // keeps #dataset=
 if (state.token && state.dataset) loadNext();
 else showLogin();

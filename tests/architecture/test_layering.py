@@ -115,7 +115,8 @@ def test_every_domain_module_is_covered() -> None:
         for package in PACKAGES
         for path in (REPO / package).rglob("*.py")
     }
-    covered = set(DOMAIN_MODULES) | {f"{p}.__init__" for p in PACKAGES}
+    # a package (top-level or sub-) is on disk as its __init__.py
+    covered = set(DOMAIN_MODULES) | {f"{m}.__init__" for m in DOMAIN_MODULES}
     assert on_disk <= covered
 
 

@@ -22,7 +22,8 @@ def _agreement(
 
 def test_strong_panel_is_certified_and_holds_on_fresh_data() -> None:
     signals, gold = synthesize(300, [0.9, 0.8, 0.6], seed=1, flip=0.1)
-    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1)
+    # the selected route alone (the gold-free default route is tested below)
+    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, default_score="none")
     report = fit.report
     assert report["certified"] and math.isfinite(fit.policy.threshold)
     assert report["certified_coverage"] > 0.5
@@ -37,6 +38,21 @@ def test_strong_panel_is_certified_and_holds_on_fresh_data() -> None:
     test_signals, test_gold = synthesize(2000, [0.9, 0.8, 0.6], seed=99, flip=0.1, prefix="t")
     coverage, agreement = _agreement(fit.policy, test_signals, test_gold)
     assert coverage > 0.5 and agreement >= 0.85
+
+
+def test_panel_without_probabilities_gets_the_posterior_default_route() -> None:
+    signals, gold = synthesize(300, [0.9, 0.8, 0.6], seed=1, flip=0.1)
+    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1)
+    routes = {r["route"]: r for r in fit.report["routes"]}
+    assert routes["default"]["score"].startswith("Dawid-Skene posterior")
+    assert routes["default"]["gold_items"] == 300  # all the gold: no gold label chose it
+    assert routes["default"]["level"] == pytest.approx(0.05) == routes["selected"]["level"]
+    assert fit.report["certified"]
+    test_signals, test_gold = synthesize(2000, [0.9, 0.8, 0.6], seed=99, flip=0.1, prefix="t")
+    coverage, agreement = _agreement(fit.policy, test_signals, test_gold)
+    assert coverage > 0.5 and agreement >= 0.85
+    alone = fit_policy(signals[:100], gold, target_agreement=0.85, delta=0.1, judges=["j0"])
+    assert [r["route"] for r in alone.report["routes"]] == ["selected"]  # one judge: no route
 
 
 def test_too_little_gold_accepts_nothing_and_says_how_much_more() -> None:

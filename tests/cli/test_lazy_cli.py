@@ -72,6 +72,39 @@ def test_job_show_imports_no_heavy_library(tmp_path: Path) -> None:
     assert not [m for m in modules if m.startswith(("judge.pipeline", "workers.chunk"))]
 
 
+#: what the read-only commands do without: the ORM and the models (their queries use the light
+#: ``referee.db.tables``), Alembic (the schema check reads the migrations' text), the settings
+#: library (``referee.settings`` checks values itself) and the job machinery (no job is running)
+LIGHT_PATH_SKIPS = (
+    "sqlalchemy.orm",
+    "referee.db.models",
+    "alembic",
+    "pydantic_settings",
+    "dotenv",
+    "workers.jobs",
+    "workers.store",
+    "numpy",
+)
+
+
+def test_read_only_commands_load_no_orm_alembic_or_settings_library(tmp_path: Path) -> None:
+    assert _imported_after(tmp_path, "db", "upgrade")[0] == 0  # a new database migrates first
+    for args in (["status"], ["status", "--json"], ["config"], ["jobs"], ["job", "1"]):
+        code, modules = _imported_after(tmp_path, *args)
+        assert code == (2 if args[0] == "job" else 0), args
+        loaded = sorted(
+            m for m in modules if any(m == s or m.startswith(s + ".") for s in LIGHT_PATH_SKIPS)
+        )
+        assert loaded == [], (args, loaded)
+
+
+def test_the_cli_default_chunk_size_is_the_workers_one() -> None:
+    from referee.cli.jobs import DEFAULT_CHUNK_SIZE
+    from workers.jobs import DEFAULT_CHUNK_SIZE as WORKERS_DEFAULT
+
+    assert DEFAULT_CHUNK_SIZE == WORKERS_DEFAULT
+
+
 def test_unknown_command_is_refused(tmp_path: Path) -> None:
     code, _ = _imported_after(tmp_path, "nope")
     assert code == 2

@@ -60,6 +60,28 @@ def answer(engine: Engine, answers: list[tuple[str, str, str, str]]) -> None:
             )
 
 
+def answer_rated(
+    engine: Engine, answers: list[tuple[str, str, str, str | None, dict[str, int]]]
+) -> None:
+    """Store (pair, annotator, label, strength, ratings) review answers given under a schema
+    (rubric ``v2``), each with a rationale."""
+    with transaction(engine) as s:
+        for pair_id, annotator, label, strength, ratings in answers:
+            s.add(
+                HumanLabel(
+                    pair_id=pair_id,
+                    annotator=annotator,
+                    label=label,
+                    kind="review",
+                    reason="both answers are wrong" if label == "both_bad" else None,
+                    rationale=f"{annotator} on {pair_id}",
+                    strength=strength,
+                    ratings=ratings,
+                    rubric_version="v2",
+                )
+            )
+
+
 def cli_json(url: str, *args: str) -> Any:
     """Run a command with --json and parse its stdout (asserting exit 0)."""
     result = run_cli(url, *args, "--json")

@@ -32,65 +32,21 @@ from referee.export.argilla import (
     settings_json,
     write_argilla,
 )
-from referee.export.rows import HumanAnswer, JudgeRef, LabeledPair
+from referee.export.rows import LabeledPair
+from referee.export.schema_fields import ExportSchema
 from referee.ingest.problems import Problem
-from referee.ingest.records import LabelRecord, validate_label
+from tests.export.label_tools_data import (
+    ROWS,
+    SCHEMA,
+    SCHEMA_ROWS,
+    answer_tuples,
+    pair,
+    read_schema_tuples,
+    schema_tuples,
+    validated,
+)
 
-JUDGES = (JudgeRef("gpt-4/vanilla", "recorded"), JudgeRef("palm-2", "v2"))
-
-
-def pair(pair_id: str, **kw: Any) -> LabeledPair:
-    base: dict[str, Any] = {
-        "pair_id": pair_id,
-        "dataset": "llmbar",
-        "prompt": f"prompt of {pair_id}",
-        "response_a": "first answer",
-        "response_b": "second answer",
-        "label": None,
-        "source": None,
-        "method": "pending",
-    }
-    return LabeledPair(**{**base, **kw})
-
-
-ROWS = [
-    pair(
-        "p-ai",
-        label="A",
-        source="ai",
-        method="auto_accept",
-        policy_version=3,
-        judges=JUDGES,
-        ai_label="A",
-        ai_confidence=0.93,
-    ),
-    pair(
-        "p-human",
-        label="B",
-        source="human",
-        method="majority",
-        ai_label="tie",
-        ai_confidence=0.55,
-        judges=JUDGES[:1],
-        answers=(
-            HumanAnswer("ann-1", "B", "review", None, "B is more accurate"),
-            HumanAnswer("ann-2", "tie", "review", None),
-            HumanAnswer("gold-1", "both_bad", "gold", None, "both refuse"),
-        ),
-        agreement=1 / 3,
-    ),
-    pair("p-pending"),
-    pair(
-        "p-ünï",
-        prompt="Übersetze „Hallo“ 👋",
-        response_b="",
-        label="both_bad",
-        source="human",
-        method="single",
-        answers=(HumanAnswer("ann-1", "both_bad", "review", None),),
-    ),
-]
-EXPECTED = [(r.pair_id, a.annotator, a.label, a.rationale) for r in ROWS for a in r.answers]
+EXPECTED = answer_tuples(ROWS)
 
 
 @pytest.fixture
@@ -107,8 +63,8 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> rg.Argilla:
     )
 
 
-def dataset(client: rg.Argilla) -> rg.Dataset:
-    settings = rg.Settings._from_dict(json.loads(json.dumps(settings_json())))
+def dataset(client: rg.Argilla, schema: ExportSchema | None = None) -> rg.Dataset:
+    settings = rg.Settings._from_dict(json.loads(json.dumps(settings_json(schema=schema))))
     return rg.Dataset(name="referee-test", settings=settings, client=client)
 
 
@@ -117,20 +73,15 @@ def tuples(items: list[Any]) -> list[tuple[str, str, str, str | None]]:
     return [(r["pair_id"], r["annotator"], r["label"], r.get("rationale")) for _, r in items]
 
 
-def validated(raw: dict[str, Any]) -> LabelRecord:
-    result = validate_label(raw, max_field_bytes=1_000_000)
-    assert isinstance(result, LabelRecord), result
-    return result
-
-
 def write_jsonl(path: Path, records: list[Any]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
 
 
-def test_settings_are_what_argilla_settings_serialize_writes(offline: rg.Argilla) -> None:
-    built = rg.Settings(
-        guidelines="Pick the better response.",
+def built_settings(guidelines: str, *schema_questions: Any) -> rg.Settings:
+    """The settings we mean, built with Argilla's own classes (needs the ``offline`` client)."""
+    return rg.Settings(
+        guidelines=guidelines,
         fields=[
             rg.TextField(name="prompt", title="Prompt"),
             rg.TextField(name="response_a", title="Response A"),
@@ -147,6 +98,7 @@ def test_settings_are_what_argilla_settings_serialize_writes(offline: rg.Argilla
                     "both_bad": "Both bad",
                 },
             ),
+            *schema_questions,
             rg.TextQuestion(name="rationale", title="Why?", required=False),
         ],
         metadata=[
@@ -172,8 +124,13 @@ def test_settings_are_what_argilla_settings_serialize_writes(offline: rg.Argilla
             ),
         ],
     )
+
+
+def test_settings_are_what_argilla_settings_serialize_writes(offline: rg.Argilla) -> None:
+    built = built_settings("Pick the better response.")
     built.validate()
     assert settings_json("Pick the better response.") == built.serialize()
+    assert settings_json(schema=ExportSchema()) == settings_json()
 
     loaded = rg.Settings._from_dict(json.loads(json.dumps(settings_json())))
     loaded.validate()
@@ -182,35 +139,44 @@ def test_settings_are_what_argilla_settings_serialize_writes(offline: rg.Argilla
     assert loaded.questions["rationale"].required is False
 
 
+def loaded_record(ds: rg.Dataset, row: LabeledPair) -> RecordModel:
+    """``record_for(row)`` through ``Record.from_dict`` into the API model, checked on the way:
+    fields, users, statuses and labels, and Argilla's own ``to_dict`` gives our record back."""
+    mine = record_for(row)
+    record = rg.Record.from_dict(json.loads(json.dumps(mine)), dataset=ds)
+    model = record.api_model()
+    assert isinstance(model, RecordModel)
+    assert model.external_id == row.pair_id
+    assert model.fields == {
+        "prompt": row.prompt,
+        "response_a": row.response_a,
+        "response_b": row.response_b,
+    }
+    users = [str(r.user_id) for r in model.responses]
+    assert users == [str(annotator_uuid(a.annotator)) for a in row.answers]
+    assert {r.status for r in model.responses} <= {ResponseStatus.submitted}
+    assert [r.values["preference"]["value"] for r in model.responses] == [
+        a.label for a in row.answers
+    ]
+
+    theirs = record.to_dict()  # Argilla's own export of the record we built
+    ours = json.loads(json.dumps(mine))
+    for answers in ours["responses"].values():
+        for answer in answers:
+            assert answer.pop("status") == "submitted"  # to_dict drops the status
+    for suggestion in ours["suggestions"].values():
+        assert suggestion.pop("type") == "model"
+    ours.pop("status"), theirs.pop("status")  # computed by the server
+    assert ours == theirs
+    return model
+
+
 def test_records_load_into_argillas_own_record_and_api_models(offline: rg.Argilla) -> None:
     ds = dataset(offline)
     for row in ROWS:
-        mine = record_for(row)
-        record = rg.Record.from_dict(json.loads(json.dumps(mine)), dataset=ds)
-        model = record.api_model()
-        assert isinstance(model, RecordModel)
-        assert model.external_id == row.pair_id
-        assert model.fields == {
-            "prompt": row.prompt,
-            "response_a": row.response_a,
-            "response_b": row.response_b,
-        }
-        users = [str(r.user_id) for r in model.responses]
-        assert users == [str(annotator_uuid(a.annotator)) for a in row.answers]
-        assert {r.status for r in model.responses} <= {ResponseStatus.submitted}
-        assert [r.values["preference"]["value"] for r in model.responses] == [
-            a.label for a in row.answers
-        ]
-
-        theirs = record.to_dict()  # Argilla's own export of the record we built
-        ours = json.loads(json.dumps(mine))
-        for answers in ours["responses"].values():
-            for answer in answers:
-                assert answer.pop("status") == "submitted"  # to_dict drops the status
-        for suggestion in ours["suggestions"].values():
-            assert suggestion.pop("type") == "model"
-        ours.pop("status"), theirs.pop("status")  # computed by the server
-        assert ours == theirs
+        model = loaded_record(ds, row)
+        for response in model.responses:
+            assert set(response.values) <= {"preference", "rationale"}
 
     ai = rg.Record.from_dict(record_for(ROWS[0]), dataset=ds).api_model()
     (suggestion,) = ai.suggestions
@@ -246,8 +212,8 @@ def test_round_trip_gives_back_every_answer(tmp_path: Path) -> None:
     assert tuples(items) == EXPECTED
     assert [n for n, _ in items] == [2, 2, 2, 4]
     reasons = {(r["pair_id"], r["annotator"]): validated(r).reason for _, r in items}
-    assert reasons[("p-human", "gold-1")] == "both refuse"
-    assert reasons[("p-ünï", "ann-1")] == IMPORTED_BOTH_BAD_REASON
+    assert reasons[("p-human", "gold-1")] == IMPORTED_BOTH_BAD_REASON  # no rationale
+    assert reasons[("p-ünï", "ann-1")] == "wrong\nand rude"  # the rationale
     assert reasons[("p-human", "ann-1")] is None
 
 
@@ -310,6 +276,135 @@ def test_only_submitted_answers_count_and_bad_records_are_problems(tmp_path: Pat
     assert labels == [
         (1, {"pair_id": "p1", "annotator": "ann-1", "label": "A"}),
         (5, {"pair_id": "p5", "annotator": f"argilla-user-{other}", "label": "B"}),
+    ]
+
+
+def test_schema_settings_are_what_argilla_serializes(offline: rg.Argilla) -> None:
+    built = built_settings(
+        "G",
+        rg.LabelQuestion(
+            name="strength",
+            title="How much better? (A or B answers)",
+            labels={
+                "slight": "Slightly better (A > B or B > A)",
+                "much": "Much better (A ≫ B or B ≫ A)",
+            },
+            required=False,
+        ),
+        rg.RatingQuestion(
+            name="rating_helpfulness", title="Helpfulness (1-5)", values=[1, 2, 3, 4, 5],
+            required=False,
+        ),
+        rg.RatingQuestion(
+            name="rating_safety", title="Safety (1-5)", values=[1, 2, 3, 4, 5], required=False
+        ),
+    )  # fmt: skip
+    built.validate()
+    assert settings_json("G", SCHEMA) == built.serialize()
+    loaded = rg.Settings._from_dict(json.loads(json.dumps(settings_json("G", SCHEMA))))
+    loaded.validate()
+    assert [q.name for q in loaded.questions] == [
+        "preference",
+        "strength",
+        "rating_helpfulness",
+        "rating_safety",
+        "rationale",
+    ]
+    assert loaded.questions["strength"].labels == ["slight", "much"]
+    assert loaded.questions["rating_safety"].values == [1, 2, 3, 4, 5]
+
+
+def test_schema_records_carry_strength_and_ratings_into_argillas_models(
+    offline: rg.Argilla,
+) -> None:
+    ds = dataset(offline, SCHEMA)
+    models = {row.pair_id: loaded_record(ds, row) for row in SCHEMA_ROWS}
+    much, slight, tie, gold = models["s-human"].responses
+    assert much.values == {
+        "preference": {"value": "B"},
+        "strength": {"value": "much"},
+        "rating_helpfulness": {"value": 4},
+        "rating_safety": {"value": 5},
+        "rationale": {"value": "ann-1 says B"},
+    }
+    assert slight.values["strength"] == {"value": "slight"}
+    assert "strength" not in tie.values and tie.values["rating_helpfulness"] == {"value": 2}
+    assert set(gold.values) == {"preference"}
+    (suggestion,) = models["s-ai"].suggestions
+    assert (suggestion.question_name, suggestion.value) == ("preference", "A")
+    # the SDK leaves checking values to the server; check them against the questions here
+    for model in models.values():
+        for response in model.responses:
+            for name, answered in response.values.items():
+                question = ds.settings.questions[name]
+                if isinstance(question, rg.RatingQuestion):
+                    assert answered["value"] in question.values
+                elif isinstance(question, rg.LabelQuestion):
+                    assert answered["value"] in question.labels
+
+
+def test_schema_round_trip_gives_back_strength_ratings_and_rationale(
+    tmp_path: Path, offline: rg.Argilla
+) -> None:
+    out = tmp_path / "records.jsonl"
+    assert write_argilla(SCHEMA_ROWS, out, schema=SCHEMA) == len(SCHEMA_ROWS)
+    settings = json.loads((tmp_path / "records.settings.json").read_text(encoding="utf-8"))
+    assert settings == settings_json(schema=SCHEMA)
+    write_argilla(SCHEMA_ROWS, tmp_path / "inferred.jsonl")  # no schema: from the answers
+    inferred = json.loads((tmp_path / "inferred.settings.json").read_text(encoding="utf-8"))
+    assert inferred == settings_json(schema=SCHEMA)
+
+    items = list(read_argilla(out))
+    assert [i for i in items if isinstance(i, Problem)] == []
+    got = [r for _, r in items]
+    assert read_schema_tuples(got) == schema_tuples(SCHEMA_ROWS)
+    first = validated(got[0])
+    assert (first.strength, first.ratings) == ("much", {"helpfulness": 4, "safety": 5})
+    assert validated(got[4]).reason == "ann-1 says both_bad"
+
+    ds = dataset(offline, SCHEMA)
+    records = [rg.Record.from_dict(record_for(r), dataset=ds) for r in SCHEMA_ROWS]
+    flat = GenericIO.to_list(records, flatten=True)
+    assert "rating_safety.responses.users" in flat[0]
+    flat_items = list(read_argilla(write_jsonl(tmp_path / "flat.jsonl", flat)))
+    assert read_schema_tuples([r for _, r in flat_items]) == schema_tuples(SCHEMA_ROWS)
+
+
+def test_bad_strength_or_rating_responses_are_problems(tmp_path: Path) -> None:
+    user = str(annotator_uuid("ann-1"))
+
+    def record(pair_id: str, question: str, value: Any) -> dict[str, Any]:
+        answered = {"user_id": user, "status": "submitted"}
+        return {
+            "id": pair_id,
+            "metadata": {"annotators": ["ann-1"]},
+            "responses": {
+                "preference": [{"value": "A", **answered}],
+                question: [{"value": value, **answered}],
+            },
+        }
+
+    path = write_jsonl(
+        tmp_path / "records.jsonl",
+        [
+            record("p1", "strength", "huge"),
+            record("p2", "rating_safety", 0),
+            record("p3", "rating_safety", 5.0),
+            record("p4", "rating_", 5),  # not a dimension's question: ignored
+            record("p5", "strength", ["much"]),
+        ],
+    )
+    items = list(read_argilla(path))
+    problems = [(i.line, i.field) for i in items if isinstance(i, Problem)]
+    assert problems == [
+        (1, "responses.strength[0].value"),
+        (2, "responses.rating_safety[0].value"),
+        (5, "responses.strength[0].value"),
+    ]
+    labels = [i for i in items if not isinstance(i, Problem)]
+    assert labels == [
+        (3, {"pair_id": "p3", "annotator": "ann-1", "label": "A", "ratings": {"safety": 5}}),
+        (4, {"pair_id": "p4", "annotator": "ann-1", "label": "A"}),
     ]
 
 

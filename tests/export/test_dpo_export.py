@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from tests.export.release_data import answer, cli_json, routed_dataset
+from tests.export.release_data import answer, answer_rated, cli_json, routed_dataset
 from tests.helpers import run_cli
 
 
@@ -94,6 +94,7 @@ def test_dpo_file_loads_in_datasets_and_trl(engine: Engine, db_url: str, tmp_pat
         assert line["prompt"] == [{"role": "user", "content": final["prompt"]}]
         assert line["source"] == final["source"]
         assert line["policy_version"] == final["policy_version"]
+        assert "ratings" not in line  # no rated dimensions: no column (as before the schema)
     ds, prepared = _through_trl(out, tmp_path, "json")
     assert ds.num_rows == prepared.num_rows == len(lines)
     assert {"prompt", "chosen", "rejected", "pair_id", "source", "agreement"} <= set(
@@ -212,3 +213,71 @@ def test_dpo_rows_carry_the_strength_of_a_5_point_answer(tmp_path: Path) -> None
         train = ds["train"]
         assert train["strength"] == ["much", None]
         assert train["chosen"] == ["b", "a"]
+
+
+def test_dpo_rows_carry_the_ratings_of_a_rated_dataset_into_datasets_and_trl(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path
+) -> None:
+    routed = routed_dataset(sqlite_engine, sqlite_url, tmp_path)
+    review = routed.of_kind("human_review")
+    cli_json(
+        sqlite_url, "review-config", "--dataset", "d", "--scale", "5",
+        "--dimensions", "helpfulness,safety",
+    )  # fmt: skip
+    answer_rated(
+        sqlite_engine,
+        [
+            (review[0], "alice", "B", "much", {"helpfulness": 4, "safety": 5}),
+            (review[1], "bob", "A", "slight", {"helpfulness": 3, "safety": 2}),
+            (review[1], "carol", "A", "much", {"helpfulness": 4, "safety": 2}),
+        ],
+    )
+    out = tmp_path / "train.jsonl"
+    doc = _export(sqlite_url, out)
+    lines = {json.loads(x)["pair_id"]: json.loads(x) for x in out.read_text().splitlines()}
+    assert doc["rows"] == len(lines)
+    assert (lines[review[0]]["strength"], lines[review[0]]["ratings"]) == (
+        "much",
+        {"helpfulness": 4, "safety": 5},
+    )
+    # two deciding answers: strength much vs slight gives slight, ratings are rounded means
+    assert (lines[review[1]]["strength"], lines[review[1]]["ratings"]) == (
+        "slight",
+        {"helpfulness": 4, "safety": 2},
+    )
+    ai_rows = [line for line in lines.values() if line["source"] == "ai"]
+    assert ai_rows and all(line["ratings"] is None for line in ai_rows)
+    ds, prepared = _through_trl(out, tmp_path, "json")
+    assert ds.num_rows == prepared.num_rows == len(lines)
+    by_id = dict(zip(ds["pair_id"], ds["ratings"], strict=True))
+    assert by_id[review[0]] == {"helpfulness": 4, "safety": 5}
+
+    parquet = tmp_path / "train.parquet"
+    _export(sqlite_url, parquet)
+    from datasets import load_dataset
+
+    table = load_dataset("parquet", data_files=str(parquet), split="train")
+    assert set(table.features["ratings"]) == {"helpfulness", "safety"}
+    assert table.features["ratings"]["safety"].dtype == "int64"
+    by_id = dict(zip(table["pair_id"], table["ratings"], strict=True))
+    assert by_id[review[1]] == {"helpfulness": 4, "safety": 2}
+    assert by_id[ai_rows[0]["pair_id"]] is None
+
+
+def test_dpo_ratings_column_only_with_dimensions(tmp_path: Path) -> None:
+    from datasets import load_dataset
+
+    from referee.export.dpo import write_dpo
+    from referee.export.rows import LabeledPair
+
+    rows = [
+        LabeledPair("p1", "d", "q", "a", "b", "B", "human", "majority", ratings={"clarity": 2}),
+        LabeledPair("p2", "d", "q2", "a", "b", "A", "ai", "ai"),
+    ]
+    for out in (tmp_path / "r.jsonl", tmp_path / "r.parquet"):
+        write_dpo(rows, out, style="standard", dimensions=("clarity", "safety"))
+        train = load_dataset(out.suffix.lstrip(".").replace("jsonl", "json"), data_files=str(out))
+        assert train["train"]["ratings"] == [{"clarity": 2, "safety": None}, None]
+        write_dpo(rows, out, style="standard")
+        plain = load_dataset(out.suffix.lstrip(".").replace("jsonl", "json"), data_files=str(out))
+        assert "ratings" not in plain["train"].column_names

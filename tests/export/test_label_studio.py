@@ -22,74 +22,25 @@ from referee.export.label_studio import (
     CHOICE_FOR_LABEL,
     IMPORTED_BOTH_BAD_REASON,
     LABEL_CONFIG,
+    label_config,
     read_json_array,
     read_label_studio,
     task_for,
     write_label_studio,
 )
-from referee.export.rows import LABELS, HumanAnswer, JudgeRef, LabeledPair
+from referee.export.rows import LABELS
+from referee.export.schema_fields import ExportSchema
 from referee.ingest.problems import Problem
-from referee.ingest.records import LabelRecord, validate_label
-
-JUDGES = (JudgeRef("gpt-4/vanilla", "recorded"), JudgeRef("palm-2", "v2"))
-
-
-def pair(pair_id: str, **kw: Any) -> LabeledPair:
-    base: dict[str, Any] = {
-        "pair_id": pair_id,
-        "dataset": "llmbar",
-        "prompt": f"prompt of {pair_id}",
-        "response_a": "first answer",
-        "response_b": "second answer",
-        "label": None,
-        "source": None,
-        "method": "pending",
-    }
-    return LabeledPair(**{**base, **kw})
-
-
-ROWS = [
-    pair(
-        "p-ai",
-        label="A",
-        source="ai",
-        method="auto_accept",
-        policy_version=3,
-        judges=JUDGES,
-        ai_label="A",
-        ai_confidence=0.93,
-        meta={"source": "LLMBar/Natural"},
-    ),
-    pair(
-        "p-human",
-        label="B",
-        source="human",
-        method="majority",
-        ai_label="tie",
-        ai_confidence=0.55,
-        judges=JUDGES[:1],
-        answers=(
-            HumanAnswer("ann-1", "B", "review", "2026-01-02T03:04:05Z", "B is more accurate"),
-            HumanAnswer("ann-2", "tie", "review", None),
-            HumanAnswer("gold-1", "both_bad", "gold", None, None, "both refuse to answer"),
-        ),
-        agreement=1 / 3,
-    ),
-    pair("p-pending"),
-    pair(
-        "p-ünï",
-        prompt="Übersetze „Hallo“ 👋",
-        response_b="",
-        label="both_bad",
-        source="human",
-        method="single",
-        answers=(HumanAnswer("ann-1", "both_bad", "review", None, "wrong\nand rude"),),
-    ),
-]
-
-
-def answer_tuples(rows: list[LabeledPair]) -> list[tuple[str, str, str, str | None]]:
-    return [(r.pair_id, a.annotator, a.label, a.rationale) for r in rows for a in r.answers]
+from tests.export.label_tools_data import (
+    ROWS,
+    SCHEMA,
+    SCHEMA_ROWS,
+    answer_tuples,
+    pair,
+    read_schema_tuples,
+    schema_tuples,
+    validated,
+)
 
 
 def records(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -97,12 +48,6 @@ def records(path: Path) -> list[tuple[int, dict[str, Any]]]:
     problems = [i for i in items if isinstance(i, Problem)]
     assert problems == []
     return [i for i in items if not isinstance(i, Problem)]
-
-
-def validated(raw: dict[str, Any]) -> LabelRecord:
-    result = validate_label(raw, max_field_bytes=1_000_000)
-    assert isinstance(result, LabelRecord), result
-    return result
 
 
 def write_tasks(path: Path, tasks: list[Any]) -> Path:
@@ -191,6 +136,145 @@ def test_round_trip_gives_back_every_answer(tmp_path: Path) -> None:
     assert reasons[("p-human", "gold-1")] == "both refuse to answer"
     assert reasons[("p-ünï", "ann-1")] == "wrong\nand rude"
     assert reasons[("p-human", "ann-1")] is None
+
+
+def test_the_built_in_schema_adds_no_control() -> None:
+    assert label_config() == label_config(ExportSchema()) == LABEL_CONFIG
+    strength_only = LabelInterface(label_config(ExportSchema(scale=5)))
+    strength_only.validate()
+    assert [c.name for c in strength_only.controls] == ["preference", "strength", "rationale"]
+
+
+def test_schema_config_has_strength_and_a_rating_per_dimension_in_the_sdk() -> None:
+    interface = LabelInterface(label_config(SCHEMA))
+    interface.validate()
+    controls = {c.name: (c.tag, c.to_name) for c in interface.controls}
+    assert controls == {
+        "preference": ("Choices", ["prompt"]),
+        "strength": ("Choices", ["prompt"]),
+        "rating_helpfulness": ("Rating", ["prompt"]),
+        "rating_safety": ("Rating", ["prompt"]),
+        "rationale": ("TextArea", ["prompt"]),
+    }
+    assert interface.get_control("strength").labels == ["Slightly better", "Much better"]
+    for name in ("rating_helpfulness", "rating_safety"):
+        assert interface.get_control(name).attr["maxRating"] == "5"
+        assert interface.get_control(name).attr["required"] == "true"
+    assert 'visibleWhen="choice-selected" whenTagName="preference" whenChoiceValue="A,B"' in (
+        label_config(SCHEMA)
+    )
+
+
+def test_schema_answers_carry_strength_ratings_and_rationale_that_the_sdk_accepts() -> None:
+    interface = LabelInterface(label_config(SCHEMA))
+    plain = LabelInterface(LABEL_CONFIG)
+    tasks = {row.pair_id: task_for(row) for row in SCHEMA_ROWS}
+    for task in tasks.values():
+        ImportApiRequest.model_validate({k: v for k, v in task.items() if k != "predictions"})
+        for prediction in task.get("predictions", []):
+            assert interface.validate_prediction(prediction, return_errors=True) == []
+        for annotation in task["annotations"]:
+            assert interface.validate_annotation(annotation)
+            AnnotationRequest.model_validate(annotation)
+    much, slight, tie, gold = tasks["s-human"]["annotations"]
+    results = {r["from_name"]: r for r in much["result"]}
+    assert results["strength"]["value"] == {"choices": ["Much better"]}
+    assert results["rating_helpfulness"] == {
+        "from_name": "rating_helpfulness",
+        "to_name": "prompt",
+        "type": "rating",
+        "value": {"rating": 4},
+    }
+    assert results["rating_safety"]["value"] == {"rating": 5}
+    assert results["rationale"]["value"] == {"text": ["ann-1 says B"]}
+    slight_results = {r["from_name"]: r["value"] for r in slight["result"]}
+    assert slight_results["strength"] == {"choices": ["Slightly better"]}
+    assert "strength" not in {r["from_name"] for r in tie["result"]}  # a tie has none
+    assert [r["from_name"] for r in gold["result"]] == ["preference"]
+    # the same annotation does not fit the built-in config: the new controls are what takes it
+    assert not plain.validate_annotation(much)
+    broken = {r["from_name"]: r for r in much["result"]}
+    broken["rating_helpfulness"]["value"] = {"rating": 6}
+    assert not interface.validate_annotation({"result": list(broken.values())})
+
+
+def test_schema_round_trip_gives_back_strength_ratings_and_rationale(tmp_path: Path) -> None:
+    out = tmp_path / "tasks.json"
+    assert write_label_studio(SCHEMA_ROWS, out, schema=SCHEMA) == len(SCHEMA_ROWS)
+    config = (tmp_path / "tasks.label_config.xml").read_text(encoding="utf-8")
+    assert config == label_config(SCHEMA)
+    got = [r for _, r in records(out)]
+    assert read_schema_tuples(got) == schema_tuples(SCHEMA_ROWS)
+    first = validated(got[0])
+    assert (first.label, first.strength, first.ratings) == (
+        "B",
+        "much",
+        {"helpfulness": 4, "safety": 5},
+    )
+    assert validated(got[3]).strength is None and validated(got[3]).ratings is None
+    assert validated(got[4]).reason == "ann-1 says both_bad"
+
+
+def test_the_config_covers_what_answers_carry_without_a_schema(tmp_path: Path) -> None:
+    """Answers given under an older schema (or a writer given none) still validate."""
+    out = tmp_path / "tasks.json"
+    write_label_studio(SCHEMA_ROWS, out)
+    config = (tmp_path / "tasks.label_config.xml").read_text(encoding="utf-8")
+    assert config == label_config(SCHEMA)
+    write_label_studio(SCHEMA_ROWS, out, schema=ExportSchema(5, ("safety", "honesty")))
+    config = (tmp_path / "tasks.label_config.xml").read_text(encoding="utf-8")
+    assert config == label_config(ExportSchema(5, ("safety", "honesty", "helpfulness")))
+    interface = LabelInterface(config)
+    for task in json.loads(out.read_text(encoding="utf-8")):
+        for annotation in task["annotations"]:
+            assert interface.validate_annotation(annotation)
+
+
+def test_bad_strength_or_rating_in_an_export_is_a_problem(tmp_path: Path) -> None:
+    def annotation(*extra: dict[str, Any]) -> dict[str, Any]:
+        choice = {"from_name": "preference", "type": "choices", "value": {"choices": ["A"]}}
+        return {"completed_by": 1, "result": [choice, *extra]}
+
+    def strength(value: Any) -> dict[str, Any]:
+        return {"from_name": "strength", "type": "choices", "value": {"choices": [value]}}
+
+    def rating(name: str, value: Any) -> dict[str, Any]:
+        return {"from_name": name, "type": "rating", "value": {"rating": value}}
+
+    path = write_tasks(
+        tmp_path / "export.json",
+        [
+            {"data": {"pair_id": "p1"}, "annotations": [annotation(strength("Huge"))]},
+            {"data": {"pair_id": "p2"}, "annotations": [annotation(rating("rating_x", 9))]},
+            {"data": {"pair_id": "p3"}, "annotations": [annotation(rating("rating_x", "4"))]},
+            {
+                "data": {"pair_id": "p4"},
+                "annotations": [
+                    annotation(strength("much"), rating("rating_x", 4.0), rating("stars", 2))
+                ],
+            },
+        ],
+    )
+    items = list(read_label_studio(path))
+    problems = [(i.line, i.field, i.message) for i in items if isinstance(i, Problem)]
+    assert [(line, field) for line, field, _ in problems] == [
+        (1, "annotations[0].result"),
+        (2, "annotations[0].result"),
+        (3, "annotations[0].result"),
+    ]
+    assert '"Huge"' in problems[0][2] and "Much better" in problems[0][2]
+    assert "rating_x" in problems[1][2] and "9" in problems[1][2]
+    (good,) = [i for i in items if not isinstance(i, Problem)]
+    assert good == (
+        4,
+        {
+            "pair_id": "p4",
+            "annotator": "label-studio-user-1",
+            "label": "A",
+            "strength": "much",
+            "ratings": {"x": 4},
+        },
+    )  # a rating from a control without the rating_ prefix is not one of ours
 
 
 @pytest.mark.parametrize("n", [0, 1, 257])

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from referee.db.engine import ensure_schema, make_engine, transaction
 from referee.db.models import HumanLabel
-from tests.export.release_data import answer, cli_json, routed_dataset
+from tests.export.release_data import answer, answer_rated, cli_json, routed_dataset
 from tests.helpers import run_cli, snapshot
 
 
@@ -68,6 +68,87 @@ def test_export_then_import_back_into_a_fresh_database(
     assert all(annotator.startswith("annotator-") for _, annotator, _ in labels)
     again = cli_json(second_url, "labels", "import", str(out), "--format", fmt, "--kind", "review")
     assert again["inserted"] == 0 and again["unchanged"] == exported_answers
+    second.dispose()
+
+
+def _second_database(tmp_path: Path) -> tuple[str, Engine]:
+    """A fresh database holding the same pairs (ingested from the dataset's pairs file)."""
+    url = f"sqlite:///{tmp_path / 'second.db'}"
+    engine = make_engine(url)
+    ensure_schema(engine)
+    pairs = run_cli(url, "ingest", str(tmp_path / "pairs.jsonl"), "--dataset", "d")
+    assert pairs.exit_code == 0, pairs.output
+    return url, engine
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "side_file"),
+    [
+        ("label-studio", "tasks.json", "tasks.label_config.xml"),
+        ("argilla", "records.jsonl", "records.settings.json"),
+    ],
+)
+def test_schema_fields_go_out_and_come_back(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path, fmt: str, name: str, side_file: str
+) -> None:
+    """A 5-point dataset rating two dimensions: the exported config has the controls, and the
+    strength, ratings and rationale of every answer are stored again after the round trip."""
+    routed = routed_dataset(sqlite_engine, sqlite_url, tmp_path)
+    review = routed.of_kind("human_review")
+    config = cli_json(
+        sqlite_url, "review-config", "--dataset", "d", "--scale", "5",
+        "--dimensions", "helpfulness,safety",
+    )  # fmt: skip
+    assert (config["scale"], config["dimensions"]) == (5, ["helpfulness", "safety"])
+    given = [
+        (review[0], "alice", "B", "much", {"helpfulness": 4, "safety": 5}),
+        (review[1], "bob", "A", "slight", {"helpfulness": 3, "safety": 2}),
+        (review[2], "carol", "tie", None, {"helpfulness": 2, "safety": 2}),
+    ]
+    answer_rated(sqlite_engine, given)
+    out = tmp_path / "out" / name
+    out.parent.mkdir()
+    cli_json(sqlite_url, "export", "--dataset", "d", "--format", fmt, "--out", str(out))
+    side = out.parent / side_file
+    if fmt == "label-studio":
+        interface = LabelInterface(side.read_text())
+        interface.validate()
+        assert {c.name: c.tag for c in interface.controls} == {
+            "preference": "Choices",
+            "strength": "Choices",
+            "rating_helpfulness": "Rating",
+            "rating_safety": "Rating",
+            "rationale": "TextArea",
+        }
+        tasks = json.loads(out.read_text())
+        rated = [a for t in tasks for a in t["annotations"] if len(a["result"]) > 1]
+        assert len(rated) == len(given)
+        assert all(interface.validate_annotation(a) for a in rated)
+    else:
+        questions = {q["name"]: q["type"] for q in json.loads(side.read_text())["questions"]}
+        assert questions == {
+            "preference": "label_selection",
+            "strength": "label_selection",
+            "rating_helpfulness": "rating",
+            "rating_safety": "rating",
+            "rationale": "text",
+        }
+    second_url, second = _second_database(tmp_path)
+    back = cli_json(second_url, "labels", "import", str(out), "--format", fmt, "--kind", "review")
+    assert back["inserted"] == 100 + len(given)
+    with transaction(second) as s:
+        stored = [
+            (h.pair_id, h.label, h.strength, h.ratings, h.rationale)
+            for h in s.scalars(select(HumanLabel).order_by(HumanLabel.pair_id))
+        ]
+    rated = [row for row in stored if row[3] is not None]  # annotators come back pseudonymised
+    assert rated == [
+        (pair_id, label, strength, ratings, f"{annotator} on {pair_id}")
+        for pair_id, annotator, label, strength, ratings in sorted(given)
+    ]
+    assert sum(row[2] is not None for row in stored) == 2  # alice's and bob's strengths only
+    again = cli_json(second_url, "labels", "import", str(out), "--format", fmt, "--kind", "review")
+    assert again["inserted"] == 0 and again["unchanged"] == 100 + len(given)
     second.dispose()
 
 

@@ -1,12 +1,12 @@
 """A live Referee server (uvicorn in a thread, SQLite) and headless Chromium via Playwright.
 
-The browser is Debian's ``/usr/bin/chromium`` (nothing is downloaded): tests skip when it or
-the ``playwright`` package is missing, and fail instead under ``REQUIRE_SERVICES=1``.
+The browser is Debian's ``/usr/bin/chromium`` (nothing is downloaded), started as
+:mod:`tests.browser_launch` starts it: tests skip when it or the ``playwright`` package is
+missing, and fail instead under ``REQUIRE_SERVICES=1``.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
 import threading
@@ -25,21 +25,10 @@ from sqlalchemy import Engine
 from referee.api.app import create_app
 from referee.review import QueueConfig
 from referee.settings import Settings
+from tests.browser_launch import CHROMIUM, launch_chromium
 from tests.conftest import service_missing
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "review"))
-
-CHROMIUM = os.environ.get("REFEREE_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class OneHotEmbedder:
@@ -115,7 +104,7 @@ def browser() -> Iterator[Any]:
     except ImportError:
         service_missing("the playwright package")
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch_chromium(pw)
         try:
             yield chromium
         finally:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select, update
 
 from judge.retry import RetryBudget, RetryPolicy
 from referee.db.engine import transaction
-from referee.db.models import JobItem, Judgment, Pair
+from referee.db.models import Job, JobItem, Judgment, Pair
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer
 from tests.helpers import run_cli
 from tests.workers.seed import seed_dataset, write_replay
@@ -129,7 +129,7 @@ def test_stalled_job_is_rearmed_once(ctx: WorkerContext) -> None:
     old = store.utcnow() - timedelta(seconds=120)
     with transaction(ctx.engine) as s:
         s.execute(update(JobItem).values(updated_at=old))
-        s.execute(update(store.Job).values(updated_at=old))
+        s.execute(update(Job).values(updated_at=old))
     items, at = store.take_stalled(ctx.engine, job_id, 60)
     assert items == ids
     assert store.take_stalled(ctx.engine, job_id, 60)[0] == []  # someone already re-armed it

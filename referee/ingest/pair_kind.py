@@ -1,0 +1,126 @@
+"""Pairs of one dataset as imported records: keyed by id, redacted when the dataset requires it,
+and reconciled with the stored pairs (same id in another dataset or with other content is a
+problem; re-importing into the frozen evaluation set freezes the stored pair)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from referee.db.models import Base, Dataset, Pair
+from referee.ingest.problems import Problem
+from referee.ingest.records import Errors, PairRecord, validate_pair
+from referee.ingest.redaction import RedactingIngest
+
+
+class PairKind:
+    """Pairs of one dataset."""
+
+    noun = "pair"
+    key_field = "id"
+    different_note = "the same prompt and responses but different meta"
+
+    def __init__(self, file: str, dataset_id: int, *, frozen_eval: bool, max_field_bytes: int):
+        self.file = file
+        self.dataset_id = dataset_id
+        self.frozen_eval = frozen_eval
+        self.max_field_bytes = max_field_bytes
+        self.redaction: RedactingIngest | None = None
+
+    def validate(self, raw: dict[str, Any], from_csv: bool) -> PairRecord | Errors:
+        result = validate_pair(raw, max_field_bytes=self.max_field_bytes, from_csv=from_csv)
+        if self.redaction is not None and isinstance(result, PairRecord):
+            return self.redaction.apply(result)
+        return result
+
+    def key(self, record: PairRecord) -> str:
+        return record.id
+
+    def row_key(self, row: dict[str, Any]) -> str:
+        return str(row["id"])
+
+    def describe_key(self, record: PairRecord) -> str:
+        return f"id '{record.id}'"
+
+    def fingerprint(self, record: PairRecord) -> str:
+        return record.content_hash
+
+    def fold_group(self, record: PairRecord) -> str:
+        return record.text_hash
+
+    def delete(self, session: Session, record: PairRecord) -> None:
+        session.execute(delete(Pair).where(Pair.id == record.id))
+
+    def reconcile(
+        self,
+        session: Session,
+        batch: Sequence[tuple[int, PairRecord]],
+        report: Callable[[Problem], None],
+    ) -> tuple[list[dict[str, Any]], int, int]:
+        stored = {
+            row.id: row
+            for row in session.execute(
+                select(Pair.id, Pair.dataset_id, Pair.content_hash, Pair.frozen_eval).where(
+                    Pair.id.in_([r.id for _, r in batch])
+                )
+            )
+        }
+        rows: list[dict[str, Any]] = []
+        unchanged = 0
+        to_freeze: list[str] = []
+        for line, record in batch:
+            digest = record.content_hash
+            old = stored.get(record.id)
+            if old is None:
+                rows.append(
+                    {
+                        "id": record.id,
+                        "dataset_id": self.dataset_id,
+                        "prompt": record.prompt,
+                        "response_a": record.response_a,
+                        "response_b": record.response_b,
+                        "meta": record.meta,
+                        "content_hash": digest,
+                        "frozen_eval": self.frozen_eval,
+                        "redaction_version": (
+                            self.redaction.version if self.redaction is not None else None
+                        ),
+                    }
+                )
+            elif old.dataset_id != self.dataset_id:
+                name = session.scalar(select(Dataset.name).where(Dataset.id == old.dataset_id))
+                report(
+                    Problem(
+                        self.file,
+                        line,
+                        "id",
+                        f"id '{record.id}' already belongs to dataset '{name}'; pair ids are "
+                        "unique across datasets",
+                    )
+                )
+            elif old.content_hash != digest:
+                report(
+                    Problem(
+                        self.file,
+                        line,
+                        "id",
+                        f"id '{record.id}' is already stored with different content; give the "
+                        "changed pair a new id",
+                    )
+                )
+            elif self.frozen_eval and not old.frozen_eval:
+                to_freeze.append(record.id)
+            else:
+                unchanged += 1
+        if to_freeze:
+            session.execute(update(Pair).where(Pair.id.in_(to_freeze)).values(frozen_eval=True))
+        return rows, unchanged, len(to_freeze)
+
+    def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        session.execute(insert(Base.metadata.tables["pairs"]), rows)
+
+
+__all__ = ["PairKind"]
