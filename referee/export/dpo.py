@@ -57,6 +57,7 @@ def dpo_record(
     out["agreement"] = row.agreement
     out["policy_version"] = row.policy_version
     out["strength"] = row.strength  # slight | much on a 5-point schema, else None
+    out["rubric_version"] = row.rubric_version  # the guidelines the people answered under
     if dimensions:
         given = row.ratings or {}
         out["ratings"] = {d: given.get(d) for d in dimensions} if row.ratings else None
@@ -79,6 +80,7 @@ def _parquet_schema(style: Style, tie_column: bool, dimensions: Sequence[str]) -
         ("agreement", pa.float64()),
         ("policy_version", pa.int64()),
         ("strength", pa.string()),
+        ("rubric_version", pa.string()),
     ]
     if dimensions:
         fields.append(("ratings", pa.struct([(d, pa.int64()) for d in dimensions])))

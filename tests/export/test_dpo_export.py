@@ -94,6 +94,7 @@ def test_dpo_file_loads_in_datasets_and_trl(engine: Engine, db_url: str, tmp_pat
         assert line["prompt"] == [{"role": "user", "content": final["prompt"]}]
         assert line["source"] == final["source"]
         assert line["policy_version"] == final["policy_version"]
+        assert line["rubric_version"] == final.get("rubric_version")
         assert "ratings" not in line  # no rated dimensions: no column (as before the schema)
     ds, prepared = _through_trl(out, tmp_path, "json")
     assert ds.num_rows == prepared.num_rows == len(lines)
@@ -202,7 +203,18 @@ def test_dpo_rows_carry_the_strength_of_a_5_point_answer(tmp_path: Path) -> None
     from referee.export.rows import LabeledPair
 
     rows = [
-        LabeledPair("p1", "d", "q", "a", "b", "B", "human", "majority", strength="much"),
+        LabeledPair(
+            "p1",
+            "d",
+            "q",
+            "a",
+            "b",
+            "B",
+            "human",
+            "majority",
+            strength="much",
+            rubric_version="reviewers v3",
+        ),
         LabeledPair("p2", "d", "q2", "a", "b", "A", "ai", "ai"),
     ]
     for out in (tmp_path / "s.jsonl", tmp_path / "s.parquet"):
@@ -212,6 +224,7 @@ def test_dpo_rows_carry_the_strength_of_a_5_point_answer(tmp_path: Path) -> None
         ds = load_dataset("json" if out.suffix == ".jsonl" else "parquet", data_files=str(out))
         train = ds["train"]
         assert train["strength"] == ["much", None]
+        assert train["rubric_version"] == ["reviewers v3", None]
         assert train["chosen"] == ["b", "a"]
 
 
