@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from calibration.dawid_skene import DawidSkene
+from calibration.scoring import score_each
 from calibration.signals import PairSignals
 
 __all__ = ["PosteriorScorer"]
@@ -115,12 +116,7 @@ class PosteriorScorer:
 
     def score_many(self, signals: Sequence[PairSignals]) -> tuple[list[str | None], FloatArray]:
         """Label and score of every pair, in order."""
-        labels: list[str | None] = []
-        scores = np.zeros(len(signals))
-        for i, pair in enumerate(signals):
-            label, scores[i] = self.score_one(pair)
-            labels.append(label)
-        return labels, scores
+        return score_each(self.score_one, signals)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON: the fitted prior and confusion rows (logs)."""

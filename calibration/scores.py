@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 
 from calibration.calibrator import FeatureEncoder, LabelModel
 from calibration.posterior import PosteriorScorer
+from calibration.scoring import score_each
 from calibration.signals import VERDICTS, JudgeSignals, PairSignals
 
 __all__ = [
@@ -144,12 +145,8 @@ class VoteScorer:
         return label, min(1.0, votes[label] / total)
 
     def score_many(self, signals: Sequence[PairSignals]) -> tuple[list[str | None], FloatArray]:
-        labels: list[str | None] = []
-        scores = np.zeros(len(signals))
-        for i, pair in enumerate(signals):
-            label, scores[i] = self.score_one(pair)
-            labels.append(label)
-        return labels, scores
+        """Label and score of every pair, in order."""
+        return score_each(self.score_one, signals)
 
     def to_json(self) -> dict[str, Any]:
         return {

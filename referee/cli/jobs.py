@@ -148,13 +148,19 @@ def _prelabel_subset(
     stage, :mod:`referee.cli.cascade_prelabel`)."""
     from referee.cli.cascade_prelabel import run_cascade
     from referee.cli.common import UserError
+    from referee.cli.report import unpriced_judge_warnings
     from referee.db.engine import transaction
     from referee.routing_store import dataset_by_name, gold_pair_ids
     from workers.jobs import start_prelabel, wait_for_job
+    from workers.owner import this_process
     from workers.runner import InProcessRunner
 
     with user_errors():
         runner = _runner(settings, engine, concurrency)
+        owner = this_process() if isinstance(runner, InProcessRunner) else None
+        if not as_json:
+            for warning in unpriced_judge_warnings(judges):  # judge calls costed at $0.00
+                stderr.print(f"warning: {warning}", markup=False, highlight=False)
 
         def start(spec_or_specs: str | list[str], only: list[str]) -> int:
             specs = [spec_or_specs] if isinstance(spec_or_specs, str) else spec_or_specs
@@ -166,6 +172,7 @@ def _prelabel_subset(
                 api_base=api_base or settings.api_base,
                 concurrency=concurrency,
                 chunk_size=chunk_size,
+                owner=owner,
                 only=only,
             )
 
