@@ -4,7 +4,8 @@
 ``Settings.to_json()`` write them: text fields ``prompt``, ``response_a``, ``response_b``; a
 required :class:`LabelQuestion` ``preference`` (values ``A``, ``B``, ``tie``, ``both_bad``); an
 optional :class:`TextQuestion` ``rationale``; metadata properties ``dataset``, ``source``,
-``agreement``, ``policy_version`` and ``annotators``. Load it with ``rg.Settings.from_json``.
+``agreement``, ``policy_version``, ``annotators`` and ``rubric_version`` (the guidelines the
+people answered under). Load it with ``rg.Settings.from_json``.
 A dataset with an annotation schema (:mod:`referee.review.schema`) gets more questions between
 ``preference`` and ``rationale``: on the 5-point scale an optional :class:`LabelQuestion`
 ``strength`` (``slight``, ``much``; only ``A``/``B`` answers have one) and one
@@ -172,6 +173,9 @@ def settings_json(
                 False,
             ),
             _metadata("annotators", "Annotators", {"type": "terms", "values": None}, False),
+            _metadata(
+                "rubric_version", "Guidelines version", {"type": "terms", "values": None}, False
+            ),
         ],
         "allow_extra_metadata": False,
         "distribution": {"strategy": "overlap", "min_submitted": 1},
@@ -187,6 +191,7 @@ def record_for(row: LabeledPair) -> dict[str, Any]:
         "agreement": row.agreement,
         "policy_version": row.policy_version,
         "annotators": list(row.annotators) or None,
+        "rubric_version": row.rubric_version,
     }
     suggestions: dict[str, Any] = {}
     if row.ai_label is not None:

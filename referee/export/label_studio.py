@@ -19,9 +19,10 @@ to it. Each task carries:
   of *its* users (an int id or ``{"email": ...}`` of an organization member) and refuses unknown
   ones, so it is left out: the importing user becomes the annotator. The Referee pseudonym
   travels in the ``meta`` of the ``preference`` result (``{"referee_annotator": ...}``, with
-  ``referee_reason`` when the answer had one): Label Studio's import stores ``result`` as given
-  and its JSON export returns it. (Should an edit in the labeling UI drop it, the reader falls
-  back to the Label Studio user.)
+  ``referee_reason`` when the answer had one and ``referee_rubric_version``, the guidelines
+  the people answered under, when the dataset has one): Label Studio's import stores
+  ``result`` as given and its JSON export returns it. (Should an edit in the labeling UI drop
+  it, the reader falls back to the Label Studio user.)
   ``ground_truth`` is set for gold answers (Label Studio's import default would be ``true``).
   An answer's strength and ratings are ``strength`` and ``rating_<dimension>`` results.
 
@@ -167,6 +168,8 @@ def task_for(row: LabeledPair) -> dict[str, Any]:
         choice["meta"] = {"referee_annotator": answer.annotator}
         if answer.reason:
             choice["meta"]["referee_reason"] = answer.reason
+        if row.rubric_version:  # the guidelines the people answered under
+            choice["meta"]["referee_rubric_version"] = row.rubric_version
         result = [choice, *_schema_results(answer)]
         if answer.rationale:
             result.append(_textarea_result(answer.rationale))

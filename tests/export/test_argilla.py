@@ -122,6 +122,9 @@ def built_settings(guidelines: str, *schema_questions: Any) -> rg.Settings:
             rg.TermsMetadataProperty(
                 name="annotators", title="Annotators", visible_for_annotators=False
             ),
+            rg.TermsMetadataProperty(
+                name="rubric_version", title="Guidelines version", visible_for_annotators=False
+            ),
         ],
     )
 
@@ -330,6 +333,8 @@ def test_schema_records_carry_strength_and_ratings_into_argillas_models(
     assert slight.values["strength"] == {"value": "slight"}
     assert "strength" not in tie.values and tie.values["rating_helpfulness"] == {"value": 2}
     assert set(gold.values) == {"preference"}
+    metadata = {m.name: m.value for m in models["s-human"].metadata}
+    assert metadata["rubric_version"] == "v2"  # the guidelines the answers were given under
     (suggestion,) = models["s-ai"].suggestions
     assert (suggestion.question_name, suggestion.value) == ("preference", "A")
     # the SDK leaves checking values to the server; check them against the questions here

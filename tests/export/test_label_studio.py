@@ -187,6 +187,7 @@ def test_schema_answers_carry_strength_ratings_and_rationale_that_the_sdk_accept
     }
     assert results["rating_safety"]["value"] == {"rating": 5}
     assert results["rationale"]["value"] == {"text": ["ann-1 says B"]}
+    assert results["preference"]["meta"]["referee_rubric_version"] == "v2"
     slight_results = {r["from_name"]: r["value"] for r in slight["result"]}
     assert slight_results["strength"] == {"choices": ["Slightly better"]}
     assert "strength" not in {r["from_name"] for r in tie["result"]}  # a tie has none
