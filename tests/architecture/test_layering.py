@@ -27,6 +27,9 @@ PURE_MODULES = [
     "routing.cost",
     "judge.mapping",
     "judge.injection",
+    "workers.outcomes",  # the worker's decision logic: statuses and a job's final status
+    "calibration.cascade",
+    "calibration.posterior",
 ]
 FORBIDDEN = ["sqlalchemy", "celery", "litellm", "httpx", "redis", "psycopg", "referee"]
 
