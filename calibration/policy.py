@@ -64,6 +64,7 @@ from calibration.certify import (
     split_ids,
 )
 from calibration.judge_report import judge_report
+from calibration.policy_report import PolicyReport
 from calibration.posterior import PosteriorScorer
 from calibration.reliability import reliability
 from calibration.scores import (
@@ -180,7 +181,7 @@ class PolicyFit:
     """The fitted policy and its JSON-able report."""
 
     policy: AcceptPolicy
-    report: dict[str, Any]
+    report: PolicyReport
 
 
 def _panel(signals: Sequence[PairSignals], judges: Sequence[str] | None) -> list[str]:
@@ -365,7 +366,7 @@ def fit_policy(
             why_not = "the certification part's accepted gold items were not accurate enough"
         else:
             why_not = "the judges are not accurate enough at any threshold for this target"
-    report: dict[str, Any] = {
+    report: PolicyReport = {
         "target_agreement": target_agreement,
         "delta": delta,
         "judges_in_panel": panel,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,7 +214,7 @@ def store_decisions(
 
 
 def store_policy_version(
-    session: Session, dataset: Dataset, body: dict[str, Any], report: dict[str, Any]
+    session: Session, dataset: Dataset, body: dict[str, Any], report: Mapping[str, Any]
 ) -> tuple[int, int]:
     """Store a policy ``body`` (``AcceptPolicy.to_json()`` plus options) as the next version.
 
@@ -224,7 +224,7 @@ def store_policy_version(
         select(func.max(Policy.version)).where(Policy.dataset_id == dataset.id)
     )
     version = (previous or 0) + 1
-    row = Policy(dataset_id=dataset.id, version=version, body=body, report=report)
+    row = Policy(dataset_id=dataset.id, version=version, body=body, report=dict(report))
     session.add(row)
     session.flush()
     return row.id, version

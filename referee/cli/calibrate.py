@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calibration.policy import fit_policy
+from calibration.policy_report import PolicyReport
 from referee.cli.common import (
     UserError,
     emit_json,
@@ -205,42 +206,36 @@ def calibrate(
         _print_report(doc)
 
 
-REPORT_KEYS = (
-    "target_agreement",
-    "delta",
-    "gold_items",
-    "certified",
-    "certified_coverage",
-    "threshold",
-    "bound",
-    "n_accepted_on_gold",
-    "agreement_on_accepted_gold",
-    "more_gold_needed",
-    "why_not_certified",
-    "ungold_pairs",
-    "expected_coverage_on_ungold",
-    "grid",
-    "score",
-    "score_kind",
-    "why_this_score",
-    "candidates",
-    "selection_items",
-    "certification_items",
-)
-
-
-def _document(report: dict[str, Any], version: int, dataset: str, gold_kind: str) -> dict[str, Any]:
+def _document(report: PolicyReport, version: int, dataset: str, gold_kind: str) -> dict[str, Any]:
     """What ``calibrate`` prints (``--json``) for a single policy."""
+    reliability = report.get("calibrated_reliability", {})
     return {
         "policy_version": version,
         "dataset": dataset,
         "gold_kind": gold_kind,
-        **{key: report[key] for key in REPORT_KEYS},
-        "judges": {name: _summary(r) for name, r in report["judges"].items()},
-        "panel": _summary(report["panel"]),
-        "calibrated_reliability": {
-            k: report["calibrated_reliability"][k] for k in ("n", "ece", "brier")
-        },
+        "target_agreement": report["target_agreement"],
+        "delta": report["delta"],
+        "gold_items": report["gold_items"],
+        "certified": report["certified"],
+        "certified_coverage": report["certified_coverage"],
+        "threshold": report["threshold"],
+        "bound": report["bound"],
+        "n_accepted_on_gold": report["n_accepted_on_gold"],
+        "agreement_on_accepted_gold": report["agreement_on_accepted_gold"],
+        "more_gold_needed": report["more_gold_needed"],
+        "why_not_certified": report["why_not_certified"],
+        "ungold_pairs": report["ungold_pairs"],
+        "expected_coverage_on_ungold": report["expected_coverage_on_ungold"],
+        "grid": report["grid"],
+        "score": report["score"],
+        "score_kind": report["score_kind"],
+        "why_this_score": report["why_this_score"],
+        "candidates": report["candidates"],
+        "selection_items": report["selection_items"],
+        "certification_items": report["certification_items"],
+        "judges": {name: _summary(r) for name, r in report.get("judges", {}).items()},
+        "panel": _summary(report["panel"]) if "panel" in report else None,
+        "calibrated_reliability": {k: reliability.get(k) for k in ("n", "ece", "brier")},
     }
 
 
