@@ -56,12 +56,12 @@ def _pairs(
     return signals, gold
 
 
-def vote_panel(n: int = 500, gold_items: int = 240, seed: int = 0) -> Data:
+def vote_panel(n: int = 240, gold_items: int = 240, seed: int = 0) -> Data:
     """Four judges, both orders, no probabilities."""
     return _pairs(n, gold_items, seed, (0.80, 0.72, 0.68, 0.62), (0.10, 0.20, 0.25, 0.30), False)
 
 
-def probability_panel(n: int = 500, gold_items: int = 240, seed: int = 0) -> Data:
+def probability_panel(n: int = 240, gold_items: int = 240, seed: int = 0) -> Data:
     """Three judges, both orders, stating probabilities."""
     return _pairs(n, gold_items, seed, (0.82, 0.75, 0.70), (0.08, 0.15, 0.20), True)
 

@@ -122,7 +122,9 @@ def test_test_sample_size_is_accounted_for() -> None:
     signals, gold = synthesize(200, [0.9, 0.8], seed=8, flip=0.1)
     extra, _ = synthesize(2000, [0.9, 0.8], seed=9, flip=0.1, prefix="u")
     population = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, predictive=False)
-    with_rest = fit_policy([*signals, *extra], gold, target_agreement=0.85, delta=0.1)
+    with_rest = fit_policy(
+        [*signals, *extra], gold, target_agreement=0.85, delta=0.1, predictive=True
+    )
     assert with_rest.report["ungold_pairs"] == 2000
     assert with_rest.report["n_accepted_on_gold"] <= population.report["n_accepted_on_gold"]
     assert with_rest.report["expected_coverage_on_ungold"] is not None
