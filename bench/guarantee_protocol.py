@@ -119,7 +119,7 @@ def main() -> None:
     )
     parser.add_argument("--only", default="", help="run only settings whose name contains this")
     parser.add_argument(
-        "--predictive", action="store_true", help="also the exact check on the routed pairs"
+        "--no-predictive", action="store_true", help="population bound only (no test-noise check)"
     )
     args = parser.parse_args()
     settings: list[tuple[str, str, list[str] | None]] = [
@@ -132,7 +132,7 @@ def main() -> None:
         if args.only and args.only not in name:
             continue
         signals, gold = load(args.data, folder, judges)
-        run(name, signals, gold, args.splits, args.predictive)
+        run(name, signals, gold, args.splits, not args.no_predictive)
 
 
 if __name__ == "__main__":

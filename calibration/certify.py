@@ -169,7 +169,12 @@ def accepted_share(candidate: Candidate, threshold: float, gold_parts: Sequence[
 
 
 def certify_selected(
-    chosen: Candidate, gold: Mapping[str, str], target: float, level: float, predictive: bool
+    chosen: Candidate,
+    gold: Mapping[str, str],
+    target: float,
+    level: float,
+    predictive: bool,
+    predictive_level: float | None = None,
 ) -> Route:
     """Fixed sequence of the chosen score on the certification part, from the planned start."""
     cert = chosen.certification
@@ -182,6 +187,7 @@ def certify_selected(
         application_scores=(
             chosen.routed.scores[chosen.routed.acceptable].tolist() if predictive else None
         ),
+        predictive_level=predictive_level,
     )
     share = accepted_share(chosen, search.threshold, [cert]) if search.certified else 0.0
     return Route(
@@ -197,7 +203,12 @@ def certify_selected(
 
 
 def certify_default(
-    default: Candidate, gold: Mapping[str, str], target: float, level: float, predictive: bool
+    default: Candidate,
+    gold: Mapping[str, str],
+    target: float,
+    level: float,
+    predictive: bool,
+    predictive_level: float | None = None,
 ) -> Route:
     """Fixed sequence of the gold-free default score (panel vote share, or the judge's vote
     when alone) on all the calibration gold: no gold label chose it, so no gold is spent.
@@ -216,6 +227,7 @@ def certify_default(
         delta=level,
         plan_accuracy=(1.0 + target) / 2.0,
         application_scores=routed if predictive else None,
+        predictive_level=predictive_level,
     )
     grid: list[float] = []
     if start is not None:
@@ -227,6 +239,7 @@ def certify_default(
         delta=level,
         grid=grid,
         application_scores=routed if predictive else None,
+        predictive_level=predictive_level,
     )
     share = accepted_share(default, search.threshold, parts) if search.certified else 0.0
     items = sum(len(p.pairs) for p in parts)

@@ -144,6 +144,7 @@ def first_testable_count(
     delta: float,
     plan_accuracy: float,
     application_scores: Sequence[float] | None = None,
+    predictive_level: float | None = None,
 ) -> int | None:
     """Smallest accepted count at which an observed agreement of ``plan_accuracy`` certifies.
 
@@ -162,7 +163,8 @@ def first_testable_count(
         if clopper_pearson_lower(n - errors, n, delta) < target:
             continue
         m = int((applied >= threshold).sum())
-        if application_scores is not None and predictive_p_value(errors, n, m, target) > delta:
+        check = delta if predictive_level is None else predictive_level
+        if application_scores is not None and predictive_p_value(errors, n, m, target) > check:
             continue
         return n
     return None
@@ -232,14 +234,16 @@ def fixed_sequence_search(
     grid: Sequence[float],
     application_scores: Sequence[float] | None = None,
     weights: Sequence[float] | None = None,
+    predictive_level: float | None = None,
 ) -> ThresholdSearch:
     """Walk ``grid`` (strictest first), certifying thresholds whose bound reaches ``target``.
 
     ``scores``/``correct`` describe the candidate items (score, and whether the label they
     would get agrees with gold). When ``application_scores`` (scores of the candidate items the
     policy will be applied to) are given, a threshold must also pass
-    :func:`predictive_p_value` at the step's level, so that the *observed* agreement on those
-    items, not only its expectation, reaches the target.
+    :func:`predictive_p_value` at the step's level (or at ``predictive_level`` when given), so
+    that the *observed* agreement on those items, not only its expectation, reaches the target.
+    That check is an extra condition: it never changes what the bound guarantees.
 
     Without ``weights``: plain fixed-sequence testing, every step at level δ, stopping at the
     first failure. With ``weights`` (one per grid step, summing to at most 1): the fallback
@@ -262,7 +266,8 @@ def fixed_sequence_search(
         bound = clopper_pearson_lower(k, n, level) if level > 0 else 0.0
         m = int((applied >= threshold).sum())
         p_value = predictive_p_value(n - k, n, m, target)
-        passed = level > 0 and bound >= target and p_value <= level
+        check = level if predictive_level is None else predictive_level
+        passed = level > 0 and bound >= target and p_value <= check
         steps.append(GridStep(float(threshold), n, k, bound, passed, m, p_value, level))
         if passed:
             best = ThresholdSearch(float(threshold), n, k, bound, len(s))
