@@ -164,14 +164,14 @@ def test_family_wise_error_of_the_procedure_as_shipped() -> None:
 def test_family_wise_error_of_vote_selection_over_many_draws() -> None:
     # The same without the model (fast), so many more draws: a tight check of the selection
     # among the panel's and each judge's vote and of the planned start.
-    trials = 600
+    trials = 300
     assert _error_rate(trials, 12, use_model=False) <= 0.1 + _slack(trials)
 
 
 def test_family_wise_error_with_the_default_route_for_judges_with_probabilities() -> None:
     # Judges stating probabilities switch on the second route (the panel's confidence-weighted
     # vote on all the gold at δ/2, beside the chosen score at δ/2): still ≤ δ together.
-    trials = 400
+    trials = 200
     rng = np.random.default_rng(14)
     signals, gold = _null_world(150, rng, confidences=True)
     fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, use_model=False)
