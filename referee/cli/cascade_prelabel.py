@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from calibration.cascade import CascadePolicy, is_cascade_body
 from referee.cli.common import UserError
@@ -169,13 +169,10 @@ def run_cascade(
                 "skip the pairs they have judged)"
             )
     with transaction(engine) as session:
-        total = len(
-            list(
-                session.scalars(
-                    select(Pair.id).where(Pair.dataset_id == dataset_by_name(session, dataset).id)
-                )
-            )
+        ds_id = dataset_by_name(session, dataset).id
+        total = session.scalar(
+            select(func.count()).select_from(Pair).where(Pair.dataset_id == ds_id)
         )
-    report = spend_report(runs, accepted_counts(engine, dataset, policy), total)
+    report = spend_report(runs, accepted_counts(engine, dataset, policy), int(total or 0))
     report["dataset"] = dataset
     return report
