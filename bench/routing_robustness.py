@@ -45,7 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from guarantee_protocol import load
-from synthetic_sets import probability_panel, vote_panel
+from synthetic_sets import (
+    probability_panel,
+    reward_panel,
+    single_probability_judge,
+    strong_judge_panel,
+    vote_panel,
+)
 
 from calibration.policy import DEFAULT_SELECTION_SHARE, fit_policy
 from calibration.scores import VoteScorer, judge_orders
@@ -61,6 +67,7 @@ class Cell:
     name: str
     folder: str
     judges: tuple[str, ...] | None
+    target: float = TARGET
 
 
 CELLS = (
@@ -80,23 +87,34 @@ CELLS = (
     Cell("llmfao / gpt-4 + gpt-3.5", "llmfao", ("gpt-4/llmfao", "gpt-3.5/llmfao")),
     Cell("synthetic / 4 judges, votes only", "synthetic:vote_panel", None),
     Cell("synthetic / 3 judges, probabilities", "synthetic:probability_panel", None),
+    Cell("synthetic / 1 strong + 2 weak, prob.", "synthetic:strong_judge_panel", None),
+    Cell("synthetic / 6 incl. reward, t=0.75", "synthetic:reward_panel", None, 0.75),
+    Cell("synthetic / 1 judge, prob., ties", "synthetic:single_probability_judge", None),
 )
-SYNTHETIC = {"vote_panel": vote_panel, "probability_panel": probability_panel}
+SYNTHETIC = {
+    "vote_panel": vote_panel,
+    "probability_panel": probability_panel,
+    "strong_judge_panel": strong_judge_panel,
+    "reward_panel": reward_panel,
+    "single_probability_judge": single_probability_judge,
+}
 
 
-def reference_threshold(scores: Sequence[float], correct: Sequence[bool]) -> float:
+def reference_threshold(
+    scores: Sequence[float], correct: Sequence[bool], target: float = TARGET
+) -> float:
     """Fixed sequence over the distinct scores (strictest first) with Clopper-Pearson at δ,
     from the first score accepting enough items for a perfect run to pass; ``inf`` if none."""
     s = np.asarray(scores, dtype=np.float64)
     ok = np.asarray(correct, dtype=bool)
-    n_min = min_items_to_certify(TARGET, DELTA)
+    n_min = min_items_to_certify(target, DELTA)
     best = math.inf
     for t in np.unique(s)[::-1]:
         mask = s >= t
         n = int(mask.sum())
         if n < n_min:
             continue
-        if clopper_pearson_lower(int(ok[mask].sum()), n, DELTA) < TARGET:
+        if clopper_pearson_lower(int(ok[mask].sum()), n, DELTA) < target:
             break
         best = float(t)
     return best
@@ -114,19 +132,23 @@ def _vote(
 
 
 def _reference(
-    scorer: VoteScorer, cal: list[PairSignals], test: list[PairSignals], gold: dict[str, str]
+    scorer: VoteScorer,
+    cal: list[PairSignals],
+    test: list[PairSignals],
+    gold: dict[str, str],
+    target: float,
 ) -> tuple[float, float]:
     s, acc, ok = _vote(scorer, cal, gold)
-    t = reference_threshold(s[acc].tolist(), ok[acc].tolist())
+    t = reference_threshold(s[acc].tolist(), ok[acc].tolist(), target)
     s, acc, ok = _vote(scorer, test, gold)
     mask = acc & (s >= t)
     return mask.sum() / len(test), float(ok[mask].mean()) if mask.any() else math.nan
 
 
 def one_split(
-    args: tuple[list[PairSignals], dict[str, str], list[str], int, int, float],
+    args: tuple[list[PairSignals], dict[str, str], list[str], int, int, float, float],
 ) -> dict[str, object]:
-    signals, gold, panel, size, seed, share = args
+    signals, gold, panel, size, seed, share, target = args
     ids = sorted(gold)
     np.random.default_rng(seed).shuffle(ids)
     cal_ids, test_ids = set(ids[:size]), set(ids[size:])
@@ -136,7 +158,7 @@ def one_split(
     fit = fit_policy(
         signals,
         {p: gold[p] for p in cal_ids},
-        target_agreement=TARGET,
+        target_agreement=target,
         delta=DELTA,
         judges=panel,
         seed=seed,
@@ -150,15 +172,15 @@ def one_split(
     orders = judge_orders(signals, panel)
     by_judge = {j: _vote(VoteScorer((j,), orders), cal, gold) for j in panel}
     best = max(panel, key=lambda j: float(by_judge[j][2].mean()))
-    out["ref-judge"] = _reference(VoteScorer((best,), orders), cal, test, gold)
-    out["ref-panel"] = _reference(VoteScorer(tuple(panel), orders), cal, test, gold)
+    out["ref-judge"] = _reference(VoteScorer((best,), orders), cal, test, gold, target)
+    out["ref-panel"] = _reference(VoteScorer(tuple(panel), orders), cal, test, gold, target)
     return out
 
 
-def summarise(rows: list[dict[str, object]], key: str) -> tuple[float, float]:
+def summarise(rows: list[dict[str, object]], key: str, target: float) -> tuple[float, float]:
     """(held rate, mean coverage) of one router over the splits."""
     pairs = [r[key] for r in rows]
-    held = [math.isnan(a) or a >= TARGET for _, a in pairs]  # type: ignore[misc]
+    held = [math.isnan(a) or a >= target for _, a in pairs]  # type: ignore[misc]
     return float(np.mean(held)), float(np.mean([c for c, _ in pairs]))  # type: ignore[misc]
 
 
@@ -177,7 +199,7 @@ def main() -> None:
         default=Path(__file__).resolve().parent.parent.parent / "shared" / "data",
     )
     args = parser.parse_args()
-    print(f"target={TARGET} delta={DELTA} splits={args.splits}")
+    print(f"target={TARGET} (unless a cell says) delta={DELTA} splits={args.splits}")
     print(
         f"{'cell':<30} {'gold':>5} | {'Referee held':>12} {'cov':>6} | {'ref-judge held':>14} "
         f"{'cov':>6} | {'ref-panel held':>14} {'cov':>6} | Referee's score"
@@ -194,12 +216,12 @@ def main() -> None:
             for token in args.sizes.split(","):
                 size = len(gold) // 2 if token == "half" else int(token)
                 jobs = [
-                    (signals, gold, panel, size, seed, args.selection_share)
+                    (signals, gold, panel, size, seed, args.selection_share, cell.target)
                     for seed in range(args.splits)
                 ]
                 rows = list(pool.map(one_split, jobs, chunksize=max(1, args.splits // 8)))
                 ours, ref_j, ref_p = (
-                    summarise(rows, k) for k in ("referee", "ref-judge", "ref-panel")
+                    summarise(rows, k, cell.target) for k in ("referee", "ref-judge", "ref-panel")
                 )
                 kinds = Counter(str(r["score"]) for r in rows).most_common()
                 print(

@@ -12,6 +12,8 @@ data. Gold labels are A/B; the first ``gold`` pairs have gold.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from calibration.signals import JudgeSignals, PairSignals
@@ -94,3 +96,88 @@ def cascade_panel(n: int = 1000, gold_items: int = 419, seed: int = 0) -> Data:
         if i < gold_items:
             gold[pid] = truth
     return signals, gold
+
+
+def _latent_pairs(
+    n: int,
+    gold_items: int,
+    seed: int,
+    judges: tuple[tuple[str, float, float, str], ...],
+    human_noise: float,
+    tie_share: float = 0.0,
+) -> Data:
+    """Pairs with a latent preference strength ``d`` (heavy-tailed: most pairs clear, some
+    close) that every judge sees through noise of its own.
+
+    ``judges``: (name, noise sd, position bias, kind) with kind ``llm`` (verdict by sign in each
+    order, a stated probability ``sigmoid(2.5·|x|)``, overconfident), ``llm-votes`` (the same
+    without probabilities) or ``reward`` (one order, probability ``sigmoid(|r|)`` of the
+    reward difference ``r``, as reward-model scores are turned into probabilities). People
+    label by the sign of ``d`` but disagree with it on close pairs (``human_noise`` scales how
+    often); with ``tie_share`` the closest pairs' gold is ``tie``."""
+    rng = np.random.default_rng(seed)
+    strength = rng.standard_t(3, size=n) * 0.9
+    cut = np.quantile(np.abs(strength), tie_share) if tie_share > 0 else -1.0
+    signals: list[PairSignals] = []
+    gold: dict[str, str] = {}
+    for i in range(n):
+        d = float(strength[i])
+        flip = rng.random() < human_noise * math.exp(-abs(d))
+        truth = ("A" if d > 0 else "B") if not flip else ("B" if d > 0 else "A")
+        if abs(d) <= cut:
+            truth = "tie"
+        out: dict[str, JudgeSignals] = {}
+        for name, sigma, bias, kind in judges:
+            x = d + rng.normal(0.0, sigma)
+            if kind == "reward":
+                verdict = "A" if x > 0 else "B"
+                prob = float(1.0 / (1.0 + math.exp(-abs(x))))
+                out[name] = JudgeSignals(name, verdict, None, confidence_ab=prob)
+                continue
+            calls = []
+            for sign in (1.0, -1.0):  # A shown first, then B shown first
+                seen = x + rng.normal(0.0, sigma * 0.4) + sign * bias
+                calls.append(
+                    ("A" if seen > 0 else "B", float(1 / (1 + math.exp(-2.5 * abs(seen)))))
+                )
+            (ab, conf_ab), (ba, conf_ba) = calls
+            if kind == "llm":
+                out[name] = JudgeSignals(name, ab, ba, confidence_ab=conf_ab, confidence_ba=conf_ba)
+            else:
+                out[name] = JudgeSignals(name, ab, ba)
+        pid = f"l{i:05d}"
+        signals.append(PairSignals(pid, out))
+        if i < gold_items:
+            gold[pid] = truth
+    return signals, gold
+
+
+def strong_judge_panel(n: int = 240, gold_items: int = 240, seed: int = 0) -> Data:
+    """Three judges stating probabilities, one much stronger than the others."""
+    judges = (
+        ("strong", 0.4, 0.1, "llm"),
+        ("mid", 1.3, 0.3, "llm"),
+        ("weak", 1.8, 0.4, "llm"),
+    )
+    return _latent_pairs(n, gold_items, seed, judges, human_noise=0.2)
+
+
+def reward_panel(n: int = 240, gold_items: int = 240, seed: int = 0) -> Data:
+    """Six judges: two LLM judges stating probabilities, two without, two reward models (one
+    order, probabilities from reward differences); hard data (objective labels, target 0.75)."""
+    judges = (
+        ("llm-1", 1.0, 0.2, "llm"),
+        ("llm-2", 1.4, 0.3, "llm"),
+        ("llm-3", 1.2, 0.4, "llm-votes"),
+        ("llm-4", 1.8, 0.5, "llm-votes"),
+        ("rm-1", 0.9, 0.0, "reward"),
+        ("rm-2", 1.5, 0.0, "reward"),
+    )
+    return _latent_pairs(n, gold_items, seed, judges, human_noise=0.2)
+
+
+def single_probability_judge(n: int = 240, gold_items: int = 240, seed: int = 0) -> Data:
+    """One judge stating probabilities, both orders; gold with 10% ties."""
+    return _latent_pairs(
+        n, gold_items, seed, (("judge", 0.7, 0.2, "llm"),), human_noise=0.3, tie_share=0.1
+    )

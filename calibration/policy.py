@@ -8,27 +8,30 @@ should start (:mod:`calibration.selection`). On the certification part it runs t
 fixed-sequence Clopper-Pearson test of :mod:`calibration.thresholds` once, for the chosen
 score only. :class:`AcceptPolicy` is the JSON-serialisable result the router applies.
 
-**The guarantee.** Let the calibration gold items be drawn i.i.d. from the distribution of
-the pairs to be routed (with their human labels), and let the split be the seeded random
-split made here. Then with probability at least ``1 - δ`` over that draw and split, the
-certified rule (the chosen score, its threshold, ``accept_labels`` and the order gate of
-:func:`calibration.scores.order_gated`, never accepting a pair flagged for judge injection)
-has agreement at least ``target_agreement`` with the human label on the pairs it accepts:
-``P(label = human label | accepted) ≥ target``, for a new pair from the same distribution. A
-rule that certifies nothing accepts nothing. Why it holds: the score, the model and the grid
-are functions of the selection part only, so on the independent certification part the
-fixed-sequence test controls the family-wise error at δ (Bauer 1991; Angelopoulos et al.,
-"Learn then Test", 2021). A second, *default* route tests a gold-free score on *all* the gold:
-the panel's confidence-weighted vote share when some judge reports probabilities, else, for two
-or more judges, the Dawid-Skene posterior of :class:`calibration.posterior.PosteriorScorer`
-(fitted on the verdicts, never on gold labels). The two routes get δ/2 each (Bonferroni), so
-both certificates hold together with probability ``≥ 1 - δ`` and keeping the one that accepts
-more is safe. The default route's score and grid depend on the gold items' verdicts and scores
-but never on their labels. With ``predictive=True`` each step must also pass the exact test
-of :func:`calibration.thresholds.predictive_p_value` for the pairs it will be applied to; an
-extra condition only makes steps fail, so the guarantee is unchanged, and the realised
-agreement of the routed pairs, not only its expectation, is checked at each step, at the whole
-δ (:data:`DEFAULT_PREDICTIVE`).
+**The guarantee.** Let the calibration gold items be drawn i.i.d. from the distribution of the
+pairs to be routed (with their human labels), and let the split be the seeded random split made
+here. Then with probability at least ``1 - δ`` over that draw and split, the certified rule (the
+chosen score, its threshold, ``accept_labels`` and the order gate of
+:func:`calibration.scores.order_gated`, never accepting a pair flagged for judge injection) has
+agreement at least ``target_agreement`` with the human label on the pairs it accepts: ``P(label
+= human label | accepted) ≥ target``, for a new pair from the same distribution. A rule that
+certifies nothing accepts nothing. Why it holds: the score, the model and the grid are functions
+of the selection part only, so on the independent certification part the fixed-sequence test
+controls the family-wise error at δ (Bauer 1991; Angelopoulos et al., "Learn then Test", 2021).
+A second, *default* route tests a gold-free score on *all* the gold: when some judge reports
+probabilities, the panel's confidence-weighted vote share, each judge's votes weighted by the
+log-odds of its accuracy as Dawid-Skene estimates it from the verdicts
+(:func:`calibration.scores.reliability_weights`; unweighted for one or two judges); else, for
+three or more judges, the Dawid-Skene posterior of
+:class:`calibration.posterior.PosteriorScorer`. Both are fitted on the verdicts of every pair,
+never on gold labels. The two routes get δ/2 each (Bonferroni), so both certificates hold
+together with probability ``≥ 1 - δ`` and keeping the one that accepts more is safe. The default
+route's score and grid depend on the gold items' verdicts and scores but never on their labels.
+With ``predictive=True`` each step must also pass the exact test of
+:func:`calibration.thresholds.predictive_p_value` for the pairs it will be applied to; an extra
+condition only makes steps fail, so the guarantee is unchanged, and the realised agreement of
+the routed pairs, not only its expectation, is checked at each step, at the whole δ
+(:data:`DEFAULT_PREDICTIVE`).
 
 Decisions (documented here because they shape every number):
 
@@ -72,6 +75,7 @@ from calibration.scores import (
     VoteScorer,
     judge_orders,
     order_gated,
+    reliability_weights,
     scorer_from_json,
 )
 from calibration.signals import PairSignals
@@ -93,13 +97,22 @@ DEFAULT_ACCEPT_LABELS: tuple[str, ...] = ("A", "B")
 DEFAULT_SELECTION_SHARE = 0.4
 #: Share of δ spent certifying the gold-free default score on all the gold (Bonferroni). With
 #: probabilities the confidence-weighted vote share ranks finely with no gold spent on it
-#: (synthetic judges with probabilities: coverage 0.68 -> 0.94). Without them, for two or more
+#: (synthetic judges with probabilities: coverage 0.68 -> 0.94); weighting each judge by its
+#: Dawid-Skene accuracy lets a strong judge among weak ones lead it (a synthetic panel of one
+#: strong and two weak judges, 120 gold items: 0.19 -> 0.44, above the best-judge reference's
+#: 0.39). Without them, for two or more
 #: judges, the Dawid-Skene posterior does (a synthetic 4-judge panel with no probabilities and
 #: 120 gold items: 0.23 -> 0.31, above the panel-vote reference's 0.30; on LLMBar, where the
 #: label model wins, the halved δ costs the chosen score: 0.30 -> 0.12 at 100 gold items, still
 #: above both references' 0). Fewer than three judges without probabilities get no default
 #: route (:func:`_default_score`).
 DEFAULT_DEFAULT_SHARE = 0.5
+#: The default route's share of δ when the panel is one judge stating probabilities: both routes
+#: then test nearly the same score (the judge's confidence; the other route may only swap in
+#: the label model), so the split buys little and the default route gets more of δ (synthetic
+#: judge with ties in the gold, 120 gold items, 30 splits: coverage 0.029 -> 0.074 against the
+#: reference's 0.059 at the whole δ).
+ONE_JUDGE_DEFAULT_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -216,21 +229,23 @@ def _reports_probabilities(signals: Sequence[PairSignals], panel: Sequence[str])
 DEFAULT_PREDICTIVE = True
 
 #: The gold-free scores the default route may certify on all the gold (``none``: no route).
-DEFAULT_SCORES = ("vote", "posterior", "none")
+DEFAULT_SCORES = ("vote", "weighted", "posterior", "none")
 #: Fewest judges for the Dawid-Skene default route when no judge states probabilities.
 POSTERIOR_MIN_JUDGES = 3
 
 
 def _default_score(signals: Sequence[PairSignals], panel: Sequence[str]) -> str:
     """The default route's score, chosen from the signals alone (never from gold labels):
-    the confidence-weighted vote share when some judge states probabilities; the Dawid-Skene
-    posterior (:class:`calibration.posterior.PosteriorScorer`) for :data:`POSTERIOR_MIN_JUDGES`
-    or more judges without; none otherwise. Dawid-Skene needs three conditionally independent
+    when some judge states probabilities, the confidence-weighted vote share, weighted by each
+    judge's Dawid-Skene accuracy (``weighted``) for :data:`POSTERIOR_MIN_JUDGES` or more judges
+    and plain (``vote``) for fewer; without probabilities the Dawid-Skene posterior
+    (:class:`calibration.posterior.PosteriorScorer`) for :data:`POSTERIOR_MIN_JUDGES` or more
+    judges; none otherwise. Dawid-Skene needs three conditionally independent
     annotators to tell who is right (two judges that disagree are symmetric; a judge's two
     orders are far from independent), and with fewer the votes take two or three values and
     the route's half of δ costs the chosen score more than the route gains."""
     if _reports_probabilities(signals, panel):
-        return "vote"
+        return "weighted" if len(panel) >= POSTERIOR_MIN_JUDGES else "vote"
     return "posterior" if len(panel) >= POSTERIOR_MIN_JUDGES else "none"
 
 
@@ -260,9 +275,10 @@ def fit_policy(
     to the gold-free default score tested on all the gold, the rest to the chosen score
     (Bonferroni: both certificates hold together with probability ≥ 1 - δ, so the policy may
     keep whichever accepts more; 0 spends all of δ on the chosen score). ``default_score``
-    (``vote``, ``posterior`` or ``none``; ``None``: chosen from the signals by
+    (``vote``, ``weighted``, ``posterior`` or ``none``; ``None``: chosen from the signals by
     :func:`_default_score`, never from gold labels) is that route's score; ``default_share``
-    ``None`` means :data:`DEFAULT_DEFAULT_SHARE`, or 0 with no default score.
+    ``None`` means :data:`DEFAULT_DEFAULT_SHARE` (:data:`ONE_JUDGE_DEFAULT_SHARE` for a panel
+    of one judge), or 0 with no default score.
     ``use_model=False`` leaves the label model out of the candidates; ``reports=False`` skips
     the per-judge reports (benchmarks).
     """
@@ -277,7 +293,13 @@ def fit_policy(
     if default_kind not in DEFAULT_SCORES:
         raise ValueError(f"default_score must be one of {DEFAULT_SCORES}, got {default_kind!r}")
     if default_share is None:
-        default_share = 0.0 if default_kind == "none" else DEFAULT_DEFAULT_SHARE
+        default_share = (
+            0.0
+            if default_kind == "none"
+            else ONE_JUDGE_DEFAULT_SHARE
+            if len(panel) == 1
+            else DEFAULT_DEFAULT_SHARE
+        )
     if not 0.0 <= default_share < 1.0:
         raise ValueError(f"default_share must be in [0, 1), got {default_share}")
     labels_ok = list(accept_labels)
@@ -309,6 +331,11 @@ def fit_policy(
     if default_kind == "posterior":
         default_scorer = PosteriorScorer.fit(signals, panel)
         if default_scorer is not None:
+            scorers.append((default_scorer, None))
+    elif default_kind == "weighted":
+        weights = reliability_weights(signals, panel)
+        if weights is not None:
+            default_scorer = VoteScorer(tuple(panel), orders, weights)
             scorers.append((default_scorer, None))
     candidates = [
         build_candidate(

@@ -98,6 +98,23 @@ class PosteriorScorer:
         prior = tuple(math.log(max(float(p), _FLOOR)) for p in ds.priors_)
         return cls(tuple(judges), classes, prior, confusion)
 
+    def judge_accuracy(self, judge: str) -> float | None:
+        """The fitted probability that ``judge`` answers the true class, averaged over its
+        orders: ``Σ_k prior[k] · confusion_w[k, k]`` per annotator ``w`` (its order).
+        ``None`` when the judge made no call the model saw."""
+        prior = [math.exp(x) for x in self.log_prior]
+        accuracies: list[float] = []
+        for order in ("AB", "BA"):
+            rows = self.log_confusion.get(f"{judge}|{order}")
+            if not rows:
+                continue
+            accuracies.append(
+                sum(
+                    prior[k] * math.exp(rows[c][k]) for k, c in enumerate(self.classes) if c in rows
+                )
+            )
+        return sum(accuracies) / len(accuracies) if accuracies else None
+
     def score_one(self, pair: PairSignals) -> tuple[str | None, float]:
         """Label and posterior of one pair (``None``/0 when no judge of the scorer judged it)."""
         calls = _calls(pair, self.judges)

@@ -13,6 +13,12 @@ of the gold (:mod:`calibration.selection`). Candidates:
 * :class:`VoteScorer` over **the panel**: the same share pooled over every judge and order
   (vote share; 1 = unanimous in both orders), the simple signal of Verga et al., "Replacing
   Judges with Juries" (2024).
+* :class:`VoteScorer` over the panel **with weights** (:func:`reliability_weights`): each
+  judge's votes count ``log(a/(1 - a))`` times, ``a`` its accuracy as Dawid-Skene estimates it
+  from the verdicts alone (no gold), the optimal weights for independent voters (Nitzan and
+  Paroush, "Optimal decision rules in uncertain dichotomous choice situations", International
+  Economic Review 1982). A strong judge among weak ones then decides nearly alone; judges alike
+  in accuracy share the vote as in the plain panel.
 * :class:`ModelScorer`: the calibrated multinomial logistic label model of
   :mod:`calibration.calibrator` (argmax class and its probability), fitted on gold.
 * :class:`~calibration.posterior.PosteriorScorer`: the Dawid-Skene posterior of the label,
@@ -30,6 +36,7 @@ has no order-consistent judge while some judge flipped or failed to answer is ne
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -50,6 +57,7 @@ __all__ = [
     "call_weight",
     "judge_orders",
     "order_gated",
+    "reliability_weights",
     "scorer_from_json",
 ]
 
@@ -111,15 +119,19 @@ class VoteScorer:
     """Confidence-weighted vote share of ``judges`` (one judge or a panel); see module doc.
 
     ``orders`` gives each judge's expected calls per pair (1 or 2): a missing or failed call
-    counts as a vote against every label.
+    counts as a vote against every label. ``weights`` (judge -> weight > 0; ``None``: all 1)
+    multiplies each judge's votes and expected calls.
     """
 
     judges: tuple[str, ...]
     orders: Mapping[str, int]
+    weights: Mapping[str, float] | None = None
 
     @property
     def kind(self) -> str:
-        return "judge" if len(self.judges) == 1 else "panel"
+        if len(self.judges) == 1:
+            return "judge"
+        return "panel" if self.weights is None else "weighted"
 
     @property
     def name(self) -> str:
@@ -127,7 +139,12 @@ class VoteScorer:
             judge = self.judges[0]
             how = "both-order vote" if self.orders.get(judge, 1) == 2 else "vote"
             return f"judge {judge} ({how})"
+        if self.weights is not None:
+            return f"reliability-weighted panel vote share ({len(self.judges)} judges)"
         return f"panel vote share ({len(self.judges)} judges)"
+
+    def _weight(self, judge: str) -> float:
+        return 1.0 if self.weights is None else float(self.weights.get(judge, 0.0))
 
     def score_one(self, pair: PairSignals) -> tuple[str | None, float]:
         """Label and score of one pair."""
@@ -137,23 +154,55 @@ class VoteScorer:
             js = pair.judges.get(name)
             if js is not None and js.verdicts:
                 judged = True
-                _votes(js, votes)
+                own = dict.fromkeys(VERDICTS, 0.0)
+                _votes(js, own)
+                weight = self._weight(name)
+                for verdict, value in own.items():
+                    votes[verdict] += weight * value
         if not judged:
             return None, 0.0
         label = max(VERDICTS, key=lambda v: votes[v])  # first of VERDICTS on ties
-        total = sum(self.orders.get(j, 1) for j in self.judges)
-        return label, min(1.0, votes[label] / total)
+        total = sum(self._weight(j) * self.orders.get(j, 1) for j in self.judges)
+        return label, min(1.0, votes[label] / total) if total > 0 else 0.0
 
     def score_many(self, signals: Sequence[PairSignals]) -> tuple[list[str | None], FloatArray]:
         """Label and score of every pair, in order."""
         return score_each(self.score_one, signals)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "kind": "vote",
             "judges": list(self.judges),
             "orders": {j: int(self.orders.get(j, 1)) for j in self.judges},
         }
+        if self.weights is not None:
+            out["weights"] = {j: float(self.weights.get(j, 0.0)) for j in self.judges}
+        return out
+
+
+#: Accuracies are clipped to this range before the log-odds weight (a judge Dawid-Skene finds
+#: no better than chance still votes a little; none outweighs the rest without limit).
+WEIGHT_ACCURACY_RANGE = (0.55, 0.99)
+
+
+def reliability_weights(
+    signals: Sequence[PairSignals], judges: Sequence[str]
+) -> dict[str, float] | None:
+    """Each judge's weight ``log(a/(1 - a))``, ``a`` its Dawid-Skene accuracy fitted on the
+    verdicts of ``signals`` with no gold label (:meth:`PosteriorScorer.judge_accuracy`),
+    clipped to :data:`WEIGHT_ACCURACY_RANGE`. ``None`` when the model cannot be fitted or
+    estimates no judge's accuracy. Needs three or more judges to mean anything: two judges
+    that disagree are symmetric to it."""
+    fitted = PosteriorScorer.fit(signals, judges)
+    if fitted is None:
+        return None
+    low, high = WEIGHT_ACCURACY_RANGE
+    weights: dict[str, float] = {}
+    for judge in judges:
+        accuracy = fitted.judge_accuracy(judge)
+        a = min(max(low if accuracy is None else accuracy, low), high)
+        weights[judge] = math.log(a / (1.0 - a))
+    return weights
 
 
 @dataclass(frozen=True)
@@ -210,7 +259,12 @@ def scorer_from_json(d: Mapping[str, Any]) -> AnyScorer:
     if kind == "vote":
         judges = tuple(str(j) for j in d["judges"])
         orders = {str(k): int(v) for k, v in dict(d.get("orders", {})).items()}
-        return VoteScorer(judges, orders)
+        weights = d.get("weights")
+        return VoteScorer(
+            judges,
+            orders,
+            None if weights is None else {str(k): float(v) for k, v in dict(weights).items()},
+        )
     if kind == "model":
         return ModelScorer(
             FeatureEncoder.from_json(dict(d["encoder"])),

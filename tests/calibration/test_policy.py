@@ -181,3 +181,55 @@ def test_judges_with_probabilities_certify_most_pairs_and_hold() -> None:
     test = [p for p in signals if p.pair_id not in cal]
     coverage, agreement = _agreement(fit.policy, test, gold)
     assert coverage > 0.5 and agreement >= 0.85
+
+
+def _one_strong_two_weak(n: int, seed: int) -> tuple[list[PairSignals], dict[str, str]]:
+    """A strong judge stating informative probabilities and two weak ones whose stated
+    probabilities say nothing (right 62% whatever they state), one order each."""
+    rng = np.random.default_rng(seed)
+    signals: list[PairSignals] = []
+    gold: dict[str, str] = {}
+    for i in range(n):
+        truth = "A" if rng.random() < 0.5 else "B"
+        other = "B" if truth == "A" else "A"
+        p = 0.5 + 0.5 * float(rng.beta(3.0, 1.0))
+        judges = {"strong": JudgeSignals("strong", truth if rng.random() < p else other, None, p)}
+        for name in ("weak-1", "weak-2"):
+            verdict = truth if rng.random() < 0.62 else other
+            judges[name] = JudgeSignals(name, verdict, None, float(rng.uniform(0.6, 1.0)))
+        pid = f"w{i:04d}"
+        signals.append(PairSignals(pid, judges))
+        gold[pid] = truth
+    return signals, gold
+
+
+def test_a_strong_judge_among_weak_ones_leads_the_gold_free_route() -> None:
+    # The default route weighs each judge by its Dawid-Skene accuracy (no gold label read), so
+    # the strong judge decides nearly alone and far more is certified than with the plain
+    # panel vote, whose weak judges drag every score down.
+    weighted, plain = [], []
+    for seed in range(4):
+        signals, gold = _one_strong_two_weak(240, seed)
+        cal = dict(list(gold.items())[:120])
+        test = [p for p in signals if p.pair_id not in cal]
+        fit = fit_policy(signals, cal, target_agreement=0.85, delta=0.1, seed=seed, reports=False)
+        route = next(r for r in fit.report["routes"] if r["route"] == "default")
+        assert route["score"].startswith("reliability-weighted panel vote share")
+        assert fit.policy.judges == ["strong", "weak-1", "weak-2"]
+        weights = fit.policy.scorer.to_json().get("weights") if route["certified"] else None
+        if weights is not None:
+            assert weights["strong"] > 2 * max(weights["weak-1"], weights["weak-2"])
+        coverage, agreement = _agreement(fit.policy, test, gold)
+        assert math.isnan(agreement) or agreement >= 0.85
+        weighted.append(coverage)
+        vote = fit_policy(
+            signals,
+            cal,
+            target_agreement=0.85,
+            delta=0.1,
+            seed=seed,
+            reports=False,
+            default_score="vote",
+        )
+        plain.append(_agreement(vote.policy, test, gold)[0])
+    assert np.mean(weighted) > 0.4 and np.mean(weighted) > np.mean(plain) + 0.1

@@ -62,3 +62,19 @@ def test_round_trip_and_unjudged_pairs() -> None:
 def test_nothing_to_weigh_gives_no_scorer() -> None:
     one_call = [PairSignals(f"p{i}", {"j": JudgeSignals("j", "A", None)}) for i in range(5)]
     assert PosteriorScorer.fit(one_call, ["j"]) is None
+
+
+def test_judge_accuracy_is_estimated_without_gold() -> None:
+    signals, _ = synthesize(3000, [0.9, 0.75, 0.6], seed=3, flip=0.1)
+    scorer = PosteriorScorer.fit(signals, ["j0", "j1", "j2"])
+    assert scorer is not None
+    accuracy = {j: scorer.judge_accuracy(j) for j in ("j0", "j1", "j2")}
+    # each order's hidden accuracy: AB as drawn, BA after 10% flips (0.9 -> 0.82, ...); a
+    # judge's two orders agree far more than independent annotators would, which the model
+    # reads as reliability: it overrates the judges, the strong one most, but keeps their order
+    hidden = {}
+    for judge, drawn in (("j0", 0.9), ("j1", 0.75), ("j2", 0.6)):
+        hidden[judge] = (drawn + drawn * 0.9 + (1 - drawn) * 0.1) / 2
+        assert accuracy[judge] is not None and abs(accuracy[judge] - hidden[judge]) < 0.1
+    assert accuracy["j0"] > accuracy["j1"] > accuracy["j2"]  # type: ignore[operator]
+    assert scorer.judge_accuracy("nobody") is None

@@ -10,7 +10,14 @@ import pytest
 
 from calibration.calibrator import FeatureEncoder, fit_label_model
 from calibration.policy import AcceptPolicy, fit_policy
-from calibration.scores import ModelScorer, VoteScorer, judge_orders, order_gated, scorer_from_json
+from calibration.scores import (
+    ModelScorer,
+    VoteScorer,
+    judge_orders,
+    order_gated,
+    reliability_weights,
+    scorer_from_json,
+)
 from calibration.signals import JudgeSignals, PairSignals
 from tests.calibration.synthetic_judges import synthesize
 
@@ -116,3 +123,31 @@ def test_policy_never_accepts_injection_or_a_wholly_inconsistent_panel() -> None
     )
     lenient = AcceptPolicy.from_json({**fit.policy.to_json(), "threshold": 0.0})
     assert lenient.accepts(clean) and not lenient.accepts(flipped) and not lenient.accepts(flagged)
+
+
+def test_weighted_vote_share_by_hand_and_through_json() -> None:
+    scorer = VoteScorer(("g", "h", "k"), {"g": 2, "h": 2, "k": 1}, {"g": 3.0, "h": 1.0, "k": 2.0})
+    pair = _pair(
+        JudgeSignals("g", "A", "A"), JudgeSignals("h", "B", "B"), JudgeSignals("k", "B", None)
+    )
+    # A: 3·2 = 6, B: 1·2 + 2·1 = 4, of 3·2 + 1·2 + 2·1 = 10 expected weighted calls
+    assert scorer.score_one(pair) == ("A", pytest.approx(6 / 10))
+    assert scorer.kind == "weighted" and scorer.name.startswith("reliability-weighted")
+    even = VoteScorer(("g", "h", "k"), {"g": 2, "h": 2, "k": 1}, {"g": 1.0, "h": 1.0, "k": 1.0})
+    plain = VoteScorer(("g", "h", "k"), {"g": 2, "h": 2, "k": 1})
+    assert even.score_one(pair) == plain.score_one(pair) == ("B", pytest.approx(3 / 5))
+    again = scorer_from_json(json.loads(json.dumps(scorer.to_json())))
+    assert again == scorer and again.score_one(pair) == scorer.score_one(pair)
+    assert "weights" not in plain.to_json()  # stored plain policies are unchanged
+
+
+def test_reliability_weights_put_a_strong_judge_above_weak_ones() -> None:
+    signals, _ = synthesize(2000, [0.95, 0.7, 0.65, 0.6], seed=5, flip=0.1)
+    weights = reliability_weights(signals, ["j0", "j1", "j2", "j3"])
+    assert weights is not None
+    assert weights["j0"] > 2 * max(weights["j1"], weights["j2"], weights["j3"])
+    assert weights["j1"] > weights["j3"] > 0  # ordered as the hidden accuracies
+    # near the log-odds of the hidden accuracy (estimated without a gold label), capped at 0.99
+    assert math.log(0.85 / 0.15) < weights["j0"] <= math.log(0.99 / 0.01) + 1e-9
+    one_call = [_pair(JudgeSignals("j0", p.judges["j0"].ab, None), pid=p.pair_id) for p in signals]
+    assert reliability_weights(one_call, ["j0"]) is None  # one annotator: nothing to weigh
