@@ -42,6 +42,7 @@ __all__ = [
     "build_candidate",
     "certify_default",
     "certify_selected",
+    "describe_weights",
     "empty_search",
     "explain_route",
     "explain_selection",
@@ -424,6 +425,18 @@ def more_gold(
     return min(needs) if needs else None
 
 
+def describe_weights(scorer: AnyScorer) -> str:
+    """``"; judge weights ..."`` for a reliability-weighted vote (heaviest first), else ``""``."""
+    weights = getattr(scorer, "weights", None)
+    if not weights:
+        return ""
+    ranked = sorted(weights.items(), key=lambda kv: -kv[1])
+    return (
+        "; judge weights, the log-odds of each judge's accuracy as Dawid-Skene estimates it "
+        "from the verdicts alone: " + ", ".join(f"{j} {w:.2f}" for j, w in ranked)
+    )
+
+
 def explain_route(
     route: Route,
     routes: Sequence[Route],
@@ -437,7 +450,7 @@ def explain_route(
         return (
             f"{route.scorer.name}, the default score (no gold label chose it), certified on all "
             f"{route.items} gold items at level {route.level:.3g} and accepts more than the "
-            f"score chosen on the selection part ({selected})"
+            f"score chosen on the selection part ({selected})" + describe_weights(route.scorer)
         )
     others = [r for r in routes if r is not route and r.search.certified]
     text = selected

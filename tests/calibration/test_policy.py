@@ -207,7 +207,7 @@ def test_a_strong_judge_among_weak_ones_leads_the_gold_free_route() -> None:
     # The default route weighs each judge by its Dawid-Skene accuracy (no gold label read), so
     # the strong judge decides nearly alone and far more is certified than with the plain
     # panel vote, whose weak judges drag every score down.
-    weighted, plain = [], []
+    weighted, plain, routes = [], [], set()
     for seed in range(4):
         signals, gold = _one_strong_two_weak(240, seed)
         cal = dict(list(gold.items())[:120])
@@ -219,6 +219,10 @@ def test_a_strong_judge_among_weak_ones_leads_the_gold_free_route() -> None:
         weights = fit.policy.scorer.to_json().get("weights") if route["certified"] else None
         if weights is not None:
             assert weights["strong"] > 2 * max(weights["weak-1"], weights["weak-2"])
+        if fit.report["route"] == "default":  # the report names the weights, heaviest first
+            why = fit.report["why_this_score"]
+            weights_text = why[why.index("judge weights") :]
+            assert weights_text.index("strong") < weights_text.index("weak-1")
         coverage, agreement = _agreement(fit.policy, test, gold)
         assert math.isnan(agreement) or agreement >= 0.85
         weighted.append(coverage)
@@ -232,4 +236,6 @@ def test_a_strong_judge_among_weak_ones_leads_the_gold_free_route() -> None:
             default_score="vote",
         )
         plain.append(_agreement(vote.policy, test, gold)[0])
+        routes.add(fit.report["route"])
+    assert "default" in routes
     assert np.mean(weighted) > 0.4 and np.mean(weighted) > np.mean(plain) + 0.1
