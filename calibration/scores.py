@@ -14,11 +14,11 @@ of the gold (:mod:`calibration.selection`). Candidates:
   (vote share; 1 = unanimous in both orders), the simple signal of Verga et al., "Replacing
   Judges with Juries" (2024).
 * :class:`VoteScorer` over the panel **with weights** (:func:`reliability_weights`): each
-  judge's votes count ``log(a/(1 - a))`` times, ``a`` its accuracy as Dawid-Skene estimates it
-  from the verdicts alone (no gold), the optimal weights for independent voters (Nitzan and
-  Paroush, "Optimal decision rules in uncertain dichotomous choice situations", International
-  Economic Review 1982). A strong judge among weak ones then decides nearly alone; judges alike
-  in accuracy share the vote as in the plain panel.
+  judge is one voter whose vote share (over its orders) counts ``log(a/(1 - a))`` times, ``a``
+  its accuracy as Dawid-Skene estimates it from the verdicts alone (no gold), the optimal
+  weights for independent voters (Nitzan and Paroush, "Optimal decision rules in uncertain
+  dichotomous choice situations", International Economic Review 1982). A strong judge among
+  weak ones then decides nearly alone; judges alike in accuracy share the vote evenly.
 * :class:`ModelScorer`: the calibrated multinomial logistic label model of
   :mod:`calibration.calibrator` (argmax class and its probability), fitted on gold.
 * :class:`~calibration.posterior.PosteriorScorer`: the Dawid-Skene posterior of the label,
@@ -119,8 +119,11 @@ class VoteScorer:
     """Confidence-weighted vote share of ``judges`` (one judge or a panel); see module doc.
 
     ``orders`` gives each judge's expected calls per pair (1 or 2): a missing or failed call
-    counts as a vote against every label. ``weights`` (judge -> weight > 0; ``None``: all 1)
-    multiplies each judge's votes and expected calls.
+    counts as a vote against every label. With ``weights`` (judge -> weight > 0) each judge is
+    one voter, whatever its number of calls: its own vote share (votes over its expected calls)
+    counts ``weight`` times, and the score is the weighted sum over the sum of the weights. A
+    judge's two orders are far from independent, so they are not two voters; a reward model
+    scoring a pair once weighs as much as an LLM judge asked in both orders.
     """
 
     judges: tuple[str, ...]
@@ -144,7 +147,10 @@ class VoteScorer:
         return f"panel vote share ({len(self.judges)} judges)"
 
     def _weight(self, judge: str) -> float:
-        return 1.0 if self.weights is None else float(self.weights.get(judge, 0.0))
+        """What one of the judge's votes counts: 1 unweighted, else its weight over its calls."""
+        if self.weights is None:
+            return 1.0
+        return float(self.weights.get(judge, 0.0)) / self.orders.get(judge, 1)
 
     def score_one(self, pair: PairSignals) -> tuple[str | None, float]:
         """Label and score of one pair."""

@@ -130,12 +130,17 @@ def test_weighted_vote_share_by_hand_and_through_json() -> None:
     pair = _pair(
         JudgeSignals("g", "A", "A"), JudgeSignals("h", "B", "B"), JudgeSignals("k", "B", None)
     )
-    # A: 3·2 = 6, B: 1·2 + 2·1 = 4, of 3·2 + 1·2 + 2·1 = 10 expected weighted calls
-    assert scorer.score_one(pair) == ("A", pytest.approx(6 / 10))
+    # each judge one voter: A: 3·(2/2) = 3, B: 1·(2/2) + 2·(1/1) = 3, of 3 + 1 + 2 = 6; the tie
+    # goes to "A", first of the verdicts
+    assert scorer.score_one(pair) == ("A", pytest.approx(3 / 6))
+    one_order_heavier = VoteScorer(("g", "h", "k"), scorer.orders, {"g": 3.0, "h": 1.0, "k": 2.5})
+    assert one_order_heavier.score_one(pair) == ("B", pytest.approx(3.5 / 6.5))
     assert scorer.kind == "weighted" and scorer.name.startswith("reliability-weighted")
-    even = VoteScorer(("g", "h", "k"), {"g": 2, "h": 2, "k": 1}, {"g": 1.0, "h": 1.0, "k": 1.0})
     plain = VoteScorer(("g", "h", "k"), {"g": 2, "h": 2, "k": 1})
-    assert even.score_one(pair) == plain.score_one(pair) == ("B", pytest.approx(3 / 5))
+    assert plain.score_one(pair) == ("B", pytest.approx(3 / 5))  # five calls, each a vote
+    # equal weights: the mean of the judges' own vote shares, (1 + 0 + 0) / 3 for A
+    even = VoteScorer(("g", "h", "k"), {"g": 2, "h": 2, "k": 1}, {"g": 1.0, "h": 1.0, "k": 1.0})
+    assert even.score_one(pair) == ("B", pytest.approx(2 / 3))
     again = scorer_from_json(json.loads(json.dumps(scorer.to_json())))
     assert again == scorer and again.score_one(pair) == scorer.score_one(pair)
     assert "weights" not in plain.to_json()  # stored plain policies are unchanged
