@@ -75,10 +75,17 @@ def _print_report(doc: dict[str, Any]) -> None:
         )
     stdout.print(table)
     target, delta = doc["target_agreement"], doc["delta"]
-    stdout.print(
-        f"Score: {doc['score']} (chosen on {doc['selection_items']} gold items, certified on "
-        f"the other {doc['certification_items']}). Why: {doc['why_this_score']}."
-    )
+    if doc["route"] == "default":
+        how = (
+            f"no gold label chose it; certified on all {doc['certification_items']} gold items "
+            f"at level {doc['level']:.3g}"
+        )
+    else:
+        how = (
+            f"chosen on {doc['selection_items']} gold items, certified on the other "
+            f"{doc['certification_items']} at level {doc['level']:.3g}"
+        )
+    stdout.print(f"Score: {doc['score']} ({how}). Why: {doc['why_this_score']}.")
     if doc["certified"]:
         stdout.print(
             f"Policy v{doc['policy_version']}: auto-accept at score ≥ {doc['threshold']:.4f}. "
@@ -229,6 +236,9 @@ def _document(report: PolicyReport, version: int, dataset: str, gold_kind: str) 
         "grid": report["grid"],
         "score": report["score"],
         "score_kind": report["score_kind"],
+        "route": report["route"],
+        "level": report["level"],
+        "routes": report["routes"],
         "why_this_score": report["why_this_score"],
         "candidates": report["candidates"],
         "selection_items": report["selection_items"],

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 from sqlalchemy import Engine, select
 
 from calibration.policy import AcceptPolicy
@@ -225,3 +226,82 @@ def test_loaders_take_newest_judgment_and_strict_majority(sqlite_engine: Engine)
         assert [p.pair_id for p in only_h] == ["p1", "p2"] and only_h[0].judges == {}
         assert load_gold(session, ds_id) == {"p1": "A", "p3": "tie"}
         assert load_gold(session, ds_id, "review") == {"p2": "B"}
+
+
+def _fill_with_probabilities(engine: Engine, n: int = 240) -> None:
+    """A dataset ``demo`` judged in both orders by ``strong`` (stating probabilities that track
+    its accuracy) and two weak judges stating probabilities that say nothing; gold on half."""
+    rng = np.random.default_rng(4)
+    with transaction(engine) as session:
+        ds = Dataset(name="demo")
+        session.add(ds)
+        session.flush()
+        for i in range(n):
+            pid = f"demo-{i:04d}"
+            truth = "A" if rng.random() < 0.5 else "B"
+            other = "B" if truth == "A" else "A"
+            session.add(
+                Pair(
+                    id=pid,
+                    dataset_id=ds.id,
+                    prompt="q",
+                    response_a="a",
+                    response_b="b",
+                    content_hash=pid,
+                )
+            )
+            session.flush()
+            sure = 0.5 + 0.5 * float(rng.beta(3.0, 1.0))
+            calls = {"strong": (truth if rng.random() < sure else other, sure)}
+            for judge in ("weak-1", "weak-2"):
+                calls[judge] = (truth if rng.random() < 0.62 else other, rng.uniform(0.6, 1.0))
+            for judge, (verdict, confidence) in calls.items():
+                for order in ("AB", "BA"):
+                    session.add(
+                        Judgment(
+                            pair_id=pid,
+                            judge=judge,
+                            order=order,
+                            prompt_version="v1",
+                            winner=verdict,
+                            confidence=float(confidence),
+                        )
+                    )
+            if i < n // 2:
+                session.add(HumanLabel(pair_id=pid, annotator="g1", label=truth, kind="gold"))
+
+
+def test_calibrate_weighs_judges_stating_probabilities_and_says_how(
+    sqlite_engine: Engine, sqlite_url: str
+) -> None:
+    _fill_with_probabilities(sqlite_engine)
+    result = run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    default = next(r for r in doc["routes"] if r["route"] == "default")
+    assert default["score"] == "reliability-weighted panel vote share (3 judges)"
+    assert default["gold_items"] == 120  # all the gold: no gold label chose the weights
+    assert doc["certified"]
+    with transaction(sqlite_engine) as session:
+        body = session.scalars(select(Policy)).one().body
+    policy = AcceptPolicy.from_json(body)
+    if doc["route"] == "default":
+        weights = body["scorer"]["weights"]
+        assert weights["strong"] > 2 * max(weights["weak-1"], weights["weak-2"])
+        assert "judge weights" in doc["why_this_score"]
+    # the stored policy routes the pairs without gold as calibrate expected
+    with transaction(sqlite_engine) as session:
+        dataset_id = session.scalars(select(Dataset.id)).one()
+        signals = load_pair_signals(session, dataset_id)
+        gold = load_gold(session, dataset_id)
+    routed = [p for p in signals if p.pair_id not in gold]
+    share = sum(policy.accepts(p) for p in routed) / len(routed)
+    assert share == pytest.approx(doc["expected_coverage_on_ungold"])
+    text = run_cli(sqlite_url, "calibrate", "--dataset", "demo")
+    assert text.exit_code == 0, text.output
+    assert "reliability-weighted panel vote share" in text.stdout
+    said = " ".join(text.stdout.split())  # rich wraps long lines
+    if doc["route"] == "default":
+        assert "no gold label chose it; certified on all 120 gold items at level 0.05" in said
+    else:
+        assert "chosen on 48 gold items, certified on the other 72 at level 0.05" in said
