@@ -89,6 +89,7 @@ __all__ = [
     "AcceptPolicy",
     "PolicyFit",
     "Scored",
+    "default_route_share",
     "fit_policy",
 ]
 
@@ -107,12 +108,31 @@ DEFAULT_SELECTION_SHARE = 0.4
 #: above both references' 0). Fewer than three judges without probabilities get no default
 #: route (:func:`_default_score`).
 DEFAULT_DEFAULT_SHARE = 0.5
-#: The default route's share of δ when the panel is one judge stating probabilities: both routes
-#: then test nearly the same score (the judge's confidence; the other route may only swap in
-#: the label model), so the split buys little and the default route gets more of δ (synthetic
-#: judge with ties in the gold, 120 gold items, 30 splits: coverage 0.029 -> 0.074 against the
-#: reference's 0.059 at the whole δ).
-ONE_JUDGE_DEFAULT_SHARE = 0.7
+#: The default route's larger share of δ where the selected route has little to offer
+#: (:func:`default_route_share`): a panel of one judge stating probabilities, whose two routes test
+#: nearly the same score (synthetic judge with ties in the gold, 120 gold items, 30 splits:
+#: coverage 0.029 -> 0.074 against the reference's 0.059 at the whole δ); or the weighted route
+#: with fewer than :data:`SMALL_SELECTION_ITEMS` selection items, too few to choose a score
+#: (synthetic strong judge among two weak ones, 100 gold items, 40 splits: 0.27 -> 0.34
+#: against the best-judge reference's 0.34; three similar judges 0.64 -> 0.64; six judges with
+#: reward models 0.78 -> 0.75, against the references' 0.59).
+LEAN_DEFAULT_SHARE = 0.7
+#: Fewest selection items at which the weighted route keeps the even split of δ.
+SMALL_SELECTION_ITEMS = 45
+
+
+def default_route_share(default_kind: str, panel_size: int, selection_items: int) -> float:
+    """The default route's share of δ: 0 without a default score; :data:`LEAN_DEFAULT_SHARE`
+    for one judge, or for the weighted route with fewer than :data:`SMALL_SELECTION_ITEMS`
+    selection items; else :data:`DEFAULT_DEFAULT_SHARE`. A function of counts only (no gold
+    label), so the Bonferroni split stays fixed in advance."""
+    if default_kind == "none":
+        return 0.0
+    if panel_size == 1:
+        return LEAN_DEFAULT_SHARE
+    if default_kind == "weighted" and selection_items < SMALL_SELECTION_ITEMS:
+        return LEAN_DEFAULT_SHARE
+    return DEFAULT_DEFAULT_SHARE
 
 
 @dataclass(frozen=True)
@@ -277,8 +297,7 @@ def fit_policy(
     keep whichever accepts more; 0 spends all of δ on the chosen score). ``default_score``
     (``vote``, ``weighted``, ``posterior`` or ``none``; ``None``: chosen from the signals by
     :func:`_default_score`, never from gold labels) is that route's score; ``default_share``
-    ``None`` means :data:`DEFAULT_DEFAULT_SHARE` (:data:`ONE_JUDGE_DEFAULT_SHARE` for a panel
-    of one judge), or 0 with no default score.
+    ``None`` means :func:`default_route_share` (counts only, never gold labels).
     ``use_model=False`` leaves the label model out of the candidates; ``reports=False`` skips
     the per-judge reports (benchmarks).
     """
@@ -292,22 +311,16 @@ def fit_policy(
     default_kind = default_score or _default_score(signals, panel)
     if default_kind not in DEFAULT_SCORES:
         raise ValueError(f"default_score must be one of {DEFAULT_SCORES}, got {default_kind!r}")
-    if default_share is None:
-        default_share = (
-            0.0
-            if default_kind == "none"
-            else ONE_JUDGE_DEFAULT_SHARE
-            if len(panel) == 1
-            else DEFAULT_DEFAULT_SHARE
-        )
-    if not 0.0 <= default_share < 1.0:
-        raise ValueError(f"default_share must be in [0, 1), got {default_share}")
     labels_ok = list(accept_labels)
     gold_pairs = [p for p in signals if p.pair_id in gold]
     routed = [p for p in signals if p.pair_id not in gold]
     sel_ids, _ = split_ids([p.pair_id for p in gold_pairs], selection_share, seed)
     selection = [p for p in gold_pairs if p.pair_id in sel_ids]
     certification = [p for p in gold_pairs if p.pair_id not in sel_ids]
+    if default_share is None:
+        default_share = default_route_share(default_kind, len(panel), len(selection))
+    if not 0.0 <= default_share < 1.0:
+        raise ValueError(f"default_share must be in [0, 1), got {default_share}")
 
     orders = judge_orders(signals, panel)
     scorers: list[tuple[AnyScorer, Scores | None]] = []

@@ -7,7 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from calibration.policy import AcceptPolicy, Scored, fit_policy
+from calibration.policy import (
+    DEFAULT_DEFAULT_SHARE,
+    LEAN_DEFAULT_SHARE,
+    SMALL_SELECTION_ITEMS,
+    AcceptPolicy,
+    Scored,
+    default_route_share,
+    fit_policy,
+)
 from calibration.signals import JudgeSignals, PairSignals, signals_from_records
 from tests.calibration.synthetic_judges import synthesize
 
@@ -239,3 +247,16 @@ def test_a_strong_judge_among_weak_ones_leads_the_gold_free_route() -> None:
         routes.add(fit.report["route"])
     assert "default" in routes
     assert np.mean(weighted) > 0.4 and np.mean(weighted) > np.mean(plain) + 0.1
+
+
+def test_default_share_leans_on_the_gold_free_route_where_selection_has_little_to_offer() -> None:
+    assert default_route_share("none", 4, 200) == 0.0
+    assert default_route_share("vote", 1, 200) == LEAN_DEFAULT_SHARE  # one judge: near-same scores
+    assert default_route_share("weighted", 3, SMALL_SELECTION_ITEMS - 1) == LEAN_DEFAULT_SHARE
+    assert default_route_share("weighted", 3, SMALL_SELECTION_ITEMS) == DEFAULT_DEFAULT_SHARE
+    assert default_route_share("posterior", 4, 10) == DEFAULT_DEFAULT_SHARE  # vote-only: even split
+    signals, gold = _one_strong_two_weak(240, 0)
+    fit = fit_policy(signals, dict(list(gold.items())[:100]), target_agreement=0.85, delta=0.1)
+    levels = {r["route"]: r["level"] for r in fit.report["routes"]}
+    assert fit.report["selection_items"] == 40
+    assert levels == {"default": pytest.approx(0.07), "selected": pytest.approx(0.03)}
