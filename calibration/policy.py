@@ -24,10 +24,11 @@ log-odds of its accuracy as Dawid-Skene estimates it from the verdicts
 (:func:`calibration.scores.reliability_weights`; unweighted for one or two judges); else, for
 three or more judges, the Dawid-Skene posterior of
 :class:`calibration.posterior.PosteriorScorer`. Both are fitted on the verdicts of every pair,
-never on gold labels. The two routes get δ/2 each (Bonferroni), so both certificates hold
-together with probability ``≥ 1 - δ`` and keeping the one that accepts more is safe. The default
-route's score and grid depend on the gold items' verdicts and scores but never on their labels.
-With ``predictive=True`` each step must also pass the exact test of
+never on gold labels. The two routes share δ (Bonferroni; half each unless
+:func:`default_route_share`, a function of counts only, leans on the default route), so both
+certificates hold together with probability ``≥ 1 - δ`` and keeping the one that accepts more is
+safe. The default route's score and grid depend on the gold items' verdicts and scores but never
+on their labels. With ``predictive=True`` each step must also pass the exact test of
 :func:`calibration.thresholds.predictive_p_value` for the pairs it will be applied to; an extra
 condition only makes steps fail, so the guarantee is unchanged, and the realised agreement of
 the routed pairs, not only its expectation, is checked at each step, at the whole δ
