@@ -17,7 +17,7 @@ from calibration.policy import (
     fit_policy,
 )
 from calibration.signals import JudgeSignals, PairSignals, signals_from_records
-from tests.calibration.synthetic_judges import synthesize
+from tests.calibration.synthetic_judges import draw_pairs, synthesize
 
 
 def _agreement(
@@ -194,21 +194,16 @@ def test_judges_with_probabilities_certify_most_pairs_and_hold() -> None:
 def _one_strong_two_weak(n: int, seed: int) -> tuple[list[PairSignals], dict[str, str]]:
     """A strong judge stating informative probabilities and two weak ones whose stated
     probabilities say nothing (right 62% whatever they state), one order each."""
-    rng = np.random.default_rng(seed)
-    signals: list[PairSignals] = []
-    gold: dict[str, str] = {}
-    for i in range(n):
-        truth = "A" if rng.random() < 0.5 else "B"
-        other = "B" if truth == "A" else "A"
+
+    def judges_for(rng: np.random.Generator, truth: str, other: str) -> dict[str, JudgeSignals]:
         p = 0.5 + 0.5 * float(rng.beta(3.0, 1.0))
         judges = {"strong": JudgeSignals("strong", truth if rng.random() < p else other, None, p)}
         for name in ("weak-1", "weak-2"):
             verdict = truth if rng.random() < 0.62 else other
             judges[name] = JudgeSignals(name, verdict, None, float(rng.uniform(0.6, 1.0)))
-        pid = f"w{i:04d}"
-        signals.append(PairSignals(pid, judges))
-        gold[pid] = truth
-    return signals, gold
+        return judges
+
+    return draw_pairs(n, judges_for, seed=seed, prefix="w")
 
 
 def test_a_strong_judge_among_weak_ones_leads_the_gold_free_route() -> None:

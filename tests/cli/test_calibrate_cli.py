@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -16,9 +17,32 @@ from tests.helpers import run_cli
 ACCURACY = {"strong": 0.96, "weak": 0.6}
 
 
-def _fill(engine: Engine, *, n: int = 240, gold_share: float = 0.5, with_gold: bool = True) -> None:
-    """A dataset ``demo`` of ``n`` pairs judged by two judges in both orders; gold on a share."""
-    rng = np.random.default_rng(0)
+#: A pair's judge calls: judge -> (verdict, stated probability or None), drawn with the rng
+#: from the gold label and the other label.
+Calls = Callable[[np.random.Generator, str, str], dict[str, tuple[str, float | None]]]
+
+
+def _calls_by_accuracy(
+    rng: np.random.Generator, truth: str, other: str
+) -> dict[str, tuple[str, float | None]]:
+    """Each judge of :data:`ACCURACY` right with its accuracy, stating no probability."""
+    return {
+        judge: (truth if rng.random() < acc else other, None) for judge, acc in ACCURACY.items()
+    }
+
+
+def _fill(
+    engine: Engine,
+    *,
+    n: int = 240,
+    gold_share: float = 0.5,
+    with_gold: bool = True,
+    calls: Calls = _calls_by_accuracy,
+    seed: int = 0,
+) -> None:
+    """A dataset ``demo`` of ``n`` pairs judged in both orders (``calls`` says by whom and how);
+    gold on a share."""
+    rng = np.random.default_rng(seed)
     with transaction(engine) as session:
         ds = Dataset(name="demo")
         session.add(ds)
@@ -39,8 +63,7 @@ def _fill(engine: Engine, *, n: int = 240, gold_share: float = 0.5, with_gold: b
                 )
             )
             session.flush()
-            for judge, acc in ACCURACY.items():
-                verdict = truth if rng.random() < acc else other
+            for judge, (verdict, confidence) in calls(rng, truth, other).items():
                 for order in ("AB", "BA"):
                     session.add(
                         Judgment(
@@ -49,6 +72,7 @@ def _fill(engine: Engine, *, n: int = 240, gold_share: float = 0.5, with_gold: b
                             order=order,
                             prompt_version="v1",
                             winner=verdict,
+                            confidence=confidence,
                         )
                     )
             if with_gold and i < n * gold_share:
@@ -228,53 +252,24 @@ def test_loaders_take_newest_judgment_and_strict_majority(sqlite_engine: Engine)
         assert load_gold(session, ds_id, "review") == {"p2": "B"}
 
 
-def _fill_with_probabilities(engine: Engine, n: int = 240) -> None:
-    """A dataset ``demo`` judged in both orders by ``strong`` (stating probabilities that track
-    its accuracy) and two weak judges stating probabilities that say nothing; gold on half."""
-    rng = np.random.default_rng(4)
-    with transaction(engine) as session:
-        ds = Dataset(name="demo")
-        session.add(ds)
-        session.flush()
-        for i in range(n):
-            pid = f"demo-{i:04d}"
-            truth = "A" if rng.random() < 0.5 else "B"
-            other = "B" if truth == "A" else "A"
-            session.add(
-                Pair(
-                    id=pid,
-                    dataset_id=ds.id,
-                    prompt="q",
-                    response_a="a",
-                    response_b="b",
-                    content_hash=pid,
-                )
-            )
-            session.flush()
-            sure = 0.5 + 0.5 * float(rng.beta(3.0, 1.0))
-            calls = {"strong": (truth if rng.random() < sure else other, sure)}
-            for judge in ("weak-1", "weak-2"):
-                calls[judge] = (truth if rng.random() < 0.62 else other, rng.uniform(0.6, 1.0))
-            for judge, (verdict, confidence) in calls.items():
-                for order in ("AB", "BA"):
-                    session.add(
-                        Judgment(
-                            pair_id=pid,
-                            judge=judge,
-                            order=order,
-                            prompt_version="v1",
-                            winner=verdict,
-                            confidence=float(confidence),
-                        )
-                    )
-            if i < n // 2:
-                session.add(HumanLabel(pair_id=pid, annotator="g1", label=truth, kind="gold"))
+def _strong_and_two_weak(
+    rng: np.random.Generator, truth: str, other: str
+) -> dict[str, tuple[str, float | None]]:
+    """``strong`` states probabilities that track its accuracy; two weak judges state
+    probabilities that say nothing (right 62% whatever they state)."""
+    sure = 0.5 + 0.5 * float(rng.beta(3.0, 1.0))
+    out: dict[str, tuple[str, float | None]] = {
+        "strong": (truth if rng.random() < sure else other, sure)
+    }
+    for judge in ("weak-1", "weak-2"):
+        out[judge] = (truth if rng.random() < 0.62 else other, float(rng.uniform(0.6, 1.0)))
+    return out
 
 
 def test_calibrate_weighs_judges_stating_probabilities_and_says_how(
     sqlite_engine: Engine, sqlite_url: str
 ) -> None:
-    _fill_with_probabilities(sqlite_engine)
+    _fill(sqlite_engine, calls=_strong_and_two_weak, seed=4)
     result = run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
