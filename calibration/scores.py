@@ -196,9 +196,10 @@ def reliability_weights(
 ) -> dict[str, float] | None:
     """Each judge's weight ``log(a/(1 - a))``, ``a`` its Dawid-Skene accuracy fitted on the
     verdicts of ``signals`` with no gold label (:meth:`PosteriorScorer.judge_accuracy`),
-    clipped to :data:`WEIGHT_ACCURACY_RANGE`. ``None`` when the model cannot be fitted or
-    estimates no judge's accuracy. Needs three or more judges to mean anything: two judges
-    that disagree are symmetric to it."""
+    clipped to :data:`WEIGHT_ACCURACY_RANGE`; a judge with no call in ``signals`` gets the
+    lowest weight. ``None`` when the model cannot be fitted (fewer than two annotators or one
+    answer in all). Needs three or more judges to mean anything: two judges that disagree are
+    symmetric to it."""
     fitted = PosteriorScorer.fit(signals, judges)
     if fitted is None:
         return None
