@@ -111,6 +111,8 @@ def test_judge_names_are_not_cut_in_narrow_tables(
         "target_agreement": 0.85,
         "delta": 0.1,
         "score": "probability",
+        "route": "selected",
+        "level": 0.05,
         "selection_items": 100,
         "certification_items": 100,
         "why_this_score": "best",
