@@ -23,7 +23,7 @@ from calibration.calibrator import (
     fit_label_model,
     nested_cross_fit_probabilities,
 )
-from calibration.scores import AnyScorer, ModelScorer, order_gated
+from calibration.scores import AnyScorer, ModelScorer, VoteScorer, order_gated
 from calibration.selection import ThresholdPlan, best_plan, more_gold_needed, plan_thresholds
 from calibration.signals import PairSignals
 from calibration.thresholds import (
@@ -427,10 +427,9 @@ def more_gold(
 
 def describe_weights(scorer: AnyScorer) -> str:
     """``"; judge weights ..."`` for a reliability-weighted vote (heaviest first), else ``""``."""
-    weights = getattr(scorer, "weights", None)
-    if not weights:
+    if not isinstance(scorer, VoteScorer) or scorer.weights is None:
         return ""
-    ranked = sorted(weights.items(), key=lambda kv: -kv[1])
+    ranked = sorted(scorer.weights.items(), key=lambda kv: -kv[1])
     return (
         "; judge weights, the log-odds of each judge's accuracy as Dawid-Skene estimates it "
         "from the verdicts alone: " + ", ".join(f"{j} {w:.2f}" for j, w in ranked)

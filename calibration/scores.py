@@ -105,13 +105,14 @@ def call_weight(confidence: float | None, logprob: float | None) -> float:
     return 1.0
 
 
-def _votes(js: JudgeSignals, into: dict[str, float]) -> None:
+def _votes(js: JudgeSignals, into: dict[str, float], weight: float = 1.0) -> None:
+    """Add each parsed call's :func:`call_weight`, times ``weight``, to its verdict in ``into``."""
     for verdict, conf, logp in (
         (js.ab, js.confidence_ab, js.logprob_ab),
         (js.ba, js.confidence_ba, js.logprob_ba),
     ):
         if verdict is not None:
-            into[verdict] += call_weight(conf, logp)
+            into[verdict] += weight * call_weight(conf, logp)
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,7 @@ class VoteScorer:
             js = pair.judges.get(name)
             if js is not None and js.verdicts:
                 judged = True
-                own = dict.fromkeys(VERDICTS, 0.0)
-                _votes(js, own)
-                weight = self._weight(name)
-                for verdict, value in own.items():
-                    votes[verdict] += weight * value
+                _votes(js, votes, self._weight(name))
         if not judged:
             return None, 0.0
         label = max(VERDICTS, key=lambda v: votes[v])  # first of VERDICTS on ties
