@@ -162,20 +162,16 @@ def _judges_with_probabilities(
     n: int, seed: int, prefix: str = "c"
 ) -> tuple[list[PairSignals], dict[str, str]]:
     """Three calibrated judges stating probabilities (one order): right with their stated p."""
-    rng = np.random.default_rng(seed)
-    signals: list[PairSignals] = []
-    gold: dict[str, str] = {}
-    for i in range(n):
-        truth = "A" if rng.random() < 0.5 else "B"
+
+    def judges_for(rng: np.random.Generator, truth: str, other: str) -> dict[str, JudgeSignals]:
         judges = {}
         for j, skill in enumerate((3.0, 1.5, 1.0)):
             p = 0.5 + 0.5 * float(rng.beta(skill, 1.0))
-            verdict = truth if rng.random() < p else ("B" if truth == "A" else "A")
+            verdict = truth if rng.random() < p else other
             judges[f"j{j}"] = JudgeSignals(f"j{j}", verdict, None, confidence_ab=p)
-        pid = f"{prefix}{i:04d}"
-        signals.append(PairSignals(pid, judges))
-        gold[pid] = truth
-    return signals, gold
+        return judges
+
+    return draw_pairs(n, judges_for, seed=seed, prefix=prefix)
 
 
 def test_judges_with_probabilities_certify_most_pairs_and_hold() -> None:
