@@ -23,7 +23,14 @@ EXIT_GRACE_S = 60.0
 
 
 def mark_session() -> str:
-    """Set (or keep) this run's marker in the environment that child processes inherit."""
+    """Set (or keep) this run's marker in the environment that child processes inherit.
+
+    A pytest-xdist worker takes a marker of its own: it inherited its controller's, which every
+    other worker carries too, and a worker finishing first must not kill the ones still running.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ[MARKER] = uuid.uuid4().hex
+        return os.environ[MARKER]
     return os.environ.setdefault(MARKER, uuid.uuid4().hex)
 
 

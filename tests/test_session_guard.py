@@ -49,3 +49,15 @@ def test_the_watchdog_ends_a_stuck_exit_with_the_sessions_status() -> None:
     )
     assert done.returncode == 3
     assert "still alive" in done.stderr and "Thread" in done.stderr
+
+
+@pytest.mark.parametrize("worker", ["gw0", ""])
+def test_an_xdist_worker_does_not_share_its_controllers_marker(worker: str) -> None:
+    """Each xdist worker kills only its own leftovers, never a sibling worker still running."""
+    code = "import sys; sys.path.insert(0, sys.argv[1]); from tests.session_guard import mark_session; print(mark_session())"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, MARKER: "controller", "PYTEST_XDIST_WORKER": worker}
+    done = subprocess.run([sys.executable, "-c", code, root], capture_output=True, text=True, env=env, timeout=30)
+    marker = done.stdout.strip()
+    assert (marker == "controller") is (worker == "")
+    assert marker
