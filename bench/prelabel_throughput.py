@@ -50,6 +50,7 @@ from judge.schema import JudgeVerdict
 from judge.setup import configure_litellm
 from referee.db.engine import ensure_schema, make_engine, transaction
 from referee.db.models import Dataset, Pair
+from referee.jobs.sql_store import SqlJobStore
 from workers.celery_app import make_celery_app
 from workers.jobs import DEFAULT_CHUNK_SIZE, start_prelabel, wait_for_job
 from workers.runner import CeleryRunner
@@ -172,19 +173,19 @@ def pipeline(args: argparse.Namespace, base: str, db_url: str) -> tuple[float, f
                 raise SystemExit("workers did not answer a ping within 120 s")
         warm_chunks = args.workers * args.chunks
         seed(db_url, "warm", 4 * warm_chunks)
-        warm = start_prelabel(engine, dataset="warm", judges=["openai/gpt-4o-mini"],
+        warm = start_prelabel(SqlJobStore(engine), dataset="warm", judges=["openai/gpt-4o-mini"],
                               api_base=base, runner=runner, chunk_size=4,
                               concurrency=per_worker)  # fmt: skip
-        wait_for_job(engine, warm, poll_s=0.2, timeout_s=300)
+        wait_for_job(SqlJobStore(engine), warm, poll_s=0.2, timeout_s=300)
         time.sleep(1.0)  # let the last warm chunks' acks and result writes settle
         seed(db_url, "bench", args.pairs)
         server_call(base, "POST", "reset")
         cpu = sum(process_cpu_s(proc.pid) for proc in workers)
         started, started_wall = time.perf_counter(), time.time()
-        job = start_prelabel(engine, dataset="bench", judges=["openai/gpt-4o-mini"], api_base=base,
+        job = start_prelabel(SqlJobStore(engine), dataset="bench", judges=["openai/gpt-4o-mini"], api_base=base,
                              runner=runner, chunk_size=args.chunk_size,
                              concurrency=per_worker)  # fmt: skip
-        summary = wait_for_job(engine, job, poll_s=0.05, timeout_s=1800)
+        summary = wait_for_job(SqlJobStore(engine), job, poll_s=0.05, timeout_s=1800)
         elapsed = time.perf_counter() - started
         cpu = sum(process_cpu_s(proc.pid) for proc in workers) - cpu
         if summary.done != args.pairs:

@@ -3,6 +3,9 @@ idempotent and failure-tolerant. Start at :func:`workers.jobs.run_prelabel`.
 
 The names below are loaded on first use (PEP 562), so ``import workers.summaries`` -- what
 ``referee jobs`` needs -- does not import the judge stack that ``workers.chunk`` brings.
+
+Pure of storage: the worker reads and writes jobs through :class:`workers.ports.JobStore`,
+which the entry points implement (:mod:`referee.jobs`).
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ if TYPE_CHECKING:
         sweep_stalled,
         wait_for_job,
     )
+    from workers.ports import JobStore
     from workers.runner import CeleryRunner, InProcessRunner, TaskRunner
-    from workers.store import cancel_job
-    from workers.summaries import JobSummary, summarize_job, summarize_jobs
+    from workers.summaries import JobSummary
 
 # public name -> the module that defines it
 _HOME: dict[str, str] = {
@@ -52,10 +55,8 @@ _HOME: dict[str, str] = {
     "CeleryRunner": "runner",
     "InProcessRunner": "runner",
     "TaskRunner": "runner",
-    "cancel_job": "store",
+    "JobStore": "ports",
     "JobSummary": "summaries",
-    "summarize_job": "summaries",
-    "summarize_jobs": "summaries",
 }
 
 
@@ -74,19 +75,17 @@ __all__ = [
     "JobInputError",
     "JobNotFoundError",
     "JobStateError",
+    "JobStore",
     "JobSummary",
     "TaskRunner",
     "UnknownDatasetError",
     "WorkerConfig",
     "WorkerContext",
     "WorkerError",
-    "cancel_job",
     "process_chunk",
     "resume_prelabel",
     "run_prelabel",
     "start_prelabel",
-    "summarize_job",
-    "summarize_jobs",
     "sweep_stalled",
     "wait_for_job",
 ]

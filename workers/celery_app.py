@@ -2,10 +2,10 @@
 
 Reliability settings: ``task_acks_late`` with ``task_reject_on_worker_lost`` (a chunk whose worker
 dies is delivered again), ``worker_prefetch_multiplier=1`` (a worker holds only what it works on),
-JSON only, and broker connections retried forever (a worker outlives a Redis restart). Chunks are
-idempotent (:mod:`workers.store`), so redelivery is safe. Messages lost with a Redis that kept no
-data are recovered by the stall sweeper (:func:`workers.jobs.sweep_stalled`), which every worker
-runs in a background thread.
+JSON only, and broker connections retried forever (a worker outlives a Redis restart). Chunks
+are idempotent (:class:`workers.ports.JobStore`), so redelivery is safe. Messages lost with a
+Redis that kept no data are recovered by the stall sweeper (:func:`workers.jobs.sweep_stalled`),
+which every worker runs in a background thread.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from celery import Celery
 
 from workers.chunk import process_chunk
-from workers.context import WorkerConfig, WorkerContext
+from workers.context import StoreOpener, WorkerConfig, WorkerContext
 from workers.errors import BrokerUnavailableError
 from workers.heap import freeze_startup_heap
 from workers.jobs import sweep_stalled
@@ -31,15 +31,18 @@ DEFAULT_VISIBILITY_TIMEOUT_S = 900
 log = logging.getLogger("referee.workers")
 
 _config: WorkerConfig | None = None
+_open_store: StoreOpener | None = None
 _context: WorkerContext | None = None
 _context_pid: int | None = None
 _context_lock = threading.Lock()
 
 
-def configure_process(config: WorkerConfig) -> None:
-    """Set the configuration this process's chunk tasks use (called at worker start)."""
-    global _config
+def configure_process(config: WorkerConfig, open_store: StoreOpener) -> None:
+    """Set the configuration and the store opener this process's chunk tasks use (called at
+    worker start)."""
+    global _config, _open_store
     _config = config
+    _open_store = open_store
 
 
 def process_context() -> WorkerContext:
@@ -47,9 +50,9 @@ def process_context() -> WorkerContext:
     global _context, _context_pid
     with _context_lock:
         if _context is None or _context_pid != os.getpid():
-            if _config is None:
+            if _config is None or _open_store is None:
                 raise RuntimeError("worker not configured: start it with `referee worker`")
-            _context = WorkerContext(_config)
+            _context = WorkerContext(_config, open_store=_open_store)
             _context_pid = os.getpid()
         return _context
 
@@ -100,20 +103,21 @@ def make_celery_app(
 
 
 def _sweep_forever(
-    app: Celery, config: WorkerConfig, every_s: float, stop: threading.Event
+    app: Celery, context: WorkerContext, every_s: float, stop: threading.Event
 ) -> None:
     runner = CeleryRunner(app)
-    context = WorkerContext(config)
     while not stop.wait(every_s):
         try:
-            moved = sweep_stalled(context.engine, runner)
+            moved = sweep_stalled(context.store, runner)
             if moved:
                 log.warning("re-enqueued %d pending pair(s) of stalled job(s)", moved)
         except Exception as exc:  # broker or database briefly away: try again later
             log.warning("stall sweep failed: %s", exc)
 
 
-def start_sweeper(app: Celery, config: WorkerConfig, every_s: float = 10.0) -> threading.Event:
+def start_sweeper(
+    app: Celery, config: WorkerConfig, open_store: StoreOpener, every_s: float = 10.0
+) -> threading.Event:
     """Run :func:`workers.jobs.sweep_stalled` every ``every_s`` in a daemon thread.
 
     Returns the event that stops it.
@@ -121,7 +125,7 @@ def start_sweeper(app: Celery, config: WorkerConfig, every_s: float = 10.0) -> t
     stop = threading.Event()
     threading.Thread(
         target=_sweep_forever,
-        args=(app, config, every_s, stop),
+        args=(app, WorkerContext(config, open_store=open_store), every_s, stop),
         name="referee-sweeper",
         daemon=True,
     ).start()
@@ -154,6 +158,7 @@ def worker_argv(
 
 def run_worker(
     config: WorkerConfig,
+    open_store: StoreOpener,
     broker_url: str,
     result_backend: str | None = None,
     *,
@@ -168,7 +173,7 @@ def run_worker(
 
     ``config.chunk_threads`` chunks run at once, sharing ``config.concurrency`` calls per model.
     """
-    configure_process(config)
+    configure_process(config, open_store)
     # The live judge stack (litellm, instructor) is imported when the first judge is built;
     # import it now so that the heap frozen below holds it. The entry point has configured
     # litellm already (judge.setup.configure_litellm).
@@ -178,7 +183,7 @@ def run_worker(
     app = make_celery_app(
         broker_url, result_backend, queue=queues[0], visibility_timeout_s=visibility_timeout_s
     )
-    stop = start_sweeper(app, config, sweep_every_s)
+    stop = start_sweeper(app, config, open_store, sweep_every_s)
     try:
         app.worker_main(
             worker_argv(

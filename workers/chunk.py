@@ -1,7 +1,8 @@
 """The task body: judge one chunk of a job's pairs. Celery and the in-process runner both call it.
 
 A chunk is ``(job id, pair ids, enqueued_at)``; everything else is re-read from the database, so
-a redelivered or duplicated chunk is harmless (see :mod:`workers.store` for the claim rule).
+a redelivered or duplicated chunk is harmless (see :class:`workers.ports.JobStore` for the
+claim rule).
 
 Inside a chunk every (pair, judge) runs concurrently on the process's event loop, bounded by the
 per-model limits; the task thread meanwhile writes finished pairs in small batches, refreshes its
@@ -43,7 +44,6 @@ from judge.labels import ORDERS, Order
 from judge.pipeline import Judge, judge_pair
 from judge.retry import RetryBudget
 from judge.types import OrderVerdict, PairText
-from workers import store
 from workers.context import WorkerContext
 from workers.gate import CallsStopped
 from workers.outcomes import JudgeKey, PairOutcome
@@ -209,20 +209,19 @@ def process_chunk(
     budget = ctx.config.retry
     if pair_attempts is not None:
         budget = replace(budget, pair_attempts=pair_attempts)
-    engine = ctx.engine
+    store = ctx.store
     if ctx.gate.closed:
         return ChunkReport(job_id, 0, 0, 0, 0, skipped="interrupted")
-    status, params = store.job_params(engine, job_id)
+    status, params = store.job_params(job_id)
     if status != "running":
         return ChunkReport(job_id, 0, 0, 0, 0, skipped=f"job is {status}")
     try:
         judges = ctx.judges_for(params)
     except JudgeError as exc:
-        store.set_job_status(engine, job_id, "failed", error=str(exc))
+        store.set_job_status(job_id, "failed", error=str(exc))
         return ChunkReport(job_id, 0, 0, 0, 0, skipped=f"job failed: {exc}")
     stale_after_s = float(params.get("stale_after_s", 120.0))
     claimed = store.claim_items(
-        engine,
         job_id,
         pair_ids,
         enqueued_at=enqueued_at,
@@ -230,17 +229,17 @@ def process_chunk(
         max_attempts=int(params.get("max_attempts", budget.max_claims)),
     )
     if not claimed:
-        store.finish_if_complete(engine, job_id)
+        store.finish_if_complete(job_id)
         return ChunkReport(job_id, 0, 0, 0, 0, skipped="nothing to claim")
     keys = [JudgeKey(j.name, j.prompt_version) for j in judges]
-    pairs, existing = store.load_chunk(engine, claimed, keys)
+    pairs, existing = store.load_chunk(claimed, keys)
     out: queue.Queue[PairOutcome | _JobFailure | None] = queue.Queue()
     future = ctx.loop.submit(_judge_chunk(pairs, judges, existing, out, budget))
     started = time.monotonic()
     report = _drain(
         ctx, job_id, claimed, out, future, heartbeat_s=min(HEARTBEAT_EVERY_S, stale_after_s / 3)
     )
-    store.finish_if_complete(engine, job_id)
+    store.finish_if_complete(job_id)
     elapsed = time.monotonic() - started
     log.info(
         "job %d: chunk of %d pair(s): %d done, %d failed, %d new verdict(s) in %.1f s "
@@ -280,7 +279,7 @@ def _drain(
     Ends at the coroutine's end marker, or when the coroutine is done and nothing is left to
     read (it was cancelled before it could say so).
     """
-    engine = ctx.engine
+    store = ctx.store
     remaining = set(claimed)
     batch: list[PairOutcome] = []
     done = failed = new_verdicts = 0
@@ -290,7 +289,7 @@ def _drain(
 
     def flush() -> None:
         nonlocal last_flush
-        store.record_outcomes(engine, job_id, batch)
+        store.record_outcomes(job_id, batch)
         batch.clear()
         last_flush = time.monotonic()
 
@@ -308,7 +307,7 @@ def _drain(
             stopped = stopped or "interrupted"
             cancelled_at = _cancel(future)
         if isinstance(item, _JobFailure):
-            store.set_job_status(engine, job_id, "failed", error=item.message)
+            store.set_job_status(job_id, "failed", error=item.message)
             stopped = "job failed"
             cancelled_at = cancelled_at or _cancel(future)
         elif isinstance(item, PairOutcome):
@@ -324,9 +323,9 @@ def _drain(
             flush()
         if now - last_beat >= heartbeat_s and stopped is None:
             last_beat = now
-            status = store.job_status(engine, job_id)
+            status = store.job_status(job_id)
             if status == "running":
-                store.touch_items(engine, job_id, sorted(remaining))
+                store.touch_items(job_id, sorted(remaining))
             elif not ctx.gate.closed:  # an interrupt here winds down through the gate instead
                 stopped = f"job is {status}"
                 cancelled_at = cancelled_at or _cancel(future)

@@ -1,27 +1,28 @@
-"""What a process needs to run chunks: its configuration, database engine, event loop and judges.
+"""What a process needs to run chunks: its configuration, job store, event loop and judges.
 
 :class:`WorkerConfig` is plain data built at an entry point (``referee worker``, ``referee
-prelabel``) from :class:`referee.settings.Settings`; :class:`WorkerContext` builds the engine,
-the loop thread and the judges lazily, once per process (so it is safe across ``fork``).
+prelabel``: :func:`referee.jobs.config.worker_config` reads it from the settings);
+:class:`WorkerContext` opens the store (through the ``open_store`` the entry point gives), the
+loop thread and the judges lazily, once per process (so it is safe across ``fork``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import Engine
 
 from judge.limits import LimitsRegistry, ModelLimits
 from judge.pipeline import Judge, build_judge
 from judge.retry import DEFAULT_BUDGET, RetryBudget
 from judge.runtime import LoopThread
 from judge.spec import parse_judge_spec
-from referee.db.engine import make_engine
-from referee.settings import Settings
 from workers.gate import CallGate, GatedRegistry
+from workers.ports import JobStore
+
+#: how an entry point opens a store on ``WorkerConfig.database_url`` (once per process)
+StoreOpener = Callable[[str], JobStore]
 
 
 @dataclass(frozen=True)
@@ -43,36 +44,27 @@ class WorkerConfig:
     tokens_per_minute: int | None = None
     chunk_threads: int = 4
 
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> WorkerConfig:
-        """The configuration an entry point derives from its settings (and flags)."""
-        values: dict[str, Any] = {
-            "database_url": settings.database_url,
-            "api_base": settings.api_base,
-            "api_key": settings.api_key,
-            "request_timeout_s": settings.request_timeout_s,
-            "retry": replace(
-                DEFAULT_BUDGET,
-                http=replace(DEFAULT_BUDGET.http, max_retries=settings.max_retries),
-                max_reasks=settings.max_reasks,
-            ),
-            "concurrency": settings.concurrency,
-            "requests_per_minute": settings.requests_per_minute,
-            "tokens_per_minute": settings.tokens_per_minute,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
 
 class WorkerContext:
-    """A process's engine, event loop and judges, created on first use and then reused.
+    """A process's job store, event loop and judges, created on first use and then reused.
 
-    ``gate`` stops every judge call of this context at once (see :mod:`workers.gate`).
+    Give the ``store`` itself, or ``open_store`` to open one on ``config.database_url`` when
+    first used (after a fork, in the process that uses it). ``gate`` stops every judge call of
+    this context at once (see :mod:`workers.gate`).
     """
 
-    def __init__(self, config: WorkerConfig, engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        store: JobStore | None = None,
+        *,
+        open_store: StoreOpener | None = None,
+    ) -> None:
+        if store is None and open_store is None:
+            raise ValueError("WorkerContext needs a store or open_store")
         self.config = config
-        self._engine = engine
+        self._store = store
+        self._open_store = open_store
         self._loop: LoopThread | None = None
         self._judges: dict[tuple[Any, ...], Judge] = {}
         self._limits: dict[tuple[int | None, int | None, int | None], LimitsRegistry] = {}
@@ -80,12 +72,13 @@ class WorkerContext:
         self.gate = CallGate()
 
     @property
-    def engine(self) -> Engine:
-        """The database engine (created on first use)."""
+    def store(self) -> JobStore:
+        """The job store (opened on first use)."""
         with self._lock:
-            if self._engine is None:
-                self._engine = make_engine(self.config.database_url)
-            return self._engine
+            if self._store is None:
+                assert self._open_store is not None  # checked in __init__
+                self._store = self._open_store(self.config.database_url)
+            return self._store
 
     @property
     def loop(self) -> LoopThread:
@@ -134,12 +127,12 @@ class WorkerContext:
         return judges
 
     def close(self) -> None:
-        """Stop the loop and dispose of the engine."""
+        """Stop the loop and close the store."""
         if self._loop is not None:
             self._loop.close()
             self._loop = None
-        if self._engine is not None:
-            self._engine.dispose()
+        if self._store is not None:
+            self._store.close()
 
 
-__all__ = ["WorkerConfig", "WorkerContext"]
+__all__ = ["StoreOpener", "WorkerConfig", "WorkerContext"]

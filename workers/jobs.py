@@ -2,9 +2,9 @@
 
 This is the public entry of the package (the "real worker path" the demo calls)::
 
-    engine = make_engine(url); ensure_schema(engine)
-    ctx = WorkerContext(WorkerConfig(database_url=url), engine)
-    summary = run_prelabel(engine, dataset="llmbar", runner=InProcessRunner(ctx),
+    store = SqlJobStore(engine)  # referee.jobs.sql_store: the storage the entry point chose
+    ctx = WorkerContext(WorkerConfig(database_url=url), store)
+    summary = run_prelabel(store, dataset="llmbar", runner=InProcessRunner(ctx),
                            judges=["replay:judgments.jsonl#gpt-4/vanilla"])
 """
 
@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Engine
 
 from judge.errors import JudgeConfigError
 from judge.retry import DEFAULT_BUDGET
 from judge.spec import parse_judge_spec
-from workers import store
 from workers.errors import JobInputError, JobStateError
 from workers.owner import describe, owner_alive
-from workers.summaries import JobSummary, summarize_job
+from workers.ports import JobStore
+from workers.summaries import JobSummary
 
 if TYPE_CHECKING:  # runners bring the judge stack; listing and inspecting jobs does not need it
     from workers.runner import InProcessRunner, TaskRunner
@@ -68,7 +66,7 @@ def enqueue_chunks(
 
 
 def start_prelabel(
-    engine: Engine,
+    store: JobStore,
     *,
     dataset: str,
     judges: Sequence[str],
@@ -104,13 +102,13 @@ def start_prelabel(
     }
     if owner is not None:
         params["owner"] = dict(owner)
-    job_id, pair_ids, enqueued_at = store.create_job(engine, dataset, params, only=only)
+    job_id, pair_ids, enqueued_at = store.create_job(dataset, params, only=only)
     enqueue_chunks(runner, job_id, pair_ids, chunk_size, enqueued_at)
     return job_id
 
 
 def resume_prelabel(
-    engine: Engine,
+    store: JobStore,
     job_id: int,
     *,
     runner: TaskRunner,
@@ -126,34 +124,34 @@ def resume_prelabel(
     """
     if concurrency is not None and concurrency < 1:
         raise JobInputError("--concurrency must be at least 1")
-    status, params = store.job_params(engine, job_id)
+    status, params = store.job_params(job_id)
     if status == "running":
-        _check_orphaned(engine, job_id, params)
+        _check_orphaned(store, job_id, params)
     update: dict[str, Any] = {"owner": dict(owner) if owner is not None else None}
     if concurrency is not None:
         update["concurrency"] = concurrency
-    todo, enqueued_at = store.reopen_job(engine, job_id, expect_status=status, params=update)
+    todo, enqueued_at = store.reopen_job(job_id, expect_status=status, params=update)
     enqueue_chunks(
         runner, job_id, todo, int(params.get("chunk_size", DEFAULT_CHUNK_SIZE)), enqueued_at
     )
     return len(todo)
 
 
-def _orphaned(engine: Engine, job_id: int, params: Mapping[str, Any]) -> bool:
+def _orphaned(store: JobStore, job_id: int, params: Mapping[str, Any]) -> bool:
     """True when a running job was judged in a process that is gone (nobody will finish it)."""
     owner = params.get("owner")
     if not owner:
         return False  # judged by Celery workers: the sweeper looks after it
     stale = float(params.get("stale_after_s", DEFAULT_STALE_AFTER_S))
     return not owner_alive(
-        owner, last_activity=store.last_activity(engine, job_id), now=store.utcnow(),
+        owner, last_activity=store.last_activity(job_id), now=datetime.now(UTC),
         stale_after_s=stale,
     )  # fmt: skip
 
 
-def _check_orphaned(engine: Engine, job_id: int, params: Mapping[str, Any]) -> None:
+def _check_orphaned(store: JobStore, job_id: int, params: Mapping[str, Any]) -> None:
     """Raise :class:`JobStateError` unless the running job's in-process owner is gone."""
-    if _orphaned(engine, job_id, params):
+    if _orphaned(store, job_id, params):
         return
     owner = params.get("owner")
     if not owner:
@@ -167,36 +165,34 @@ def _check_orphaned(engine: Engine, job_id: int, params: Mapping[str, Any]) -> N
     )
 
 
-def mark_orphaned_jobs(engine: Engine) -> list[int]:
+def mark_orphaned_jobs(store: JobStore) -> list[int]:
     """Mark ``interrupted`` every running job whose in-process owner is gone; returns their ids.
 
     ``referee jobs`` and ``referee job ID`` call it, so a killed ``prelabel`` shows as
     interrupted (and ``--resume`` finishes it) instead of running forever.
     """
     marked: list[int] = []
-    for job_id, params in store.running_jobs(engine):
-        if _orphaned(engine, job_id, params):
+    for job_id, params in store.running_jobs():
+        if _orphaned(store, job_id, params):
             owner = params.get("owner") or {}
             reason = f"interrupted: {describe(owner)}, which judged it, is gone"
-            if store.set_job_status(
-                engine, job_id, "interrupted", error=reason, only_from=("running",)
-            ):
+            if store.set_job_status(job_id, "interrupted", error=reason, only_from=("running",)):
                 marked.append(job_id)
     return marked
 
 
-def sweep_stalled(engine: Engine, runner: TaskRunner, job_id: int | None = None) -> int:
+def sweep_stalled(store: JobStore, runner: TaskRunner, job_id: int | None = None) -> int:
     """Re-enqueue the pending items of stalled running jobs (lost messages, dead workers).
 
     Checks ``job_id`` only, or every running job. Returns how many items were re-enqueued.
     """
-    jobs = store.running_jobs(engine)
+    jobs = store.running_jobs()
     total = 0
     for jid, params in jobs:
         if job_id is not None and jid != job_id:
             continue
         stale = float(params.get("stale_after_s", DEFAULT_STALE_AFTER_S))
-        items, enqueued_at = store.take_stalled(engine, jid, stale)
+        items, enqueued_at = store.take_stalled(jid, stale)
         if items:
             size = int(params.get("chunk_size", DEFAULT_CHUNK_SIZE))
             enqueue_chunks(runner, jid, items, size, enqueued_at)
@@ -205,7 +201,7 @@ def sweep_stalled(engine: Engine, runner: TaskRunner, job_id: int | None = None)
 
 
 def wait_for_job(
-    engine: Engine,
+    store: JobStore,
     job_id: int,
     *,
     runner: TaskRunner | None = None,
@@ -223,17 +219,17 @@ def wait_for_job(
     while True:
         if runner is not None:
             runner.check()
-        summary = summarize_job(engine, job_id)
+        summary = store.summarize_job(job_id)
         if progress_callback is not None:
             progress_callback(summary)
         if summary.finished:
-            return summarize_job(engine, job_id, failures=20)
+            return store.summarize_job(job_id, failures=20)
         if timeout_s is not None and time.monotonic() - started > timeout_s:
             return summary
         if should_stop is not None and should_stop():
             return summary
         if runner is not None:
-            sweep_stalled(engine, runner, job_id)
+            sweep_stalled(store, runner, job_id)
         _sleep(poll_s, should_stop)
 
 
@@ -247,7 +243,7 @@ def _sleep(seconds: float, should_stop: Callable[[], bool] | None) -> None:
 
 
 def interrupt_prelabel(
-    engine: Engine, job_id: int, runner: InProcessRunner, *, reason: str, grace_s: float = 2.0
+    store: JobStore, job_id: int, runner: InProcessRunner, *, reason: str, grace_s: float = 2.0
 ) -> JobSummary:
     """Wind an in-process job down after an interrupt; returns its summary.
 
@@ -256,10 +252,10 @@ def interrupt_prelabel(
     if nothing was left), so ``--resume`` completes it without paying twice.
     """
     runner.context.gate.close()
-    store.set_job_status(engine, job_id, "interrupted", error=reason, only_from=("running",))
+    store.set_job_status(job_id, "interrupted", error=reason, only_from=("running",))
     runner.interrupt(grace_s=grace_s)
-    store.interrupt_job(engine, job_id, reason)
-    return summarize_job(engine, job_id, failures=20)
+    store.interrupt_job(job_id, reason)
+    return store.summarize_job(job_id, failures=20)
 
 
 def outcome_message(summary: JobSummary) -> str | None:
@@ -292,7 +288,7 @@ def outcome_message(summary: JobSummary) -> str | None:
 
 
 def run_prelabel(
-    engine: Engine,
+    store: JobStore,
     *,
     dataset: str,
     judges: Sequence[str],
@@ -307,7 +303,7 @@ def run_prelabel(
 ) -> JobSummary:
     """Create, enqueue and wait for a pre-labeling job; returns its final summary."""
     job_id = start_prelabel(
-        engine,
+        store,
         dataset=dataset,
         judges=judges,
         runner=runner,
@@ -318,7 +314,7 @@ def run_prelabel(
         max_attempts=max_attempts,
     )
     return wait_for_job(
-        engine, job_id, runner=runner, progress_callback=progress_callback, poll_s=poll_s
+        store, job_id, runner=runner, progress_callback=progress_callback, poll_s=poll_s
     )
 
 

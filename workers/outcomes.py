@@ -1,7 +1,8 @@
 """What a pre-labeling job and its pairs can end as: the job statuses, one pair's outcome in a
 chunk, and the rule that turns item counts into a finished job's status.
 
-Pure: no database, no wiring. :mod:`workers.store` stores these; :mod:`workers.chunk` makes them.
+Pure: no database, no wiring. :class:`workers.ports.JobStore` stores these; :mod:`workers.chunk`
+makes them.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from referee.cli.common import (
     stdout,
     user_errors,
 )
-from workers.summaries import JobCalls, JobSummary, job_calls, summarize_job, summarize_jobs
+from referee.jobs.summaries import job_calls, summarize_job, summarize_jobs
+from workers.summaries import JobCalls, JobSummary
 
 if TYPE_CHECKING:
     # Only ``prelabel`` and ``worker`` judge: they import the judge stack (litellm, instructor)
@@ -63,12 +64,14 @@ def _runner(settings: Settings, engine: Engine, concurrency: int | None) -> Task
         runner = CeleryRunner(make_celery_app(settings.broker_url, settings.result_backend))
         runner.ping()
         return runner
-    from workers.context import WorkerConfig, WorkerContext
+    from referee.jobs.config import worker_config
+    from referee.jobs.sql_store import SqlJobStore
+    from workers.context import WorkerContext
     from workers.heap import freeze_startup_heap
 
-    config = WorkerConfig.from_settings(settings, concurrency=concurrency)
+    config = worker_config(settings, concurrency=concurrency)
     freeze_startup_heap(collect=False)  # this process judges: keep full GC passes short
-    return InProcessRunner(WorkerContext(config, engine))
+    return InProcessRunner(WorkerContext(config, SqlJobStore(engine)))
 
 
 class _ProgressBar:
@@ -150,6 +153,7 @@ def _prelabel_subset(
     from referee.cli.common import UserError
     from referee.cli.report import unpriced_judge_warnings
     from referee.db.engine import transaction
+    from referee.jobs.sql_store import SqlJobStore
     from referee.routing_store import dataset_by_name, gold_pair_ids
     from workers.jobs import start_prelabel, wait_for_job
     from workers.owner import this_process
@@ -165,7 +169,7 @@ def _prelabel_subset(
         def start(spec_or_specs: str | list[str], only: list[str]) -> int:
             specs = [spec_or_specs] if isinstance(spec_or_specs, str) else spec_or_specs
             return start_prelabel(
-                engine,
+                SqlJobStore(engine),
                 dataset=dataset,
                 judges=specs,
                 runner=runner,
@@ -187,7 +191,7 @@ def _prelabel_subset(
                     dataset=dataset,
                     specs=judges,
                     start=start,
-                    wait=lambda job_id: wait_for_job(engine, job_id, runner=runner),
+                    wait=lambda job_id: wait_for_job(SqlJobStore(engine), job_id, runner=runner),
                     say=say,
                 )
             else:
@@ -196,7 +200,7 @@ def _prelabel_subset(
                 if not gold:
                     raise UserError(f"dataset {dataset!r} has no gold labels to judge")
                 job_id = start(judges, gold)
-                summary = wait_for_job(engine, job_id, runner=runner)
+                summary = wait_for_job(SqlJobStore(engine), job_id, runner=runner)
                 if as_json:
                     emit_json(summary.to_json())
                 else:
@@ -263,6 +267,7 @@ def prelabel(
 
     configure_litellm()  # this process may judge (no broker), and prices judges either way
     from referee.cli.report import unpriced_judge_warnings
+    from referee.jobs.sql_store import SqlJobStore
     from workers.interrupts import InterruptGuard
     from workers.jobs import (
         interrupt_prelabel,
@@ -304,7 +309,7 @@ def prelabel(
             owner, guard.on_first = this_process(), runner.context.gate.close
         if resume is not None:
             count = resume_prelabel(
-                engine, resume, runner=runner, concurrency=concurrency, owner=owner
+                SqlJobStore(engine), resume, runner=runner, concurrency=concurrency, owner=owner
             )
             job_id = resume
             if not as_json:
@@ -314,7 +319,7 @@ def prelabel(
             for warning in unpriced_judge_warnings(judge):  # judge calls costed at $0.00
                 stderr.print(f"warning: {warning}", markup=False, highlight=False)
             job_id = start_prelabel(
-                engine,
+                SqlJobStore(engine),
                 dataset=dataset,
                 judges=judge,
                 runner=runner,
@@ -336,16 +341,20 @@ def prelabel(
         stop = lambda: guard.requested  # noqa: E731
         try:
             if as_json:
-                summary = wait_for_job(engine, job_id, runner=runner, should_stop=stop)
+                summary = wait_for_job(SqlJobStore(engine), job_id, runner=runner, should_stop=stop)
             else:
                 bar = _ProgressBar(job_id, total)
                 with bar.progress:
                     summary = wait_for_job(
-                        engine, job_id, runner=runner, progress_callback=bar, should_stop=stop
+                        SqlJobStore(engine),
+                        job_id,
+                        runner=runner,
+                        progress_callback=bar,
+                        should_stop=stop,
                     )
             if guard.requested and isinstance(runner, InProcessRunner):
                 reason = f"interrupted by {signal.Signals(guard.signum or signal.SIGINT).name}"
-                summary = interrupt_prelabel(engine, job_id, runner, reason=reason)
+                summary = interrupt_prelabel(SqlJobStore(engine), job_id, runner, reason=reason)
         finally:
             if isinstance(runner, InProcessRunner):
                 runner.close()
@@ -375,9 +384,10 @@ def _mark_orphaned_jobs(engine: Engine) -> None:
     with engine.connect() as conn:
         if not conn.scalar(select(exists().where(job_rows.c.status == "running"))):
             return
+    from referee.jobs.sql_store import SqlJobStore
     from workers.jobs import mark_orphaned_jobs
 
-    mark_orphaned_jobs(engine)
+    mark_orphaned_jobs(SqlJobStore(engine))
 
 
 def jobs(
@@ -427,7 +437,7 @@ def job_show(
 @job_app.command("cancel")
 def job_cancel(job_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Cancel a job: chunks still queued do nothing; `prelabel --resume ID` picks it up again."""
-    from workers.store import cancel_job
+    from referee.jobs.store import cancel_job
 
     engine = open_database()
     with user_errors():
@@ -466,15 +476,17 @@ def worker(
     from judge.setup import configure_litellm
 
     configure_litellm()  # before workers.celery_app imports the judge stack
+    from referee.jobs.config import worker_config
+    from referee.jobs.sql_store import open_job_store
     from workers.celery_app import make_celery_app, run_worker
-    from workers.context import WorkerConfig
     from workers.runner import CeleryRunner
 
     with user_errors():  # an unreachable broker: exit 1
         CeleryRunner(make_celery_app(settings.broker_url, settings.result_backend)).ping()
-    config = WorkerConfig.from_settings(settings, concurrency=concurrency, chunk_threads=chunks)
+    config = worker_config(settings, concurrency=concurrency, chunk_threads=chunks)
     run_worker(
         config,
+        open_job_store,
         settings.broker_url,
         settings.result_backend,
         queues=[q for item in queues for q in item.split(",") if q],

@@ -1,7 +1,22 @@
-"""The domain packages keep I/O out of their pure logic."""
+"""The layering rule of ``docs/architecture.md``, checked on every module.
+
+    adapters   referee.cli, referee.api, referee.web     (parse, call one function, print)
+        |
+    application  the rest of referee/                     (storage, review, export, ingest, ...)
+        |
+    domain     judge  routing  calibration  workers      (pure: never import referee)
+
+An arrow points from a layer to the ones it may import: adapters import the application and the
+domain, the application imports the domain, the domain imports no layer above it. Inside the
+domain, ``routing`` may import ``calibration`` and ``workers`` may import ``judge``; nothing else
+crosses. :func:`test_every_module_imports_only_what_its_layer_allows` reads every module's
+imports (lazy ones in functions and ``TYPE_CHECKING`` blocks too); the probes below also import
+each domain module for real and check what it drags in at run time (I/O libraries, env vars).
+"""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import pkgutil
@@ -87,14 +102,16 @@ NEVER: dict[str, tuple[str, ...]] = {
     "calibration": (*LIVE_PROVIDER, *WEB, *CLI_AND_WEB, *STORAGE, "judge", "routing", "workers"),
     "routing": (*LIVE_PROVIDER, *WEB, *CLI_AND_WEB, *STORAGE, "judge", "workers"),
     "judge": (*LIVE_PROVIDER, *WEB, *CLI_AND_WEB, *STORAGE, "routing", "calibration", "workers"),
-    # workers build live judges when a chunk runs, never at import
-    "workers": (*LIVE_PROVIDER, *WEB, *CLI_AND_WEB, "routing", "calibration"),
+    # workers build live judges when a chunk runs, never at import; storage comes in through
+    # workers.ports.JobStore, implemented in referee.jobs
+    "workers": (*LIVE_PROVIDER, *WEB, *CLI_AND_WEB, *STORAGE, "routing", "calibration"),
 }
 # The seams that may import what their package otherwise never does.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "judge.llm": LIVE_PROVIDER,  # the live provider: litellm + instructor
     "judge.openai_http": LIVE_PROVIDER,  # the direct route: aiohttp + the openai SDK's types
     "judge.pricing": LIVE_PROVIDER,  # litellm's price map
+    "workers.celery_app": ("celery", "redis"),  # the Celery app: its broker is Redis
 }
 NEVER_ANYWHERE_BUT = {"celery": ("workers.celery_app",)}
 # Variables third-party libraries set for themselves when imported (scikit-learn's OpenMP flags).
@@ -145,3 +162,85 @@ def test_domain_module_imports_only_what_its_layer_allows(module: str) -> None:
             bad.append(name)
     assert bad == [], f"{module} imports {bad}"
     assert set(changed) <= THIRD_PARTY_ENV, f"importing {module} sets {changed}"
+
+
+# -- the static rule, on every module of the five packages ---------------------------------------
+
+ADAPTERS = ("referee.cli", "referee.api", "referee.web")
+DOMAIN = ("judge", "routing", "calibration", "workers")
+#: the domain packages each domain package may import (besides itself)
+DOMAIN_MAY_IMPORT: dict[str, tuple[str, ...]] = {
+    "calibration": (),
+    "routing": ("calibration",),
+    "judge": (),
+    "workers": ("judge",),
+}
+OURS = ("referee", *DOMAIN)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+ALL_MODULES = {
+    _module_name(path): path for package in OURS for path in sorted((REPO / package).rglob("*.py"))
+}
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    """Every module ``path`` names in an import statement, wherever the statement is."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolved against the importing package
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                found.add(".".join([*base, node.module] if node.module else base))
+            elif node.module:
+                found.add(node.module)
+    return found
+
+
+def layer_of(module: str) -> str:
+    """``adapter``, ``application`` or the domain package's name."""
+    if _matches(module, ADAPTERS):
+        return "adapter"
+    top = module.split(".")[0]
+    return "application" if top == "referee" else top
+
+
+def may_import(importer: str, imported: str) -> bool:
+    """The rule of the diagram: may module ``importer`` import module ``imported``?"""
+    if imported.split(".")[0] not in OURS:
+        return True  # third-party and the standard library: the runtime probes above judge those
+    src, dst = layer_of(importer), layer_of(imported)
+    if src == "adapter":
+        return True
+    if src == "application":
+        return dst != "adapter"
+    return dst == src or dst in DOMAIN_MAY_IMPORT[src]
+
+
+def test_the_static_check_sees_every_module() -> None:
+    assert len(ALL_MODULES) > 150
+    assert {"workers.ports", "referee.jobs.sql_store", "referee.errors"} <= set(ALL_MODULES)
+    assert not any(m.startswith("workers.store") for m in ALL_MODULES)  # moved to referee.jobs
+
+
+def test_the_rule_says_what_the_diagram_says() -> None:
+    assert may_import("referee.cli.jobs", "referee.jobs.sql_store")
+    assert may_import("referee.jobs.sql_store", "workers.ports")
+    assert not may_import("workers.context", "referee.db.engine")
+    assert not may_import("referee.review.pause", "referee.api.deps")
+    assert not may_import("judge.pipeline", "routing.router")
+    assert may_import("routing.router", "calibration.policy")
+    assert not may_import("calibration.policy", "routing.router")
+
+
+@pytest.mark.parametrize("module", sorted(ALL_MODULES))
+def test_every_module_imports_only_what_its_layer_allows(module: str) -> None:
+    bad = sorted(m for m in _imports(module, ALL_MODULES[module]) if not may_import(module, m))
+    assert bad == [], f"{module} ({layer_of(module)}) imports {bad}: see docs/architecture.md"

@@ -82,7 +82,7 @@ LIGHT_PATH_SKIPS = (
     "pydantic_settings",
     "dotenv",
     "workers.jobs",
-    "workers.store",
+    "referee.jobs.store",
     "numpy",
 )
 

@@ -146,11 +146,11 @@ def test_the_retry_budget_states_its_worst_case_in_calls_per_pair() -> None:
 
 
 def test_the_settings_defaults_are_the_budget_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    from referee.jobs.config import worker_config
     from referee.settings import Settings
-    from workers.context import WorkerConfig
 
     monkeypatch.delenv("REFEREE_MAX_RETRIES", raising=False)
     monkeypatch.delenv("REFEREE_MAX_REASKS", raising=False)
-    assert WorkerConfig.from_settings(Settings(database_url="sqlite://")).retry == DEFAULT_BUDGET
+    assert worker_config(Settings(database_url="sqlite://")).retry == DEFAULT_BUDGET
     spec = parse_judge_spec("openai/gpt-4o-mini")
     assert (spec.retry, spec.max_reasks) == (DEFAULT_BUDGET.http, DEFAULT_BUDGET.max_reasks)

@@ -13,9 +13,10 @@ from judge.retry import RetryBudget, RetryPolicy
 from referee.db.engine import transaction
 from referee.db.models import Job, JobItem, Judgment, Pair
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer
+from referee.jobs import store, summaries
+from referee.jobs.sql_store import SqlJobStore
 from tests.helpers import run_cli
 from tests.workers.seed import seed_dataset, write_replay
-from workers import store, summaries
 from workers.chunk import process_chunk
 from workers.context import WorkerConfig, WorkerContext
 from workers.errors import JobStateError, UnknownDatasetError
@@ -32,7 +33,7 @@ def ctx(sqlite_engine: Engine, sqlite_url: str) -> Iterator[WorkerContext]:
         api_key="sk-fake",
         retry=RetryBudget(http=RetryPolicy(max_retries=1, base_delay_s=0.01)),
     )
-    context = WorkerContext(config, sqlite_engine)
+    context = WorkerContext(config, SqlJobStore(sqlite_engine))
     yield context
     context.close()
 
@@ -45,12 +46,12 @@ def judgment_keys(engine: Engine) -> list[tuple[str, str, str]]:
 
 
 def test_replay_job_judges_every_pair_both_orders(ctx: WorkerContext, tmp_path: Path) -> None:
-    engine = ctx.engine
+    engine = ctx.store.engine
     ids = seed_dataset(engine, "toy", 37, frozen_every=5)
     replay = write_replay(tmp_path / "j.jsonl", ids)
     seen: list[int] = []
     summary = run_prelabel(
-        engine, dataset="toy", judges=[f"replay:{replay}"], runner=InProcessRunner(ctx),
+        SqlJobStore(engine), dataset="toy", judges=[f"replay:{replay}"], runner=InProcessRunner(ctx),
         chunk_size=8, poll_s=0.05, progress_callback=lambda s: seen.append(s.done),
     )  # fmt: skip
     assert (summary.status, summary.done, summary.failed, summary.pending) == ("done", 37, 0, 0)
@@ -63,10 +64,10 @@ def test_replay_job_judges_every_pair_both_orders(ctx: WorkerContext, tmp_path: 
 
 
 def test_one_failing_pair_never_fails_its_chunk(ctx: WorkerContext, tmp_path: Path) -> None:
-    ids = seed_dataset(ctx.engine, "toy", 10)
+    ids = seed_dataset(ctx.store.engine, "toy", 10)
     replay = write_replay(tmp_path / "j.jsonl", ids[:7])  # three pairs unknown to the replay
     summary = run_prelabel(
-        ctx.engine, dataset="toy", judges=[f"replay:{replay}"], runner=InProcessRunner(ctx),
+        ctx.store, dataset="toy", judges=[f"replay:{replay}"], runner=InProcessRunner(ctx),
         chunk_size=10, poll_s=0.05,
     )  # fmt: skip
     assert (summary.status, summary.done, summary.failed) == ("partial", 7, 3)
@@ -75,10 +76,10 @@ def test_one_failing_pair_never_fails_its_chunk(ctx: WorkerContext, tmp_path: Pa
 
 
 def test_redelivered_chunk_duplicates_nothing_and_pays_nothing(ctx: WorkerContext) -> None:
-    ids = seed_dataset(ctx.engine, "toy", 6)
+    ids = seed_dataset(ctx.store.engine, "toy", 6)
     with FakeOpenAIServer(prefer_longer) as srv:
         job_id, pair_ids, at = store.create_job(
-            ctx.engine, "toy", {"judges": [MODEL], "api_base": srv.base_url}
+            ctx.store.engine, "toy", {"judges": [MODEL], "api_base": srv.base_url}
         )
         first = process_chunk(ctx, job_id, pair_ids, at)
         again = process_chunk(ctx, job_id, pair_ids, at)  # the broker delivered it twice
@@ -86,64 +87,72 @@ def test_redelivered_chunk_duplicates_nothing_and_pays_nothing(ctx: WorkerContex
         assert srv.request_count == 12
         # a new job over the same pairs reuses every stored verdict: zero provider calls
         summary = run_prelabel(
-            ctx.engine, dataset="toy", judges=[MODEL], api_base=srv.base_url,
+            ctx.store, dataset="toy", judges=[MODEL], api_base=srv.base_url,
             runner=InProcessRunner(ctx), poll_s=0.05,
         )  # fmt: skip
         assert summary.done == 6 and srv.request_count == 12
-    assert len(judgment_keys(ctx.engine)) == len(set(judgment_keys(ctx.engine))) == 12
+    assert len(judgment_keys(ctx.store.engine)) == len(set(judgment_keys(ctx.store.engine))) == 12
     assert ids == pair_ids
 
 
 def test_stale_claims_are_taken_over_fresh_ones_are_not(ctx: WorkerContext) -> None:
-    seed_dataset(ctx.engine, "toy", 4)
-    job_id, ids, at = store.create_job(ctx.engine, "toy", {"judges": []})
+    seed_dataset(ctx.store.engine, "toy", 4)
+    job_id, ids, at = store.create_job(ctx.store.engine, "toy", {"judges": []})
     got = store.claim_items(
-        ctx.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2
+        ctx.store.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2
     )
     assert got == ids
     assert (
-        store.claim_items(ctx.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2)
+        store.claim_items(
+            ctx.store.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2
+        )
         == []
     )
-    with transaction(ctx.engine) as s:  # the holder died two minutes ago
+    with transaction(ctx.store.engine) as s:  # the holder died two minutes ago
         s.execute(update(JobItem).values(updated_at=store.utcnow() - timedelta(seconds=120)))
     assert (
-        store.claim_items(ctx.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2)
+        store.claim_items(
+            ctx.store.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2
+        )
         == ids
     )
-    with transaction(ctx.engine) as s:
+    with transaction(ctx.store.engine) as s:
         s.execute(update(JobItem).values(updated_at=store.utcnow() - timedelta(seconds=120)))
     # a third claim exceeds max_attempts: the items are failed with the reason
     assert (
-        store.claim_items(ctx.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2)
+        store.claim_items(
+            ctx.store.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2
+        )
         == []
     )
-    summary = summaries.summarize_job(ctx.engine, job_id, failures=10)
+    summary = summaries.summarize_job(ctx.store.engine, job_id, failures=10)
     assert summary.failed == 4 and "worker was lost" in summary.failures[0]["error"]
 
 
 def test_stalled_job_is_rearmed_once(ctx: WorkerContext) -> None:
-    seed_dataset(ctx.engine, "toy", 3)
-    job_id, ids, _ = store.create_job(ctx.engine, "toy", {"judges": []})
-    assert store.take_stalled(ctx.engine, job_id, 60)[0] == []  # progressing: leave it
+    seed_dataset(ctx.store.engine, "toy", 3)
+    job_id, ids, _ = store.create_job(ctx.store.engine, "toy", {"judges": []})
+    assert store.take_stalled(ctx.store.engine, job_id, 60)[0] == []  # progressing: leave it
     old = store.utcnow() - timedelta(seconds=120)
-    with transaction(ctx.engine) as s:
+    with transaction(ctx.store.engine) as s:
         s.execute(update(JobItem).values(updated_at=old))
         s.execute(update(Job).values(updated_at=old))
-    items, at = store.take_stalled(ctx.engine, job_id, 60)
+    items, at = store.take_stalled(ctx.store.engine, job_id, 60)
     assert items == ids
-    assert store.take_stalled(ctx.engine, job_id, 60)[0] == []  # someone already re-armed it
+    assert store.take_stalled(ctx.store.engine, job_id, 60)[0] == []  # someone already re-armed it
     assert (
-        store.claim_items(ctx.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=5)
+        store.claim_items(
+            ctx.store.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=5
+        )
         == ids
     )
 
 
 def test_bad_api_key_fails_the_job_fast(ctx: WorkerContext) -> None:
-    seed_dataset(ctx.engine, "toy", 40)
+    seed_dataset(ctx.store.engine, "toy", 40)
     with FakeOpenAIServer(prefer_longer, api_key="sk-right") as srv:
         summary = run_prelabel(
-            ctx.engine, dataset="toy", judges=[MODEL], api_base=srv.base_url,
+            ctx.store, dataset="toy", judges=[MODEL], api_base=srv.base_url,
             runner=InProcessRunner(ctx, threads=1), chunk_size=10, concurrency=2, poll_s=0.05,
         )  # fmt: skip
         calls = srv.request_count
@@ -156,38 +165,38 @@ def test_bad_api_key_fails_the_job_fast(ctx: WorkerContext) -> None:
 
 
 def test_transient_failures_end_as_failed_pairs_then_resume_finishes(ctx: WorkerContext) -> None:
-    seed_dataset(ctx.engine, "toy", 5)
+    seed_dataset(ctx.store.engine, "toy", 5)
     with FakeOpenAIServer(prefer_longer, always_status=503) as srv:
         runner = InProcessRunner(ctx)
         summary = run_prelabel(
-            ctx.engine, dataset="toy", judges=[MODEL], api_base=srv.base_url, runner=runner,
+            ctx.store, dataset="toy", judges=[MODEL], api_base=srv.base_url, runner=runner,
             poll_s=0.05,
         )  # fmt: skip
         assert (summary.status, summary.failed) == ("failed", 5)
         assert all("TransientProviderError" in f["error"] for f in summary.failures)
         srv.always_status = None
-        assert resume_prelabel(ctx.engine, summary.id, runner=runner) == 5
-        final = wait_for_job(ctx.engine, summary.id, runner=runner, poll_s=0.05)
+        assert resume_prelabel(ctx.store, summary.id, runner=runner) == 5
+        final = wait_for_job(ctx.store, summary.id, runner=runner, poll_s=0.05)
     assert (final.status, final.done, final.failed) == ("done", 5, 0)
-    assert len(judgment_keys(ctx.engine)) == 10
+    assert len(judgment_keys(ctx.store.engine)) == 10
 
 
 def test_cancelled_job_chunks_do_nothing(ctx: WorkerContext) -> None:
-    seed_dataset(ctx.engine, "toy", 4)
+    seed_dataset(ctx.store.engine, "toy", 4)
     with FakeOpenAIServer(prefer_longer) as srv:
         job_id, ids, at = store.create_job(
-            ctx.engine, "toy", {"judges": [MODEL], "api_base": srv.base_url}
+            ctx.store.engine, "toy", {"judges": [MODEL], "api_base": srv.base_url}
         )
-        store.cancel_job(ctx.engine, job_id)
+        store.cancel_job(ctx.store.engine, job_id)
         report = process_chunk(ctx, job_id, ids, at)
         assert report.skipped == "job is cancelled" and srv.request_count == 0
     with pytest.raises(JobStateError):
-        store.cancel_job(ctx.engine, job_id)
+        store.cancel_job(ctx.store.engine, job_id)
 
 
 def test_unknown_dataset_is_an_input_error(ctx: WorkerContext) -> None:
     with pytest.raises(UnknownDatasetError, match="no dataset named 'nope'"):
-        start_prelabel(ctx.engine, dataset="nope", judges=[MODEL], runner=InProcessRunner(ctx))
+        start_prelabel(ctx.store, dataset="nope", judges=[MODEL], runner=InProcessRunner(ctx))
 
 
 def test_cli_prelabel_jobs_job_and_cancel(
@@ -233,7 +242,7 @@ def test_a_failing_pair_costs_the_retry_budget_and_no_more(
         pair_pause_s=0.01,
     )
     config = WorkerConfig(database_url=sqlite_url, api_key="sk-fake", retry=budget)
-    context = WorkerContext(config, sqlite_engine)
+    context = WorkerContext(config, SqlJobStore(sqlite_engine))
     seed_dataset(sqlite_engine, "toy", 1)
     try:
         with FakeOpenAIServer(prefer_longer, always_status=500) as srv:

@@ -18,10 +18,11 @@ from sqlalchemy import Engine, select
 from referee.db.engine import transaction
 from referee.db.models import Judgment, Pair
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer
+from referee.jobs import store, summaries
 from tests.helpers import run_cli
 from tests.workers.conftest import REPO
 from tests.workers.seed import seed_dataset, write_replay
-from workers import store, summaries
+from workers.summaries import JobSummary
 
 MODEL = "openai/gpt-4o-mini"
 Start = Callable[..., subprocess.Popen[bytes]]
@@ -82,7 +83,7 @@ def calls_per_order(engine: Engine, srv: FakeOpenAIServer) -> dict[tuple[str, st
     return out
 
 
-def only_job(engine: Engine) -> summaries.JobSummary:
+def only_job(engine: Engine) -> JobSummary:
     (summary,) = summaries.summarize_jobs(engine)
     return summary
 

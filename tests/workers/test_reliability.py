@@ -20,9 +20,10 @@ from sqlalchemy import Engine, func, select
 from referee.db.engine import ensure_schema, make_engine, transaction
 from referee.db.models import Judgment
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer
+from referee.jobs import summaries
+from referee.jobs.sql_store import SqlJobStore
 from tests.workers.conftest import RedisServer, Worker
 from tests.workers.seed import seed_dataset, write_replay
-from workers import summaries
 from workers.celery_app import make_celery_app
 from workers.jobs import start_prelabel, wait_for_job
 from workers.runner import CeleryRunner
@@ -66,7 +67,7 @@ def test_sigkill_three_times_loses_and_duplicates_nothing(
     runner = CeleryRunner(make_celery_app(redis_url), queue=queue)
     worker = start_worker(pg_url, redis_url, queue, "--chunks", "2")
     job_id = start_prelabel(
-        engine, dataset="big", judges=[f"replay:{replay}"], runner=runner, chunk_size=20,
+        SqlJobStore(engine), dataset="big", judges=[f"replay:{replay}"], runner=runner, chunk_size=20,
         stale_after_s=3.0,
     )  # fmt: skip
     kills = 0
@@ -80,7 +81,7 @@ def test_sigkill_three_times_loses_and_duplicates_nothing(
         kills += 1
         assert summaries.summarize_job(engine, job_id).pending > 0  # really mid-job
         worker = start_worker(pg_url, redis_url, queue, "--chunks", "2")
-    summary = wait_for_job(engine, job_id, runner=runner, poll_s=0.2, timeout_s=240)
+    summary = wait_for_job(SqlJobStore(engine), job_id, runner=runner, poll_s=0.2, timeout_s=240)
     assert kills == 3
     assert (summary.status, summary.done, summary.failed) == ("done", 2000, 0)
     assert judgment_counts(engine) == (4000, 4000)
@@ -101,10 +102,12 @@ def test_faulty_provider_job_completes_within_call_budget(
     ) as srv:  # fmt: skip
         start_worker(pg_url, redis_url, queue, "--concurrency", "32", max_retries="6")
         job_id = start_prelabel(
-            engine, dataset="faulty", judges=["openai/gpt-4o-mini"], api_base=srv.base_url,
+            SqlJobStore(engine), dataset="faulty", judges=["openai/gpt-4o-mini"], api_base=srv.base_url,
             runner=runner, chunk_size=25,
         )  # fmt: skip
-        summary = wait_for_job(engine, job_id, runner=runner, poll_s=0.5, timeout_s=300)
+        summary = wait_for_job(
+            SqlJobStore(engine), job_id, runner=runner, poll_s=0.5, timeout_s=300
+        )
         calls = srv.request_count
         statuses = dict(srv.status_counts)
     assert summary.status == ("partial" if summary.failed else "done")
@@ -131,7 +134,7 @@ def test_redis_restart_mid_job_loses_nothing(
     runner = CeleryRunner(make_celery_app(private_redis.url), queue=queue)
     start_worker(pg_url, private_redis.url, queue, "--chunks", "2")
     job_id = start_prelabel(
-        engine, dataset="restart", judges=[f"replay:{replay}"], runner=runner, chunk_size=10,
+        SqlJobStore(engine), dataset="restart", judges=[f"replay:{replay}"], runner=runner, chunk_size=10,
         stale_after_s=3.0,
     )  # fmt: skip
     wait_until(lambda: summaries.summarize_job(engine, job_id).done >= 150, 180, "150 done")
@@ -140,7 +143,7 @@ def test_redis_restart_mid_job_loses_nothing(
     assert summaries.summarize_job(engine, job_id).pending > 0
     private_redis.start()
     # the workers' sweepers re-arm it, and so does this waiting client (as `prelabel --wait` does)
-    summary = wait_for_job(engine, job_id, runner=runner, poll_s=0.2, timeout_s=240)
+    summary = wait_for_job(SqlJobStore(engine), job_id, runner=runner, poll_s=0.2, timeout_s=240)
     assert (summary.status, summary.done, summary.failed) == ("done", 1000, 0)
     assert judgment_counts(engine) == (2000, 2000)
     engine.dispose()

@@ -12,8 +12,8 @@ from judge.labels import Order
 from judge.types import OrderVerdict, PairText
 from referee.db.engine import transaction
 from referee.db.models import JobItem, Judgment, Pair
+from referee.jobs.store._sql import batches, insert_for, utcnow
 from workers.outcomes import JudgeKey, PairOutcome
-from workers.store._sql import batches, insert_for, utcnow
 
 
 def load_chunk(

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select, update
 
 from referee.db.engine import transaction
 from referee.db.models import Job, JobItem, as_utc
-from workers.store._sql import batches, utcnow
+from referee.jobs.store._sql import batches, utcnow
 
 
 def claim_items(

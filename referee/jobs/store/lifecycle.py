@@ -12,9 +12,9 @@ from sqlalchemy import Engine, func, select, update
 from referee.datasets import DatasetNotFound, find_dataset
 from referee.db.engine import transaction
 from referee.db.models import Job, JobItem, Pair, as_utc
+from referee.jobs.store._sql import batches, insert_for, utcnow
 from workers.errors import JobNotFoundError, JobStateError, UnknownDatasetError
 from workers.outcomes import ACTIVE, final_status
-from workers.store._sql import batches, insert_for, utcnow
 
 
 def create_job(
