@@ -111,6 +111,7 @@ def _slack(trials: int, delta: float = DELTA) -> float:
     return 3 * math.sqrt(delta * (1 - delta) / trials)
 
 
+@pytest.mark.slow  # a statistical simulation: its own group in `make check`
 def test_family_wise_error_of_the_cascade_as_shipped() -> None:
     # The strong judge agrees with people at 0.845 on every pair, whatever stage 1 did: any
     # certificate of stage 2 is an error. Stage 1 may rightly certify its easy pairs; its

@@ -154,6 +154,7 @@ def _slack(trials: int, delta: float = 0.1) -> float:
     return 3 * math.sqrt(delta * (1 - delta) / trials)
 
 
+@pytest.mark.slow  # a statistical simulation: its own group in `make check`
 def test_family_wise_error_of_the_procedure_as_shipped() -> None:
     # Everything included: the label model with its nested-CV penalty, every vote candidate,
     # the choice of score and start on the selection part, the fixed sequence on the rest.
@@ -161,6 +162,7 @@ def test_family_wise_error_of_the_procedure_as_shipped() -> None:
     assert _error_rate(trials, 11, use_model=True) <= 0.1 + _slack(trials)
 
 
+@pytest.mark.slow  # a statistical simulation: its own group in `make check`
 def test_family_wise_error_of_vote_selection_over_many_draws() -> None:
     # The same without the model (fast), so many more draws: a tight check of the selection
     # among the panel's and each judge's vote and of the planned start.
@@ -168,6 +170,7 @@ def test_family_wise_error_of_vote_selection_over_many_draws() -> None:
     assert _error_rate(trials, 12, use_model=False) <= 0.1 + _slack(trials)
 
 
+@pytest.mark.slow  # a statistical simulation: its own group in `make check`
 def test_family_wise_error_with_the_default_route_for_judges_with_probabilities() -> None:
     # Judges stating probabilities switch on the second route (the panel's confidence-weighted
     # vote, each judge weighted by its gold-free Dawid-Skene accuracy, on all the gold at δ/2,
@@ -182,6 +185,7 @@ def test_family_wise_error_with_the_default_route_for_judges_with_probabilities(
     assert _error_rate(trials, 15, use_model=False, confidences=True) <= 0.1 + _slack(trials)
 
 
+@pytest.mark.slow  # a statistical simulation: its own group in `make check`
 def test_selecting_on_the_certifying_gold_would_break_the_guarantee() -> None:
     # The same null world, but a procedure that picks its best-looking threshold of a noise
     # score (the length ratio) on the very items it certifies on: it certifies far more often

@@ -1,0 +1,28 @@
+# The checks CI runs (.ci/run), in the same order, for anyone to run locally: `make check`.
+# Cheap checks first (lint, types, docs), then the tests in parallel, then the slow statistical
+# simulations as their own group. Every step fails the build on a non-zero exit; pytest's
+# "no tests collected" (exit 5) is a failure too, so a filter that selects nothing cannot pass.
+
+PY ?= .venv/bin/python
+# -n auto: one pytest-xdist worker per core
+WORKERS ?= auto
+PYTEST = $(PY) -m pytest -n $(WORKERS) -p no:cacheprovider
+
+.PHONY: check lint types docs test slow
+
+check: lint types docs test slow
+
+lint:
+	$(PY) -m ruff check .
+
+types:
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(PY) -m mypy
+
+docs:
+	$(PY) -m mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
+
+test:
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(PYTEST) -m "not slow"
+
+slow:
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(PYTEST) -m slow
