@@ -20,12 +20,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from kernel.errors import RefereeError
+
 if TYPE_CHECKING:
     from judge.labels import Order
     from judge.types import OrderVerdict
 
 
-class JudgeError(Exception):
+class JudgeError(RefereeError):
     """Base of every error the judge raises; ``str(err)`` says what to do about it."""
 
     def __init__(

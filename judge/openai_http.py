@@ -40,6 +40,8 @@ from litellm.types.utils import LlmProviders
 from litellm.utils import ProviderConfigManager, get_optional_params
 from openai.types.chat import ChatCompletion
 
+from kernel.errors import RefereeError
+
 #: litellm providers whose chat endpoint is the OpenAI wire format, served by this module.
 DIRECT_PROVIDERS: Final = frozenset({"openai"})
 _FINISH_REASONS: Final = frozenset(
@@ -53,7 +55,7 @@ _ERROR_TEXT_LIMIT: Final = 2000
 log = logging.getLogger("referee.judge")
 
 
-class ProviderHTTPError(Exception):
+class ProviderHTTPError(RefereeError):
     """The endpoint answered with an HTTP error status (``status_code``, ``headers`` kept)."""
 
     def __init__(self, status_code: int, message: str, headers: Mapping[str, str]) -> None:
@@ -62,11 +64,11 @@ class ProviderHTTPError(Exception):
         self.headers = dict(headers)
 
 
-class ProviderConnectionError(Exception):
+class ProviderConnectionError(RefereeError):
     """No HTTP answer: connection refused or reset, DNS failure, the server hung up."""
 
 
-class ProviderResponseError(Exception):
+class ProviderResponseError(RefereeError):
     """An HTTP 200 whose body is not a chat completion (not JSON, or no choices)."""
 
 

@@ -1,93 +1,160 @@
-"""Errors the wiring raises for the entry points to show: one line each.
+"""The exception tree, and the one table that turns an error into an exit code and HTTP status.
 
-Storage and services raise them without knowing about the CLI or the API. The CLI turns them
-into ``error: ...`` on stderr with the exit code below (``referee.cli.common.EXIT_CODES``, the
-one translation); the API answers a :class:`ReviewError` with its ``status``.
+Every error Referee raises on purpose descends from :class:`kernel.errors.RefereeError` (a tiny
+module every layer may import, so the domain packages root their errors there without importing
+``referee``). The CLI turns one into ``error: ...`` on stderr with its exit code
+(:func:`exit_code_of`, used by ``referee.cli.common.user_errors``); the API answers a
+:class:`ReviewError` with its HTTP status (:func:`http_status_of`). Both read :data:`ERROR_TABLE`.
 
-    Exception
-    ├── UserError        bad input from the user (exit 2)
-    │   └── DatasetNotFound   no dataset of that name (also a NotFound: 404 through the API)
-    ├── RuntimeFailure   something outside the input failed: database, broker, provider (exit 1)
-    └── ReviewError      the review service's errors, each with its HTTP status (exit 2)
-        ├── NotFound             unknown dataset, pair or reviewer        (404 / exit 2)
-        ├── InvalidSubmission    a label that breaks the rules            (422 / exit 2)
-        ├── AuthenticationFailed wrong, missing or inactive token         (401 / exit 2)
-        ├── NotLeased            the item is not leased to this reviewer  (403 / exit 2)
-        ├── ReviewerPaused       paused by the pause rule or a lead       (403 / exit 2)
-        └── LeaseConflict        lease expired, or the item is labeled    (409 / exit 1)
+    RefereeError                              (kernel.errors)         exit  HTTP
+    ├── UserError           bad input from the user                      2   400
+    │   ├── DatasetNotFound    no dataset of that name (also a NotFound) 2   404
+    │   ├── SettingsError      a refused configuration value             2   400
+    │   ├── InputRejected      an ingest file refused (ingest.problems)  2   400
+    │   └── RedactionError     a bad pattern, vault key or state         2   400
+    ├── RuntimeFailure      something outside the input failed           1   503
+    │   ├── ReleaseRefused     a release's checks failed (export)        1   503
+    │   └── RedactionUnavailable  no redaction at ingest (ingest)        1   503
+    ├── ReviewError         the review service's errors                  2   400
+    │   ├── NotFound             unknown dataset, pair or reviewer       2   404
+    │   ├── InvalidSubmission    a label that breaks the rules           2   422
+    │   ├── AuthenticationFailed wrong, missing or inactive token        2   401
+    │   ├── Forbidden            not allowed to do that                  2   403
+    │   │   ├── NotLeased          the item is not leased to them
+    │   │   ├── ReviewerPaused     paused by the pause rule or a lead
+    │   │   └── NotALead           a lead's view without the lead role (api.deps)
+    │   └── LeaseConflict        lease expired, or the item is labeled   1   409
+    ├── WorkerError         (workers.errors)                             1   503
+    │   ├── JobInputError        unknown dataset or job, no judge        2   400
+    │   │   └── JobNotFoundError                                         2   404
+    │   └── JobStateError        the job cannot do that now              2   409
+    ├── JudgeError          (judge.errors)                               1   502
+    │   └── JudgeConfigError     bad judge spec, rubric, replay, API key 2   400
+    └── any other RefereeError (EmbeddingUnavailable, the provider seam's
+        raw errors, a release or audit row that must not change)        1   500
 
-The workers' errors (``workers.errors``) are translated at the same place: a bad request or a
-job in the wrong state exits 2, an unreachable broker 1.
+The subclasses' homes are named in brackets when they are not this module.
 """
 
 from __future__ import annotations
 
+from judge.errors import JudgeConfigError, JudgeError
+from kernel.errors import RefereeError
+from workers.errors import JobInputError, JobNotFoundError, JobStateError, WorkerError
 
-class UserError(Exception):
+#: exit codes of the CLI
+EXIT_RUNTIME = 1
+EXIT_BAD_INPUT = 2
+
+
+class UserError(RefereeError):
     """Bad input from the user: shown as one line, exit 2."""
 
 
-class RuntimeFailure(Exception):
+class RuntimeFailure(RefereeError):
     """Something outside the input failed (database, broker, provider): one line, exit 1."""
 
 
-class ReviewError(Exception):
-    """Base of every error the review service raises; ``status`` is the HTTP status."""
+class ReviewError(RefereeError):
+    """Base of every error the review service raises; ``status`` is its HTTP status."""
 
-    status = 400
+    @property
+    def status(self) -> int:
+        """The HTTP status the API answers with (from :data:`ERROR_TABLE`)."""
+        return http_status_of(self)
 
 
 class NotFound(ReviewError):
     """A dataset, pair or reviewer that does not exist."""
 
-    status = 404
-
 
 class InvalidSubmission(ReviewError):
     """A submitted label that breaks the rules (unknown label, both_bad without a reason)."""
-
-    status = 422
 
 
 class AuthenticationFailed(ReviewError):
     """A wrong, missing or deactivated reviewer token."""
 
-    status = 401
+
+class Forbidden(ReviewError):
+    """A known reviewer asked for something they may not do (403)."""
 
 
-class NotLeased(ReviewError):
+class NotLeased(Forbidden):
     """The reviewer holds no lease on this item (never leased it, or it is someone else's)."""
 
-    status = 403
 
-
-class ReviewerPaused(ReviewError):
+class ReviewerPaused(Forbidden):
     """The reviewer is paused (by the pause rule or a lead): no new items until unpaused.
 
     The message starts with ``paused:`` and says why and who can lift it."""
 
-    status = 403
-
 
 class LeaseConflict(ReviewError):
     """The reviewer's lease expired or was released, or the item is already labeled by them."""
-
-    status = 409
 
 
 class DatasetNotFound(UserError, NotFound):
     """No dataset has that name: a user error (exit 2) and, through the API, a 404."""
 
 
+#: The one translation: the first class an error is an instance of decides its exit code and
+#: HTTP status, so subclasses come before their bases. The root's row catches the rest.
+ERROR_TABLE: tuple[tuple[type[RefereeError], int, int], ...] = (
+    (DatasetNotFound, EXIT_BAD_INPUT, 404),
+    (UserError, EXIT_BAD_INPUT, 400),
+    (RuntimeFailure, EXIT_RUNTIME, 503),
+    (NotFound, EXIT_BAD_INPUT, 404),
+    (InvalidSubmission, EXIT_BAD_INPUT, 422),
+    (AuthenticationFailed, EXIT_BAD_INPUT, 401),
+    (Forbidden, EXIT_BAD_INPUT, 403),
+    (LeaseConflict, EXIT_RUNTIME, 409),  # the lease expired or the item was taken: try again
+    (ReviewError, EXIT_BAD_INPUT, 400),
+    (JobNotFoundError, EXIT_BAD_INPUT, 404),
+    (JobInputError, EXIT_BAD_INPUT, 400),  # unknown dataset, no judge
+    (JobStateError, EXIT_BAD_INPUT, 409),  # resume a finished job, cancel one twice
+    (WorkerError, EXIT_RUNTIME, 503),  # no broker, or it cannot be reached
+    (JudgeConfigError, EXIT_BAD_INPUT, 400),
+    (JudgeError, EXIT_RUNTIME, 502),
+    (RefereeError, EXIT_RUNTIME, 500),
+)
+
+
+def _row(error: BaseException) -> tuple[int, int] | None:
+    for kind, code, status in ERROR_TABLE:
+        if isinstance(error, kind):
+            return code, status
+    return None
+
+
+def exit_code_of(error: BaseException) -> int | None:
+    """The CLI exit code of a :class:`RefereeError`; ``None`` for any other exception (a bug)."""
+    row = _row(error)
+    return None if row is None else row[0]
+
+
+def http_status_of(error: BaseException) -> int:
+    """The HTTP status of a :class:`RefereeError`; 500 for any other exception (a bug)."""
+    row = _row(error)
+    return 500 if row is None else row[1]
+
+
 __all__ = [
+    "ERROR_TABLE",
+    "EXIT_BAD_INPUT",
+    "EXIT_RUNTIME",
     "AuthenticationFailed",
     "DatasetNotFound",
+    "Forbidden",
     "InvalidSubmission",
     "LeaseConflict",
     "NotFound",
     "NotLeased",
+    "RefereeError",
     "ReviewError",
     "ReviewerPaused",
     "RuntimeFailure",
     "UserError",
+    "exit_code_of",
+    "http_status_of",
 ]

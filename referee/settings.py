@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
+from referee.errors import UserError
+
 _SECRET_NAME = re.compile(r"(key|token|secret|password)", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@]*:)(?P<pw>[^@]+)(?P<tail>@)")
 _SCHEME = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://", re.IGNORECASE)
@@ -54,7 +56,7 @@ ACCEPTED: dict[str, str] = {
 """What each setting accepts, as told to the user when a value is refused."""
 
 
-class SettingsError(ValueError):
+class SettingsError(UserError, ValueError):
     """Some settings are invalid; :attr:`lines` has one message per variable."""
 
     def __init__(self, lines: list[str]) -> None:

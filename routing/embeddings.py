@@ -20,6 +20,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from kernel.errors import RefereeError
+
 __all__ = [
     "Embedder",
     "EmbeddingUnavailable",
@@ -31,7 +33,7 @@ __all__ = [
 ]
 
 
-class EmbeddingUnavailable(RuntimeError):
+class EmbeddingUnavailable(RefereeError, RuntimeError):
     """The requested embedding model cannot be loaded on this machine."""
 
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kernel.errors import RefereeError
 
-class WorkerError(Exception):
+
+class WorkerError(RefereeError):
     """Base of the workers' errors; ``str(err)`` is a one-line message for the user."""
 
     def __init__(self, message: str) -> None:

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from referee.db.engine import transaction
-from referee.review.errors import NotLeased
+from referee.errors import Forbidden
 from referee.review.tokens import authenticate
 
 bearer = HTTPBearer(auto_error=False, description="A reviewer token from 'referee reviewers add'")
@@ -33,7 +33,7 @@ def reviewer_id(
 ReviewerId = Annotated[int, Depends(reviewer_id)]
 
 
-class NotALead(NotLeased):
+class NotALead(Forbidden):
     """A valid token without the lead role asked for a lead's view (403)."""
 
 

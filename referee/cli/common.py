@@ -16,18 +16,17 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from referee.errors import LeaseConflict, ReviewError
+from referee.errors import EXIT_BAD_INPUT as EXIT_BAD_INPUT
+from referee.errors import EXIT_RUNTIME as EXIT_RUNTIME
 from referee.errors import RuntimeFailure as RuntimeFailure
 from referee.errors import UserError as UserError
+from referee.errors import exit_code_of as exit_code_of
 from referee.settings import Settings, SettingsError
 from referee.settings import load_settings as settings_from_environment
-from workers.errors import JobInputError, JobStateError, WorkerError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-EXIT_BAD_INPUT = 2
-EXIT_RUNTIME = 1
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -76,30 +75,9 @@ def emit_json(document: Any) -> None:
     sys.stdout.flush()
 
 
-# The one translation of the user-facing error tree (referee.errors, workers.errors) into exit
-# codes: the first class an error is an instance of decides, so subclasses come before bases.
-EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
-    (UserError, EXIT_BAD_INPUT),  # DatasetNotFound included (it is also a NotFound)
-    (RuntimeFailure, EXIT_RUNTIME),
-    (LeaseConflict, EXIT_RUNTIME),  # the lease expired or the item was taken: try again
-    (ReviewError, EXIT_BAD_INPUT),  # unknown reviewer or pair, a label that breaks the rules
-    (JobInputError, EXIT_BAD_INPUT),  # unknown dataset or job, no judge
-    (JobStateError, EXIT_BAD_INPUT),  # resume a finished job, cancel one twice
-    (WorkerError, EXIT_RUNTIME),  # no broker, or it cannot be reached
-)
-
-
-def exit_code_of(error: Exception) -> int | None:
-    """The exit code of a user-facing error; ``None`` for any other exception (a bug)."""
-    for kind, code in EXIT_CODES:
-        if isinstance(error, kind):
-            return code
-    return None
-
-
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the user-facing errors raised inside (:data:`EXIT_CODES`) into one-line exits;
+    """Turn the errors raised inside into one-line exits (:data:`referee.errors.ERROR_TABLE`);
     a database error is a runtime failure. Anything else is a bug and propagates."""
     try:
         yield

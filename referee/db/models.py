@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kernel.errors import RefereeError
 from referee.db.vocab import (
     AssignmentQueue,
     DecisionKind,
@@ -377,7 +378,7 @@ class ReleaseRow(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
-class ReleaseIsImmutable(Exception):
+class ReleaseIsImmutable(RefereeError):
     """Raised on any attempt to change or delete a release or one of its rows."""
 
 
@@ -393,7 +394,7 @@ def _refuse_release_delete(_mapper: Any, _connection: Any, target: Any) -> None:
     raise ReleaseIsImmutable("a release cannot be deleted: releases are immutable")
 
 
-class AuditLogIsAppendOnly(Exception):
+class AuditLogIsAppendOnly(RefereeError):
     """Raised on any attempt to change or delete an audit entry."""
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
+from referee.errors import RuntimeFailure
 from referee.export.build import annotator_pseudonyms, frozen_content_keys, labeled_pairs
 from referee.export.leakage import content_key
 from referee.export.rows import LabeledPair
@@ -93,7 +94,7 @@ class GateFailure:
 
 
 @dataclass
-class ReleaseRefused(Exception):
+class ReleaseRefused(RuntimeFailure):
     """The promotion gate refused the release; nothing was written."""
 
     dataset: str

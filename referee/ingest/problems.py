@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from referee.errors import UserError
+
 MAX_SHOWN = 20
 
 
@@ -56,7 +58,7 @@ class ProblemLog:
         return out
 
 
-class InputRejected(Exception):
+class InputRejected(UserError):
     """A file had problems; nothing was written."""
 
     def __init__(self, log: ProblemLog) -> None:

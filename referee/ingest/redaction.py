@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import Dataset, Pair
+from referee.errors import RuntimeFailure
 from referee.ingest.records import PairRecord
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["RedactingIngest", "RedactionSetup", "RedactionUnavailable", "start_redaction"]
 
 
-class RedactionUnavailable(Exception):
+class RedactionUnavailable(RuntimeFailure):
     """The dataset must be redacted but cannot be (no vault, no key, unredacted pairs)."""
 
 

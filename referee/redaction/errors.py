@@ -12,6 +12,8 @@ Exception tree::
 
 from __future__ import annotations
 
+from referee.errors import UserError
+
 __all__ = [
     "PatternError",
     "RedactionError",
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-class RedactionError(Exception):
+class RedactionError(UserError):
     """Base class of every error raised by :mod:`referee.redaction`."""
 
 

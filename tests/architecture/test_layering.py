@@ -5,9 +5,12 @@
     application  the rest of referee/                     (storage, review, export, ingest, ...)
         |
     domain     judge  routing  calibration  workers      (pure: never import referee)
+        |
+    kernel     kernel.errors: the root of the exception tree (imports nothing of ours)
 
 An arrow points from a layer to the ones it may import: adapters import the application and the
-domain, the application imports the domain, the domain imports no layer above it. Inside the
+domain, the application imports the domain, the domain imports no layer above it, and every
+layer may import the kernel. Inside the
 domain, ``routing`` may import ``calibration`` and ``workers`` may import ``judge``; nothing else
 crosses. :func:`test_every_module_imports_only_what_its_layer_allows` reads every module's
 imports (lazy ones in functions and ``TYPE_CHECKING`` blocks too); the probes below also import
@@ -175,7 +178,7 @@ DOMAIN_MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "judge": (),
     "workers": ("judge",),
 }
-OURS = ("referee", *DOMAIN)
+OURS = ("referee", *DOMAIN, "kernel")
 
 
 def _module_name(path: Path) -> str:
@@ -217,6 +220,10 @@ def may_import(importer: str, imported: str) -> bool:
     if imported.split(".")[0] not in OURS:
         return True  # third-party and the standard library: the runtime probes above judge those
     src, dst = layer_of(importer), layer_of(imported)
+    if dst == "kernel":
+        return True
+    if src == "kernel":
+        return False
     if src == "adapter":
         return True
     if src == "application":
@@ -238,9 +245,35 @@ def test_the_rule_says_what_the_diagram_says() -> None:
     assert not may_import("judge.pipeline", "routing.router")
     assert may_import("routing.router", "calibration.policy")
     assert not may_import("calibration.policy", "routing.router")
+    assert may_import("judge.errors", "kernel.errors")
+    assert not may_import("kernel.errors", "judge.errors")
 
 
 @pytest.mark.parametrize("module", sorted(ALL_MODULES))
 def test_every_module_imports_only_what_its_layer_allows(module: str) -> None:
     bad = sorted(m for m in _imports(module, ALL_MODULES[module]) if not may_import(module, m))
     assert bad == [], f"{module} ({layer_of(module)}) imports {bad}: see docs/architecture.md"
+
+
+BUILTIN_EXCEPTIONS = {
+    "Exception", "ValueError", "RuntimeError", "KeyError", "LookupError", "OSError", "TypeError",
+    "PermissionError", "ArithmeticError",
+}  # fmt: skip
+
+
+def _roots(path: Path) -> list[str]:
+    """Classes in ``path`` whose only bases are built-in exceptions: roots of their own tree."""
+    return [
+        node.name
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef)
+        and node.bases
+        and all(isinstance(b, ast.Name) and b.id in BUILTIN_EXCEPTIONS for b in node.bases)
+    ]
+
+
+def test_one_exception_root() -> None:
+    """Every error we define descends from kernel.errors.RefereeError (a class may add a
+    built-in base beside ours, e.g. ``SettingsError(UserError, ValueError)``)."""
+    roots = {m: _roots(path) for m, path in ALL_MODULES.items()}
+    assert {m: r for m, r in roots.items() if r} == {"kernel.errors": ["RefereeError"]}

@@ -5,16 +5,23 @@ from __future__ import annotations
 import pytest
 import typer
 
+from judge.errors import JudgeConfigError, TransientProviderError
+from kernel.errors import RefereeError
 from referee.cli.common import EXIT_BAD_INPUT, EXIT_RUNTIME, exit_code_of, user_errors
 from referee.errors import (
+    ERROR_TABLE,
     DatasetNotFound,
+    Forbidden,
     InvalidSubmission,
     LeaseConflict,
     NotFound,
+    NotLeased,
     ReviewerPaused,
     RuntimeFailure,
     UserError,
+    http_status_of,
 )
+from referee.settings import SettingsError
 from workers.errors import (
     BrokerUnavailableError,
     JobNotFoundError,
@@ -37,6 +44,10 @@ from workers.errors import (
         (JobNotFoundError("x"), EXIT_BAD_INPUT),
         (JobStateError("x"), EXIT_BAD_INPUT),
         (BrokerUnavailableError("x"), EXIT_RUNTIME),
+        (JudgeConfigError("x"), EXIT_BAD_INPUT),
+        (TransientProviderError("x"), EXIT_RUNTIME),
+        (SettingsError(["x"]), EXIT_BAD_INPUT),
+        (RefereeError("x"), EXIT_RUNTIME),  # the root's row catches the rest of the tree
         (ValueError("x"), None),
     ],
 )
@@ -50,3 +61,36 @@ def test_user_errors_exits_with_the_code_and_lets_bugs_through() -> None:
     assert exited.value.exit_code == EXIT_RUNTIME
     with pytest.raises(KeyError), user_errors():
         raise KeyError("a bug, not a user error")
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (NotFound("x"), 404),
+        (DatasetNotFound("x"), 404),  # the API's 404, though the CLI calls it a user error
+        (InvalidSubmission("x"), 422),
+        (NotLeased("x"), 403),
+        (ReviewerPaused("x"), 403),
+        (LeaseConflict("x"), 409),
+        (JobNotFoundError("x"), 404),
+        (KeyError("x"), 500),
+    ],
+)
+def test_each_error_has_one_http_status(error: Exception, status: int) -> None:
+    assert http_status_of(error) == status
+    if isinstance(error, NotFound | NotLeased | LeaseConflict):
+        assert error.status == status  # what the API answers with, read from the same table
+
+
+def test_a_lead_only_view_is_forbidden_without_pretending_to_be_a_lease_error() -> None:
+    from referee.api.deps import NotALead
+
+    assert issubclass(NotALead, Forbidden) and not issubclass(NotALead, NotLeased)
+    assert NotALead("x").status == 403
+
+
+def test_the_table_lists_subclasses_before_their_bases() -> None:
+    kinds = [kind for kind, _, _ in ERROR_TABLE]
+    for i, kind in enumerate(kinds):
+        assert not any(issubclass(later, kind) for later in kinds[i + 1 :] if later is not kind)
+    assert kinds[-1] is RefereeError
