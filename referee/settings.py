@@ -15,7 +15,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, Field, asdict, dataclass, field, fields
+from dataclasses import Field, asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from referee.errors import UserError
@@ -299,12 +299,3 @@ def _shown(value: Any) -> str:
     text = _URL_PASSWORD.sub(r"\g<head>****\g<tail>", str(value))
     text = text if len(text) <= 80 else text[:77] + "..."
     return repr(text) if not text or any(c.isspace() for c in text) else text
-
-
-def describe_settings() -> list[tuple[str, str, str]]:
-    """(environment variable, default, description) for every setting; feeds the README table."""
-    rows = []
-    for name, spec in Settings.model_fields.items():
-        default = None if spec.default is MISSING else spec.default
-        rows.append((f"{PREFIX}{name.upper()}", repr(default), spec.metadata["description"]))
-    return rows

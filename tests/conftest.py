@@ -9,6 +9,11 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# The CLI's rich consoles take their width from COLUMNS, else from whatever terminal the test
+# process happens to have (none under CI's </dev/null or an xdist worker: 80). One fixed width
+# makes table output the same in every run (120: wide enough for every table the tests read).
+# (Tables that fit 80 columns are issue #25's own item, not this pin's.)
+os.environ["COLUMNS"] = "120"
 
 import socket
 import uuid

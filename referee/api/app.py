@@ -26,16 +26,16 @@ from dataclasses import replace
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import unquote_to_bytes
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.convertors import Convertor, register_url_convertor
 
 from referee.api import lead, pages, progress, review_config
+from referee.api.deps import ReviewerId
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
 from referee.ingest.records import MAX_NAME_CHARS, text_problem
@@ -44,7 +44,6 @@ from referee.review.errors import NotFound, ReviewError
 from referee.review.priority import Embedder
 from referee.review.service import LabelSubmission, lease_next, release_item, submit_label
 from referee.review.stats import queue_stats
-from referee.review.tokens import authenticate
 from referee.review.undo import undo_label
 from referee.settings import Settings
 
@@ -93,9 +92,6 @@ def exact_pair_id(request: Request, matched: str, action: str) -> str:
     return pair_id
 
 
-_bearer = HTTPBearer(auto_error=False, description="A reviewer token from 'referee reviewers add'")
-
-
 class LabelIn(BaseModel):
     """A reviewer's answer; ``reason`` is required when ``label`` is ``both_bad`` or
     ``unsafe`` is true (the pair goes to the incident queue)."""
@@ -141,20 +137,6 @@ class LabelOut(BaseModel):
     pair_id: str
     label: str
     stored: bool = True
-
-
-def current_reviewer_id(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> int:
-    """The id of the active reviewer whose bearer token came with the request (else 401)."""
-    token = credentials.credentials if credentials is not None else None
-    engine: Engine = request.app.state.engine
-    with transaction(engine) as session:
-        return authenticate(session, token).id
-
-
-ReviewerId = Annotated[int, Depends(current_reviewer_id)]
 
 
 def create_app(

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from calibration.drift import TEST_NAME, series_report
 from referee.db.models import HumanLabel, Pair, RoutingDecision
 from referee.review.quality import REVIEW_KINDS, gold_labels
-from referee.routing_store import spot_check_confirmed, top_label
+from referee.routing_store import spot_check_accuracy, spot_check_confirmed, top_label
 
 __all__ = ["drift_alarms", "drift_report"]
 
@@ -107,8 +107,6 @@ def drift_report(
     session: Session, dataset_id: int, *, window: int = 20, alpha: float = 0.05
 ) -> dict[str, Any]:
     """The whole drift report of one dataset as one JSON-able document."""
-    from referee.routing_store import spot_check_accuracy  # routing_store imports the CLI layer
-
     reviewers = []
     alarms: list[str] = []
     for name, series in sorted(_reviewer_series(session, dataset_id).items()):

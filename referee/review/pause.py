@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calibration.annotators import PauseRule, annotator_quality
-from referee.db.models import AuditEntry, HumanLabel, Pair, ReviewAssignment, Reviewer
+from referee.db.models import AuditEntry, HumanLabel, Pair, Reviewer
 from referee.review.errors import ReviewerPaused
 from referee.review.quality import REVIEW_KINDS
-from referee.review.tokens import get_reviewer
+from referee.review.tokens import get_reviewer, release_leases
 
 UNPAUSE_HINT = "a lead can resume you with 'referee reviewers unpause {name}'"
 
@@ -40,26 +40,13 @@ def refuse_if_paused(reviewer: Reviewer) -> None:
         raise ReviewerPaused(f"paused: {why}; {UNPAUSE_HINT.format(name=reviewer.name)}")
 
 
-def _release_leases(session: Session, reviewer: Reviewer, moment: datetime) -> int:
-    open_leases = session.scalars(
-        select(ReviewAssignment).where(
-            ReviewAssignment.reviewer_id == reviewer.id,
-            ReviewAssignment.completed_at.is_(None),
-            ReviewAssignment.lease_expires_at > moment,
-        )
-    ).all()
-    for assignment in open_leases:
-        assignment.lease_expires_at = moment
-    return len(open_leases)
-
-
 def _pause(
     session: Session, reviewer: Reviewer, reason: str, *, actor: str, moment: datetime
 ) -> None:
     reviewer.paused = True
     reviewer.paused_reason = reason
     reviewer.paused_at = moment
-    released = _release_leases(session, reviewer, moment)
+    released = release_leases(session, reviewer.id, moment)
     session.add(
         AuditEntry(
             at=moment,

@@ -74,6 +74,21 @@ def get_reviewer(session: Session, name: str) -> Reviewer:
     return reviewer
 
 
+def release_leases(session: Session, reviewer_id: int, moment: datetime) -> int:
+    """End every open lease of the reviewer at ``moment`` (their items go back to the queues);
+    returns how many. Labels already given stay."""
+    open_leases = session.scalars(
+        select(ReviewAssignment).where(
+            ReviewAssignment.reviewer_id == reviewer_id,
+            ReviewAssignment.completed_at.is_(None),
+            ReviewAssignment.lease_expires_at > moment,
+        )
+    ).all()
+    for assignment in open_leases:
+        assignment.lease_expires_at = moment
+    return len(open_leases)
+
+
 def set_reviewer_active(
     session: Session,
     name: str,
@@ -90,18 +105,7 @@ def set_reviewer_active(
     """
     reviewer = get_reviewer(session, name)
     moment = now or datetime.now(UTC)
-    released = 0
-    if not active:
-        open_leases = session.scalars(
-            select(ReviewAssignment).where(
-                ReviewAssignment.reviewer_id == reviewer.id,
-                ReviewAssignment.completed_at.is_(None),
-                ReviewAssignment.lease_expires_at > moment,
-            )
-        ).all()
-        for assignment in open_leases:
-            assignment.lease_expires_at = moment
-        released = len(open_leases)
+    released = 0 if active else release_leases(session, reviewer.id, moment)
     changed = reviewer.active != active
     reviewer.active = active
     session.add(
@@ -152,5 +156,6 @@ __all__ = [
     "get_reviewer",
     "hash_token",
     "list_reviewers",
+    "release_leases",
     "set_reviewer_active",
 ]
