@@ -10,13 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from referee.db.engine import transaction
-from referee.db.models import Judgment, Pair
+from referee.db.models import Job, JobItem, Judgment, Pair
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer
 from referee.jobs import store, summaries
 from tests.helpers import run_cli
@@ -217,13 +218,17 @@ def test_a_live_owner_still_blocks_resume(sqlite_engine: Engine, sqlite_url: str
     res = run_cli(sqlite_url, "prelabel", "--resume", str(job_id))
     assert res.exit_code == 2 and f"still running in process {os.getpid()}" in res.output
     # on another machine the owner counts as gone once the job went quiet for stale_after_s
+    # (an hour here; the job's clock is moved back rather than waited for, so no timing)
     elsewhere = {"host": "elsewhere.invalid", "pid": 1, "started": None}
     job_id, _, _ = store.create_job(
-        sqlite_engine, "toy", {"judges": [MODEL], "owner": elsewhere, "stale_after_s": 0.5}
+        sqlite_engine, "toy", {"judges": [MODEL], "owner": elsewhere, "stale_after_s": 3600}
     )
     res = run_cli(sqlite_url, "prelabel", "--resume", str(job_id))
     assert res.exit_code == 2 and "still running in process 1 on elsewhere.invalid" in res.output
-    time.sleep(0.6)
+    quiet_since = datetime.now(UTC) - timedelta(hours=2)
+    with transaction(sqlite_engine) as s:
+        s.execute(update(Job).where(Job.id == job_id).values(updated_at=quiet_since))
+        s.execute(update(JobItem).where(JobItem.job_id == job_id).values(updated_at=quiet_since))
     with FakeOpenAIServer(prefer_longer) as srv:
         res = run_cli(
             sqlite_url, "prelabel", "--resume", str(job_id), "--json",
