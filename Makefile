@@ -19,7 +19,7 @@ types:
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(PY) -m mypy
 
 docs:
-	$(PY) -m mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
 
 test:
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(PYTEST) -m "not slow"
