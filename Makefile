@@ -6,7 +6,8 @@
 PY ?= .venv/bin/python
 # -n auto: one pytest-xdist worker per core
 WORKERS ?= auto
-PYTEST = $(PY) -m pytest -n $(WORKERS) -p no:cacheprovider
+# worksteal: an idle worker takes queued tests from a busy one (a few tests run for a minute)
+PYTEST = $(PY) -m pytest -n $(WORKERS) --dist worksteal -p no:cacheprovider
 
 .PHONY: check lint types docs test slow
 
@@ -18,8 +19,10 @@ lint:
 types:
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(PY) -m mypy
 
+# no --quiet: it hides the warnings that --strict turns into a failure (a broken link would pass)
 docs:
-	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir "$$(mktemp -d)"
+	site=$$(mktemp -d) && NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict \
+	  --site-dir "$$site"; status=$$?; rm -rf "$$site"; exit $$status
 
 test:
 	LITELLM_LOCAL_MODEL_COST_MAP=True $(PYTEST) -m "not slow"
