@@ -9,12 +9,8 @@ module every layer may import, so the domain packages root their errors there wi
     RefereeError                              (kernel.errors)         exit  HTTP
     ├── UserError           bad input from the user                      2   400
     │   ├── DatasetNotFound    no dataset of that name (also a NotFound) 2   404
-    │   ├── SettingsError      a refused configuration value             2   400
-    │   ├── InputRejected      an ingest file refused (ingest.problems)  2   400
-    │   └── RedactionError     a bad pattern, vault key or state         2   400
+    │   └── SettingsError      a refused configuration value             2   400
     ├── RuntimeFailure      something outside the input failed           1   503
-    │   ├── ReleaseRefused     a release's checks failed (export)        1   503
-    │   └── RedactionUnavailable  no redaction at ingest (ingest)        1   503
     ├── ReviewError         the review service's errors                  2   400
     │   ├── NotFound             unknown dataset, pair or reviewer       2   404
     │   ├── InvalidSubmission    a label that breaks the rules           2   422
@@ -30,8 +26,15 @@ module every layer may import, so the domain packages root their errors there wi
     │   └── JobStateError        the job cannot do that now              2   409
     ├── JudgeError          (judge.errors)                               1   502
     │   └── JudgeConfigError     bad judge spec, rubric, replay, API key 2   400
-    └── any other RefereeError (EmbeddingUnavailable, the provider seam's
-        raw errors, a release or audit row that must not change)        1   500
+    └── without a row: the command that expects them reports them its own way, with more than
+        one line (a table of what failed); anywhere else they are a bug, shown as one (HTTP 500)
+        ├── ReleaseRefused       the promotion gate said no         (export.release)
+        ├── InputRejected        an ingest file had problems        (ingest.problems)
+        ├── RedactionError       a bad pattern, vault key or state  (redaction.errors)
+        ├── RedactionUnavailable redaction required but impossible  (ingest.redaction)
+        ├── EmbeddingUnavailable no embedding model here            (routing.embeddings)
+        ├── ProviderHTTPError, ... raw errors of the provider seam  (judge.openai_http)
+        └── ReleaseIsImmutable, AuditLogIsAppendOnly                (db.models)
 
 The subclasses' homes are named in brackets when they are not this module.
 """
@@ -99,7 +102,8 @@ class DatasetNotFound(UserError, NotFound):
 
 
 #: The one translation: the first class an error is an instance of decides its exit code and
-#: HTTP status, so subclasses come before their bases. The root's row catches the rest.
+#: HTTP status, so subclasses come before their bases. An error without a row is not the CLI's
+#: wrapper's to turn into one line (``user_errors`` lets it through to its command's handler).
 ERROR_TABLE: tuple[tuple[type[RefereeError], int, int], ...] = (
     (DatasetNotFound, EXIT_BAD_INPUT, 404),
     (UserError, EXIT_BAD_INPUT, 400),
@@ -116,7 +120,6 @@ ERROR_TABLE: tuple[tuple[type[RefereeError], int, int], ...] = (
     (WorkerError, EXIT_RUNTIME, 503),  # no broker, or it cannot be reached
     (JudgeConfigError, EXIT_BAD_INPUT, 400),
     (JudgeError, EXIT_RUNTIME, 502),
-    (RefereeError, EXIT_RUNTIME, 500),
 )
 
 
@@ -128,13 +131,13 @@ def _row(error: BaseException) -> tuple[int, int] | None:
 
 
 def exit_code_of(error: BaseException) -> int | None:
-    """The CLI exit code of a :class:`RefereeError`; ``None`` for any other exception (a bug)."""
+    """The CLI exit code of an error with a row in :data:`ERROR_TABLE`; ``None`` otherwise."""
     row = _row(error)
     return None if row is None else row[0]
 
 
 def http_status_of(error: BaseException) -> int:
-    """The HTTP status of a :class:`RefereeError`; 500 for any other exception (a bug)."""
+    """The HTTP status of an error with a row in :data:`ERROR_TABLE`; 500 otherwise."""
     row = _row(error)
     return 500 if row is None else row[1]
 

@@ -57,7 +57,9 @@ def test_an_xdist_worker_does_not_share_its_controllers_marker(worker: str) -> N
     code = "import sys; sys.path.insert(0, sys.argv[1]); from tests.session_guard import mark_session; print(mark_session())"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, MARKER: "controller", "PYTEST_XDIST_WORKER": worker}
-    done = subprocess.run([sys.executable, "-c", code, root], capture_output=True, text=True, env=env, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-c", code, root], capture_output=True, text=True, env=env, timeout=30
+    )
     marker = done.stdout.strip()
     assert (marker == "controller") is (worker == "")
     assert marker

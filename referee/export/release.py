@@ -35,8 +35,8 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.errors import RefereeError
 from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
-from referee.errors import RuntimeFailure
 from referee.export.build import annotator_pseudonyms, frozen_content_keys, labeled_pairs
 from referee.export.leakage import content_key
 from referee.export.rows import LabeledPair
@@ -94,7 +94,7 @@ class GateFailure:
 
 
 @dataclass
-class ReleaseRefused(RuntimeFailure):
+class ReleaseRefused(RefereeError):
     """The promotion gate refused the release; nothing was written."""
 
     dataset: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from referee.errors import UserError
+from kernel.errors import RefereeError
 
 MAX_SHOWN = 20
 
@@ -58,7 +58,7 @@ class ProblemLog:
         return out
 
 
-class InputRejected(UserError):
+class InputRejected(RefereeError):
     """A file had problems; nothing was written."""
 
     def __init__(self, log: ProblemLog) -> None:

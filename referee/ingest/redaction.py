@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.errors import RefereeError
 from referee.db.models import Dataset, Pair
-from referee.errors import RuntimeFailure
 from referee.ingest.records import PairRecord
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["RedactingIngest", "RedactionSetup", "RedactionUnavailable", "start_redaction"]
 
 
-class RedactionUnavailable(RuntimeFailure):
+class RedactionUnavailable(RefereeError):
     """The dataset must be redacted but cannot be (no vault, no key, unredacted pairs)."""
 
 

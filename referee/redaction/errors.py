@@ -12,7 +12,7 @@ Exception tree::
 
 from __future__ import annotations
 
-from referee.errors import UserError
+from kernel.errors import RefereeError
 
 __all__ = [
     "PatternError",
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-class RedactionError(UserError):
+class RedactionError(RefereeError):
     """Base class of every error raised by :mod:`referee.redaction`."""
 
 
