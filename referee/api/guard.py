@@ -55,9 +55,13 @@ def json_bytes(document: Any) -> bytes:
 
 
 async def send_json(send: Send, status: int, detail: str, headers: list[Any] | None = None) -> None:
-    """Answer ``{"detail": detail}`` with ``status`` and close the response."""
+    """Answer ``{"detail": detail}`` with ``status`` and close the connection after it."""
     body = json_bytes({"detail": detail})
-    head = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    head = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),  # the server then closes instead of draining the body
+    ]
     head.extend(headers or [])
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})
