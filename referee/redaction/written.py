@@ -164,25 +164,30 @@ def _redacted_dataset(session: Session, pair_id: str) -> Dataset | None:
 
 def redact_flush(session: Session, access: VaultAccess | None) -> int:
     """Redact the text of every new or changed row of ``session`` that belongs to a redacted
-    dataset; returns how many rows were looked at. Raises :class:`TextRedactionUnavailable`
+    dataset; returns how many texts were redacted. Raises :class:`TextRedactionUnavailable`
     when one needs redaction and ``access`` is None."""
     rows = [(o, True) for o in session.new] + [(o, False) for o in session.dirty]
     writers: dict[int, _DatasetWriter] = {}
-    seen = 0
+    done = 0
     with session.no_autoflush:
         for obj, new in rows:
             pair_id = _pair_id(obj)
             dataset = _redacted_dataset(session, pair_id) if pair_id is not None else None
             if dataset is None:
                 continue
-            seen += 1
-            if dataset.id not in writers:
-                writers[dataset.id] = _writer(dataset, access)
-            _redact_object(obj, new, writers[dataset.id].text)
+
+            def write(text: str, where: str, dataset: Dataset = dataset) -> str:
+                nonlocal done
+                if dataset.id not in writers:  # only once there is text to redact
+                    writers[dataset.id] = _writer(dataset, access)
+                done += 1
+                return writers[dataset.id].text(text, where)
+
+            _redact_object(obj, new, write)
         for writer in writers.values():
             assert access is not None  # a writer exists only with access
             writer.finish(access)
-    return seen
+    return done
 
 
 def redact_rows(session: Session, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
