@@ -42,10 +42,7 @@ def _masked_parameter(match: re.Match[str]) -> str:
 
 def mask_url_secrets(text: str) -> str:
     """``text`` with every URL's user-info secret and secret-named query values masked."""
-    masked = _USER_INFO.sub(_masked_info, text)
-    if "?" in masked or "&" in masked:
-        masked = _PARAMETER.sub(_masked_parameter, masked)
-    return masked
+    return _PARAMETER.sub(_masked_parameter, _USER_INFO.sub(_masked_info, text))
 
 
 __all__ = ["MASK", "SECRET_PARAMETER", "mask_url_secrets"]
