@@ -72,7 +72,9 @@ def serve(engine: Any) -> tuple[str, Any]:
     from referee.review import QueueConfig
     from referee.settings import Settings
 
-    app = create_app(engine, Settings(database_url=str(engine.url)), config=QueueConfig(gold_rate=0.0))
+    app = create_app(
+        engine, Settings(database_url=str(engine.url)), config=QueueConfig(gold_rate=0.0)
+    )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
@@ -125,9 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         server.should_exit = True
         engine.dispose()
     ok = True
-    for name, values in zip(("show item", "diff (D)", "show all"), zip(*runs, strict=True), strict=True):
+    for name, values in zip(
+        ("show item", "diff (D)", "show all"), zip(*runs, strict=True), strict=True
+    ):
         median = statistics.median(values)
-        target = "" if name == "show all" else f"  ratio to the {TARGET_S:.0f} s target: {median / TARGET_S:.2f}"
+        target = (
+            ""
+            if name == "show all"
+            else f"  ratio to the {TARGET_S:.0f} s target: {median / TARGET_S:.2f}"
+        )
         ok = ok and (name == "show all" or median <= TARGET_S)
         print(f"{name:<10} median {median:.3f} s over {len(values)} runs{target}")
     return 0 if ok else 1

@@ -10,10 +10,10 @@ can instead *look like* part of the grader's own prompt, whatever it says:
 - a **chat-template token that opens a turn** (ChatML ``<|im_start|>``, Llama 2 ``[INST]``
   and ``<<SYS>>``, Llama 3 ``<|start_header_id|>``, Zephyr/Phi ``<|system|>``, ``<|user|>``,
   ``<|assistant|>``, Gemma ``<start_of_turn>``, ``[SYSTEM]``): text meant for a tokenizer,
-  never for a reader. A system turn is flagged alone; a user or assistant turn only when
-  verdict language naming a side follows it (real outputs carry stray ``<|user|>`` turns). Tokens that only *end* a turn or a text (``<|end|>``, ``<|endoftext|>``,
-  ``<|eot_id|>``) are left alone: real model outputs carry them as leftovers (LLMFAO has
-  dozens), and they open nothing;
+  never for a reader, when a verdict follows it (a verdict, a winner, "choose A", ``[[``).
+  Real model outputs carry stray turns (LLMFAO has ``<|system|>`` and ``<|user|>`` leftovers
+  in dozens of responses, continuing the conversation) and tokens that only *end* a turn
+  (``<|end|>``, ``<|endoftext|>``, ``<|eot_id|>``): alone, none of them is flagged;
 - a **verdict token** in a judge's output format inside a response: MT-Bench's ``[[A]]``,
   ``[[B]]``, ``[[C]]``; ``Verdict: A``; LLMBar's ``Output (a)`` alone on a line.
 
@@ -32,8 +32,10 @@ _ROLE = r"(?:system|developer|admin(?:istrator)?|operator|evaluator|judge|grader
 _ROLE_SUFFIX = r"(?:[ \t]+(?:prompt|message|note|notice|override|update|instructions?|directive))?"
 # the views join lines with spaces, so a "line" starts the text, a sentence or a bracket
 _LINE_START = r"(?:^|\n|[.!?;)\]>]\s+|\s{2,})"
-_ROLE_LINE = rf"{_LINE_START}[ \t>*_#\[(]*{_ROLE}{_ROLE_SUFFIX}[ \t\])*_]*(?:[:>—–]|-(?!\w))[ \t]*"
-_SIDE = r"(?:a|b|1|2|first|second|tie|output\s*\((?:a|b)\))"
+_ROLE_LINE = (
+    rf"{_LINE_START}[ \t>*_#\[(]*{_ROLE}{_ROLE_SUFFIX}[ \t\])*_]*"
+    r"(?:[:>\u2013\u2014]|-(?!\w))[ \t]*"  # a colon, an arrow, a dash
+)
 _TURN_TOKEN = (
     r"(?:<\|(?:system|user|assistant|start_header_id)\|>|<start_of_turn>|\[/?(?:sys|system)\])"
 )

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, Request, Response
@@ -50,7 +50,6 @@ from referee.review.membership import datasets_of, member_dataset, require_pair_
 from referee.review.priority import Embedder
 from referee.review.service import LabelSubmission, lease_next, release_item, submit_label
 from referee.review.stats import queue_stats
-from referee.review.tokens import authenticate
 from referee.review.undo import undo_label
 from referee.settings import Settings
 
@@ -219,6 +218,7 @@ def create_app(
     @app.post("/v1/items/{pair_id:pair_id}/release", status_code=204)
     def release(request: Request, reviewer_id: ReviewerId, pair_id: str) -> Response:
         exact = exact_pair_id(request, pair_id, "release")
+
         def work(session: Session) -> None:
             require_pair_member(session, reviewer_id, exact)
             release_item(session, exact, session.get_one(Reviewer, reviewer_id))

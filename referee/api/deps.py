@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from referee.db.engine import transaction
 from referee.ingest.records import MAX_NAME_CHARS
-from referee.review.membership import member_dataset
 from referee.review.errors import NotLeased
+from referee.review.membership import member_dataset
 from referee.review.tokens import authenticate
 
 bearer = HTTPBearer(auto_error=False, description="A reviewer token from 'referee reviewers add'")

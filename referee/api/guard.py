@@ -132,8 +132,11 @@ class RequestGuard:
         if self.protected(str(scope.get("path", ""))):
             token = _bearer_token(scope)
             if not token or not await to_thread.run_sync(self._authenticated, token):
-                return 401, "missing, invalid or deactivated bearer token: send "\
-                    "'Authorization: Bearer <token>'"
+                return (
+                    401,
+                    "missing, invalid or deactivated bearer token: send "
+                    "'Authorization: Bearer <token>'",
+                )
         length = _header(scope, b"content-length")
         if length is not None:
             if not length.strip().isdigit():

@@ -76,8 +76,10 @@ def json_problem(body: bytes) -> str | None:
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except _Constant as exc:
-        return f"{exc.name} is not a JSON number ({_position(body, exc.name)}); send a finite " \
+        return (
+            f"{exc.name} is not a JSON number ({_position(body, exc.name)}); send a finite "
             "number or null"
+        )
     except json.JSONDecodeError as exc:
         return f"the body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
     except RecursionError:

@@ -24,10 +24,10 @@ from referee.api.bodies import StrictBody, shown_key
 from referee.api.deps import LeadDataset, LeadId
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
-from referee.review.lead_overview import lead_overview
-from referee.review.pause import set_paused
 from referee.review.errors import NotFound
+from referee.review.lead_overview import lead_overview
 from referee.review.membership import datasets_of, shares_dataset
+from referee.review.pause import set_paused
 
 router = APIRouter()
 

@@ -21,9 +21,7 @@ router = APIRouter()
 
 
 @router.get("/v1/progress")
-def progress(
-    request: Request, reviewer_id: ReviewerId, dataset: ReviewerDataset
-) -> dict[str, Any]:
+def progress(request: Request, reviewer_id: ReviewerId, dataset: ReviewerDataset) -> dict[str, Any]:
     """Items you answered today and ever in ``dataset``, and items still pending there."""
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:

@@ -20,9 +20,7 @@ router = APIRouter()
 
 
 @router.get("/v1/review-config")
-def review_config(
-    request: Request, dataset: ReviewerDataset
-) -> dict[str, Any]:
+def review_config(request: Request, dataset: ReviewerDataset) -> dict[str, Any]:
     """The scale, rating dimensions, rationale rule and guidelines (with their version)."""
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:

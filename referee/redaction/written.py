@@ -129,9 +129,13 @@ def _changed(obj: Any, name: str, new: bool) -> bool:
 def _pair_id(obj: Any) -> str | None:
     if isinstance(obj, (HumanLabel, Judgment, Escalation)):
         return obj.pair_id
-    if isinstance(obj, AuditEntry) and obj.entity == "pair" and isinstance(obj.detail, dict):
-        if any(isinstance(obj.detail.get(k), str) for k in AUDIT_TEXT_KEYS):
-            return obj.entity_id
+    if (
+        isinstance(obj, AuditEntry)
+        and obj.entity == "pair"
+        and isinstance(obj.detail, dict)
+        and any(isinstance(obj.detail.get(k), str) for k in AUDIT_TEXT_KEYS)
+    ):
+        return obj.entity_id
     return None
 
 
@@ -209,7 +213,9 @@ def redact_rows(session: Session, table: str, rows: list[dict[str, Any]]) -> lis
             if dataset.id not in writers:
                 writers[dataset.id] = _writer(dataset, access)
             write = writers[dataset.id].text
-            out.append({**row, **{n: write(row[n], n) for n in names if isinstance(row.get(n), str)}})
+            out.append(
+                {**row, **{n: write(row[n], n) for n in names if isinstance(row.get(n), str)}}
+            )
         for writer in writers.values():
             assert access is not None
             writer.finish(access)

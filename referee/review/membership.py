@@ -147,9 +147,7 @@ def memberships(session: Session, reviewer_name: str | None = None) -> list[Memb
     ]
 
 
-def _audit(
-    session: Session, action: str, reviewer: Reviewer, dataset: Dataset, actor: str
-) -> None:
+def _audit(session: Session, action: str, reviewer: Reviewer, dataset: Dataset, actor: str) -> None:
     session.add(
         AuditEntry(
             actor=actor,

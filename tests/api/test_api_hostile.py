@@ -49,16 +49,29 @@ def post_raw(client: TestClient, url: str, token: str, body: bytes, kind: str) -
 @pytest.mark.parametrize(
     ("body", "kind", "status", "said"),
     [
-        (b"label=A&reason=" + SECRET_INPUT.encode(), "application/x-www-form-urlencoded", 415, "JSON"),
+        (
+            b"label=A&reason=" + SECRET_INPUT.encode(),
+            "application/x-www-form-urlencoded",
+            415,
+            "JSON",
+        ),
         (b'{"label": "A"}', "text/plain", 415, "Content-Type"),
         (b'{"label": "A", "duration_s": NaN}', "application/json", 400, "NaN"),
         (b'{"label": "A", "duration_s": Infinity}', "application/json", 400, "Infinity"),
         (b'{"label": "A", "duration_s": -Infinity}', "application/json", 400, "Infinity"),
-        (b'{"label": "A", "reason": "\\ud800' + SECRET_INPUT.encode() + b'"}', "application/json",
-         400, "surrogate"),
+        (
+            b'{"label": "A", "reason": "\\ud800' + SECRET_INPUT.encode() + b'"}',
+            "application/json",
+            400,
+            "surrogate",
+        ),
         (b'{"label": "A", "\\udfff": 1}', "application/json", 400, "surrogate"),
-        (b'{"label": "A", "reason": "' + SECRET_INPUT.encode() + b'"', "application/json", 400,
-         "not valid JSON"),
+        (
+            b'{"label": "A", "reason": "' + SECRET_INPUT.encode() + b'"',
+            "application/json",
+            400,
+            "not valid JSON",
+        ),
         (b"\xff\xfe" + SECRET_INPUT.encode(), "application/json", 400, "UTF-8"),
     ],
 )

@@ -20,7 +20,7 @@ from referee.review.errors import InvalidSubmission
 from referee.review.tokens import add_reviewer
 from referee.routing_store import spot_check_accuracy
 from referee.settings import Settings
-from tests.helpers import run_cli, grant_every_dataset
+from tests.helpers import grant_every_dataset, run_cli
 
 
 class OneHotEmbedder:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from test_api_review import auth, client_for
 
 from referee.db.engine import alembic_config, ensure_schema, make_engine, transaction
-from referee.db.models import DatasetMember, HumanLabel, Reviewer, ReviewAssignment
+from referee.db.models import DatasetMember, HumanLabel, ReviewAssignment, Reviewer
 from referee.review.tokens import add_reviewer
 from tests.helpers import run_cli
 
@@ -57,9 +57,14 @@ def test_revoke_closes_the_dataset_even_for_a_held_lease(sqlite_engine: Engine) 
     pair_id = client.get("/v1/next", params={"dataset": "ds"}, headers=auth(token)).json()[
         "pair_id"
     ]
-    assert run_cli(str(sqlite_engine.url), "reviewers", "revoke", "ann", "--dataset", "ds").exit_code == 0
+    assert (
+        run_cli(str(sqlite_engine.url), "reviewers", "revoke", "ann", "--dataset", "ds").exit_code
+        == 0
+    )
     for action in ("label", "release", "undo"):
-        resp = client.post(f"/v1/items/{pair_id}/{action}", headers=auth(token), json={"label": "A"})
+        resp = client.post(
+            f"/v1/items/{pair_id}/{action}", headers=auth(token), json={"label": "A"}
+        )
         assert resp.status_code == 404, (action, resp.text)
     assert client.get("/v1/next", params={"dataset": "ds"}, headers=auth(token)).status_code == 404
     with transaction(sqlite_engine) as s:
@@ -125,7 +130,7 @@ def test_migration_keeps_what_each_reviewer_answered(at_0010: Engine) -> None:
     with transaction(at_0010) as s:
         ann, _ = add_reviewer(s, "ann")
         bob, _ = add_reviewer(s, "bob")
-        lead, _ = add_reviewer(s, "lena", role="lead")
+        add_reviewer(s, "lena", role="lead")
         now = datetime.now(UTC)
         s.add(
             ReviewAssignment(

@@ -20,7 +20,7 @@ from referee.redaction import Vault, generate_vault_key
 from referee.review import QueueConfig
 from referee.review.tokens import add_reviewer
 from referee.settings import Settings
-from tests.helpers import run_cli, snapshot, grant_every_dataset
+from tests.helpers import grant_every_dataset, run_cli, snapshot
 
 FIRST = ["John Carter", "Maria Lopez", "Wei Zhang", "Aisha Khan", "Olaf Berg"]
 SECRETS = {

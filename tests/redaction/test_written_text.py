@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from tests.review.review_factory import make_reviewer, make_routed_dataset
 from sqlalchemy import Engine, select, update
 
 from referee.api.app import create_app
@@ -19,6 +18,7 @@ from referee.redaction import Vault, generate_vault_key
 from referee.review import QueueConfig
 from referee.settings import Settings
 from tests.helpers import run_cli, snapshot
+from tests.review.review_factory import make_reviewer, make_routed_dataset
 
 EMAIL = "john.smith@example.com"
 CARD = "4111 1111 1111 1111"
@@ -72,7 +72,9 @@ def test_api_text_is_redacted_with_the_pairs_pseudonyms(
     vault = Vault(env["REFEREE_VAULT_URL"])
     from referee.redaction import VaultKey
 
-    shown = vault.reveal("ds", [email_token.group()[1:-1]], VaultKey.from_string(env["REFEREE_VAULT_KEY"]))
+    shown = vault.reveal(
+        "ds", [email_token.group()[1:-1]], VaultKey.from_string(env["REFEREE_VAULT_KEY"])
+    )
     vault.dispose()
     assert shown == {email_token.group()[1:-1]: EMAIL}
 
