@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referee.datasets import find_dataset
@@ -120,15 +120,14 @@ def revoke(session: Session, reviewer_name: str, dataset_name: str, *, actor: st
     on them is accepted (the pair is outside the reviewer's datasets)."""
     reviewer = get_reviewer(session, reviewer_name)
     dataset = find_dataset(session, dataset_name)
-    gone = session.execute(
-        delete(DatasetMember).where(
-            DatasetMember.reviewer_id == reviewer.id, DatasetMember.dataset_id == dataset.id
-        )
-    ).rowcount
+    member = session.get(DatasetMember, (reviewer.id, dataset.id))
+    gone = member is not None
+    if member is not None:
+        session.delete(member)
     if gone:
         _audit(session, "reviewer.revoke", reviewer, dataset, actor)
         session.flush()
-    return bool(gone)
+    return gone
 
 
 def memberships(session: Session, reviewer_name: str | None = None) -> list[Membership]:
