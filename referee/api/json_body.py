@@ -1,6 +1,7 @@
 """Strict reading of a JSON request body: what ``json.loads`` lets through and JSON forbids.
 
-Python's parser accepts ``NaN``, ``Infinity`` and ``-Infinity`` and turns ``"\\ud800"`` into a
+Python's parser accepts ``NaN``, ``Infinity`` and ``-Infinity`` (and reads ``1e999`` as
+infinity) and turns ``"\\ud800"`` into a
 string no UTF-8 encoder can write back; each later becomes a 500 somewhere (a database driver,
 a JSON response). :func:`json_problem` names the first such problem of a body, or ``None``.
 
@@ -15,6 +16,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 MAX_DEPTH = 32
@@ -28,6 +30,13 @@ class _Constant(ValueError):
 
 def _refuse_constant(name: str) -> Any:
     raise _Constant(name)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999 overflows to infinity
+        raise _Constant(text if len(text) <= 40 else text[:40] + "...")
+    return value
 
 
 def _position(body: bytes, text: str) -> str:
@@ -74,7 +83,7 @@ def json_problem(body: bytes) -> str | None:
     except UnicodeDecodeError as exc:
         return f"the body is not UTF-8 (byte {exc.start + 1}); send UTF-8 JSON"
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
+        document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except _Constant as exc:
         return (
             f"{exc.name} is not a JSON number ({_position(body, exc.name)}); send a finite "

@@ -54,13 +54,16 @@ def open_database(settings: Settings | None = None) -> Engine:
     settings = settings or load_settings()
     try:
         from referee.db.engine import ensure_schema, make_engine  # not needed by `config`
-        from referee.redaction.written import access_from_settings, enable_text_redaction
 
         engine = make_engine(settings.database_url)
         ensure_schema(engine)
-        enable_text_redaction(  # text written into a redacted dataset goes to the vault
-            engine, access_from_settings(settings.vault_url, settings.vault_key)
-        )
+        if settings.vault_url and settings.vault_key:  # else the ORM stays unloaded (status)
+            from referee.redaction.written import access_from_settings, enable_text_redaction
+
+            # text written into a redacted dataset goes to the vault
+            enable_text_redaction(
+                engine, access_from_settings(settings.vault_url, settings.vault_key)
+            )
     except OperationalError as exc:
         fail(
             f"cannot open database {settings.masked()['database_url']}: "

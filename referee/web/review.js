@@ -79,6 +79,23 @@ function showLogin(error) {
   $(state.dataset ? "login-token" : "login-dataset").focus();
 }
 
+// After a 404 for the dataset: the datasets this token may open (GET /v1/datasets: only the
+// caller's own), offered in the form and named under the message.
+async function offerMyDatasets() {
+  let datasets;
+  try {
+    ({ datasets } = await callApi(state.token, "GET", "/v1/datasets", undefined, ""));
+  } catch {
+    return; // the message shown stands alone
+  }
+  $("my-datasets").replaceChildren(
+    ...datasets.map((name) => Object.assign(document.createElement("option"), { value: name })),
+  );
+  $("login-error").textContent += datasets.length
+    ? ` Your datasets: ${datasets.join(", ")}.`
+    : " No dataset is open to you yet: ask a lead to grant you one.";
+}
+
 function showNotice(text, hint) {
   stopCountdown();
   state.item = null;
@@ -242,6 +259,7 @@ function handleError(error) {
     showLogin(`The server refused this token (wrong or deactivated). ${error.message}`);
   } else if (status === 404 && !state.item) {
     showLogin(error.message);
+    offerMyDatasets();
   } else if (status === 403 && error.message.startsWith("paused:")) {
     showNotice(`You are ${error.message}`, "Press Enter to try again once you are unpaused.");
   } else if (status === 409 || status === 403) {

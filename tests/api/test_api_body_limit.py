@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ def run_guard(guard: RequestGuard, headers: list[tuple[bytes, bytes]], feed: Fee
     async def send(message: Any) -> None:
         sent.append(message)
 
-    asyncio.run(guard(scope, feed, send))
+    with ThreadPoolExecutor(1) as pool:  # its own thread: no event loop may be running there
+        pool.submit(asyncio.run, guard(scope, feed, send)).result()
     return sent
 
 

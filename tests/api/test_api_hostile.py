@@ -59,6 +59,9 @@ def post_raw(client: TestClient, url: str, token: str, body: bytes, kind: str) -
         (b'{"label": "A", "duration_s": NaN}', "application/json", 400, "NaN"),
         (b'{"label": "A", "duration_s": Infinity}', "application/json", 400, "Infinity"),
         (b'{"label": "A", "duration_s": -Infinity}', "application/json", 400, "Infinity"),
+        (b'{"label": "A", "duration_s": 1e999}', "application/json", 400, "1e999"),
+        (b'{"label": "A", "ratings": {"x": NaN}}', "application/json", 400, "NaN"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "nested"),
         (
             b'{"label": "A", "reason": "\\ud800' + SECRET_INPUT.encode() + b'"}',
             "application/json",
