@@ -27,7 +27,7 @@ from referee.cli.common import (
 )
 from referee.db.engine import transaction
 from referee.review.config import QueueConfig
-from referee.review.membership import memberships
+from referee.review.membership import grant, memberships
 from referee.review.pause import paused_reviewers, set_paused
 from referee.review.priority import Embedder
 from referee.review.schema import load_schema
@@ -62,11 +62,17 @@ def reviewers_add(
             "incident (answers the incident queue only)."
         ),
     ] = "reviewer",
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", help="A dataset the token may open (repeat; see 'grant')."),
+    ] = None,
 ) -> None:
     """Create a reviewer and print their API token (shown once; only its hash is stored)."""
     engine = open_database(load_settings())
     with user_errors(), transaction(engine) as session:
         _reviewer, token = add_reviewer(session, name, role=role)
+        for granted in dataset or []:
+            grant(session, name, granted)
     what = {"lead": "Lead", "expert": "Expert", "incident": "Incident reviewer"}.get(
         role, "Reviewer"
     )

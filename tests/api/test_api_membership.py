@@ -95,6 +95,19 @@ def test_leads_see_and_open_only_their_datasets(sqlite_engine: Engine) -> None:
     assert shared.status_code == 200 and shared.json()["changed"] is True
 
 
+def test_reviewers_add_with_datasets(sqlite_engine: Engine) -> None:
+    make_routed_dataset(sqlite_engine, "a", n_review=1)
+    url = str(sqlite_engine.url)
+    added = run_cli(url, "reviewers", "add", "ann", "--dataset", "a")
+    assert added.exit_code == 0, added.output
+    token = added.stdout.strip().splitlines()[-1]
+    client = client_for(sqlite_engine)
+    assert client.get("/v1/datasets", headers=auth(token)).json() == {"datasets": ["a"]}
+    refused = run_cli(url, "reviewers", "add", "bob", "--dataset", "zzz")
+    assert refused.exit_code == 2
+    assert "bob" not in run_cli(url, "reviewers", "list").stdout  # nothing half-written
+
+
 def test_cli_grant_revoke_list(sqlite_engine: Engine) -> None:
     make_routed_dataset(sqlite_engine, "a", n_review=1)
     make_routed_dataset(sqlite_engine, "b", n_review=1)
