@@ -30,6 +30,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Final
 
+from judge.injection_roles import ROLE_RULES
+
 
 def _fold(pattern: str) -> str:
     """Fold the non-ASCII letters of ``pattern`` as the text is folded (ASCII regex syntax kept)."""
@@ -584,6 +586,7 @@ def _rule(family: str, pattern: str, gate: str = "") -> Rule:
 #: matched against the Latin views (English and other Latin-script languages)
 RULES: Final[tuple[Rule, ...]] = tuple(
     [_rule(name, p, g) for name, patterns in _ENGLISH.items() for p, g in patterns]
+    + [_rule(name, p, g) for name, p, g in ROLE_RULES]  # role markers, template/verdict tokens
     + [_rule("other_language", p, g) for p, g in _LATIN_LANGUAGES]
 )
 #: matched against the unfolded views (scripts whose letters the Latin folding would garble)

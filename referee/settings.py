@@ -19,9 +19,9 @@ from dataclasses import Field, asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from referee.errors import UserError
+from referee.url_secrets import mask_url_secrets
 
 _SECRET_NAME = re.compile(r"(key|token|secret|password)", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@]*:)(?P<pw>[^@]+)(?P<tail>@)")
 _SCHEME = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 #: a whole number as the environment spells it: digits (``_`` between them), a sign, ``.0``
 _WHOLE = re.compile(r"^[+-]?[0-9](?:_?[0-9])*(?:\.0*)?$")
@@ -47,6 +47,7 @@ ACCEPTED: dict[str, str] = {
     "requests_per_minute": "a whole number ≥ 1 (unset: no limit)",
     "tokens_per_minute": "a whole number ≥ 1 (unset: no limit)",
     "max_field_bytes": "a whole number of bytes from 1 to 1000000000",
+    "max_body_bytes": "a whole number of bytes from 1024 to 1000000000",
     "human_cost": "dollars, a number from 0 to 1000000",
     "lease_seconds": "a whole number of seconds from 1 to 2592000 (30 days)",
     "vault_url": "sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE, not the "
@@ -101,6 +102,9 @@ class Settings:
     max_field_bytes: int = _setting(
         1_000_000, "Largest prompt/response accepted at ingest, in bytes."
     )
+    max_body_bytes: int = _setting(
+        4 * 1024 * 1024, "Largest request body the review server reads, in bytes (413 beyond)."
+    )
     human_cost: float = _setting(1.00, "Cost of one human label, in dollars.")
     lease_seconds: int = _setting(900, "How long a reviewer holds an item.")
     vault_url: str | None = _setting(
@@ -121,13 +125,14 @@ class Settings:
             object.__setattr__(self, name, value)
 
     def masked(self) -> dict[str, Any]:
-        """Every setting with secrets masked: key/token/password values, URL passwords."""
+        """Every setting with secrets masked: key/token/password values, and in URLs the user
+        info's password and secret-named query values (:mod:`referee.url_secrets`)."""
         shown: dict[str, Any] = {}
         for name, value in asdict(self).items():
             if value is not None and _SECRET_NAME.search(name):
                 shown[name] = "****"
             elif isinstance(value, str):
-                shown[name] = _URL_PASSWORD.sub(r"\g<head>****\g<tail>", value)
+                shown[name] = mask_url_secrets(value)
             else:
                 shown[name] = value
         return shown
@@ -241,6 +246,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "requests_per_minute": _whole(1),
     "tokens_per_minute": _whole(1),
     "max_field_bytes": _whole(1, 1_000_000_000),
+    "max_body_bytes": _whole(1024, 1_000_000_000),
     "human_cost": _real(0, 1_000_000),
     "lease_seconds": _whole(1, 2_592_000),
     "vault_url": _database_url,
@@ -296,6 +302,6 @@ def load_settings(**values: Any) -> Settings:
 
 
 def _shown(value: Any) -> str:
-    text = _URL_PASSWORD.sub(r"\g<head>****\g<tail>", str(value))
+    text = mask_url_secrets(str(value))
     text = text if len(text) <= 80 else text[:77] + "..."
     return repr(text) if not text or any(c.isspace() for c in text) else text

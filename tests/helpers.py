@@ -30,3 +30,14 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             rows = conn.execute(select(table)).all()
             out[name] = sorted(tuple(map(repr, row)) for row in rows)
     return out
+
+
+def grant_every_dataset(session: Any, reviewer: Any) -> None:
+    """Make ``reviewer`` a member of every dataset that exists now (tests that are not about
+    dataset membership; :mod:`referee.review.membership`)."""
+    from referee.db.models import Dataset, DatasetMember
+
+    for dataset_id in session.scalars(select(Dataset.id)):
+        if session.get(DatasetMember, (reviewer.id, dataset_id)) is None:
+            session.add(DatasetMember(reviewer_id=reviewer.id, dataset_id=dataset_id))
+    session.flush()

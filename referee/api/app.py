@@ -16,31 +16,37 @@ A pair id may hold any character (``/ ? # %``, spaces, newlines, non-ASCII): per
 it in the path as UTF-8 (``urllib.parse.quote(pair_id, safe="")``, ``encodeURIComponent``);
 an unencoded ``/`` works too. The path's last segment (``label``, ``release``) is the action.
 
-Errors are ``{"detail": "<what went wrong and what to do>"}`` with 400/401/403/404/409/422.
+Errors are ``{"detail": "<what went wrong and what to do>"}`` with 400/401/403/404/409/413/415/422
+(:mod:`referee.api.problems`); the token, the body's size and its JSON are checked before the
+body reaches an endpoint (:mod:`referee.api.guard`), and bodies are strict
+(:mod:`referee.api.bodies`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import unquote_to_bytes
 
-from fastapi import FastAPI, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.convertors import Convertor, register_url_convertor
 
-from referee.api import lead, pages, progress, review_config
-from referee.api.deps import ReviewerId
+from referee.api import lead, pages, progress, reference, review_config
+from referee.api.bodies import StrictBody
+from referee.api.deps import ReviewerDataset, ReviewerId
+from referee.api.guard import RequestGuard
+from referee.api.problems import install_error_handlers
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
 from referee.ingest.records import MAX_NAME_CHARS, text_problem
+from referee.redaction.written import access_from_settings, enable_text_redaction
 from referee.review.config import QueueConfig
-from referee.review.errors import NotFound, ReviewError
+from referee.review.errors import NotFound
+from referee.review.membership import datasets_of, member_dataset, require_pair_member
 from referee.review.priority import Embedder
 from referee.review.service import LabelSubmission, lease_next, release_item, submit_label
 from referee.review.stats import queue_stats
@@ -92,9 +98,10 @@ def exact_pair_id(request: Request, matched: str, action: str) -> str:
     return pair_id
 
 
-class LabelIn(BaseModel):
+class LabelIn(StrictBody):
     """A reviewer's answer; ``reason`` is required when ``label`` is ``both_bad`` or
-    ``unsafe`` is true (the pair goes to the incident queue)."""
+    ``unsafe`` is true (the pair goes to the incident queue). Strict (:class:`StrictBody`):
+    unknown fields and loosely typed values are refused."""
 
     label: Literal["A", "B", "tie", "both_bad"]
     rationale: str | None = Field(default=None, max_length=20_000)
@@ -112,12 +119,6 @@ class LabelIn(BaseModel):
         if problem is not None:
             raise ValueError(problem)
         return value
-
-
-DatasetName = Annotated[
-    str,
-    Query(min_length=1, max_length=MAX_NAME_CHARS, pattern="^[^\x00]+$", description="Dataset"),
-]
 
 
 class ItemOut(BaseModel):
@@ -145,16 +146,32 @@ def create_app(
     *,
     config: QueueConfig | None = None,
     embedder: Embedder | None = None,
+    docs: bool = False,
 ) -> FastAPI:
-    """The API bound to ``engine``; queue behaviour from ``config`` (else from ``settings``)."""
+    """The API bound to ``engine``; queue behaviour from ``config`` (else from ``settings``).
+
+    Every request first passes :class:`~referee.api.guard.RequestGuard` (token, body size,
+    strict JSON); ``docs`` serves the API reference to leads (:mod:`referee.api.reference`)."""
     queue_config = config or QueueConfig.from_settings(settings)
     app = FastAPI(
         title="Referee review API",
         version="1",
         description="Human review queues of Referee. Authenticate with a reviewer token.",
+        openapi_url=None,  # the reference is off unless asked for (referee.api.reference)
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestGuard,
+        engine=engine,
+        max_body_bytes=settings.max_body_bytes,
+        protected=lambda path: path.startswith("/v1/"),
     )
 
     app.state.engine = engine
+    # text reviewers write into a redacted dataset is redacted with the server's vault
+    enable_text_redaction(engine, access_from_settings(settings.vault_url, settings.vault_key))
     app.state.settings = settings
     app.state.queue_config = queue_config  # /v1/progress sizes gold-check slots by it
 
@@ -162,32 +179,17 @@ def create_app(
         with transaction(engine) as session:
             return work(session)
 
-    @app.exception_handler(ReviewError)
-    async def review_error(_request: Request, exc: ReviewError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
-            for err in exc.errors()
-        )
-        return JSONResponse(
-            {"detail": f"invalid request: {problems}", "errors": _plain(exc.errors())},
-            status_code=422,
-        )
-
     @app.get(
         "/v1/next",
         response_model=ItemOut,
         response_model_exclude_none=True,
         responses={204: {"description": "Nothing left for you in this dataset"}},
     )
-    def next_item(reviewer_id: ReviewerId, dataset: DatasetName) -> Any:
+    def next_item(reviewer_id: ReviewerId, dataset: ReviewerDataset) -> Any:
         def work(session: Session) -> dict[str, Any] | None:
             reviewer = session.get_one(Reviewer, reviewer_id)
-            lease = lease_next(session, dataset, reviewer, queue_config, embedder=embedder)
+            ds = member_dataset(session, reviewer, dataset)  # again, in this transaction
+            lease = lease_next(session, ds, reviewer, queue_config, embedder=embedder)
             return lease.item.to_json() if lease is not None else None
 
         item = run(work)
@@ -200,6 +202,7 @@ def create_app(
         pair_id = exact_pair_id(request, pair_id, "label")
 
         def work(session: Session) -> LabelOut:
+            require_pair_member(session, reviewer_id, pair_id)
             reviewer = session.get_one(Reviewer, reviewer_id)
             submission = LabelSubmission(
                 body.label, body.rationale, body.reason, body.duration_s, body.unsafe
@@ -215,7 +218,12 @@ def create_app(
     @app.post("/v1/items/{pair_id:pair_id}/release", status_code=204)
     def release(request: Request, reviewer_id: ReviewerId, pair_id: str) -> Response:
         exact = exact_pair_id(request, pair_id, "release")
-        run(lambda s: release_item(s, exact, s.get_one(Reviewer, reviewer_id)))
+
+        def work(session: Session) -> None:
+            require_pair_member(session, reviewer_id, exact)
+            release_item(session, exact, session.get_one(Reviewer, reviewer_id))
+
+        run(work)
         return Response(status_code=204)
 
     @app.post(
@@ -223,31 +231,34 @@ def create_app(
     )
     def undo(request: Request, reviewer_id: ReviewerId, pair_id: str) -> Any:
         exact = exact_pair_id(request, pair_id, "undo")
-        return run(
-            lambda s: undo_label(s, exact, s.get_one(Reviewer, reviewer_id), queue_config).to_json()
-        )
+
+        def work(session: Session) -> dict[str, Any]:
+            require_pair_member(session, reviewer_id, exact)
+            reviewer = session.get_one(Reviewer, reviewer_id)
+            return undo_label(session, exact, reviewer, queue_config).to_json()
+
+        return run(work)
 
     @app.get("/v1/stats")
-    def stats(reviewer_id: ReviewerId, dataset: DatasetName) -> dict[str, Any]:
+    def stats(reviewer_id: ReviewerId, dataset: ReviewerDataset) -> dict[str, Any]:
         return run(
             lambda s: queue_stats(
                 s, dataset, s.get_one(Reviewer, reviewer_id), config=queue_config
             ).to_json()
         )
 
+    @app.get("/v1/datasets")
+    def my_datasets(reviewer_id: ReviewerId) -> dict[str, list[str]]:
+        """The datasets your token may open (and only those)."""
+        return {"datasets": run(lambda s: datasets_of(s, reviewer_id))}
+
     app.include_router(progress.router)
     app.include_router(review_config.router)
     app.include_router(lead.router)
     app.include_router(pages.router)
+    if docs:
+        app.include_router(reference.router)
     return app
-
-
-def _plain(errors: Any) -> list[dict[str, Any]]:
-    """Validation errors without non-JSON values (exception objects in ``ctx``)."""
-    out = []
-    for err in errors:
-        out.append({k: (v if k != "ctx" else str(v)) for k, v in dict(err).items()})
-    return out
 
 
 __all__ = ["ItemOut", "LabelIn", "LabelOut", "create_app"]

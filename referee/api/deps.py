@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from referee.db.engine import transaction
 from referee.errors import Forbidden
+from referee.ingest.records import MAX_NAME_CHARS
+from referee.review.membership import member_dataset
 from referee.review.tokens import authenticate
 
 bearer = HTTPBearer(auto_error=False, description="A reviewer token from 'referee reviewers add'")
@@ -56,4 +58,43 @@ def lead_id(
 
 LeadId = Annotated[int, Depends(lead_id)]
 
-__all__ = ["LeadId", "NotALead", "ReviewerId", "bearer", "lead_id", "reviewer_id"]
+DatasetName = Annotated[
+    str,
+    Query(min_length=1, max_length=MAX_NAME_CHARS, pattern="^[^\x00]+$", description="Dataset"),
+]
+
+
+def _member(request: Request, caller: int, dataset: str) -> str:
+    engine: Engine = request.app.state.engine
+    with transaction(engine) as session:
+        return member_dataset(session, caller, dataset).name
+
+
+def reviewer_dataset(request: Request, reviewer: ReviewerId, dataset: DatasetName) -> str:
+    """``dataset`` when the caller's token may open it; else the one 404 of
+    :mod:`referee.review.membership` (unknown and forbidden alike, no list)."""
+    return _member(request, reviewer, dataset)
+
+
+def lead_dataset(request: Request, lead: LeadId, dataset: DatasetName) -> str:
+    """``dataset`` when the lead may open it (a lead token first: 401/403 as for any lead
+    view); else the same 404 as an unknown dataset."""
+    return _member(request, lead, dataset)
+
+
+ReviewerDataset = Annotated[str, Depends(reviewer_dataset)]
+LeadDataset = Annotated[str, Depends(lead_dataset)]
+
+__all__ = [
+    "DatasetName",
+    "LeadDataset",
+    "LeadId",
+    "NotALead",
+    "ReviewerDataset",
+    "ReviewerId",
+    "bearer",
+    "lead_dataset",
+    "lead_id",
+    "reviewer_dataset",
+    "reviewer_id",
+]

@@ -1,7 +1,10 @@
 """The lead's JSON views, for the lead's page (``/lead``). A lead token is required (403 for
 a reviewer token, 401 without a valid one).
 
-* ``GET /v1/lead/datasets``                 dataset names
+Leads are scoped like reviewers (:mod:`referee.review.membership`): a lead sees and opens only
+the datasets granted to them, and pauses only reviewers who share one of those.
+
+* ``GET /v1/lead/datasets``                 the lead's dataset names
 * ``GET /v1/lead/overview?dataset=NAME``    queues, agreement, spot-check estimate, reviewers
   (with their automation-bias record), cost so far
   (:func:`referee.review.lead_overview.lead_overview`)
@@ -11,34 +14,34 @@ a reviewer token, 401 without a valid one).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Request
+from pydantic import Field
 from sqlalchemy import Engine
 
-from referee.api.deps import LeadId
+from referee.api.bodies import StrictBody, shown_key
+from referee.api.deps import LeadDataset, LeadId
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
+from referee.review.errors import NotFound
 from referee.review.lead_overview import lead_overview
+from referee.review.membership import datasets_of, shares_dataset
 from referee.review.pause import set_paused
-from referee.status import dataset_names
 
 router = APIRouter()
 
 
 @router.get("/v1/lead/datasets")
-def datasets(request: Request, _lead: LeadId) -> dict[str, list[str]]:
-    """Every dataset's name."""
+def datasets(request: Request, lead: LeadId) -> dict[str, list[str]]:
+    """The names of the lead's datasets (granted with ``referee reviewers grant``)."""
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:
-        return {"datasets": dataset_names(session)}
+        return {"datasets": datasets_of(session, lead)}
 
 
 @router.get("/v1/lead/overview")
-def overview(
-    request: Request, _lead: LeadId, dataset: Annotated[str, Query(min_length=1)]
-) -> dict[str, Any]:
+def overview(request: Request, dataset: LeadDataset) -> dict[str, Any]:
     """Queue progress, agreement, spot-check accuracy and each reviewer's record."""
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:
@@ -46,7 +49,7 @@ def overview(
         return lead_overview(session, dataset, human_cost=human_cost)
 
 
-class PauseIn(BaseModel):
+class PauseIn(StrictBody):
     """Pause (``paused: true``) or unpause a reviewer; ``reason`` is kept with the pause."""
 
     reviewer: str = Field(min_length=1, max_length=200)
@@ -60,6 +63,8 @@ def pause(request: Request, lead: LeadId, body: PauseIn) -> dict[str, Any]:
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:
         actor = session.get_one(Reviewer, lead).name
+        if not shares_dataset(session, lead, body.reviewer):
+            raise NotFound(f"no reviewer named {shown_key(body.reviewer)} in your datasets")
         reason = (body.reason or "").strip() or f"paused by lead {actor} on the lead page"
         changed = set_paused(
             session, body.reviewer, body.paused, reason=reason if body.paused else None, actor=actor

@@ -1,17 +1,17 @@
 """``GET /v1/progress?dataset=NAME``: the caller's own progress, for the review page's header.
 
 ``{"dataset", "done_today", "done", "remaining"}`` (see :mod:`referee.review.progress`);
-401 without a valid token, 404 for an unknown dataset.
+401 without a valid token, 404 for a dataset that is unknown or not the caller's.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from sqlalchemy import Engine
 
-from referee.api.deps import ReviewerId
+from referee.api.deps import ReviewerDataset, ReviewerId
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
 from referee.review.config import QueueConfig
@@ -21,9 +21,7 @@ router = APIRouter()
 
 
 @router.get("/v1/progress")
-def progress(
-    request: Request, reviewer_id: ReviewerId, dataset: Annotated[str, Query(min_length=1)]
-) -> dict[str, Any]:
+def progress(request: Request, reviewer_id: ReviewerId, dataset: ReviewerDataset) -> dict[str, Any]:
     """Items you answered today and ever in ``dataset``, and items still pending there."""
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:

@@ -8,7 +8,15 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from referee.cli.common import emit_json, fail, load_settings, open_database, stderr, stdout
+from referee.cli.common import (
+    emit_json,
+    fail,
+    load_settings,
+    open_database,
+    stderr,
+    stdout,
+    user_errors,
+)
 from referee.cli.progress import count_progress
 from referee.ingest import (
     FieldMap,
@@ -169,8 +177,8 @@ def _run_import(
     settings = load_settings()
     engine = open_database(settings)
     try:
-        with count_progress(f"importing {file.name}") as progress:
-            return importer(
+        with user_errors(), count_progress(f"importing {file.name}") as progress:
+            return importer(  # user_errors: e.g. text for a redacted dataset and no vault
                 engine,
                 file,
                 field_map=mapping,

@@ -1,4 +1,5 @@
-"""Reviewer commands: ``reviewers add|list|deactivate|activate|pause|unpause``, ``review``
+"""Reviewer commands: ``reviewers add|list|grant|revoke|deactivate|activate|pause|unpause``,
+``review``
 (terminal) and ``serve`` (REST API)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from referee.cli import membership as membership_cli
 from referee.cli import review_prompts as prompts
 from referee.cli.common import (
     emit_json,
@@ -25,6 +27,7 @@ from referee.cli.common import (
 )
 from referee.db.engine import transaction
 from referee.review.config import QueueConfig
+from referee.review.membership import grant, memberships
 from referee.review.pause import paused_reviewers, set_paused
 from referee.review.priority import Embedder
 from referee.review.schema import load_schema
@@ -59,11 +62,17 @@ def reviewers_add(
             "incident (answers the incident queue only)."
         ),
     ] = "reviewer",
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", help="A dataset the token may open (repeat; see 'grant')."),
+    ] = None,
 ) -> None:
     """Create a reviewer and print their API token (shown once; only its hash is stored)."""
     engine = open_database(load_settings())
     with user_errors(), transaction(engine) as session:
         _reviewer, token = add_reviewer(session, name, role=role)
+        for granted in dataset or []:
+            grant(session, name, granted)
     what = {"lead": "Lead", "expert": "Expert", "incident": "Incident reviewer"}.get(
         role, "Reviewer"
     )
@@ -129,11 +138,14 @@ def reviewers_unpause(name: Annotated[str, typer.Argument(help="The reviewer to 
 def reviewers_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
-    """List reviewers with the number of items each labeled."""
+    """List reviewers with the number of items each labeled and the datasets they may open."""
     engine = open_database(load_settings())
     with transaction(engine) as session:
         rows = list_reviewers(session)
         paused = {r.name: r.paused_reason or "by a lead" for r in paused_reviewers(session)}
+        granted: dict[str, list[str]] = {}
+        for m in memberships(session):
+            granted.setdefault(m.reviewer, []).append(m.dataset)
     if as_json:
         emit_json(
             [
@@ -144,12 +156,13 @@ def reviewers_list(
                     "labeled": r.labeled,
                     "paused": paused.get(r.name) is not None,
                     "paused_reason": paused.get(r.name),
+                    "datasets": granted.get(r.name, []),
                 }
                 for r in rows
             ]
         )
         return
-    table = Table("reviewer", "active", "created", "labeled", "paused")
+    table = Table("reviewer", "active", "created", "labeled", "paused", "datasets")
     for r in rows:
         why = paused.get(r.name)
         table.add_row(
@@ -158,9 +171,12 @@ def reviewers_list(
             r.created_at[:19],
             str(r.labeled),
             "-" if why is None else f"paused: {why}",
+            ", ".join(granted.get(r.name, [])) or "-",
         )
     stdout.print(table if rows else "No reviewers yet; add one with 'referee reviewers add NAME'.")
 
+
+membership_cli.register(reviewers_app)
 
 # The queue options `referee review` and `referee serve` share (defaults in each signature:
 # typer reads them from there).
@@ -327,13 +343,21 @@ def register(app: typer.Typer) -> None:
         reveal_share: RevealShare = 0.5,
         trap_rate: TrapRate = 0.05,
         embedder: EmbedderChoice = "auto",
+        docs: Annotated[
+            bool, typer.Option("--docs", help="Serve the API reference (/docs) to leads.")
+        ] = False,
+        max_body_bytes: Annotated[
+            int | None,
+            typer.Option(help="Largest request body, bytes (REFEREE_MAX_BODY_BYTES).", min=1024),
+        ] = None,
     ) -> None:
         """Run the reviewers' REST API and web pages with uvicorn (/ review page, /lead)."""
         import uvicorn
 
         from referee.api.app import create_app
 
-        settings = load_settings()
+        overrides = {} if max_body_bytes is None else {"max_body_bytes": max_body_bytes}
+        settings = load_settings(**overrides)
         config = _queue_config(
             settings.lease_seconds, reviewers_per_item, spot_check_reviewers, gold_rate,
             show_ai_label, reveal_share, trap_rate,
@@ -352,7 +376,7 @@ def register(app: typer.Typer) -> None:
         settle_heap()
         if not warm.rebuilt:  # else the model is loaded already
             preload_embedder(chosen)
-        api = create_app(engine, settings, config=config, embedder=chosen)
+        api = create_app(engine, settings, config=config, embedder=chosen, docs=docs)
         stderr.print(
             f"review page: http://{host}:{port}/#dataset=NAME&token=TOKEN · lead page: "
             f"http://{host}:{port}/lead (the token stays in the address fragment, never sent)"

@@ -234,6 +234,20 @@ class Reviewer(Base):
     role: Mapped[Role] = mapped_column(String(16), default="reviewer", server_default="reviewer")
 
 
+class DatasetMember(Base):
+    """A reviewer's (or lead's) access to one dataset (0011; ``referee reviewers grant``).
+
+    A token works only on the datasets its reviewer is a member of: anything else is the same
+    404 as a dataset that does not exist (:mod:`referee.review.membership`)."""
+
+    __tablename__ = "dataset_members"
+
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("reviewers.id"), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    granted_by: Mapped[str] = mapped_column(String(200), default="cli")
+
+
 class ReviewAssignment(Base):
     """One reviewer's lease on one queue item; completed when the label arrives."""
 

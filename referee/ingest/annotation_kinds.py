@@ -21,6 +21,7 @@ from referee.ingest.records import (
     validate_judgment,
     validate_label,
 )
+from referee.redaction.written import redact_rows
 
 LABEL_CONTENT = ("label", "rationale", "reason", "duration_s", "strength", "ratings")
 """What is stored of a label besides its key; any difference is a conflict."""
@@ -194,6 +195,7 @@ class LabelKind:
         return rows, unchanged, 0
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        rows = redact_rows(session, "human_labels", rows)  # a redacted dataset's text
         session.execute(insert(Base.metadata.tables["human_labels"]), rows)
 
 
@@ -310,6 +312,7 @@ class JudgmentKind:
         return rows, unchanged, 0
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        rows = redact_rows(session, "judgments", rows)  # a redacted dataset's text
         session.execute(insert(Base.metadata.tables["judgments"]), rows)
 
 

@@ -178,6 +178,8 @@ class PhoneNumberDetector:
         allowed = 2 if international else 1  # "+33 1 23 45 67 89": a one-digit area code
         if any(len(g) == 1 for g in groups[allowed:]):
             return None  # "1 2 3 4 5 6 7": a list of numbers, not a phone number
+        if _named_a_phone(text, start):
+            return _called_a_phone(stripped)
         bare = stripped.isdigit()
         candidate = "+" + stripped[2:] if stripped.startswith("00") else stripped
         candidate = candidate.replace("(0)", "")
@@ -236,6 +238,33 @@ class PhoneNumberDetector:
 
 
 PhoneDetector = PhoneNumberDetector
+
+
+# The word that names the number right before it ("phone 0001441174", "Tel.: 06 12 34 56 78",
+# "mobile number is 5550001111"): context enhancement in Presidio's manner, where a context
+# word next to a weak match lifts it over the threshold. Here it lifts any 7-15 digit run over
+# libphonenumber's checks, since its writer has said what it is.
+_NAMED_PHONE = re.compile(
+    r"(?i)\b(?:phone|telephone|tel|mobile|cell(?:phone)?|fax|whatsapp|sms)\.?"
+    r"(?:\s*(?:number|no\.?|num|nr\.?|#))?(?:\s+(?:is|was|at|on))?\s*[:=\-]?\s*$"
+)
+
+
+def _named_a_phone(text: str, start: int) -> bool:
+    return _NAMED_PHONE.search(text, max(0, start - 40), start) is not None
+
+
+def _called_a_phone(stripped: str) -> str:
+    """The normal form of a number its writer called a phone: E.164 when it parses as one,
+    else its digits (``+`` kept for an international prefix)."""
+    international = stripped.startswith(("+", "00"))
+    digits = "".join(c for c in stripped if c.isdigit())
+    if stripped.startswith("00"):
+        digits = digits[2:]
+    number = _parse("+" + digits, None) if international else None
+    if number is not None and phonenumbers.is_possible_number(number):
+        return _e164(number)
+    return ("+" if international else "") + digits
 
 
 def _has_context(text: str, start: int) -> bool:

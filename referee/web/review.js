@@ -8,6 +8,7 @@
 // one animation frame later, "referee:key-to-paint".
 
 import { renderDiffSide, wordDiff } from "./diff.js";
+import { breakLongRuns, clip, showAllButton } from "./longtext.js";
 import { renderMarkdown } from "./markdown.js";
 import { ApiError, callApi, tokenStore } from "./session.js";
 
@@ -38,6 +39,7 @@ const state = {
   last: null, // {pairId, label, expiresAt}: the label U can take back
   busy: false,
   diff: false,
+  full: { prompt: false, a: false, b: false }, // texts shown past SHOW_LIMIT (longtext.js)
   skewMs: 0, // server clock minus this browser's clock
 };
 
@@ -77,6 +79,23 @@ function showLogin(error) {
   $(state.dataset ? "login-token" : "login-dataset").focus();
 }
 
+// After a 404 for the dataset: the datasets this token may open (GET /v1/datasets: only the
+// caller's own), offered in the form and named under the message.
+async function offerMyDatasets() {
+  let datasets;
+  try {
+    ({ datasets } = await callApi(state.token, "GET", "/v1/datasets", undefined, ""));
+  } catch {
+    return; // the message shown stands alone
+  }
+  $("my-datasets").replaceChildren(
+    ...datasets.map((name) => Object.assign(document.createElement("option"), { value: name })),
+  );
+  $("login-error").textContent += datasets.length
+    ? ` Your datasets: ${datasets.join(", ")}.`
+    : " No dataset is open to you yet: ask a lead to grant you one.";
+}
+
 function showNotice(text, hint) {
   stopCountdown();
   state.item = null;
@@ -91,6 +110,28 @@ function flash(text, isError = false) {
   box.classList.toggle("error", isError && Boolean(text));
 }
 
+// One text of the item into its panel: clipped past SHOW_LIMIT with a "Show all" button, long
+// runs broken (longtext.js). ``render(text)`` fills the panel; ``key`` names it in state.full.
+function fill(panel, key, text, render) {
+  const { text: shown, cut } = clip(text, state.full[key]);
+  render(shown);
+  breakLongRuns(panel);
+  if (cut) {
+    panel.appendChild(
+      showAllButton(String(text).length, () => {
+        state.full[key] = true;
+        key === "prompt" ? renderPrompt() : renderResponses();
+      }),
+    );
+  }
+}
+
+function renderPrompt() {
+  const panel = $("prompt");
+  panel.replaceChildren();
+  fill(panel, "prompt", state.item.prompt, (t) => panel.appendChild(renderMarkdown(t)));
+}
+
 function renderResponses() {
   const { item } = state;
   const a = $("response-a");
@@ -100,12 +141,14 @@ function renderResponses() {
   a.classList.remove("diff");
   b.classList.remove("diff");
   if (state.diff) {
-    const diff = wordDiff(item.response_a, item.response_b);
+    const left = clip(item.response_a, state.full.a);
+    const right = clip(item.response_b, state.full.b);
+    const diff = wordDiff(left.text, right.text);
     if (diff !== null) {
       a.classList.add("diff");
       b.classList.add("diff");
-      renderDiffSide(diff.a, a);
-      renderDiffSide(diff.b, b);
+      fill(a, "a", item.response_a, () => renderDiffSide(diff.a, a));
+      fill(b, "b", item.response_b, () => renderDiffSide(diff.b, b));
       return;
     }
     const note = document.createElement("p");
@@ -113,8 +156,8 @@ function renderResponses() {
     note.textContent = "These responses are too long for a word diff; shown as they are.";
     a.appendChild(note);
   }
-  a.appendChild(renderMarkdown(item.response_a));
-  b.appendChild(renderMarkdown(item.response_b));
+  fill(a, "a", item.response_a, (t) => a.appendChild(renderMarkdown(t)));
+  fill(b, "b", item.response_b, (t) => b.appendChild(renderMarkdown(t)));
 }
 
 function showItem(item, note) {
@@ -140,7 +183,8 @@ function showItem(item, note) {
     b.textContent = LABEL_NAMES[item.ai_label] ?? String(item.ai_label);
     ai.append(b, " (check it: you decide)");
   }
-  $("prompt").replaceChildren(renderMarkdown(item.prompt));
+  state.full = { prompt: false, a: false, b: false }; // "Show all" pressed, per text
+  renderPrompt();
   renderResponses();
   for (const id of ["prompt", "response-a", "response-b"]) $(id).scrollTop = 0;
   updateChoice();
@@ -215,6 +259,7 @@ function handleError(error) {
     showLogin(`The server refused this token (wrong or deactivated). ${error.message}`);
   } else if (status === 404 && !state.item) {
     showLogin(error.message);
+    offerMyDatasets();
   } else if (status === 403 && error.message.startsWith("paused:")) {
     showNotice(`You are ${error.message}`, "Press Enter to try again once you are unpaused.");
   } else if (status === 409 || status === 403) {

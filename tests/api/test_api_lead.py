@@ -20,7 +20,7 @@ from referee.review.errors import InvalidSubmission
 from referee.review.tokens import add_reviewer
 from referee.routing_store import spot_check_accuracy
 from referee.settings import Settings
-from tests.helpers import run_cli
+from tests.helpers import grant_every_dataset, run_cli
 
 
 class OneHotEmbedder:
@@ -36,7 +36,8 @@ def auth(token: str) -> dict[str, str]:
 
 def make_lead(engine: Engine, name: str = "lena") -> str:
     with transaction(engine) as s:
-        _, token = add_reviewer(s, name, role="lead")
+        lead, token = add_reviewer(s, name, role="lead")
+        grant_every_dataset(s, lead)
     return token
 
 

@@ -19,6 +19,7 @@ from referee.review import QueueConfig
 from referee.review.schema import DEFAULT_GUIDELINES, set_schema
 from referee.review.tokens import add_reviewer
 from referee.settings import Settings
+from tests.helpers import grant_every_dataset
 
 
 class OneHotEmbedder:
@@ -189,7 +190,8 @@ def test_lead_overview_reports_cost_so_far_and_bias(sqlite_engine: Engine) -> No
             s.add(Judgment(pair_id=pid, judge="j", order="AB", prompt_version="p", cost=0.25 * i))
     _, token = make_reviewer(sqlite_engine, "ann")
     with transaction(sqlite_engine) as s:
-        _, lead_token = add_reviewer(s, "boss", role="lead")
+        boss, lead_token = add_reviewer(s, "boss", role="lead")
+        grant_every_dataset(s, boss)
     client = client_for(sqlite_engine, human_cost=2.5)
     pid = lease(client, routed.name, token)
     assert client.post(f"/v1/items/{pid}/label", headers=auth(token), json={"label": "A"})

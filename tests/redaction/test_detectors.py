@@ -219,3 +219,35 @@ def test_pathological_inputs_stay_linear(text: str) -> None:
     start = time.process_time()
     Redactor(b"k" * 32).redact_text(text, PseudonymState())
     assert time.process_time() - start < 3.0
+
+
+# -- context words in Presidio's manner: a number its writer called a phone is one ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("phone 0001441174", "0001441174"),
+        ("Phone number: 0001441174, ask for Sam", "0001441174"),
+        ("tel. 000 144 1174", "000 144 1174"),
+        ("mobile is 5550001111", "5550001111"),
+        ("Fax: 00349667366", "00349667366"),
+    ],
+)
+def test_a_number_called_a_phone_is_redacted(redactor: Redactor, text: str, value: str) -> None:
+    (found,) = [s for s in redactor.find(text) if s.kind == "PHONE"]
+    assert text[found.start : found.end] == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001441174 is the order id",  # no phone word
+        "In 2019 we sold 1234567 units",
+        "phone 1 2 3 4 5 6 7",  # a list of numbers, even after the word
+        "the phone costs 1200 dollars",  # too few digits
+        "my phone was stolen on 2023-05-17",  # a date
+    ],
+)
+def test_context_does_not_make_everything_a_phone(redactor: Redactor, text: str) -> None:
+    assert [s for s in redactor.find(text) if s.kind == "PHONE"] == []

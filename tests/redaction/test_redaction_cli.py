@@ -20,7 +20,7 @@ from referee.redaction import Vault, generate_vault_key
 from referee.review import QueueConfig
 from referee.review.tokens import add_reviewer
 from referee.settings import Settings
-from tests.helpers import run_cli, snapshot
+from tests.helpers import grant_every_dataset, run_cli, snapshot
 
 FIRST = ["John Carter", "Maria Lopez", "Wei Zhang", "Aisha Khan", "Olaf Berg"]
 SECRETS = {
@@ -178,7 +178,9 @@ def test_redacted_dataset_end_to_end(
 
 def add_reviewer_in(engine: Engine, name: str) -> tuple[object, str]:
     with transaction(engine) as s:
-        return add_reviewer(s, name)
+        reviewer, token = add_reviewer(s, name)
+        grant_every_dataset(s, reviewer)
+        return reviewer, token
 
 
 def test_later_ingests_stay_redacted_and_the_gate_refuses_plain_pairs(

@@ -15,6 +15,7 @@ from referee.db.engine import transaction
 from referee.review import QueueConfig
 from referee.review.tokens import add_reviewer
 from referee.settings import Settings
+from tests.helpers import grant_every_dataset
 
 
 class OneHotEmbedder:
@@ -32,7 +33,8 @@ def client_for(engine: Engine) -> TestClient:
 
 def person(engine: Engine, name: str, role: str = "reviewer") -> dict[str, str]:
     with transaction(engine) as s:
-        _, token = add_reviewer(s, name, role=role)
+        reviewer, token = add_reviewer(s, name, role=role)
+        grant_every_dataset(s, reviewer)
     return {"Authorization": f"Bearer {token}"}
 
 

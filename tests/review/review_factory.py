@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from referee.db.engine import transaction
 from referee.db.models import Dataset, HumanLabel, Pair, Policy, Reviewer, RoutingDecision
 from referee.review.tokens import add_reviewer
+from tests.helpers import grant_every_dataset
 
 TOPICS = [
     "python list sorting",
@@ -132,4 +133,6 @@ def make_routed_dataset(
 def make_reviewer(engine: Engine, name: str) -> tuple[Reviewer, str]:
     """A reviewer and their token."""
     with transaction(engine) as s:
-        return add_reviewer(s, name)
+        reviewer, token = add_reviewer(s, name)
+        grant_every_dataset(s, reviewer)
+        return reviewer, token

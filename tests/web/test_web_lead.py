@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from referee.db.engine import transaction
 from referee.db.models import AuditEntry
 from referee.review.tokens import add_reviewer
+from tests.helpers import grant_every_dataset
 from tests.web.conftest import LiveServer
 
 Page = Any
@@ -39,7 +40,8 @@ def test_lead_page_shows_the_overview(
     _, ann = make_reviewer(sqlite_engine, "ann")
     _, bob = make_reviewer(sqlite_engine, "bob")
     with transaction(sqlite_engine) as s:
-        _, lead = add_reviewer(s, "lena", role="lead")
+        lena, lead = add_reviewer(s, "lena", role="lead")
+        grant_every_dataset(s, lena)
     live = live_server(gold_rate=0.25, review_k=2)
     answer_all(live.url, routed.name, ann, "B")
     answer_all(live.url, routed.name, bob, "A")
@@ -85,7 +87,8 @@ def test_lead_pauses_and_unpauses_a_reviewer_from_the_page(
     routed = make_routed_dataset(sqlite_engine, "team", n_review=3)
     _, ann = make_reviewer(sqlite_engine, "ann")
     with transaction(sqlite_engine) as s:
-        _, lead = add_reviewer(s, "lena", role="lead")
+        lena, lead = add_reviewer(s, "lena", role="lead")
+        grant_every_dataset(s, lena)
     live = live_server()
     page = page_factory()
     page.goto(f"{live.url}/lead#token={lead}&dataset=team")

@@ -14,6 +14,7 @@ from referee.db.engine import transaction
 from referee.db.models import HumanLabel, Judgment
 from referee.review.schema import set_schema
 from referee.review.tokens import add_reviewer
+from tests.helpers import grant_every_dataset
 from tests.web.conftest import LiveServer
 from tests.web.test_web_lead import answer_all
 from tests.web.test_web_review import current_pair, open_review, wait_for_new_item
@@ -104,7 +105,8 @@ def test_revealed_pre_label_is_shown_and_lead_page_shows_cost_and_bias(
     with transaction(sqlite_engine) as s:
         for pid in routed.spot:
             s.add(Judgment(pair_id=pid, judge="j", order="AB", prompt_version="p", cost=0.5))
-        _, lead = add_reviewer(s, "lena", role="lead")
+        lena, lead = add_reviewer(s, "lena", role="lead")
+        grant_every_dataset(s, lena)
     _, token = make_reviewer(sqlite_engine, "ann")
     live = live_server(reveal_ai_label=True, reveal_share=1.0, trap_rate=0.0)
     page = page_factory()
