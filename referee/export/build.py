@@ -82,6 +82,7 @@ def _to_row(
             strength=v.strength,
             ratings=v.ratings,
             rubric_version=v.rubric_version,
+            label_id=v.label_id,
         )
         for v in final.votes
     )

@@ -21,6 +21,7 @@ from referee.ingest.records import (
     validate_judgment,
     validate_label,
 )
+from referee.ingest.round_trip import match_exported, rubric_versions
 
 LABEL_CONTENT = ("label", "rationale", "reason", "duration_s", "strength", "ratings")
 """What is stored of a label besides its key; any difference is a conflict."""
@@ -96,6 +97,7 @@ class LabelKind:
         self.file = file
         self.kind = kind
         self.max_field_bytes = max_field_bytes
+        self.other_kind_skipped = 0  # exported answers of another kind (gold under --kind review)
 
     def validate(self, raw: dict[str, Any], from_csv: bool) -> LabelRecord | Errors:
         return validate_label(raw, max_field_bytes=self.max_field_bytes, from_csv=from_csv)
@@ -131,8 +133,12 @@ class LabelKind:
         report: Callable[[Problem], None],
     ) -> tuple[list[dict[str, Any]], int, int]:
         batch = _report_unknown_pairs(session, batch, self.file, report)
+        exported = match_exported(session, batch, self.kind, self.file, report)
+        self.other_kind_skipped += exported.other_kind
+        batch = exported.remaining
         if not batch:
-            return [], 0, 0
+            return [], exported.unchanged, exported.revised
+        rubric = rubric_versions(session, {r.pair_id for _, r in batch})
         stored = {
             (row.pair_id, row.annotator): row
             for row in session.execute(
@@ -163,6 +169,7 @@ class LabelKind:
                         "duration_s": record.duration_s,
                         "strength": record.strength,
                         "ratings": record.ratings,
+                        "rubric_version": rubric.get(record.pair_id),
                     }
                 )
                 continue
@@ -191,7 +198,7 @@ class LabelKind:
                         "; stored labels are never overwritten by an import",
                     )
                 )
-        return rows, unchanged, 0
+        return rows, unchanged + exported.unchanged, exported.revised
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(Base.metadata.tables["human_labels"]), rows)
