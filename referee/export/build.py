@@ -99,7 +99,8 @@ def _to_row(
         source=final.source,
         method=final.method,
         decision=final.decision,
-        policy_version=final.policy_version,
+        # no policy made a gold label: it carries none (issue 20)
+        policy_version=final.policy_version if final.source != "gold" else None,
         judges=used_judges,
         ai_label=final.ai_label,
         ai_confidence=final.ai_confidence,

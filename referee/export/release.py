@@ -57,6 +57,7 @@ __all__ = [
     "find_release",
     "list_releases",
     "record_refusal",
+    "release_bodies",
     "release_rows",
 ]
 
@@ -68,6 +69,7 @@ class ReleaseOptions:
     name: str
     parent: str | None = None
     agreement_gate: float = 0.65
+    min_agreement_items: int = 50
     min_spot_check_bound: float | None = None
     drop_leaked: bool = False
     aggregate: Aggregation = "majority"
@@ -169,7 +171,26 @@ def release_rows(
             last = seq
 
 
-def _agreement(session: Session, dataset: Dataset, gate: float) -> tuple[dict[str, Any], list[str]]:
+def release_bodies(session: Session, release: Release, *, batch: int = 5_000) -> Iterator[str]:
+    """The release's canonical rows as frozen (JSON text, one per row), in order."""
+    last = -1
+    while True:
+        found = session.execute(
+            select(ReleaseRow.seq, ReleaseRow.body)
+            .where(ReleaseRow.release_id == release.id, ReleaseRow.seq > last)
+            .order_by(ReleaseRow.seq)
+            .limit(batch)
+        ).all()
+        if not found:
+            return
+        for seq, body in found:
+            yield body
+            last = seq
+
+
+def _agreement(
+    session: Session, dataset: Dataset, gate: float, min_items: int
+) -> tuple[dict[str, Any], list[str]]:
     """The agreement document with the gate, and the pairs whose answers disagree."""
     rows = load_human_labels(session, dataset.id)
     doc = agreement_report(rows) if rows else {"comparable_items": 0, GATE_METRIC: None}
@@ -189,15 +210,45 @@ def _agreement(session: Session, dataset: Dataset, gate: float) -> tuple[dict[st
         if value is not None
         else "no pair has two or more human answers, so agreement cannot be measured yet",
         "comparable_items": doc.get("comparable_items", 0),
+        "min_comparable_items": min_items,
         "annotators": doc.get("annotators", 0),
         "percent_agreement": doc.get("percent_agreement"),
         "krippendorff_alpha": doc.get("krippendorff_alpha"),
         "fleiss_kappa": doc.get("fleiss_kappa"),
         "cohen_kappa": doc.get("cohen_kappa"),
+        # the gate metric's 95% bootstrap interval, [low, high] (None when not measurable)
+        "interval": _interval(doc.get("ci")),
         "ci": doc.get("ci", {}),
         "ci_method": doc.get("ci_method"),
     }
     return summary, disagreeing
+
+
+def _interval(ci: Any) -> list[float | None] | None:
+    """``[low, high]`` of the gate metric in the agreement report's ``ci``, or None."""
+    found = ci.get(GATE_METRIC) if isinstance(ci, dict) else None
+    if not isinstance(found, dict):
+        return None
+    return [found.get("low"), found.get("high")]
+
+
+def _too_few_items(agreement: dict[str, Any]) -> GateFailure | None:
+    """Refuse a gate measured on fewer comparable items than the declared minimum.
+
+    With n items the interval of alpha is roughly +-1/sqrt(n) wide: 3 items at alpha = 1.0 say
+    almost nothing, 50 give an interval of about +-0.14.
+    """
+    n, least = agreement["comparable_items"], agreement["min_comparable_items"]
+    if n >= least:
+        return None
+    return GateFailure(
+        "too_few_agreement_items",
+        f"human agreement is measured on {n} comparable item(s) (pairs with two or more "
+        f"answers), fewer than --min-agreement-items {least}; have more pairs answered by "
+        "two or more people (a second reviewer on review items, or another annotator's "
+        "labels through `referee labels import`), or declare a smaller minimum with "
+        "--min-agreement-items (the manifest states it)",
+    )
 
 
 def _unsafe_preferences(rows: Sequence[LabeledPair]) -> list[str]:
@@ -366,7 +417,12 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
                 tuple(leaked),
             )
         )
-    agreement, disagreeing = _agreement(session, dataset, options.agreement_gate)
+    agreement, disagreeing = _agreement(
+        session, dataset, options.agreement_gate, options.min_agreement_items
+    )
+    too_few = _too_few_items(agreement)
+    if too_few is not None:
+        failures.append(too_few)
     if agreement["gate_passed"] is False:
         failures.append(
             GateFailure(
@@ -459,6 +515,14 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
         "cost": options.cost_summary,
         "rows_sha256": _hash_rows(bodies),
     }
+    # the files of the release folder (referee.export.release_files): the canonical rows
+    manifest["files"] = [
+        {
+            "path": "rows.jsonl",
+            "bytes": sum(len(b.encode("utf-8")) + 1 for b in bodies),
+            "sha256": manifest["rows_sha256"],
+        }
+    ]
     release = Release(
         dataset_id=dataset.id,
         name=options.name,
