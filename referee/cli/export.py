@@ -23,7 +23,7 @@ from referee.cli.common import (
     user_errors,
 )
 from referee.db.engine import session_factory
-from referee.export.build import frozen_content_keys, labeled_pairs
+from referee.export.build import frozen_index, labeled_pairs
 from referee.export.dpo import Style, write_dpo
 from referee.export.full import write_incidents, write_jsonl
 from referee.export.release import (
@@ -160,7 +160,7 @@ def export(
             rows: Iterable[LabeledPair] = release_rows(session, frozen_release)
         else:
             rows = labeled_pairs(session, ds, method=method)
-        kept = filter_rows(rows, rules, exclusions, frozen_keys=frozen_content_keys(session))
+        kept = filter_rows(rows, rules, exclusions, frozen=frozen_index(session))
         try:
             written, files = _write_atomically(out, lambda path: write_rows(kept, path))
         except OSError as exc:

@@ -63,6 +63,14 @@ def _print_refusal(refused: ReleaseRefused) -> None:
         stderr.print(f"  - {failure.reason}: {failure.message}", markup=False, highlight=False)
         if ids:
             stderr.print(f"    pairs: {ids}", markup=False, highlight=False)
+        for detail in doc.get("details", []):
+            match = detail.get("closest_frozen") or {}
+            stderr.print(
+                f"    {detail.get('pair_id')}: closest frozen pair {match.get('frozen_pair_id')} "
+                f"of {match.get('frozen_dataset')} (similarity {match.get('similarity')})",
+                markup=False,
+                highlight=False,
+            )
 
 
 def release(

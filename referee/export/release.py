@@ -5,8 +5,10 @@
 good they are. The promotion gate refuses the release — nothing written, every reason listed
 with the offending pair ids — for:
 
-* ``evaluation_leakage``: a labeled pair whose texts equal a frozen-evaluation pair's, in any
-  dataset (``drop_leaked`` drops those pairs instead and lists them in the manifest);
+* ``evaluation_leakage``: a labeled pair that is a near-duplicate of a frozen-evaluation pair,
+  in any dataset and either response order (:mod:`referee.export.near_duplicates`; the
+  refusal and, with ``drop_leaked``, the manifest list each pair with its closest frozen match);
+* ``too_few_agreement_items``: agreement measured on fewer comparable items than declared;
 * ``agreement_below_gate``: Krippendorff's alpha among the people's answers (every label kind,
   as ``referee agreement`` computes it) below the declared gate;
 * ``unsafe_preference``: an AI label A or B on a pair that routing flagged both-bad or unsafe,
@@ -36,8 +38,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
-from referee.export.build import annotator_pseudonyms, frozen_content_keys, labeled_pairs
-from referee.export.leakage import content_key
+from referee.export.build import annotator_pseudonyms, frozen_index, labeled_pairs
+from referee.export.near_duplicates import FrozenIndex
 from referee.export.rows import LabeledPair
 from referee.export.rules import UNSAFE_REASONS, Exclusions
 from referee.reports.human_agreement import agreement_report, load_human_labels
@@ -83,15 +85,19 @@ class GateFailure:
     reason: str
     message: str
     pair_ids: tuple[str, ...] = ()
+    details: tuple[dict[str, Any], ...] = ()  # per pair, e.g. its closest frozen match
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON output (at most :data:`MAX_IDS` ids, then a count)."""
-        return {
+        doc: dict[str, Any] = {
             "reason": self.reason,
             "message": self.message,
             "pairs": len(self.pair_ids),
             "pair_ids": list(self.pair_ids[:MAX_IDS]),
         }
+        if self.details:
+            doc["details"] = list(self.details[:MAX_IDS])
+        return doc
 
 
 @dataclass
@@ -251,6 +257,29 @@ def _too_few_items(agreement: dict[str, Any]) -> GateFailure | None:
     )
 
 
+def _split_rows(
+    session: Session,
+    dataset: Dataset,
+    options: ReleaseOptions,
+    frozen: FrozenIndex,
+    exclusions: Exclusions,
+) -> tuple[list[LabeledPair], list[dict[str, Any]]]:
+    """The labeled rows to release, and the near-duplicates of frozen pairs with their match."""
+    kept: list[LabeledPair] = []
+    leaked: list[dict[str, Any]] = []
+    for row in labeled_pairs(session, dataset, method=options.aggregate):
+        if row.label is None:
+            exclusions.add("unresolved" if row.method == "unresolved" else "pending", row.pair_id)
+            continue
+        found = frozen.match(row.prompt, row.response_a, row.response_b) if frozen else None
+        if found is not None:
+            leaked.append({"pair_id": row.pair_id, "closest_frozen": found.to_json()})
+            exclusions.add("leaked_frozen_content", row.pair_id)
+            continue
+        kept.append(row)
+    return kept, leaked
+
+
 def _unsafe_preferences(rows: Sequence[LabeledPair]) -> list[str]:
     return [
         r.pair_id
@@ -299,7 +328,7 @@ def _reviewer_training_set(session: Session, dataset: Dataset) -> dict[str, Any]
     }
 
 
-def _frozen_set(session: Session, keys: set[str]) -> dict[str, Any]:
+def _frozen_set(session: Session, frozen: FrozenIndex) -> dict[str, Any]:
     datasets = session.execute(
         select(Dataset.name, func.count())
         .join(Pair, Pair.dataset_id == Dataset.id)
@@ -307,12 +336,12 @@ def _frozen_set(session: Session, keys: set[str]) -> dict[str, Any]:
         .group_by(Dataset.name)
         .order_by(Dataset.name)
     ).all()
-    digest = hashlib.sha256("".join(f"{k}\n" for k in sorted(keys)).encode("utf-8")).hexdigest()
     return {
-        "pairs": len(keys),
-        "content_sha256": digest,
+        "pairs": len(frozen),
+        "content_sha256": frozen.digest(),
         "datasets": {name: int(n) for name, n in datasets},
-        "match": "normalised prompt and both responses, in either order",
+        "match": "near-duplicate: prompt and both responses, in either order",
+        **frozen.describe(),
     }
 
 
@@ -395,25 +424,17 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
                 f"(releases: {known})"
             )
     exclusions = Exclusions()
-    frozen = frozen_content_keys(session)
+    frozen = frozen_index(session)
+    kept, leaked = _split_rows(session, dataset, options, frozen, exclusions)
     failures: list[GateFailure] = []
-    kept: list[LabeledPair] = []
-    leaked: list[str] = []
-    for row in labeled_pairs(session, dataset, method=options.aggregate):
-        if row.label is None:
-            exclusions.add("unresolved" if row.method == "unresolved" else "pending", row.pair_id)
-            continue
-        if frozen and content_key(row.prompt, row.response_a, row.response_b) in frozen:
-            leaked.append(row.pair_id)
-            exclusions.add("leaked_frozen_content", row.pair_id)
-            continue
-        kept.append(row)
     if leaked and not options.drop_leaked:
         failures.append(
             GateFailure(
                 "evaluation_leakage",
-                f"{len(leaked)} labeled pair(s) have the same texts as frozen-evaluation pairs "
-                "(use --drop-leaked to leave them out and list them in the manifest)",
+                f"{len(leaked)} labeled pair(s) are near-duplicates of frozen-evaluation pairs "
+                f"(threshold {frozen.threshold}; each with its closest frozen match below; use "
+                "--drop-leaked to leave them out and list them in the manifest)",
+                tuple(m["pair_id"] for m in leaked),
                 tuple(leaked),
             )
         )

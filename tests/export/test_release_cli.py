@@ -105,7 +105,15 @@ def test_frozen_duplicate_under_new_id_blocks_the_release(
     dropped = _release(sqlite_url, tmp_path, "v1", "--drop-leaked")
     assert dropped.exit_code == 0, dropped.output  # type: ignore[attr-defined]
     manifest = json.loads((tmp_path / "v1" / "manifest.json").read_text())
-    assert manifest["leaked_pairs_dropped"] == [copied]
+    assert manifest["leaked_pairs_dropped"] == [  # issue 20: each with its closest frozen match
+        {
+            "pair_id": copied,
+            "closest_frozen": {
+                "frozen_pair_id": "eval-1", "frozen_dataset": "heldout", "similarity": 1.0
+            },
+        }
+    ]  # fmt: skip
+    assert manifest["frozen_evaluation_set"]["threshold"] == 0.8
     assert manifest["leakage_check_passed"] is False
     assert manifest["row_counts"]["excluded"]["leaked_frozen_content"] == 1
     assert manifest["frozen_evaluation_set"]["datasets"] == {"d": 5, "heldout": 1}
