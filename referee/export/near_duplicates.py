@@ -53,6 +53,7 @@ THRESHOLD = 0.9
 NUM_PERM = 64
 LSH_THRESHOLD = 0.6  # candidates: a pair at THRESHOLD in each text is well above this whole
 _PRIME = np.uint64((1 << 31) - 1)  # a Mersenne prime: a x + b < 2^62 never overflows 64 bits
+_SHIFT = np.uint64(31)
 _BASE = np.uint64(1_000_003)
 _REPEAT = np.uint64(0x9E3779B97F4A7C15)  # mixes a shingle's repeat count into its hash
 _PROMPT_TAG = np.uint64(0xA5A5A5A5A5A5A5A5)  # prompt shingles never meet response shingles
@@ -81,22 +82,23 @@ _A = rng.randint(1, (1 << 31) - 1, size=NUM_PERM).astype(np.uint64)
 _B = rng.randint(0, (1 << 31) - 1, size=NUM_PERM).astype(np.uint64)
 del rng
 
-_fold_cache: dict[str, str] = {}
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table folding one character (computed once per distinct character)."""
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        category = unicodedata.category(c)
+        if category in _DROP or category[0] in "PS":
+            out = ""
+        elif category in _KEEP_AS_SPACE or c.isspace():
+            out = " "
+        else:
+            out = CONFUSABLES.get(c, c)
+        self[code] = out
+        return out
 
 
-def _fold_char(c: str) -> str:
-    found = _fold_cache.get(c)
-    if found is not None:
-        return found
-    category = unicodedata.category(c)
-    if category in _DROP or category[0] in "PS":
-        out = ""
-    elif category in _KEEP_AS_SPACE or c.isspace():
-        out = " "
-    else:
-        out = CONFUSABLES.get(c, c)
-    _fold_cache[c] = out
-    return out
+_FOLD = _FoldTable()
 
 
 def fold(text: str) -> str:
@@ -105,7 +107,7 @@ def fold(text: str) -> str:
     nfkc = unicodedata.normalize("NFKC", text).translate(_UPPER).casefold()
     # decompose once more so accents become combining marks (dropped): "é" and "e" compare equal
     decomposed = unicodedata.normalize("NFD", nfkc)
-    return " ".join("".join(_fold_char(c) for c in decomposed).split())
+    return " ".join(decomposed.translate(_FOLD).split())
 
 
 def shingles(folded: str) -> npt.NDArray[np.uint64]:
@@ -136,11 +138,15 @@ def shingles(folded: str) -> npt.NDArray[np.uint64]:
 def signature(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint32]:
     """The MinHash signature: for each i, ``min over shingles of (a_i x + b_i) mod p``.
 
-    ``p = 2^31 - 1`` and ``x`` is the shingle hash mod ``p``, so ``a_i x + b_i < 2^62`` never
-    overflows and each ``h_i`` is a universal hash of ``x`` (Carter & Wegman 1979).
+    ``p = 2^31 - 1`` and ``x`` is the shingle hash folded to 31 bits, so ``a_i x + b_i < 2^62``
+    never overflows and each ``h_i`` is a universal hash of ``x`` (Carter & Wegman 1979).
     """
-    x = (hashes % _PRIME)[:, None]
-    values = (x * _A[None, :] + _B[None, :]) % _PRIME
+    x = ((hashes >> _SHIFT) ^ hashes) & _PRIME  # < 2^31, high bits mixed in
+    values = x[:, None] * _A[None, :] + _B[None, :]  # < 2^62
+    # mod p by Mersenne folding (v & p) + (v >> 31), twice: a value < 2^32 congruent to v mod p,
+    # the same for the same x, and much cheaper than numpy's 64-bit %
+    values = (values & _PRIME) + (values >> _SHIFT)
+    values = (values & _PRIME) + (values >> _SHIFT)
     out: npt.NDArray[np.uint32] = values.min(axis=0).astype(np.uint32)
     return out
 
