@@ -20,14 +20,7 @@ import time
 
 from referee.export.near_duplicates import FrozenIndex
 
-WORDS = (
-    "the of and to in is that for it as was with be by on not he this are or his from at which "
-    "but have an they you were her she there been one all we their has would when if so what "
-    "about up out into than them can only other new some could time these two may then do first "
-    "any my now such like our over man me even most made after also did many before must through "
-    "years where much your way well down should because each just those people how too little "
-    "state good very make world still own see men work long get here between both life being under"
-).split()
+WORDS = ["the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "she", "there", "been", "one", "all", "we", "their", "has", "would", "when", "if", "so", "what", "about", "up", "out", "into", "than", "them", "can", "only", "other", "new", "some", "could", "time", "these", "two", "may", "then", "do", "first", "any", "my", "now", "such", "like", "our", "over", "man", "me", "even", "most", "made", "after", "also", "did", "many", "before", "must", "through", "years", "where", "much", "your", "way", "well", "down", "should", "because", "each", "just", "those", "people", "how", "too", "little", "state", "good", "very", "make", "world", "still", "own", "see", "men", "work", "long", "get", "here", "between", "both", "life", "being", "under"]
 
 
 def _text(rng: random.Random, words: int) -> str:

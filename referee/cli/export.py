@@ -25,7 +25,8 @@ from referee.cli.common import (
 from referee.db.engine import session_factory
 from referee.export.build import frozen_index, labeled_pairs
 from referee.export.dpo import Style, write_dpo
-from referee.export.full import write_incidents, write_jsonl
+from referee.export.full import write_jsonl, write_records
+from referee.export.incidents import incident_export_records
 from referee.export.release import (
     find_release,
     list_releases,
@@ -52,7 +53,17 @@ FORMATS: dict[str, RowPolicy] = {
     "jsonl": "labels",
     "label-studio": "tasks",
     "argilla": "tasks",
-    "incidents": "incidents",
+    "incidents": "tasks",  # every pair: the incident queue says which are incidents
+}
+
+
+#: The file extensions each format is written as (the first is the usual one).
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "dpo": (".jsonl", ".parquet"),
+    "jsonl": (".jsonl",),
+    "label-studio": (".json",),
+    "argilla": (".jsonl",),
+    "incidents": (".jsonl",),
 }
 
 
@@ -70,15 +81,15 @@ def _writer(
         return lambda rows, out: write_dpo(rows, out, style=style, ties=ties, dimensions=dims)
     if fmt == "jsonl":
         return write_jsonl
-    if fmt == "incidents":
-        return write_incidents
     if fmt == "label-studio":
         from referee.export.label_studio import write_label_studio
 
         return lambda rows, out: write_label_studio(rows, out, schema=schema)
-    from referee.export.argilla import write_argilla
+    if fmt == "argilla":
+        from referee.export.argilla import write_argilla
 
-    return lambda rows, out: write_argilla(rows, out, schema=schema)
+        return lambda rows, out: write_argilla(rows, out, schema=schema)
+    return lambda rows, out: write_jsonl(rows, out)  # incidents: replaced by the queue's records
 
 
 def _write_atomically(out: Path, write: Callable[[Path], int]) -> tuple[int, list[Path]]:
@@ -118,7 +129,12 @@ def export(
         ),
     ] = None,
     include_ties: Annotated[
-        bool, typer.Option("--include-ties", help="dpo: keep ties, flagged in a 'tie' column.")
+        bool,
+        typer.Option(
+            "--include-ties",
+            help="dpo: also write the ties, to OUT_STEM.ties.jsonl (prompt and both responses, "
+            "no chosen/rejected); they never enter the preference file.",
+        ),
     ] = False,
     style: Annotated[
         str,
@@ -138,8 +154,13 @@ def export(
         fail(f"--out {out}: is a folder; give a file name (e.g. {out / 'train.jsonl'})")
     if not out.parent.is_dir():
         fail(f"--out {out}: folder {out.parent} does not exist")
-    if fmt == "dpo" and out.suffix.lower() not in (".jsonl", ".parquet"):
-        fail(f"--out {out}: the dpo format is written as .jsonl or .parquet")
+    suffixes = EXTENSIONS[fmt]
+    if out.suffix.lower() not in suffixes:
+        fail(
+            f"--out {out}: the {fmt} format is written as "
+            + " or ".join(suffixes)
+            + f" (e.g. {out.with_suffix(suffixes[0]).name}); nothing was written"
+        )
     method = parse_aggregate(aggregate)
     rules = ExportRules(FORMATS[fmt], include_ties=include_ties, min_agreement=min_agreement)
     exclusions = Exclusions()
@@ -161,8 +182,12 @@ def export(
         else:
             rows = labeled_pairs(session, ds, method=method)
         kept = filter_rows(rows, rules, exclusions, frozen=frozen_index(session))
+        write: Callable[[Path], int] = lambda path: write_rows(kept, path)  # noqa: E731
+        if fmt == "incidents":  # the incident queue's rows, as `referee incidents` reads them
+            records = incident_export_records(session, ds, kept)
+            write = lambda path: write_records(records, path)  # noqa: E731
         try:
-            written, files = _write_atomically(out, lambda path: write_rows(kept, path))
+            written, files = _write_atomically(out, write)
         except OSError as exc:
             fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_RUNTIME)
     doc: dict[str, Any] = {

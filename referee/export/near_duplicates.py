@@ -82,6 +82,7 @@ _A = rng.randint(1, (1 << 31) - 1, size=NUM_PERM).astype(np.uint64)
 _B = rng.randint(0, (1 << 31) - 1, size=NUM_PERM).astype(np.uint64)
 del rng
 
+
 class _FoldTable(dict[int, str]):
     """``str.translate`` table folding one character (computed once per distinct character)."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
@@ -22,6 +23,7 @@ from referee.ingest.records import (
     validate_label,
 )
 from referee.ingest.round_trip import match_exported, rubric_versions
+from referee.review.escalation import open_imported_incidents
 
 LABEL_CONTENT = ("label", "rationale", "reason", "duration_s", "strength", "ratings")
 """What is stored of a label besides its key; any difference is a conflict."""
@@ -202,6 +204,8 @@ class LabelKind:
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(Base.metadata.tables["human_labels"]), rows)
+        # both-bad answers open incidents, as the review service's do (one source of truth)
+        open_imported_incidents(session, rows, self.kind, datetime.now(UTC))
 
 
 class JudgmentKind:
