@@ -64,6 +64,14 @@ def _print_refusal(refused: ReleaseRefused) -> None:
         if ids:
             stderr.print(f"    pairs: {ids}", markup=False, highlight=False)
         for detail in doc.get("details", []):
+            if "field" in detail:
+                stderr.print(
+                    f"    {detail['pair_id']}: {detail['field']} holds "
+                    f"{', '.join(detail['kinds'])}",
+                    markup=False,
+                    highlight=False,
+                )
+                continue
             match = detail.get("closest_frozen") or {}
             stderr.print(
                 f"    {detail.get('pair_id')}: closest frozen pair {match.get('frozen_pair_id')} "

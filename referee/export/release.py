@@ -15,6 +15,9 @@ with the offending pair ids — for:
   or that a person answered both-bad;
 * ``redaction_not_applied``: the dataset requires redaction (``ingest --redact``) but a
   labeled pair was stored without it;
+* ``pii_in_exported_text``: the dataset requires redaction but an exported text field (a
+  reason, a rationale, a ``meta`` string, the pair's texts) holds personal data
+  (:mod:`referee.export.pii_gate`);
 * ``spot_check_below_bound``: with ``min_spot_check_bound`` set, the spot-check accuracy's lower
   bound (or the lack of any answered spot check) under that bound.
 
@@ -40,6 +43,7 @@ from sqlalchemy.orm import Session
 from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
 from referee.export.build import annotator_pseudonyms, frozen_index, labeled_pairs
 from referee.export.near_duplicates import FrozenIndex
+from referee.export.pii_gate import pii_findings
 from referee.export.rows import LabeledPair
 from referee.export.rules import UNSAFE_REASONS, Exclusions
 from referee.reports.human_agreement import agreement_report, load_human_labels
@@ -474,6 +478,20 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
                 tuple(unredacted),
             )
         )
+    if dataset.redaction_required:
+        leaked_pii = pii_findings(kept)
+        if leaked_pii:
+            kinds = sorted({k for f in leaked_pii for k in f["kinds"]})
+            failures.append(
+                GateFailure(
+                    "pii_in_exported_text",
+                    f"dataset {dataset.name!r} requires redaction but {len(leaked_pii)} exported "
+                    f"text field(s) hold personal data ({', '.join(kinds)}), e.g. reviewers' "
+                    "reasons or rationales; remove or redact that text and release again",
+                    tuple(dict.fromkeys(f["pair_id"] for f in leaked_pii)),
+                    tuple(leaked_pii),
+                )
+            )
     spot = spot_check_report(session, dataset.id)
     est = spot.estimate
     spot_doc: dict[str, Any] = {
