@@ -73,6 +73,7 @@ def _revise(session: Session, stored: HumanLabel, record: LabelRecord, file: str
     stored.ratings = record.ratings
     if record.reason is not None or record.label != "both_bad":
         stored.reason = record.reason if record.label == "both_bad" else None
+    stored.rubric_version = rubric_versions(session, {stored.pair_id}).get(stored.pair_id)
     stored.created_at = utcnow()
     session.add(
         AuditEntry(

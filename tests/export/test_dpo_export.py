@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from referee.db.engine import transaction
+from referee.db.models import HumanLabel
 from tests.export.release_data import answer, answer_rated, cli_json, routed_dataset
 from tests.helpers import run_cli
 
@@ -167,6 +169,9 @@ def test_export_rules_ties_both_bad_agreement_frozen(
     assert incidents["rows"] == 1 and lines[0]["pair_id"] == bad
     assert lines[0]["incident"] == ["both_bad"]
     assert lines[0]["human_reasons"][0]["reason"] == "both answers are wrong"
+    with transaction(sqlite_engine) as s:  # issue 20: however it arrived, an answer has one
+        imported_label = s.scalars(select(HumanLabel).where(HumanLabel.pair_id == bad)).one()
+        assert imported_label.rubric_version == "v1"
     listed = cli_json(sqlite_url, "incidents", "list", "--dataset", "d")["incidents"]
     assert [d["pair_id"] for d in listed] == [bad]  # both views read the same incident rows
     full = cli_json(

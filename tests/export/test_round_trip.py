@@ -133,6 +133,7 @@ def test_a_changed_answer_is_revised_with_history_and_a_changed_gold_is_refused(
     with transaction(sqlite_engine) as s:
         (stored,) = s.scalars(select(HumanLabel).where(HumanLabel.kind == "review"))
         assert (stored.annotator, stored.label) == ("alice", "A")  # the same person, revised
+        assert stored.rubric_version is not None  # the guidelines it was (re)answered under
         (history,) = s.scalars(select(AuditEntry).where(AuditEntry.action == "label_revised"))
         assert history.detail["before"]["label"] == "B"
         assert history.detail["after"]["label"] == "A"
