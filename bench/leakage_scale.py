@@ -17,14 +17,21 @@ import argparse
 import random
 import resource
 import time
+from itertools import accumulate
 
 from referee.export.near_duplicates import FrozenIndex
 
-WORDS = ["the", "of", "and", "to", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "she", "there", "been", "one", "all", "we", "their", "has", "would", "when", "if", "so", "what", "about", "up", "out", "into", "than", "them", "can", "only", "other", "new", "some", "could", "time", "these", "two", "may", "then", "do", "first", "any", "my", "now", "such", "like", "our", "over", "man", "me", "even", "most", "made", "after", "also", "did", "many", "before", "must", "through", "years", "where", "much", "your", "way", "well", "down", "should", "because", "each", "just", "those", "people", "how", "too", "little", "state", "good", "very", "make", "world", "still", "own", "see", "men", "work", "long", "get", "here", "between", "both", "life", "being", "under"]
+_VOCAB_RNG = random.Random(7)
+# 20,000 made-up words of 3-10 letters, Zipf-weighted: random texts share 5-grams as real ones do
+WORDS = [
+    "".join(_VOCAB_RNG.choices("abcdefghijklmnopqrstuvwxyz", k=_VOCAB_RNG.randint(3, 10)))
+    for _ in range(20_000)
+]
+CUMULATIVE = list(accumulate(1 / (rank + 1) for rank in range(len(WORDS))))
 
 
 def _text(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choices(WORDS, k=words)).capitalize() + "."
+    return " ".join(rng.choices(WORDS, cum_weights=CUMULATIVE, k=words)).capitalize() + "."
 
 
 def _pair(seed: int) -> tuple[str, str, str]:
@@ -81,7 +88,9 @@ def main() -> None:
           f"({args.frozen / indexed:,.0f} pairs/s)")  # fmt: skip
     print(f"training pairs checked: {args.train:,} in {matched:.1f} s "
           f"({args.train / matched:,.0f} pairs/s)")  # fmt: skip
-    print(f"projected for 1,000,000 training pairs: {1_000_000 / (args.train / matched) / 60:.1f} min")
+    print(
+        f"projected for 1,000,000 training pairs: {1_000_000 / (args.train / matched) / 60:.1f} min"
+    )
     print(f"peak memory: start {start_mb:,.0f} MB, after indexing {index_mb:,.0f} MB, "
           f"end {end_mb:,.0f} MB (end / after indexing = {end_mb / index_mb:.2f})")  # fmt: skip
     print(f"planted copies caught: {caught}/{planted} (recall {caught / max(planted, 1):.3f}); "

@@ -52,6 +52,12 @@ NGRAM = 5
 THRESHOLD = 0.9
 NUM_PERM = 64
 LSH_THRESHOLD = 0.6  # candidates: a pair at THRESHOLD in each text is well above this whole
+# candidates whose estimated whole-pair similarity is below this skip the exact check: a match
+# (each text >= THRESHOLD) has whole-pair similarity >= ~THRESHOLD, estimated to within ~0.04
+_PREFILTER = 0.7
+_SAMPLE_ABOVE = 256  # pairs with more shingles are signed from a hash-chosen quarter of them
+_SAMPLE_SHIFT = np.uint64(17)
+_SAMPLE_MASK = np.uint64(3)
 _PRIME = np.uint64((1 << 31) - 1)  # a Mersenne prime: a x + b < 2^62 never overflows 64 bits
 _SHIFT = np.uint64(31)
 _BASE = np.uint64(1_000_003)
@@ -187,9 +193,17 @@ class PairSketch:
         return cls(texts, key)
 
     def whole(self) -> npt.NDArray[np.uint32]:
-        """The MinHash of the whole pair: prompt shingles and both responses' (unordered)."""
+        """The MinHash of the whole pair: prompt shingles and both responses' (unordered).
+
+        A long pair is signed from the quarter of its shingles whose hash has two chosen bits
+        clear (the same shingles in every text, so the Jaccard estimate stays unbiased for the
+        candidate search), which makes signing four times cheaper; the decision is exact.
+        """
         prompt = shingles(self.texts[0]) ^ _PROMPT_TAG
-        return signature(np.concatenate([prompt, shingles(self.texts[1]), shingles(self.texts[2])]))
+        every = np.concatenate([prompt, shingles(self.texts[1]), shingles(self.texts[2])])
+        if len(every) > _SAMPLE_ABOVE:
+            every = every[(every >> _SAMPLE_SHIFT) & _SAMPLE_MASK == 0]
+        return signature(every)
 
     def packed(self) -> bytes:
         """The folded texts, compressed (what the index keeps of each frozen pair)."""
@@ -218,9 +232,9 @@ class Match:
         }
 
 
-def _lean(sketch: PairSketch) -> LeanMinHash:
-    """The whole-pair signature as datasketch's LSH takes it (only its hash values are used)."""
-    return LeanMinHash(seed=1, hashvalues=sketch.whole(), scheme="legacy")
+def _lean(whole: npt.NDArray[np.uint32]) -> LeanMinHash:
+    """A whole-pair signature as datasketch's LSH takes it (only its hash values are used)."""
+    return LeanMinHash(seed=1, hashvalues=whole, scheme="legacy")
 
 
 class FrozenIndex:
@@ -230,6 +244,7 @@ class FrozenIndex:
         self.threshold = threshold
         self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
         self._packed: list[bytes] = []
+        self._whole: list[npt.NDArray[np.uint32]] = []
         self._names: list[tuple[str, str]] = []
         self._exact: dict[str, int] = {}
 
@@ -245,11 +260,9 @@ class FrozenIndex:
         self._packed.append(sketch.packed())
         self._names.append((pair_id, dataset))
         self._exact.setdefault(sketch.key, number)
-        self._lsh.insert(
-            number,
-            LeanMinHash(seed=1, hashvalues=sketch.whole(), scheme="legacy"),
-            check_duplication=False,
-        )
+        whole = sketch.whole()
+        self._whole.append(whole)
+        self._lsh.insert(number, _lean(whole), check_duplication=False)
 
     def match(self, prompt: str, response_a: str, response_b: str) -> Match | None:
         """The closest frozen pair scoring at least the threshold, or None."""
@@ -260,9 +273,10 @@ class FrozenIndex:
         if exact is not None:
             return Match(*self._names[exact], 1.0)
         best: tuple[float, int] | None = None
-        for number in self._lsh.query(
-            LeanMinHash(seed=1, hashvalues=sketch.whole(), scheme="legacy")
-        ):
+        whole = sketch.whole()
+        for number in self._lsh.query(_lean(whole)):
+            if np.count_nonzero(self._whole[number] == whole) < _PREFILTER * NUM_PERM:
+                continue  # estimated whole-pair similarity far below any match: skip the exact
             score = pair_score(sketch.texts, _unpack(self._packed[number]))
             if score >= self.threshold and (best is None or score > best[0]):
                 best = (score, number)
