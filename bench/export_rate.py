@@ -90,7 +90,7 @@ def run_one(rows: int, url: str) -> dict[str, float]:
 
     from referee.db.engine import make_engine, session_factory
     from referee.db.models import Release
-    from referee.export.build import frozen_content_keys
+    from referee.export.build import frozen_index
     from referee.export.dpo import write_dpo
     from referee.export.full import write_jsonl
     from referee.export.release import release_rows
@@ -110,7 +110,7 @@ def run_one(rows: int, url: str) -> dict[str, float]:
                     release_rows(session, release),
                     ExportRules(policy),  # type: ignore[arg-type]
                     Exclusions(),
-                    frozen_keys=frozen_content_keys(session),
+                    frozen=frozen_index(session),
                 )
                 written = write_dpo(kept, out) if fmt == "dpo" else write_jsonl(kept, out)
                 seconds = time.perf_counter() - start

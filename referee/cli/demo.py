@@ -158,7 +158,16 @@ def demo(
     )
     _step("9. Release the final labels and export them for DPO training")
     release_dir = workdir / "releases" / "v1"
-    _run("release", "--dataset", DATASET, "--name", "v1", "--out", str(release_dir))
+    stdout.print(
+        "[bold yellow]Demo only:[/] one simulated reviewer answers each item, so agreement "
+        "rests on very few pairs with two answers; the demo passes --min-agreement-items 0 "
+        "(the manifest states n, the minimum and the interval). A real release keeps the "
+        "default minimum of 50."
+    )
+    _run(
+        "release", "--dataset", DATASET, "--name", "v1", "--out", str(release_dir),
+        "--min-agreement-items", "0",
+    )  # fmt: skip
     dpo_file = workdir / "train_dpo.jsonl"
     _run(
         "export", "--dataset", DATASET, "--release", "v1", "--format", "dpo",

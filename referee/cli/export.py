@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 import tempfile
@@ -20,21 +19,17 @@ from referee.cli.common import (
     emit_json,
     fail,
     open_database,
-    stderr,
     stdout,
     user_errors,
 )
-from referee.db.engine import session_factory, transaction
-from referee.export.build import frozen_content_keys, labeled_pairs
+from referee.db.engine import session_factory
+from referee.export.build import frozen_index, labeled_pairs
 from referee.export.dpo import Style, write_dpo
-from referee.export.full import write_incidents, write_jsonl
+from referee.export.full import write_jsonl, write_records
+from referee.export.incidents import incident_export_records
 from referee.export.release import (
-    ReleaseOptions,
-    ReleaseRefused,
-    create_release,
     find_release,
     list_releases,
-    record_refusal,
     release_rows,
 )
 from referee.export.rows import LabeledPair
@@ -58,11 +53,21 @@ FORMATS: dict[str, RowPolicy] = {
     "jsonl": "labels",
     "label-studio": "tasks",
     "argilla": "tasks",
-    "incidents": "incidents",
+    "incidents": "tasks",  # every pair: the incident queue says which are incidents
 }
 
 
-def _aggregate(value: str) -> Aggregation:
+#: The file extensions each format is written as (the first is the usual one).
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "dpo": (".jsonl", ".parquet"),
+    "jsonl": (".jsonl",),
+    "label-studio": (".json",),
+    "argilla": (".jsonl",),
+    "incidents": (".jsonl",),
+}
+
+
+def parse_aggregate(value: str) -> Aggregation:
     if value not in AGGREGATIONS:
         fail(f"--aggregate {value!r}: use one of {', '.join(AGGREGATIONS)}")
     return value  # type: ignore[return-value]
@@ -76,15 +81,15 @@ def _writer(
         return lambda rows, out: write_dpo(rows, out, style=style, ties=ties, dimensions=dims)
     if fmt == "jsonl":
         return write_jsonl
-    if fmt == "incidents":
-        return write_incidents
     if fmt == "label-studio":
         from referee.export.label_studio import write_label_studio
 
         return lambda rows, out: write_label_studio(rows, out, schema=schema)
-    from referee.export.argilla import write_argilla
+    if fmt == "argilla":
+        from referee.export.argilla import write_argilla
 
-    return lambda rows, out: write_argilla(rows, out, schema=schema)
+        return lambda rows, out: write_argilla(rows, out, schema=schema)
+    return lambda rows, out: write_jsonl(rows, out)  # incidents: replaced by the queue's records
 
 
 def _write_atomically(out: Path, write: Callable[[Path], int]) -> tuple[int, list[Path]]:
@@ -124,7 +129,12 @@ def export(
         ),
     ] = None,
     include_ties: Annotated[
-        bool, typer.Option("--include-ties", help="dpo: keep ties, flagged in a 'tie' column.")
+        bool,
+        typer.Option(
+            "--include-ties",
+            help="dpo: also write the ties, to OUT_STEM.ties.jsonl (prompt and both responses, "
+            "no chosen/rejected); they never enter the preference file.",
+        ),
     ] = False,
     style: Annotated[
         str,
@@ -144,9 +154,14 @@ def export(
         fail(f"--out {out}: is a folder; give a file name (e.g. {out / 'train.jsonl'})")
     if not out.parent.is_dir():
         fail(f"--out {out}: folder {out.parent} does not exist")
-    if fmt == "dpo" and out.suffix.lower() not in (".jsonl", ".parquet"):
-        fail(f"--out {out}: the dpo format is written as .jsonl or .parquet")
-    method = _aggregate(aggregate)
+    suffixes = EXTENSIONS[fmt]
+    if out.suffix.lower() not in suffixes:
+        fail(
+            f"--out {out}: the {fmt} format is written as "
+            + " or ".join(suffixes)
+            + f" (e.g. {out.with_suffix(suffixes[0]).name}); nothing was written"
+        )
+    method = parse_aggregate(aggregate)
     rules = ExportRules(FORMATS[fmt], include_ties=include_ties, min_agreement=min_agreement)
     exclusions = Exclusions()
     engine = open_database()
@@ -166,9 +181,13 @@ def export(
             rows: Iterable[LabeledPair] = release_rows(session, frozen_release)
         else:
             rows = labeled_pairs(session, ds, method=method)
-        kept = filter_rows(rows, rules, exclusions, frozen_keys=frozen_content_keys(session))
+        kept = filter_rows(rows, rules, exclusions, frozen=frozen_index(session))
+        write: Callable[[Path], int] = lambda path: write_rows(kept, path)  # noqa: E731
+        if fmt == "incidents":  # the incident queue's rows, as `referee incidents` reads them
+            records = incident_export_records(session, ds, kept)
+            write = lambda path: write_records(records, path)  # noqa: E731
         try:
-            written, files = _write_atomically(out, lambda path: write_rows(kept, path))
+            written, files = _write_atomically(out, write)
         except OSError as exc:
             fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_RUNTIME)
     doc: dict[str, Any] = {
@@ -205,7 +224,7 @@ def labels_final(
     as_json: JsonOpt = False,
 ) -> None:
     """One final label per pair (human, gold or AI) with its provenance; pending pairs listed."""
-    method = _aggregate(aggregate)
+    method = parse_aggregate(aggregate)
     if out is not None and (out.is_dir() or not out.parent.is_dir()):
         fail(f"--out {out}: give a file in an existing folder")
     engine = open_database()
@@ -248,152 +267,6 @@ def labels_final(
         stdout.print(f"wrote {len(rows):,} rows to {out}")
 
 
-def _print_refusal(refused: ReleaseRefused) -> None:
-    stderr.print(
-        f"[bold red]error:[/] release {refused.name!r} of {refused.dataset!r} refused by the "
-        "promotion gate; nothing was written:",
-        markup=True,
-        highlight=False,
-    )
-    for failure in refused.failures:
-        doc = failure.to_json()
-        more = doc["pairs"] - len(doc["pair_ids"])
-        ids = ", ".join(doc["pair_ids"]) + (f" and {more} more" if more > 0 else "")
-        stderr.print(f"  - {failure.reason}: {failure.message}", markup=False, highlight=False)
-        if ids:
-            stderr.print(f"    pairs: {ids}", markup=False, highlight=False)
-
-
-def release(
-    dataset: Annotated[str, typer.Option("--dataset", help="Dataset to release.")],
-    name: Annotated[str, typer.Option("--name", help="Version name, e.g. v1 or 2026-12-02.")],
-    parent: Annotated[
-        str | None, typer.Option("--parent", help="The release this one follows.")
-    ] = None,
-    agreement_gate: Annotated[
-        float,
-        typer.Option(
-            "--agreement-gate",
-            help="Refuse when Krippendorff's alpha among human answers is below this.",
-        ),
-    ] = 0.65,
-    min_spot_check_bound: Annotated[
-        float | None,
-        typer.Option(
-            "--min-spot-check-bound",
-            help="Refuse when the spot-check accuracy's lower bound is below this "
-            "(e.g. the policy's target, 0.85).",
-        ),
-    ] = None,
-    drop_leaked: Annotated[
-        bool,
-        typer.Option(
-            "--drop-leaked",
-            help="Leave out pairs whose texts equal frozen-evaluation pairs (listed in the "
-            "manifest) instead of refusing.",
-        ),
-    ] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Folder for manifest.json (default releases/DATASET/NAME)."),
-    ] = None,
-    aggregate: AggregateOpt = "majority",
-    human_cost: Annotated[
-        float, typer.Option("--human-cost", help="Dollars per human label, for the cost summary.")
-    ] = 1.00,
-    as_json: JsonOpt = False,
-) -> None:
-    """Freeze the final labels into an immutable release with a manifest, through the gate."""
-    from referee.cli.report import build_cost_report
-
-    label = name.strip()
-    if not label or len(label) > 200 or any(c in label for c in "/\\\x00"):
-        fail(f"--name {name!r}: use 1-200 characters without slashes (e.g. v1)")
-    for flag, value in (
-        ("--agreement-gate", agreement_gate),
-        ("--min-spot-check-bound", min_spot_check_bound),
-    ):
-        if value is not None and (math.isnan(value) or not -1 <= value <= 1):
-            fail(f"{flag} {value}: use a number between 0 and 1 (e.g. 0.65)")
-    method = _aggregate(aggregate)
-    folder = out if out is not None else Path("releases") / dataset / label
-    engine = open_database()
-    try:
-        with user_errors(), transaction(engine) as session:
-            ds = dataset_by_name(session, dataset)
-            try:
-                cost = build_cost_report(
-                    session, dataset, human_cost=human_cost, reviewers_per_item=1
-                )
-                cost_summary: dict[str, Any] | None = {
-                    "human_cost": human_cost,
-                    **cost["cost"],
-                    "quality": {k: v for k, v in cost["quality"].items() if k != "spot_check"},
-                }
-            except UserError as exc:
-                cost_summary = {"note": str(exc)}
-            try:
-                made = create_release(
-                    session,
-                    ds,
-                    ReleaseOptions(
-                        name=label,
-                        parent=parent,
-                        agreement_gate=agreement_gate,
-                        min_spot_check_bound=min_spot_check_bound,
-                        drop_leaked=drop_leaked,
-                        aggregate=method,
-                        cost_summary=cost_summary,
-                    ),
-                )
-            except ValueError as exc:
-                raise UserError(str(exc)) from exc
-            manifest = made.manifest
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / "manifest.json"
-            path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    except ReleaseRefused as refused:
-        with transaction(engine) as session:
-            record_refusal(session, refused)
-        if as_json:
-            emit_json({"released": False, "failures": [f.to_json() for f in refused.failures]})
-        _print_refusal(refused)
-        raise typer.Exit(EXIT_RUNTIME) from None
-    except OSError as exc:
-        fail(f"cannot write {folder}/manifest.json: {exc.strerror or exc}", EXIT_RUNTIME)
-    if as_json:
-        emit_json({"released": True, "manifest_file": str(path), "manifest": manifest})
-        return
-    counts = manifest["row_counts"]
-    agreement = manifest["agreement_report"]
-    spot = manifest["spot_check"]
-    stdout.print(
-        f"release [bold]{label}[/] of {dataset}: {counts['rows']:,} rows "
-        f"({counts['preferences']:,} preferences, {counts['ties']:,} ties, "
-        f"{counts['both_bad_escalated']:,} both bad); manifest {path}"
-    )
-    alpha = agreement["krippendorff_alpha"]
-    stdout.print(
-        "human agreement: "
-        + (
-            f"alpha {alpha:.3f} (gate {agreement_gate:.2f}, passed)"
-            if alpha is not None
-            else "not measured (no pair has two answers)"
-        )
-        + "; spot checks: "
-        + (
-            f"{spot['accuracy']:.1%} accurate ({spot['n']} checks, lower bound {spot['lower']:.1%})"
-            if spot.get("accuracy") is not None
-            else "none answered"
-        )
-        + f"; leakage check {'passed' if manifest['leakage_check_passed'] else 'dropped pairs'}"
-    )
-    stdout.print(
-        f"export it: referee export --dataset {dataset} --release {label} --format dpo "
-        "--out train.jsonl"
-    )
-
-
 def releases(
     dataset: Annotated[
         str | None, typer.Option("--dataset", help="Only this dataset's releases.")
@@ -431,5 +304,4 @@ def register(app: typer.Typer) -> None:
 
     labels_app.command("final")(labels_final)
     app.command("export")(export)
-    app.command("release")(release)
     app.command("releases")(releases)

@@ -135,7 +135,13 @@ def _report(summary: ImportSummary, noun: str, as_json: bool) -> None:
     stdout.print(
         f"{summary.file}: {summary.records:,} {noun} records — {summary.inserted:,} new, "
         f"{summary.unchanged:,} already stored"
-        + (f", {summary.updated:,} updated" if summary.updated else "")
+        + (f", {summary.updated:,} revised (history in the audit log)" if summary.updated else "")
+        + (
+            f", {summary.extra['other_kind_skipped']:,} exported answers of another kind "
+            "skipped (import them with their own --kind)"
+            if summary.extra.get("other_kind_skipped")
+            else ""
+        )
         + (
             f", {summary.extra['folded_repeats']:,} repeated keys folded into their first record"
             f" ({summary.extra['folded_disagreeing']:,} of them disagreeing)"

@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "labels": (("ingest", "export"), "Human labels: import, and the final label of each pair."),
     "judgments": (("ingest",), "Recorded judge verdicts."),
     "export": (("export",), "Write final labels for training or another labeling tool."),
-    "release": (("export",), "Freeze the final labels into a release, through the gate."),
+    "release": (("release",), "Freeze the final labels into a verifiable release; verify one."),
     "releases": (("export",), "List releases, oldest first."),
     "prelabel": (("jobs",), "Pre-label a dataset with LLM judges, both orders per judge."),
     "jobs": (("jobs",), "List pre-labeling jobs, newest first."),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referee.db.models import Dataset, HumanLabel, Judgment, Pair
-from referee.export.leakage import content_key
+from referee.export.near_duplicates import FrozenIndex
 from referee.export.rows import HumanAnswer, JudgeRef, LabeledPair
 from referee.export.schema_fields import deciding_fields
 from referee.review.final_labels import Aggregation, FinalLabel, final_labels
@@ -21,7 +21,7 @@ from referee.review.service import as_utc
 
 PAIR_BATCH = 2_000
 
-__all__ = ["annotator_pseudonyms", "frozen_content_keys", "labeled_pairs"]
+__all__ = ["annotator_pseudonyms", "frozen_index", "labeled_pairs"]
 
 
 def annotator_pseudonyms(session: Session, dataset_id: int) -> dict[str, str]:
@@ -43,12 +43,19 @@ def annotator_pseudonyms(session: Session, dataset_id: int) -> dict[str, str]:
     return out
 
 
-def frozen_content_keys(session: Session) -> set[str]:
-    """Content keys of every frozen-evaluation pair, in every dataset."""
+def frozen_index(session: Session) -> FrozenIndex:
+    """Every frozen-evaluation pair, in every dataset, indexed for near-duplicate lookups."""
+    index = FrozenIndex()
     rows = session.execute(
-        select(Pair.prompt, Pair.response_a, Pair.response_b).where(Pair.frozen_eval.is_(True))
+        select(Pair.id, Dataset.name, Pair.prompt, Pair.response_a, Pair.response_b)
+        .join(Dataset, Dataset.id == Pair.dataset_id)
+        .where(Pair.frozen_eval.is_(True))
+        .order_by(Pair.id)
+        .execution_options(yield_per=2_000)
     )
-    return {content_key(p, a, b) for p, a, b in rows}
+    for pair_id, dataset, prompt, response_a, response_b in rows:
+        index.add(pair_id, dataset, prompt, response_a, response_b)
+    return index
 
 
 def _judges_by_pair(session: Session, pair_ids: list[str]) -> dict[str, list[JudgeRef]]:
@@ -82,6 +89,7 @@ def _to_row(
             strength=v.strength,
             ratings=v.ratings,
             rubric_version=v.rubric_version,
+            label_id=v.label_id,
         )
         for v in final.votes
     )
@@ -98,7 +106,8 @@ def _to_row(
         source=final.source,
         method=final.method,
         decision=final.decision,
-        policy_version=final.policy_version,
+        # no policy made a gold label: it carries none (issue 20)
+        policy_version=final.policy_version if final.source != "gold" else None,
         judges=used_judges,
         ai_label=final.ai_label,
         ai_confidence=final.ai_confidence,

@@ -16,7 +16,7 @@ import orjson
 from referee.export.rows import LabeledPair
 from referee.export.rules import incident_reasons
 
-__all__ = ["incident_record", "write_incidents", "write_jsonl"]
+__all__ = ["incident_record", "write_incidents", "write_jsonl", "write_records"]
 
 
 def write_jsonl(rows: Iterable[LabeledPair], out: Path) -> int:
@@ -47,6 +47,16 @@ def incident_record(row: LabeledPair) -> dict[str, Any]:
         "response_a": row.response_a,
         "response_b": row.response_b,
     }
+
+
+def write_records(records: Iterable[dict[str, Any]], out: Path) -> int:
+    """One JSON object per line; returns records written."""
+    written = 0
+    with out.open("wb") as handle:
+        for record in records:
+            handle.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+            written += 1
+    return written
 
 
 def write_incidents(rows: Iterable[LabeledPair], out: Path) -> int:

@@ -13,6 +13,7 @@ top.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from referee.db.models import Dataset, Escalation
 from referee.export.build import annotator_pseudonyms, labeled_pairs
 from referee.export.full import incident_record
+from referee.export.rows import LabeledPair
 from referee.review.escalation import INCIDENT
 from referee.review.service import as_utc
 
@@ -73,16 +75,23 @@ def list_incidents(session: Session, dataset: Dataset) -> list[dict[str, Any]]:
     return out
 
 
-def incident_export_records(session: Session, dataset: Dataset) -> list[dict[str, Any]]:
-    """One record per incident: :func:`incident_record` of the pair's live final label, with
-    the incident's status, flagger, reasons and resolution."""
+def incident_export_records(
+    session: Session, dataset: Dataset, rows: Iterable[LabeledPair] | None = None
+) -> list[dict[str, Any]]:
+    """One record per incident of the incident queue (:func:`list_incidents`, the one source
+    of incidents): :func:`incident_record` of the pair's row (the live final label, or the row
+    of ``rows``, e.g. a release's), with the incident's status, flagger, reasons and
+    resolution. With ``rows``, only the incidents on those pairs."""
     incidents = {doc["pair_id"]: doc for doc in list_incidents(session, dataset)}
     if not incidents:
         return []
-    rows = {r.pair_id: r for r in labeled_pairs(session, dataset) if r.pair_id in incidents}
+    source = labeled_pairs(session, dataset) if rows is None else rows
+    found = {r.pair_id: r for r in source if r.pair_id in incidents}
     out: list[dict[str, Any]] = []
     for pair_id, doc in incidents.items():
-        row = rows.get(pair_id)
+        row = found.get(pair_id)
+        if row is None and rows is not None:
+            continue
         base = incident_record(row) if row is not None else {"pair_id": pair_id}
         out.append({**base, **doc})
     return out

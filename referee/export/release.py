@@ -5,14 +5,19 @@
 good they are. The promotion gate refuses the release — nothing written, every reason listed
 with the offending pair ids — for:
 
-* ``evaluation_leakage``: a labeled pair whose texts equal a frozen-evaluation pair's, in any
-  dataset (``drop_leaked`` drops those pairs instead and lists them in the manifest);
+* ``evaluation_leakage``: a labeled pair that is a near-duplicate of a frozen-evaluation pair,
+  in any dataset and either response order (:mod:`referee.export.near_duplicates`; the
+  refusal and, with ``drop_leaked``, the manifest list each pair with its closest frozen match);
+* ``too_few_agreement_items``: agreement measured on fewer comparable items than declared;
 * ``agreement_below_gate``: Krippendorff's alpha among the people's answers (every label kind,
   as ``referee agreement`` computes it) below the declared gate;
 * ``unsafe_preference``: an AI label A or B on a pair that routing flagged both-bad or unsafe,
   or that a person answered both-bad;
 * ``redaction_not_applied``: the dataset requires redaction (``ingest --redact``) but a
   labeled pair was stored without it;
+* ``pii_in_exported_text``: the dataset requires redaction but an exported text field (a
+  reason, a rationale, a ``meta`` string, the pair's texts) holds personal data
+  (:mod:`referee.export.pii_gate`);
 * ``spot_check_below_bound``: with ``min_spot_check_bound`` set, the spot-check accuracy's lower
   bound (or the lack of any answered spot check) under that bound.
 
@@ -37,8 +42,9 @@ from sqlalchemy.orm import Session
 
 from kernel.errors import RefereeError
 from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
-from referee.export.build import annotator_pseudonyms, frozen_content_keys, labeled_pairs
-from referee.export.leakage import content_key
+from referee.export.build import annotator_pseudonyms, frozen_index, labeled_pairs
+from referee.export.near_duplicates import FrozenIndex
+from referee.export.pii_gate import pii_findings
 from referee.export.rows import LabeledPair
 from referee.export.rules import UNSAFE_REASONS, Exclusions
 from referee.reports.human_agreement import agreement_report, load_human_labels
@@ -58,6 +64,7 @@ __all__ = [
     "find_release",
     "list_releases",
     "record_refusal",
+    "release_bodies",
     "release_rows",
 ]
 
@@ -69,6 +76,7 @@ class ReleaseOptions:
     name: str
     parent: str | None = None
     agreement_gate: float = 0.65
+    min_agreement_items: int = 50
     min_spot_check_bound: float | None = None
     drop_leaked: bool = False
     aggregate: Aggregation = "majority"
@@ -82,15 +90,19 @@ class GateFailure:
     reason: str
     message: str
     pair_ids: tuple[str, ...] = ()
+    details: tuple[dict[str, Any], ...] = ()  # per pair, e.g. its closest frozen match
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON output (at most :data:`MAX_IDS` ids, then a count)."""
-        return {
+        doc: dict[str, Any] = {
             "reason": self.reason,
             "message": self.message,
             "pairs": len(self.pair_ids),
             "pair_ids": list(self.pair_ids[:MAX_IDS]),
         }
+        if self.details:
+            doc["details"] = list(self.details[:MAX_IDS])
+        return doc
 
 
 @dataclass
@@ -170,7 +182,26 @@ def release_rows(
             last = seq
 
 
-def _agreement(session: Session, dataset: Dataset, gate: float) -> tuple[dict[str, Any], list[str]]:
+def release_bodies(session: Session, release: Release, *, batch: int = 5_000) -> Iterator[str]:
+    """The release's canonical rows as frozen (JSON text, one per row), in order."""
+    last = -1
+    while True:
+        found = session.execute(
+            select(ReleaseRow.seq, ReleaseRow.body)
+            .where(ReleaseRow.release_id == release.id, ReleaseRow.seq > last)
+            .order_by(ReleaseRow.seq)
+            .limit(batch)
+        ).all()
+        if not found:
+            return
+        for seq, body in found:
+            yield body
+            last = seq
+
+
+def _agreement(
+    session: Session, dataset: Dataset, gate: float, min_items: int
+) -> tuple[dict[str, Any], list[str]]:
     """The agreement document with the gate, and the pairs whose answers disagree."""
     rows = load_human_labels(session, dataset.id)
     doc = agreement_report(rows) if rows else {"comparable_items": 0, GATE_METRIC: None}
@@ -190,15 +221,68 @@ def _agreement(session: Session, dataset: Dataset, gate: float) -> tuple[dict[st
         if value is not None
         else "no pair has two or more human answers, so agreement cannot be measured yet",
         "comparable_items": doc.get("comparable_items", 0),
+        "min_comparable_items": min_items,
         "annotators": doc.get("annotators", 0),
         "percent_agreement": doc.get("percent_agreement"),
         "krippendorff_alpha": doc.get("krippendorff_alpha"),
         "fleiss_kappa": doc.get("fleiss_kappa"),
         "cohen_kappa": doc.get("cohen_kappa"),
+        # the gate metric's 95% bootstrap interval, [low, high] (None when not measurable)
+        "interval": _interval(doc.get("ci")),
         "ci": doc.get("ci", {}),
         "ci_method": doc.get("ci_method"),
     }
     return summary, disagreeing
+
+
+def _interval(ci: Any) -> list[float | None] | None:
+    """``[low, high]`` of the gate metric in the agreement report's ``ci``, or None."""
+    found = ci.get(GATE_METRIC) if isinstance(ci, dict) else None
+    if not isinstance(found, dict):
+        return None
+    return [found.get("low"), found.get("high")]
+
+
+def _too_few_items(agreement: dict[str, Any]) -> GateFailure | None:
+    """Refuse a gate measured on fewer comparable items than the declared minimum.
+
+    With n items the interval of alpha is roughly +-1/sqrt(n) wide: 3 items at alpha = 1.0 say
+    almost nothing, 50 give an interval of about +-0.14.
+    """
+    n, least = agreement["comparable_items"], agreement["min_comparable_items"]
+    if n >= least:
+        return None
+    return GateFailure(
+        "too_few_agreement_items",
+        f"human agreement is measured on {n} comparable item(s) (pairs with two or more "
+        f"answers), fewer than --min-agreement-items {least}; have more pairs answered by "
+        "two or more people (a second reviewer on review items, or another annotator's "
+        "labels through `referee labels import`), or declare a smaller minimum with "
+        "--min-agreement-items (the manifest states it)",
+    )
+
+
+def _split_rows(
+    session: Session,
+    dataset: Dataset,
+    options: ReleaseOptions,
+    frozen: FrozenIndex,
+    exclusions: Exclusions,
+) -> tuple[list[LabeledPair], list[dict[str, Any]]]:
+    """The labeled rows to release, and the near-duplicates of frozen pairs with their match."""
+    kept: list[LabeledPair] = []
+    leaked: list[dict[str, Any]] = []
+    for row in labeled_pairs(session, dataset, method=options.aggregate):
+        if row.label is None:
+            exclusions.add("unresolved" if row.method == "unresolved" else "pending", row.pair_id)
+            continue
+        found = frozen.match(row.prompt, row.response_a, row.response_b) if frozen else None
+        if found is not None:
+            leaked.append({"pair_id": row.pair_id, "closest_frozen": found.to_json()})
+            exclusions.add("leaked_frozen_content", row.pair_id)
+            continue
+        kept.append(row)
+    return kept, leaked
 
 
 def _unsafe_preferences(rows: Sequence[LabeledPair]) -> list[str]:
@@ -249,7 +333,7 @@ def _reviewer_training_set(session: Session, dataset: Dataset) -> dict[str, Any]
     }
 
 
-def _frozen_set(session: Session, keys: set[str]) -> dict[str, Any]:
+def _frozen_set(session: Session, frozen: FrozenIndex) -> dict[str, Any]:
     datasets = session.execute(
         select(Dataset.name, func.count())
         .join(Pair, Pair.dataset_id == Dataset.id)
@@ -257,12 +341,12 @@ def _frozen_set(session: Session, keys: set[str]) -> dict[str, Any]:
         .group_by(Dataset.name)
         .order_by(Dataset.name)
     ).all()
-    digest = hashlib.sha256("".join(f"{k}\n" for k in sorted(keys)).encode("utf-8")).hexdigest()
     return {
-        "pairs": len(keys),
-        "content_sha256": digest,
+        "pairs": len(frozen),
+        "content_sha256": frozen.digest(),
         "datasets": {name: int(n) for name, n in datasets},
-        "match": "normalised prompt and both responses, in either order",
+        "match": "near-duplicate: prompt and both responses, in either order",
+        **frozen.describe(),
     }
 
 
@@ -345,29 +429,26 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
                 f"(releases: {known})"
             )
     exclusions = Exclusions()
-    frozen = frozen_content_keys(session)
+    frozen = frozen_index(session)
+    kept, leaked = _split_rows(session, dataset, options, frozen, exclusions)
     failures: list[GateFailure] = []
-    kept: list[LabeledPair] = []
-    leaked: list[str] = []
-    for row in labeled_pairs(session, dataset, method=options.aggregate):
-        if row.label is None:
-            exclusions.add("unresolved" if row.method == "unresolved" else "pending", row.pair_id)
-            continue
-        if frozen and content_key(row.prompt, row.response_a, row.response_b) in frozen:
-            leaked.append(row.pair_id)
-            exclusions.add("leaked_frozen_content", row.pair_id)
-            continue
-        kept.append(row)
     if leaked and not options.drop_leaked:
         failures.append(
             GateFailure(
                 "evaluation_leakage",
-                f"{len(leaked)} labeled pair(s) have the same texts as frozen-evaluation pairs "
-                "(use --drop-leaked to leave them out and list them in the manifest)",
+                f"{len(leaked)} labeled pair(s) are near-duplicates of frozen-evaluation pairs "
+                f"(threshold {frozen.threshold}; each with its closest frozen match below; use "
+                "--drop-leaked to leave them out and list them in the manifest)",
+                tuple(m["pair_id"] for m in leaked),
                 tuple(leaked),
             )
         )
-    agreement, disagreeing = _agreement(session, dataset, options.agreement_gate)
+    agreement, disagreeing = _agreement(
+        session, dataset, options.agreement_gate, options.min_agreement_items
+    )
+    too_few = _too_few_items(agreement)
+    if too_few is not None:
+        failures.append(too_few)
     if agreement["gate_passed"] is False:
         failures.append(
             GateFailure(
@@ -398,6 +479,20 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
                 tuple(unredacted),
             )
         )
+    if dataset.redaction_required:
+        leaked_pii = pii_findings(kept)
+        if leaked_pii:
+            kinds = sorted({k for f in leaked_pii for k in f["kinds"]})
+            failures.append(
+                GateFailure(
+                    "pii_in_exported_text",
+                    f"dataset {dataset.name!r} requires redaction but {len(leaked_pii)} exported "
+                    f"text field(s) hold personal data ({', '.join(kinds)}), e.g. reviewers' "
+                    "reasons or rationales; remove or redact that text and release again",
+                    tuple(dict.fromkeys(f["pair_id"] for f in leaked_pii)),
+                    tuple(leaked_pii),
+                )
+            )
     spot = spot_check_report(session, dataset.id)
     est = spot.estimate
     spot_doc: dict[str, Any] = {
@@ -460,6 +555,14 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
         "cost": options.cost_summary,
         "rows_sha256": _hash_rows(bodies),
     }
+    # the files of the release folder (referee.export.release_files): the canonical rows
+    manifest["files"] = [
+        {
+            "path": "rows.jsonl",
+            "bytes": sum(len(b.encode("utf-8")) + 1 for b in bodies),
+            "sha256": manifest["rows_sha256"],
+        }
+    ]
     release = Release(
         dataset_id=dataset.id,
         name=options.name,

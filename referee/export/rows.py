@@ -46,6 +46,7 @@ class HumanAnswer:
     strength: str | None = None  # the dataset's schema (referee.review.schema), when given
     ratings: dict[str, int] | None = None
     rubric_version: str | None = None
+    label_id: int | None = None  # the stored label's id: imports recognise their own answers
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON output; ``unsafe`` only when the person marked the pair (so
@@ -60,7 +61,7 @@ class HumanAnswer:
         }
         if self.unsafe:
             doc["unsafe"] = True
-        for key in ("strength", "ratings", "rubric_version"):  # likewise, only when given
+        for key in ("strength", "ratings", "rubric_version", "label_id"):  # only when given
             if getattr(self, key) is not None:
                 doc[key] = getattr(self, key)
         return doc

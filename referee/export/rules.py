@@ -3,8 +3,8 @@
 Every export obeys the same rules, each exclusion counted by reason:
 
 * ``frozen_eval`` — an evaluation pair never leaves (it is not even a final-label row);
-* ``leaked_frozen_content`` — a pair whose texts equal a frozen-evaluation pair's, in any
-  dataset (:func:`referee.export.leakage.content_key`);
+* ``leaked_frozen_content`` — a pair that is a near-duplicate of a frozen-evaluation pair, in
+  any dataset (:mod:`referee.export.near_duplicates`);
 * ``pending`` / ``unresolved`` — no final label yet (waiting for people; a tied vote);
 * ``both_bad`` — never a chosen/rejected preference (``dpo``); the pair goes to ``incidents``;
 * ``incident`` — an A/B/tie label on a pair that a person answered both-bad or marked unsafe
@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from referee.export.leakage import content_key
+from referee.export.near_duplicates import FrozenIndex
 from referee.export.rows import LabeledPair
 
 RowPolicy = Literal["preferences", "labels", "tasks", "incidents"]
@@ -136,15 +136,15 @@ def filter_rows(
     rules: ExportRules,
     exclusions: Exclusions,
     *,
-    frozen_keys: frozenset[str] | set[str] = frozenset(),
+    frozen: FrozenIndex | None = None,
 ) -> Iterator[LabeledPair]:
     """The rows ``rules`` keep, lazily; every other row is counted in ``exclusions``.
 
-    ``frozen_keys``: content keys of every frozen-evaluation pair; a row whose content matches
-    one is ``leaked_frozen_content`` whatever the format.
+    ``frozen``: every frozen-evaluation pair; a row that is a near-duplicate of one
+    (:mod:`referee.export.near_duplicates`) is ``leaked_frozen_content`` whatever the format.
     """
     for row in rows:
-        if frozen_keys and content_key(row.prompt, row.response_a, row.response_b) in frozen_keys:
+        if frozen and frozen.match(row.prompt, row.response_a, row.response_b) is not None:
             exclusions.add("leaked_frozen_content", row.pair_id)
             continue
         reason = _exclusion(row, rules)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, tuple_
@@ -21,7 +22,9 @@ from referee.ingest.records import (
     validate_judgment,
     validate_label,
 )
+from referee.ingest.round_trip import match_exported, rubric_versions
 from referee.redaction.written import redact_rows
+from referee.review.escalation import open_imported_incidents
 
 LABEL_CONTENT = ("label", "rationale", "reason", "duration_s", "strength", "ratings")
 """What is stored of a label besides its key; any difference is a conflict."""
@@ -97,6 +100,7 @@ class LabelKind:
         self.file = file
         self.kind = kind
         self.max_field_bytes = max_field_bytes
+        self.other_kind_skipped = 0  # exported answers of another kind (gold under --kind review)
 
     def validate(self, raw: dict[str, Any], from_csv: bool) -> LabelRecord | Errors:
         return validate_label(raw, max_field_bytes=self.max_field_bytes, from_csv=from_csv)
@@ -132,8 +136,12 @@ class LabelKind:
         report: Callable[[Problem], None],
     ) -> tuple[list[dict[str, Any]], int, int]:
         batch = _report_unknown_pairs(session, batch, self.file, report)
+        exported = match_exported(session, batch, self.kind, self.file, report)
+        self.other_kind_skipped += exported.other_kind
+        batch = exported.remaining
         if not batch:
-            return [], 0, 0
+            return [], exported.unchanged, exported.revised
+        rubric = rubric_versions(session, {r.pair_id for _, r in batch})
         stored = {
             (row.pair_id, row.annotator): row
             for row in session.execute(
@@ -164,6 +172,7 @@ class LabelKind:
                         "duration_s": record.duration_s,
                         "strength": record.strength,
                         "ratings": record.ratings,
+                        "rubric_version": rubric.get(record.pair_id),
                     }
                 )
                 continue
@@ -192,11 +201,13 @@ class LabelKind:
                         "; stored labels are never overwritten by an import",
                     )
                 )
-        return rows, unchanged, 0
+        return rows, unchanged + exported.unchanged, exported.revised
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
         rows = redact_rows(session, "human_labels", rows)  # a redacted dataset's text
         session.execute(insert(Base.metadata.tables["human_labels"]), rows)
+        # both-bad answers open incidents, as the review service's do (one source of truth)
+        open_imported_incidents(session, rows, self.kind, datetime.now(UTC))
 
 
 class JudgmentKind:

@@ -269,17 +269,18 @@ def import_labels(
     """
     records: Iterable[Item] | None = None
     if source_format == "label-studio":
-        from referee.export.label_studio import read_label_studio
+        from referee.ingest.label_studio import read_label_studio
 
         records = read_label_studio(path)
     elif source_format == "argilla":
-        from referee.export.argilla import read_argilla
+        from referee.ingest.argilla import read_argilla
 
         records = read_argilla(path)
-    return import_file(
+    label_kind = LabelKind(str(path), kind, max_field_bytes=max_field_bytes)
+    summary = import_file(
         engine,
         path,
-        LabelKind(str(path), kind, max_field_bytes=max_field_bytes),
+        label_kind,
         field_map=field_map,
         progress=progress,
         audit={"kind": kind, "format": source_format},
@@ -287,6 +288,9 @@ def import_labels(
         on_conflict=on_conflict,
         records=records,
     )
+    if label_kind.other_kind_skipped:
+        summary.extra["other_kind_skipped"] = label_kind.other_kind_skipped
+    return summary
 
 
 def import_judgments(

@@ -14,9 +14,10 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, get_args
 
 from judge.labels import LABELS, ORDERS
+from referee.db.vocab import HumanLabelKind
 
 PAIR_FIELDS = ("id", "prompt", "response_a", "response_b", "meta")
 LABEL_FIELDS = (
@@ -28,7 +29,11 @@ LABEL_FIELDS = (
     "duration_s",
     "strength",
     "ratings",
+    "source_label_id",
+    "source_kind",
 )
+#: Kinds a label can have come from (``source_kind`` of an answer Referee exported).
+SOURCE_KINDS: tuple[str, ...] = get_args(HumanLabelKind)
 STRENGTHS = ("slight", "much")  # of an A or B answer on the 5-point scale (referee.review.schema)
 RATING_RANGE = (1, 5)
 _DIMENSION = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -165,6 +170,9 @@ class LabelRecord:
     duration_s: float | None
     strength: str | None = None
     ratings: dict[str, int] | None = None
+    # the stored answer an exported annotation came from (Label Studio / Argilla round trips)
+    source_label_id: int | None = None
+    source_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -459,10 +467,15 @@ def validate_label(
     if strength is not None and label not in (None, "A", "B"):
         check.errors.append(("strength", f"a {label} answer has no strength; leave it out"))
     ratings = _check_ratings(check)
+    source_id = check.count("source_label_id")
+    source_kind = check.choice("source_kind", SOURCE_KINDS, nullable=True)
     if check.errors:
         return check.errors
     assert pair_id is not None and annotator is not None and label is not None
-    return LabelRecord(pair_id, annotator, label, rationale, reason, duration, strength, ratings)
+    return LabelRecord(
+        pair_id, annotator, label, rationale, reason, duration, strength, ratings,
+        source_id, source_kind,
+    )  # fmt: skip
 
 
 def validate_judgment(

@@ -59,6 +59,7 @@ __all__ = [
     "escalate_after_label",
     "label_kind",
     "next_escalation",
+    "open_imported_incidents",
     "serves_regular_queues",
     "withdraw_after_undo",
 ]
@@ -226,6 +227,35 @@ def escalate_after_label(
         why = "marked unsafe" if label.unsafe else "answered both_bad"
         _open(session, label.pair_id, INCIDENT, {**reason, "why": why}, decision, now)
     session.flush()
+
+
+def open_imported_incidents(
+    session: Session, labels: list[dict[str, Any]], kind: str, now: datetime
+) -> int:
+    """Open (or add to) the incident of every imported both-bad answer in ``labels`` (the rows
+    ``referee labels import`` stores), so the incident queue, ``referee incidents list`` and
+    every incidents export read the same rows. Returns how many answers were flagged."""
+    flagged = 0
+    for row in labels:
+        if row["label"] != "both_bad":
+            continue
+        decision = session.scalar(
+            select(RoutingDecision).where(
+                RoutingDecision.pair_id == row["pair_id"], RoutingDecision.current.is_(True)
+            )
+        )
+        reason = {
+            "annotator": row["annotator"],
+            "label": row["label"],
+            "reason": row.get("reason"),
+            "unsafe": False,
+            "queue": f"import:{kind}",
+            "at": now.isoformat(),
+            "why": "answered both_bad (imported)",
+        }
+        _open(session, row["pair_id"], INCIDENT, reason, decision, now)
+        flagged += 1
+    return flagged
 
 
 def withdraw_after_undo(session: Session, label: HumanLabel, queue: str) -> None:

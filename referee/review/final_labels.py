@@ -66,6 +66,7 @@ class Vote:
     strength: str | None = None  # the dataset's schema (referee.review.schema)
     ratings: dict[str, Any] | None = None
     rubric_version: str | None = None
+    label_id: int | None = None  # the stored human label's id
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON output (``unsafe`` only when the voter marked the pair)."""
@@ -147,6 +148,7 @@ def _vote(hl: HumanLabel) -> Vote:
         hl.strength,
         hl.ratings,
         hl.rubric_version,
+        hl.id,
     )
 
 

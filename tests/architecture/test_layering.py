@@ -224,3 +224,21 @@ def test_one_exception_root() -> None:
     built-in base beside ours, e.g. ``SettingsError(UserError, ValueError)``)."""
     roots = {m: _roots(path) for m, path in ALL_MODULES.items()}
     assert {m: r for m, r in roots.items() if r} == {"kernel.errors": ["RefereeError"]}
+
+
+INGEST_MODULES = sorted(
+    f"referee.ingest.{m.name}" for m in pkgutil.iter_modules([str(REPO / "referee" / "ingest")])
+)
+
+
+@pytest.mark.parametrize("module", INGEST_MODULES)
+def test_ingest_never_imports_export(module: str) -> None:
+    """Issue 20: the Label Studio and Argilla readers live in ingest; ingest never imports
+    export (export may import ingest), so the two folders do not import each other."""
+    code = (
+        f"import sys, {module}; "
+        "bad = sorted(m for m in sys.modules if m.startswith('referee.export')); "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"{module} imports {out.stdout.strip()}"

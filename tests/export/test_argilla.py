@@ -27,13 +27,13 @@ from referee.export.argilla import (
     ANNOTATOR_NAMESPACE,
     IMPORTED_BOTH_BAD_REASON,
     annotator_uuid,
-    read_argilla,
     record_for,
     settings_json,
     write_argilla,
 )
 from referee.export.rows import LabeledPair
 from referee.export.schema_fields import ExportSchema
+from referee.ingest.argilla import read_argilla
 from referee.ingest.problems import Problem
 from tests.export.label_tools_data import (
     ROWS,
@@ -124,6 +124,11 @@ def built_settings(guidelines: str, *schema_questions: Any) -> rg.Settings:
             ),
             rg.TermsMetadataProperty(
                 name="rubric_version", title="Guidelines version", visible_for_annotators=False
+            ),
+            rg.TermsMetadataProperty(
+                name="referee_answers",
+                title="Referee answers (annotator|kind|label id)",
+                visible_for_annotators=False,
             ),
         ],
     )

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from referee.db.engine import transaction
+from referee.db.models import HumanLabel
 from tests.export.release_data import answer, answer_rated, cli_json, routed_dataset
 from tests.helpers import run_cli
 
@@ -127,12 +129,18 @@ def test_export_rules_ties_both_bad_agreement_frozen(
         sqlite_engine,
         [
             (tie, "alice", "tie", "review"),
-            (bad, "alice", "both_bad", "review"),
             (split, "alice", "A", "review"),
             (split, "bob", "A", "review"),
             (split, "carol", "B", "review"),
         ],
     )
+    # the both-bad answer arrives through `labels import`: it opens an incident (issue 20)
+    imported = tmp_path / "bad.jsonl"
+    imported.write_text(
+        json.dumps({"pair_id": bad, "annotator": "alice", "label": "both_bad",
+                    "reason": "both answers are wrong"}) + "\n"
+    )  # fmt: skip
+    assert run_cli(sqlite_url, "labels", "import", str(imported), "--kind", "review").exit_code == 0
     plain = _export(sqlite_url, tmp_path / "plain.jsonl")
     ids = {json.loads(x)["pair_id"] for x in (tmp_path / "plain.jsonl").read_text().splitlines()}
     assert tie not in ids and bad not in ids and split in ids
@@ -144,8 +152,13 @@ def test_export_rules_ties_both_bad_agreement_frozen(
         json.loads(x)["pair_id"]: json.loads(x)
         for x in (tmp_path / "ties.jsonl").read_text().splitlines()
     }
-    assert rows[tie]["tie"] is True and rows[split]["tie"] is False
-    assert bad not in rows and with_ties["rows"] == plain["rows"] + 1
+    # issue 20: a tie is never chosen/rejected; --include-ties writes ties.ties.jsonl beside it
+    assert tie not in rows and split in rows and "tie" not in rows[split]
+    assert bad not in rows and with_ties["rows"] == plain["rows"]
+    (tied,) = [json.loads(x) for x in (tmp_path / "ties.ties.jsonl").read_text().splitlines()]
+    assert tied["pair_id"] == tie and tied["label"] == "tie"
+    assert "chosen" not in tied and "rejected" not in tied
+    assert str(tmp_path / "ties.ties.jsonl") in with_ties["files"]
     floor = _export(sqlite_url, tmp_path / "floor.jsonl", "--min-agreement", "0.7")
     assert floor["excluded"]["below_min_agreement"]["examples"] == [split]  # 2 of 3 agree
     incidents = cli_json(
@@ -156,6 +169,11 @@ def test_export_rules_ties_both_bad_agreement_frozen(
     assert incidents["rows"] == 1 and lines[0]["pair_id"] == bad
     assert lines[0]["incident"] == ["both_bad"]
     assert lines[0]["human_reasons"][0]["reason"] == "both answers are wrong"
+    with transaction(sqlite_engine) as s:  # issue 20: however it arrived, an answer has one
+        imported_label = s.scalars(select(HumanLabel).where(HumanLabel.pair_id == bad)).one()
+        assert imported_label.rubric_version == "v1"
+    listed = cli_json(sqlite_url, "incidents", "list", "--dataset", "d")["incidents"]
+    assert [d["pair_id"] for d in listed] == [bad]  # both views read the same incident rows
     full = cli_json(
         sqlite_url, "export", "--dataset", "d", "--format", "jsonl", "--out",
         str(tmp_path / "full.jsonl"),

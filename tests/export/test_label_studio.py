@@ -17,19 +17,19 @@ from label_studio_sdk.label_interface import LabelInterface
 from label_studio_sdk.label_interface.objects import PredictionValue
 from label_studio_sdk.types import AnnotationRequest, ImportApiRequest
 
-from referee.export import label_studio
 from referee.export.label_studio import (
     CHOICE_FOR_LABEL,
     IMPORTED_BOTH_BAD_REASON,
     LABEL_CONFIG,
     label_config,
-    read_json_array,
-    read_label_studio,
     task_for,
     write_label_studio,
 )
 from referee.export.rows import LABELS
 from referee.export.schema_fields import ExportSchema
+from referee.ingest import json_array
+from referee.ingest.json_array import read_json_array
+from referee.ingest.label_studio import read_label_studio
 from referee.ingest.problems import Problem
 from tests.export.label_tools_data import (
     ROWS,
@@ -106,7 +106,12 @@ def test_tasks_pass_the_sdk_checks_and_carry_the_ai_label_and_answers() -> None:
     assert human["predictions"][0]["result"][0]["value"] == {"choices": ["Tie"]}
     assert [a["ground_truth"] for a in human["annotations"]] == [False, False, True]
     first, _, gold = human["annotations"]
-    assert first["result"][0]["meta"] == {"referee_annotator": "ann-1"}
+    assert first["result"][0]["meta"] == {
+        "referee_annotator": "ann-1",
+        "referee_pair_id": "p-human",
+        "referee_kind": "review",
+    }  # the Referee ids the import recognises (no label id: these rows were never stored)
+    assert gold["result"][0]["meta"]["referee_kind"] == "gold"
     assert first["result"][1]["value"] == {"text": ["B is more accurate"]}
     assert gold["result"][0]["value"] == {"choices": ["Both bad"]}
     assert gold["result"][0]["meta"]["referee_reason"] == "both refuse to answer"
@@ -438,7 +443,7 @@ def test_invalid_utf8_is_one_problem(tmp_path: Path) -> None:
 def test_array_reader_is_exact_across_tiny_read_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(label_studio, "_CHUNK_CHARS", 3)
+    monkeypatch.setattr(json_array, "_CHUNK_CHARS", 3)
     values: list[Any] = [12345678901234567890, "a,]b", {"k": [1, 2.5e-3, None]}, [], "é" * 40, 7]
     path = tmp_path / "values.json"
     path.write_text(

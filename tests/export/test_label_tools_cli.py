@@ -54,20 +54,22 @@ def test_export_then_import_back_into_a_fresh_database(
         assert with_ai_label
         for task in tasks:
             assert bool(task.get("predictions")) == (task["data"]["pair_id"] in with_ai_label)
-    exported_answers = 100 + 2  # the gold labels and the two reviews
     second_url = f"sqlite:///{tmp_path / 'second.db'}"
     second = make_engine(second_url)
     ensure_schema(second)
     pairs = run_cli(second_url, "ingest", str(tmp_path / "pairs.jsonl"), "--dataset", "d")
     assert pairs.exit_code == 0, pairs.output
     back = cli_json(second_url, "labels", "import", str(out), "--format", fmt, "--kind", "review")
-    assert back["inserted"] == exported_answers
+    # issue 20: exported gold answers never come back as review votes, even in another database
+    assert back["inserted"] == 2 and back["other_kind_skipped"] == 100
+    gold = cli_json(second_url, "labels", "import", str(out), "--format", fmt, "--kind", "gold")
+    assert gold["inserted"] == 100 and gold["other_kind_skipped"] == 2
     labels = _labels(second)
     by_pair = {(p, lab) for p, _, lab in labels}
     assert (review[0], "B") in by_pair and (review[1], "both_bad") in by_pair
     assert all(annotator.startswith("annotator-") for _, annotator, _ in labels)
     again = cli_json(second_url, "labels", "import", str(out), "--format", fmt, "--kind", "review")
-    assert again["inserted"] == 0 and again["unchanged"] == exported_answers
+    assert again["inserted"] == 0 and again["unchanged"] == 2
     second.dispose()
 
 
@@ -135,7 +137,7 @@ def test_schema_fields_go_out_and_come_back(
         }
     second_url, second = _second_database(tmp_path)
     back = cli_json(second_url, "labels", "import", str(out), "--format", fmt, "--kind", "review")
-    assert back["inserted"] == 100 + len(given)
+    assert back["inserted"] == len(given) and back["other_kind_skipped"] == 100  # gold stays gold
     with transaction(second) as s:
         stored = [
             (h.pair_id, h.label, h.strength, h.ratings, h.rationale)
@@ -148,7 +150,7 @@ def test_schema_fields_go_out_and_come_back(
     ]
     assert sum(row[2] is not None for row in stored) == 2  # alice's and bob's strengths only
     again = cli_json(second_url, "labels", "import", str(out), "--format", fmt, "--kind", "review")
-    assert again["inserted"] == 0 and again["unchanged"] == 100 + len(given)
+    assert again["inserted"] == 0 and again["unchanged"] == len(given)
     second.dispose()
 
 

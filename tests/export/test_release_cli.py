@@ -16,9 +16,14 @@ from tests.helpers import run_cli
 
 
 def _release(url: str, tmp: Path, name: str, *extra: str) -> object:
+    """``referee release``; these tests are about the other gates, so unless a test declares
+    its own --min-agreement-items, a sample of any size is accepted (issue 20's minimum is
+    tested in tests/export/test_release_folder.py)."""
+    minimum = () if "--min-agreement-items" in extra else ("--min-agreement-items", "0")
     return run_cli(
-        url, "release", "--dataset", "d", "--name", name, "--out", str(tmp / name), *extra
-    )
+        url, "release", "--dataset", "d", "--name", name, "--out", str(tmp / name),
+        *minimum, *extra,
+    )  # fmt: skip
 
 
 def _export(url: str, out: Path, *extra: str) -> None:
@@ -51,7 +56,13 @@ def test_release_is_frozen_and_exports_are_byte_identical(
     listed = cli_json(db_url, "releases", "--dataset", "d")["releases"]
     assert [(r["name"], r["rows"]) for r in listed] == [("v1", manifest["row_counts"]["rows"])]
     again = _release(db_url, tmp_path, "v1")
-    assert again.exit_code == 2 and "already has a release 'v1'" in again.output  # type: ignore[attr-defined]
+    assert again.exit_code == 2 and "never overwritten" in again.output  # type: ignore[attr-defined]
+    elsewhere = run_cli(
+        db_url, "release", "--dataset", "d", "--name", "v1", "--out", str(tmp_path / "v1b"),
+        "--min-agreement-items", "0",
+    )  # fmt: skip
+    assert elsewhere.exit_code == 2 and "already has a release 'v1'" in elsewhere.output
+    assert not (tmp_path / "v1b").exists()
     v2 = _release(db_url, tmp_path, "v2", "--parent", "v1")
     assert v2.exit_code == 0, v2.output  # type: ignore[attr-defined]
     m2 = json.loads((tmp_path / "v2" / "manifest.json").read_text())
@@ -94,7 +105,15 @@ def test_frozen_duplicate_under_new_id_blocks_the_release(
     dropped = _release(sqlite_url, tmp_path, "v1", "--drop-leaked")
     assert dropped.exit_code == 0, dropped.output  # type: ignore[attr-defined]
     manifest = json.loads((tmp_path / "v1" / "manifest.json").read_text())
-    assert manifest["leaked_pairs_dropped"] == [copied]
+    assert manifest["leaked_pairs_dropped"] == [  # issue 20: each with its closest frozen match
+        {
+            "pair_id": copied,
+            "closest_frozen": {
+                "frozen_pair_id": "eval-1", "frozen_dataset": "heldout", "similarity": 1.0
+            },
+        }
+    ]  # fmt: skip
+    assert manifest["frozen_evaluation_set"]["threshold"] == 0.9
     assert manifest["leakage_check_passed"] is False
     assert manifest["row_counts"]["excluded"]["leaked_frozen_content"] == 1
     assert manifest["frozen_evaluation_set"]["datasets"] == {"d": 5, "heldout": 1}
