@@ -146,6 +146,7 @@ class Route:
         return {
             "route": self.name,
             "score": self.scorer.name,
+            "kind": self.scorer.kind,
             "level": self.level,
             "gold_items": self.items,
             "certified": s.certified,
