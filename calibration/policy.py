@@ -43,6 +43,7 @@ from typing import Any
 from calibration.calibrator import DEFAULT_PENALTIES, FeatureEncoder
 from calibration.certify import (
     Route,
+    Scores,
     build_candidate,
     certify_selected,
     describe_weights,
@@ -177,7 +178,7 @@ class PolicyConfig:
     seed: int = 0
     accept_labels: Sequence[str] = DEFAULT_ACCEPT_LABELS
     predictive: bool = DEFAULT_PREDICTIVE
-    use_model: bool = False
+    use_model: bool = True
     selection_share: float = DEFAULT_SELECTION_SHARE
     folds: int = 5
     penalties: Sequence[float] = DEFAULT_PENALTIES
@@ -220,14 +221,20 @@ class _Data:
     gold: Mapping[str, str]
 
 
-def _model_route(
-    data: _Data, signals: Sequence[PairSignals], cfg: PolicyConfig, level: float
+def _selected_route(
+    data: _Data,
+    signals: Sequence[PairSignals],
+    scorers: Sequence[AnyScorer],
+    cfg: PolicyConfig,
+    level: float,
 ) -> Route:
-    """The label model chosen and fitted on the selection part, tested on the rest at
-    ``level`` (nothing certified when it cannot be fitted)."""
+    """The score chosen on the selection part among ``scorers`` and the label model (fitted
+    there, judged on its nested out-of-fold scores), tested on the rest at ``level``
+    (:mod:`calibration.selection` plans where its fixed sequence starts)."""
     ids, _ = split_ids([p.pair_id for p in data.gold_pairs], cfg.selection_share, cfg.seed)
     selection = [p for p in data.gold_pairs if p.pair_id in ids]
     certification = [p for p in data.gold_pairs if p.pair_id not in ids]
+    planned: list[tuple[AnyScorer, Scores | None]] = [(s, None) for s in scorers]
     fitted = model_candidate(
         FeatureEncoder.fit(signals, data.panel),
         selection,
@@ -236,22 +243,27 @@ def _model_route(
         seed=cfg.seed,
         penalties=cfg.penalties,
     )
-    if fitted is None:
-        return Route("selected", VoteScorer((), {}), empty_search(), len(certification), 0.0, level)
-    candidate = build_candidate(
-        fitted[0],
-        (selection, certification, data.routed),
-        data.gold,
-        panel=data.panel,
-        accept_labels=cfg.accept_labels,
-        target=cfg.target_agreement,
-        delta=level,
-        predictive=cfg.predictive,
-        selection_scores=(fitted[1], fitted[2]),
+    if fitted is not None:
+        planned.append((fitted[0], (fitted[1], fitted[2])))
+    candidates = [
+        build_candidate(
+            scorer,
+            (selection, certification, data.routed),
+            data.gold,
+            panel=data.panel,
+            accept_labels=cfg.accept_labels,
+            target=cfg.target_agreement,
+            delta=level,
+            predictive=cfg.predictive,
+            selection_scores=scores,
+        )
+        for scorer, scores in planned
+    ]
+    chosen = max(candidates, key=lambda c: c.value)  # the first on ties
+    route = certify_selected(
+        chosen, data.gold, cfg.target_agreement, level, cfg.predictive, cfg.delta
     )
-    return certify_selected(
-        candidate, data.gold, cfg.target_agreement, level, cfg.predictive, cfg.delta
-    )
+    return route
 
 
 def _with_model(data: _Data, cfg: PolicyConfig) -> bool:
@@ -271,7 +283,7 @@ def certify_candidates(
     the label model on its certification part when it joins (:mod:`calibration.union`)."""
     scorers = gold_free_scorers(signals, data.panel, judge_orders(signals, data.panel))
     model = _with_model(data, cfg)
-    weights = member_weights(len(scorers) + int(model))
+    weights = member_weights(len(scorers), model)
     routes = [
         certify_on_gold(
             scorer,
@@ -286,7 +298,7 @@ def certify_candidates(
         for scorer, w in zip(scorers, weights, strict=False)
     ]
     if model:
-        routes.append(_model_route(data, signals, cfg, weights[-1] * cfg.delta))
+        routes.append(_selected_route(data, signals, scorers, cfg, weights[-1] * cfg.delta))
     return routes
 
 

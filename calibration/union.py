@@ -20,12 +20,13 @@ argument.
 
 The price of choosing is the smaller level ``δ/K`` per candidate, so the candidate list is
 kept short: judges whose verdicts are near-identical lead once (one per cluster,
-:mod:`calibration.clusters`), and at most :data:`MAX_LED_JUDGES` judges lead, ranked by their
-gold-free Dawid-Skene accuracy.
+:mod:`calibration.clusters`), and at most :data:`MAX_LED_JUDGES` judges lead, ranked without
+gold (:func:`rank_judges`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -44,11 +45,15 @@ __all__ = [
     "certify_on_gold",
     "gold_free_scorers",
     "member_weights",
+    "order_consistency",
+    "rank_judges",
     "reports_probabilities",
 ]
 
 #: Most judges that lead a candidate of their own (each costs a share of δ).
-MAX_LED_JUDGES = 6
+import os
+
+MAX_LED_JUDGES = int(os.environ.get("WT23_MAXLED", "3"))
 #: Fewest independent voters (clusters) for the Dawid-Skene posterior: two that disagree are
 #: symmetric to it.
 POSTERIOR_MIN_VOTERS = 3
@@ -70,19 +75,39 @@ def reports_probabilities(signals: Sequence[PairSignals], panel: Sequence[str]) 
     )
 
 
-def _leaders(
-    signals: Sequence[PairSignals], panel: Sequence[str], reps: Sequence[str]
-) -> list[str]:
-    """The cluster representatives that lead a candidate: all of them up to
-    :data:`MAX_LED_JUDGES`, else those Dawid-Skene finds most accurate (no gold read)."""
-    if len(reps) <= MAX_LED_JUDGES:
-        return list(reps)
-    fitted = PosteriorScorer.fit(signals, reps)
-    if fitted is None:
-        return list(reps[:MAX_LED_JUDGES])
-    accuracy = {j: fitted.judge_accuracy(j) or 0.0 for j in reps}
-    ranked = sorted(reps, key=lambda j: -accuracy[j])  # stable: panel order on ties
-    return [j for j in panel if j in ranked[:MAX_LED_JUDGES]]
+def order_consistency(signals: Sequence[PairSignals], judge: str) -> float | None:
+    """Share of the pairs the judge answered in both orders where it gave the same verdict
+    (``None`` when it never answered both): a gold-free sign of a judge's quality, since a
+    judge that changes its answer when the order changes is wrong on one of the two."""
+    both = [
+        js.consistent
+        for p in signals
+        if (js := p.judges.get(judge)) is not None and js.ab is not None and js.ba is not None
+    ]
+    return sum(both) / len(both) if both else None
+
+
+def rank_judges(signals: Sequence[PairSignals], judges: Sequence[str]) -> list[str]:
+    """``judges`` best first, without gold: those asked in both orders by their order
+    consistency, then the others by their Dawid-Skene accuracy (fitted on ``judges``).
+    Agreement with the other judges is no guide here: on adversarial pairs the weak judges
+    agree with each other on the wrong answer (LLMBar Adversarial)."""
+    consistency = {j: order_consistency(signals, j) for j in judges}
+    fitted = PosteriorScorer.fit(signals, judges)
+    accuracy = {j: (fitted.judge_accuracy(j) if fitted else None) or 0.0 for j in judges}
+
+    def key(j: str) -> tuple[int, float]:
+        c = consistency[j]
+        return (0, -c) if c is not None else (1, -accuracy[j])
+
+    return sorted(judges, key=key)  # stable: panel order on ties
+
+
+def _leaders(signals: Sequence[PairSignals], reps: Sequence[str]) -> list[str]:
+    """The cluster representatives that lead a candidate: the :data:`MAX_LED_JUDGES` best by
+    :func:`rank_judges` (no gold read), in panel order."""
+    chosen = set(rank_judges(signals, reps)[:MAX_LED_JUDGES])
+    return [j for j in reps if j in chosen]
 
 
 def gold_free_scorers(
@@ -96,7 +121,10 @@ def gold_free_scorers(
         return [VoteScorer((panel[0],), dict(orders))]
     clusters = judge_clusters(signals, panel)
     reps = representatives(signals, clusters)
-    out: list[AnyScorer] = [led_vote(j, panel, orders) for j in _leaders(signals, panel, reps)]
+    if os.environ.get("WT23_ALONE"):
+        out: list[AnyScorer] = [VoteScorer((j,), dict(orders)) for j in _leaders(signals, reps)]
+    else:
+        out = [led_vote(j, panel, orders) for j in _leaders(signals, reps)]
     out.append(VoteScorer(tuple(panel), dict(orders)))
     if reports_probabilities(signals, panel):
         weights = reliability_weights(signals, panel)
@@ -109,9 +137,55 @@ def gold_free_scorers(
     return out
 
 
-def member_weights(count: int) -> list[float]:
-    """Each candidate's share of δ: ``1/K`` each (Bonferroni; counts only, never labels)."""
-    return [1.0 / count] * count if count > 0 else []
+#: The label model's share of δ when it joins (the gold-free candidates share the rest).
+MODEL_SHARE = float(os.environ.get("WT23_MODEL", "0.5"))
+
+
+def member_weights(gold_free: int, model: bool) -> list[float]:
+    """Each member's share of δ, from counts only (never labels): with the label model,
+    :data:`MODEL_SHARE` for it (last) and the rest split evenly among the ``gold_free``
+    candidates; without it, ``1/K`` each. The shares sum to 1 (Bonferroni)."""
+    if not model:
+        return [1.0 / gold_free] * gold_free if gold_free else []
+    if not gold_free:
+        return [1.0]
+    return [(1.0 - MODEL_SHARE) / gold_free] * gold_free + [MODEL_SHARE]
+
+
+#: Where the chains of a candidate start: at the first count where a run at agreement
+#: ``target + f·(1 - target)`` would pass, for each ``f`` here (an early and a late start).
+CHAIN_STARTS = tuple(float(x) for x in os.environ.get("WT23_CHAINS", "0.75,0.5").split(","))
+
+
+def chain_grids(
+    scores: Sequence[float],
+    target: float,
+    level: float,
+    applied: Sequence[float] | None,
+    predictive_level: float | None,
+) -> list[list[float]]:
+    """The distinct grids of a candidate's chains (scores only, never labels); each chain is
+    then tested at ``level`` over the number of grids. ``[[]]`` when no start can pass."""
+    grids: list[list[float]] = []
+    if os.environ.get("WT23_FRAC"):
+        from calibration.thresholds import min_items_to_certify as mic
+
+        st = max(mic(target, level), math.ceil(float(os.environ["WT23_FRAC"]) * len(scores)))
+        g = threshold_grid(scores, min_items=st, steps=ROUTE_STEPS) if st <= len(scores) else []
+        return [g]
+    for f in CHAIN_STARTS:
+        start = first_testable_count(
+            scores,
+            target=target,
+            delta=level / len(CHAIN_STARTS),
+            plan_accuracy=target + f * (1.0 - target),
+            application_scores=applied,
+            predictive_level=predictive_level,
+        )
+        grid = [] if start is None else threshold_grid(scores, min_items=start, steps=ROUTE_STEPS)
+        if grid and grid not in grids:
+            grids.append(grid)
+    return grids or [[]]
 
 
 def certify_on_gold(
@@ -138,24 +212,20 @@ def certify_on_gold(
     scores = part.scores[part.acceptable].tolist()
     correct = part.correct(gold)[part.acceptable].tolist()
     applied = routed.scores[routed.acceptable].tolist() if predictive_level else None
-    start = first_testable_count(
-        scores,
-        target=target,
-        delta=level,
-        plan_accuracy=(1.0 + target) / 2.0,
-        application_scores=applied,
-        predictive_level=predictive_level,
-    )
-    grid = [] if start is None else threshold_grid(scores, min_items=start, steps=ROUTE_STEPS)
-    search = fixed_sequence_search(
-        scores,
-        correct,
-        target=target,
-        delta=level,
-        grid=grid,
-        application_scores=applied,
-        predictive_level=predictive_level,
-    )
+    grids = chain_grids(scores, target, level, applied, predictive_level)
+    searches = [
+        fixed_sequence_search(
+            scores,
+            correct,
+            target=target,
+            delta=level / len(grids),
+            grid=grid,
+            application_scores=applied,
+            predictive_level=predictive_level,
+        )
+        for grid in grids
+    ]
+    search = max(searches, key=lambda r: (r.certified, r.accepted))
     share = 0.0
     if search.certified:
         pool = routed if routed_pairs else part
