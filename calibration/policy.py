@@ -42,12 +42,13 @@ from typing import Any
 
 from calibration.calibrator import DEFAULT_PENALTIES, FeatureEncoder
 from calibration.certify import (
+    Candidate,
     Route,
     Scores,
     build_candidate,
     certify_selected,
-    describe_weights,
     empty_search,
+    explain_route,
     model_candidate,
     split_ids,
 )
@@ -168,7 +169,9 @@ class PolicyConfig:
     ``judges``: the panel (``None``: every judge with a verdict). ``seed``: the selection split
     and folds of the optional label model (``use_model``; ``selection_share`` of the gold
     chooses and fits it, ``folds`` and ``penalties`` its nested cross-validation).
-    ``predictive``: the exact check of the routed pairs at each step. ``reports=False`` skips
+    ``predictive``: the exact check of the routed pairs at each step. ``leaders``: how many
+    judges lead a gold-free member of their own (:func:`calibration.union.gold_free_scorers`;
+    0 by default, see ``docs/guarantee.md``). ``reports=False`` skips
     the per-judge reports and the simple routers (benchmarks).
     """
 
@@ -179,6 +182,7 @@ class PolicyConfig:
     accept_labels: Sequence[str] = DEFAULT_ACCEPT_LABELS
     predictive: bool = DEFAULT_PREDICTIVE
     use_model: bool = True
+    leaders: int = 0
     selection_share: float = DEFAULT_SELECTION_SHARE
     folds: int = 5
     penalties: Sequence[float] = DEFAULT_PENALTIES
@@ -221,30 +225,63 @@ class _Data:
     gold: Mapping[str, str]
 
 
-def _selected_route(
-    data: _Data,
-    signals: Sequence[PairSignals],
-    scorers: Sequence[AnyScorer],
-    cfg: PolicyConfig,
-    level: float,
-) -> Route:
-    """The score chosen on the selection part among ``scorers`` and the label model (fitted
-    there, judged on its nested out-of-fold scores), tested on the rest at ``level``
-    (:mod:`calibration.selection` plans where its fixed sequence starts)."""
+@dataclass(frozen=True)
+class _Selected:
+    """The selected route, the candidate it tests and every candidate ranked on the selection
+    part (for the report)."""
+
+    route: Route
+    chosen: Candidate
+    ranked: list[Candidate]
+
+
+def _split(data: _Data, cfg: PolicyConfig) -> tuple[list[PairSignals], list[PairSignals]]:
+    """The seeded random (selection, certification) split of the gold pairs."""
     ids, _ = split_ids([p.pair_id for p in data.gold_pairs], cfg.selection_share, cfg.seed)
     selection = [p for p in data.gold_pairs if p.pair_id in ids]
-    certification = [p for p in data.gold_pairs if p.pair_id not in ids]
+    return selection, [p for p in data.gold_pairs if p.pair_id not in ids]
+
+
+def _planned_scorers(
+    signals: Sequence[PairSignals],
+    data: _Data,
+    selection: list[PairSignals],
+    gold_free: Sequence[AnyScorer],
+    cfg: PolicyConfig,
+) -> list[tuple[AnyScorer, Scores | None]]:
+    """The selected route's candidates: the panel vote share, every judge alone, the gold-free
+    scores and the label model fitted on the selection part (with its out-of-fold scores)."""
+    orders = judge_orders(signals, data.panel)
+    scorers: list[AnyScorer] = []
+    if len(data.panel) > 1:
+        scorers.append(VoteScorer(tuple(data.panel), orders))
+    scorers.extend(VoteScorer((j,), orders) for j in data.panel)
+    scorers.extend(s for s in gold_free if s.kind not in ("judge", "panel"))
     planned: list[tuple[AnyScorer, Scores | None]] = [(s, None) for s in scorers]
-    fitted = model_candidate(
-        FeatureEncoder.fit(signals, data.panel),
-        selection,
-        data.gold,
-        folds=cfg.folds,
-        seed=cfg.seed,
-        penalties=cfg.penalties,
-    )
-    if fitted is not None:
-        planned.append((fitted[0], (fitted[1], fitted[2])))
+    if cfg.use_model:
+        fitted = model_candidate(
+            FeatureEncoder.fit(signals, data.panel),
+            selection,
+            data.gold,
+            folds=cfg.folds,
+            seed=cfg.seed,
+            penalties=cfg.penalties,
+        )
+        if fitted is not None:
+            planned.append((fitted[0], (fitted[1], fitted[2])))
+    return planned
+
+
+def select_route(
+    signals: Sequence[PairSignals],
+    data: _Data,
+    gold_free: Sequence[AnyScorer],
+    cfg: PolicyConfig,
+    level: float,
+) -> _Selected:
+    """The candidate with the largest expected certified share on the selection part
+    (:mod:`calibration.selection` plans its start there), tested on the rest at ``level``."""
+    selection, certification = _split(data, cfg)
     candidates = [
         build_candidate(
             scorer,
@@ -257,33 +294,26 @@ def _selected_route(
             predictive=cfg.predictive,
             selection_scores=scores,
         )
-        for scorer, scores in planned
+        for scorer, scores in _planned_scorers(signals, data, selection, gold_free, cfg)
     ]
-    chosen = max(candidates, key=lambda c: c.value)  # the first on ties
+    ranked = sorted(candidates, key=lambda c: -c.value)  # stable: panel, judges, then the rest
     route = certify_selected(
-        chosen, data.gold, cfg.target_agreement, level, cfg.predictive, cfg.delta
+        ranked[0], data.gold, cfg.target_agreement, level, cfg.predictive, cfg.delta
     )
-    return route
+    return _Selected(route, ranked[0], ranked)
 
 
-def _with_model(data: _Data, cfg: PolicyConfig) -> bool:
-    """Whether the label model joins the union: asked for, and enough gold to cross-validate
-    (counts only, so the shares of δ are fixed before any label is read)."""
-    return (
-        cfg.use_model
-        and bool(data.panel)
-        and round(cfg.selection_share * len(data.gold_pairs)) >= 2 * cfg.folds
-    )
-
-
-def certify_candidates(
+def certify_members(
     signals: Sequence[PairSignals], data: _Data, cfg: PolicyConfig
-) -> list[Route]:
-    """Every candidate certified at its share of δ: the gold-free scores on all the gold, and
-    the label model on its certification part when it joins (:mod:`calibration.union`)."""
-    scorers = gold_free_scorers(signals, data.panel, judge_orders(signals, data.panel))
-    model = _with_model(data, cfg)
-    weights = member_weights(len(scorers), model)
+) -> tuple[list[Route], _Selected | None]:
+    """Every member certified at its share of δ (:mod:`calibration.union`): the gold-free
+    scores on all the gold, then the selected route on the certification part."""
+    if not data.panel:
+        return [], None
+    orders = judge_orders(signals, data.panel)
+    gold_free = gold_free_scorers(signals, data.panel, orders, cfg.leaders)
+    n_sel = round(cfg.selection_share * len(data.gold_pairs))
+    weights = member_weights(gold_free, len(data.panel), n_sel)
     routes = [
         certify_on_gold(
             scorer,
@@ -295,21 +325,21 @@ def certify_candidates(
             level=w * cfg.delta,
             predictive_level=cfg.delta if cfg.predictive else None,
         )
-        for scorer, w in zip(scorers, weights, strict=False)
+        for scorer, w in zip(gold_free, weights, strict=False)
     ]
-    if model:
-        routes.append(_selected_route(data, signals, scorers, cfg, weights[-1] * cfg.delta))
-    return routes
+    selected = select_route(signals, data, gold_free, cfg, weights[-1] * cfg.delta)
+    return [selected.route, *routes], selected
 
 
-def choose_route(routes: Sequence[Route], items: int) -> Route:
-    """The certified route accepting the most (the first on ties), else the first route."""
+def choose_route(routes: Sequence[Route], delta: float) -> Route:
+    """The certified route accepting the most (the first on ties), else the first route (an
+    empty one without judges)."""
     certified = [r for r in routes if r.search.certified]
     if certified:
-        return max(certified, key=lambda r: (r.share, r.search.accepted))
+        return max(certified, key=lambda r: r.share)
     if routes:
         return routes[0]
-    return Route("gold", VoteScorer((), {}), empty_search(), items, 0.0, 0.0)
+    return Route("selected", VoteScorer((), {}), empty_search(), 0, 0.0, delta)
 
 
 def _more_gold(routes: Sequence[Route], have: int, cfg: PolicyConfig) -> int | None:
@@ -341,45 +371,39 @@ def _why_not(route: Route, more: int | None, have: int) -> str | None:
     return "the judges are not accurate enough at any threshold for this target"
 
 
-def explain(route: Route, routes: Sequence[Route], gold_items: int) -> str:
-    """Why the policy uses its score: the candidates, their levels and the runners-up."""
-    if not route.search.certified:
-        return f"no candidate of {len(routes)} certified anything on {gold_items} gold items"
-    where = (
-        f"all {route.items} gold items"
-        if route.name == "gold"
-        else f"{route.items} gold items it was not fitted on"
-    )
-    text = (
-        f"{route.scorer.name} accepts the most of {len(routes)} candidates, each certified on "
-        f"its own share of δ (this one on {where} at level {route.level:.3g}; union bound)"
-    )
-    others = sorted(
-        (r for r in routes if r is not route and r.search.certified), key=lambda r: -r.share
-    )[:2]
-    if others:
-        text += "; next: " + ", ".join(f"{r.scorer.name} {r.share:.1%}" for r in others)
-    return text + describe_weights(route.scorer)
+def explain(route: Route, routes: Sequence[Route], selected: _Selected | None) -> str:
+    """Why the policy uses its score: the selection part's evidence, or the gold-free member
+    certified on all the gold (:func:`calibration.certify.explain_route`)."""
+    if selected is None:
+        return "no judges"
+    n_sel = len(selected.chosen.selection.pairs)
+    return explain_route(route, routes, selected.chosen, selected.ranked, n_sel)
 
 
-def _report(route: Route, routes: Sequence[Route], data: _Data, cfg: PolicyConfig) -> PolicyReport:
+def _report(
+    route: Route,
+    routes: Sequence[Route],
+    selected: _Selected | None,
+    data: _Data,
+    cfg: PolicyConfig,
+) -> PolicyReport:
     """The JSON report of the chosen route among ``routes``."""
     search, have = route.search, len(data.gold_pairs)
     more = 0 if search.certified else _more_gold(routes, have, cfg)
-    ranked = sorted(routes, key=lambda r: -(r.share if r.search.certified else -1.0))
+    n_sel = len(selected.chosen.selection.pairs) if selected else 0
     return {
         "target_agreement": cfg.target_agreement,
         "delta": cfg.delta,
         "judges_in_panel": data.panel,
         "gold_items": have,
-        "selection_items": have - route.items if route.name == "selected" else 0,
+        "selection_items": n_sel,
         "certification_items": route.items,
         "route": route.name,
         "level": route.level,
         "score": route.scorer.name,
         "score_kind": route.scorer.kind,
-        "why_this_score": explain(route, routes, have),
-        "candidates": [r.summary() for r in ranked],
+        "why_this_score": explain(route, routes, selected),
+        "candidates": [c.summary() for c in selected.ranked] if selected else [],
         "routes": [r.summary() for r in routes],
         "threshold": search.threshold if search.certified else None,
         "certified": search.certified,
@@ -441,8 +465,8 @@ def fit_policy(
         [p for p in signals if p.pair_id not in gold],
         gold,
     )
-    routes = certify_candidates(signals, data, cfg)
-    route = choose_route(routes, len(data.gold_pairs))
+    routes, selected = certify_members(signals, data, cfg)
+    route = choose_route(routes, cfg.delta)
     policy = AcceptPolicy(
         judges=data.panel,
         threshold=route.search.threshold,
@@ -451,7 +475,7 @@ def fit_policy(
         scorer=route.scorer,
         accept_labels=list(cfg.accept_labels),
     )
-    report = _report(route, routes, data, cfg)
+    report = _report(route, routes, selected, data, cfg)
     if cfg.reports:
         _add_reports(report, route, data, judge_orders(signals, data.panel), cfg)
     return PolicyFit(policy=policy, report=report)

@@ -1,32 +1,35 @@
-"""Gold-driven choice of the score at little cost: every candidate certified on all the gold.
+"""The members of the auto-accept union: which scores are certified, on which gold, at which δ.
 
-The candidates are scores fixed before any gold label is read (:func:`gold_free_scorers`):
-each judge leading (:func:`calibration.scores.led_vote`), the panel's vote share, and the
-panel's gold-free score (the cluster-weighted vote when some judge states probabilities, else
-the Dawid-Skene posterior). Candidate ``k`` gets a share ``w_k`` of δ (:func:`member_weights`:
-a function of the number of candidates only, ``Σ w_k = 1``) and its own fixed-sequence test on
-*all* the gold (:func:`certify_on_gold`), over a grid fixed from its scores alone. The policy
-keeps the certified candidate that accepts the most.
+A *member* is one certification attempt with its own share ``w_k`` of δ (``Σ w_k = 1``):
 
-**Why the guarantee holds (union bound).** Write ``E_k`` for the event that candidate ``k``'s
-test certifies a threshold whose agreement is below the target. Its grid and score do not
-depend on the gold labels, so the fixed-sequence test bounds ``P(E_k) ≤ w_k·δ`` (Bauer 1991).
-Then ``P(E_1 or … or E_K) ≤ Σ w_k·δ = δ`` (Bonferroni), whatever the dependence between the
-candidates' tests. Outside that union every certified threshold is valid, so any choice
-among them, here the one with the best coverage, made after seeing the gold, is valid too.
-An optional member fitted on gold (the label model, chosen on a selection part and tested on
-the rest, :mod:`calibration.certify`) joins the union with its own share and the same
-argument.
+* the **selected route**: the score that looks best on a *selection* part of the gold among
+  every judge alone, the panel vote share, the gold-free scores below and the logistic label
+  model (fitted there), tested on the rest of the gold (:mod:`calibration.certify`);
+* the **gold-free members**, tested on *all* the gold (:func:`certify_on_gold`), their scores
+  fixed before any gold label is read (:func:`gold_free_scorers`): the panel's gold-free score
+  (the cluster-weighted vote when some judge states probabilities, the Dawid-Skene posterior
+  over one judge per cluster without them, the judge's own vote for a panel of one) and, when
+  asked for, up to ``leaders`` judges each leading a vote of its own
+  (:func:`calibration.scores.led_vote`).
 
-The price of choosing is the smaller level ``δ/K`` per candidate, so the candidate list is
-kept short: judges whose verdicts are near-identical lead once (one per cluster,
-:mod:`calibration.clusters`), and at most :data:`MAX_LED_JUDGES` judges lead, ranked without
-gold (:func:`rank_judges`).
+The shares come from counts only (:func:`member_weights`). The policy keeps the certified
+member that accepts the most.
+
+**Why the guarantee holds (union bound).** Write ``E_k`` for the event that member ``k``
+certifies a threshold whose agreement is below the target. Its score and grid never depend on
+the labels it is tested on (the gold-free scores read no label; the selected route is chosen
+and planned on the selection part and tested on the disjoint rest), so the fixed-sequence test
+bounds ``P(E_k) ≤ w_k·δ`` (Bauer 1991). Then ``P(E_1 or … or E_K) ≤ Σ w_k·δ = δ``
+(Bonferroni), whatever the dependence between the members. Outside that union every certified
+threshold is valid, so any choice among them made after seeing the gold, here the one with the
+best coverage, is valid too.
+
+The price of a member is the smaller level of every other one, so the list is short (two
+members by default: the measurements that chose this are in ``docs/guarantee.md``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -39,21 +42,20 @@ from calibration.signals import PairSignals
 from calibration.thresholds import first_testable_count, fixed_sequence_search, threshold_grid
 
 __all__ = [
-    "MAX_LED_JUDGES",
+    "GOLD_FREE_SHARE",
+    "LEAN_GOLD_FREE_SHARE",
     "POSTERIOR_MIN_VOTERS",
     "ROUTE_STEPS",
+    "SMALL_SELECTION_ITEMS",
     "certify_on_gold",
     "gold_free_scorers",
     "member_weights",
     "order_consistency",
+    "panel_score",
     "rank_judges",
     "reports_probabilities",
 ]
 
-#: Most judges that lead a candidate of their own (each costs a share of δ).
-import os
-
-MAX_LED_JUDGES = int(os.environ.get("WT23_MAXLED", "3"))
 #: Fewest independent voters (clusters) for the Dawid-Skene posterior: two that disagree are
 #: symmetric to it.
 POSTERIOR_MIN_VOTERS = 3
@@ -103,89 +105,73 @@ def rank_judges(signals: Sequence[PairSignals], judges: Sequence[str]) -> list[s
     return sorted(judges, key=key)  # stable: panel order on ties
 
 
-def _leaders(signals: Sequence[PairSignals], reps: Sequence[str]) -> list[str]:
-    """The cluster representatives that lead a candidate: the :data:`MAX_LED_JUDGES` best by
-    :func:`rank_judges` (no gold read), in panel order."""
-    chosen = set(rank_judges(signals, reps)[:MAX_LED_JUDGES])
-    return [j for j in reps if j in chosen]
+def panel_score(
+    signals: Sequence[PairSignals], panel: Sequence[str], orders: Mapping[str, int]
+) -> AnyScorer | None:
+    """The panel's gold-free score, from the signals alone: the judge's own vote for a panel of
+    one; with stated probabilities the cluster-weighted vote
+    (:func:`calibration.scores.reliability_weights`) for :data:`POSTERIOR_MIN_VOTERS` or more
+    judges and the plain vote share for two; without them the Dawid-Skene posterior over one
+    judge per cluster when there are :data:`POSTERIOR_MIN_VOTERS` or more clusters, else none
+    (two voters that disagree are symmetric to Dawid-Skene, and the votes then take two or three
+    values, not worth a share of δ)."""
+    if not panel:
+        return None
+    if len(panel) == 1:
+        return VoteScorer((panel[0],), dict(orders))
+    if reports_probabilities(signals, panel):
+        if len(panel) < POSTERIOR_MIN_VOTERS:
+            return VoteScorer(tuple(panel), dict(orders))
+        weights = reliability_weights(signals, panel)
+        return None if weights is None else VoteScorer(tuple(panel), dict(orders), weights)
+    reps = representatives(signals, judge_clusters(signals, panel))
+    if len(reps) < POSTERIOR_MIN_VOTERS:
+        return None
+    return PosteriorScorer.fit(signals, reps)
 
 
 def gold_free_scorers(
-    signals: Sequence[PairSignals], panel: Sequence[str], orders: Mapping[str, int]
+    signals: Sequence[PairSignals],
+    panel: Sequence[str],
+    orders: Mapping[str, int],
+    leaders: int = 0,
 ) -> list[AnyScorer]:
-    """The candidates, from the signals alone (module doc): each leading judge, the panel vote
-    share, and the panel's gold-free score where the panel has one."""
-    if not panel:
-        return []
-    if len(panel) == 1:
-        return [VoteScorer((panel[0],), dict(orders))]
-    clusters = judge_clusters(signals, panel)
-    reps = representatives(signals, clusters)
-    if os.environ.get("WT23_ALONE"):
-        out: list[AnyScorer] = [VoteScorer((j,), dict(orders)) for j in _leaders(signals, reps)]
-    else:
-        out = [led_vote(j, panel, orders) for j in _leaders(signals, reps)]
-    out.append(VoteScorer(tuple(panel), dict(orders)))
-    if reports_probabilities(signals, panel):
-        weights = reliability_weights(signals, panel)
-        if weights is not None:
-            out.append(VoteScorer(tuple(panel), dict(orders), weights))
-    elif len(reps) >= POSTERIOR_MIN_VOTERS:
-        posterior = PosteriorScorer.fit(signals, reps)
-        if posterior is not None:
-            out.append(posterior)
+    """The gold-free members' scores (module doc): ``leaders`` judge-led votes (one judge per
+    cluster, best first by :func:`rank_judges`), then the panel's score where it has one."""
+    out: list[AnyScorer] = []
+    if leaders > 0 and len(panel) > 1:
+        reps = representatives(signals, judge_clusters(signals, panel))
+        out.extend(led_vote(j, panel, orders) for j in rank_judges(signals, reps)[:leaders])
+    score = panel_score(signals, panel, orders)
+    if score is not None:
+        out.append(score)
     return out
 
 
-#: The label model's share of δ when it joins (the gold-free candidates share the rest).
-MODEL_SHARE = float(os.environ.get("WT23_MODEL", "0.5"))
+#: The gold-free members' share of δ (the selected route gets the rest).
+GOLD_FREE_SHARE = 0.5
+#: Their larger share where the selected route has little to offer: a panel of one judge, whose
+#: two routes test nearly the same score, or a weighted vote with fewer than
+#: :data:`SMALL_SELECTION_ITEMS` selection items, too few to choose a score.
+LEAN_GOLD_FREE_SHARE = 0.7
+#: Fewest selection items at which the weighted vote keeps the even split of δ.
+SMALL_SELECTION_ITEMS = 45
 
 
-def member_weights(gold_free: int, model: bool) -> list[float]:
-    """Each member's share of δ, from counts only (never labels): with the label model,
-    :data:`MODEL_SHARE` for it (last) and the rest split evenly among the ``gold_free``
-    candidates; without it, ``1/K`` each. The shares sum to 1 (Bonferroni)."""
-    if not model:
-        return [1.0 / gold_free] * gold_free if gold_free else []
+def member_weights(
+    gold_free: Sequence[AnyScorer], panel_size: int, selection_items: int
+) -> list[float]:
+    """Each gold-free member's share of δ, then the selected route's (last); from counts and
+    score kinds only, never labels, and summing to 1. The gold-free members split
+    :data:`GOLD_FREE_SHARE` (:data:`LEAN_GOLD_FREE_SHARE` for one judge, or for a weighted vote
+    with few selection items) evenly."""
     if not gold_free:
         return [1.0]
-    return [(1.0 - MODEL_SHARE) / gold_free] * gold_free + [MODEL_SHARE]
-
-
-#: Where the chains of a candidate start: at the first count where a run at agreement
-#: ``target + f·(1 - target)`` would pass, for each ``f`` here (an early and a late start).
-CHAIN_STARTS = tuple(float(x) for x in os.environ.get("WT23_CHAINS", "0.75,0.5").split(","))
-
-
-def chain_grids(
-    scores: Sequence[float],
-    target: float,
-    level: float,
-    applied: Sequence[float] | None,
-    predictive_level: float | None,
-) -> list[list[float]]:
-    """The distinct grids of a candidate's chains (scores only, never labels); each chain is
-    then tested at ``level`` over the number of grids. ``[[]]`` when no start can pass."""
-    grids: list[list[float]] = []
-    if os.environ.get("WT23_FRAC"):
-        from calibration.thresholds import min_items_to_certify as mic
-
-        st = max(mic(target, level), math.ceil(float(os.environ["WT23_FRAC"]) * len(scores)))
-        g = threshold_grid(scores, min_items=st, steps=ROUTE_STEPS) if st <= len(scores) else []
-        return [g]
-    for f in CHAIN_STARTS:
-        start = first_testable_count(
-            scores,
-            target=target,
-            delta=level / len(CHAIN_STARTS),
-            plan_accuracy=target + f * (1.0 - target),
-            application_scores=applied,
-            predictive_level=predictive_level,
-        )
-        grid = [] if start is None else threshold_grid(scores, min_items=start, steps=ROUTE_STEPS)
-        if grid and grid not in grids:
-            grids.append(grid)
-    return grids or [[]]
+    lean = panel_size == 1 or (
+        gold_free[-1].kind == "weighted" and selection_items < SMALL_SELECTION_ITEMS
+    )
+    share = LEAN_GOLD_FREE_SHARE if lean else GOLD_FREE_SHARE
+    return [share / len(gold_free)] * len(gold_free) + [1.0 - share]
 
 
 def certify_on_gold(
@@ -212,23 +198,27 @@ def certify_on_gold(
     scores = part.scores[part.acceptable].tolist()
     correct = part.correct(gold)[part.acceptable].tolist()
     applied = routed.scores[routed.acceptable].tolist() if predictive_level else None
-    grids = chain_grids(scores, target, level, applied, predictive_level)
-    searches = [
-        fixed_sequence_search(
-            scores,
-            correct,
-            target=target,
-            delta=level / len(grids),
-            grid=grid,
-            application_scores=applied,
-            predictive_level=predictive_level,
-        )
-        for grid in grids
-    ]
-    search = max(searches, key=lambda r: (r.certified, r.accepted))
+    start = first_testable_count(
+        scores,
+        target=target,
+        delta=level,
+        plan_accuracy=(1.0 + target) / 2.0,
+        application_scores=applied,
+        predictive_level=predictive_level,
+    )
+    grid = [] if start is None else threshold_grid(scores, min_items=start, steps=ROUTE_STEPS)
+    search = fixed_sequence_search(
+        scores,
+        correct,
+        target=target,
+        delta=level,
+        grid=grid,
+        application_scores=applied,
+        predictive_level=predictive_level,
+    )
     share = 0.0
     if search.certified:
         pool = routed if routed_pairs else part
         hits = pool.acceptable & (pool.scores >= search.threshold)
         share = float(np.mean(hits)) if len(pool.pairs) else 0.0
-    return Route("gold", scorer, search, len(gold_pairs), share, level, scores, correct)
+    return Route("default", scorer, search, len(gold_pairs), share, level, scores, correct)
