@@ -7,10 +7,9 @@ A *member* is one certification attempt with its own share ``w_k`` of δ (``Σ w
   model (fitted there), tested on the rest of the gold (:mod:`calibration.certify`);
 * the **gold-free members**, tested on *all* the gold (:func:`certify_on_gold`), their scores
   fixed before any gold label is read (:func:`gold_free_scorers`): the panel's gold-free score
-  (the cluster-weighted vote when some judge states probabilities, the Dawid-Skene posterior
-  over one judge per cluster without them, the judge's own vote for a panel of one) and, when
-  asked for, up to ``leaders`` judges each leading a vote of its own
-  (:func:`calibration.scores.led_vote`).
+  (:func:`panel_score`: the cluster-weighted vote when some judge states probabilities, the
+  Dawid-Skene posterior over one judge per cluster without them) and, when asked for, up to
+  ``leaders`` judges each leading a vote of its own (:func:`calibration.scores.led_vote`).
 
 The shares come from counts only (:func:`member_weights`). The policy keeps the certified
 member that accepts the most.
@@ -108,17 +107,15 @@ def rank_judges(signals: Sequence[PairSignals], judges: Sequence[str]) -> list[s
 def panel_score(
     signals: Sequence[PairSignals], panel: Sequence[str], orders: Mapping[str, int]
 ) -> AnyScorer | None:
-    """The panel's gold-free score, from the signals alone: the judge's own vote for a panel of
-    one; with stated probabilities the cluster-weighted vote
-    (:func:`calibration.scores.reliability_weights`) for :data:`POSTERIOR_MIN_VOTERS` or more
-    judges and the plain vote share for two; without them the Dawid-Skene posterior over one
+    """The panel's gold-free score, from the signals alone: with stated probabilities the
+    cluster-weighted vote (:func:`calibration.scores.reliability_weights`) for
+    :data:`POSTERIOR_MIN_VOTERS` or more judges and the plain vote share for one or two (for one,
+    the judge's own vote); without them the Dawid-Skene posterior over one
     judge per cluster when there are :data:`POSTERIOR_MIN_VOTERS` or more clusters, else none
     (two voters that disagree are symmetric to Dawid-Skene, and the votes then take two or three
     values, not worth a share of δ)."""
     if not panel:
         return None
-    if len(panel) == 1:
-        return VoteScorer((panel[0],), dict(orders))
     if reports_probabilities(signals, panel):
         if len(panel) < POSTERIOR_MIN_VOTERS:
             return VoteScorer(tuple(panel), dict(orders))
