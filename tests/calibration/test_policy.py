@@ -10,13 +10,13 @@ import pytest
 from calibration.policy import AcceptPolicy, PolicyConfig, Scored, fit_policy
 from calibration.posterior import PosteriorScorer
 from calibration.scores import VoteScorer
+from calibration.signals import JudgeSignals, PairSignals, signals_from_records
 from calibration.union import (
     GOLD_FREE_SHARE,
     LEAN_GOLD_FREE_SHARE,
     SMALL_SELECTION_ITEMS,
     member_weights,
 )
-from calibration.signals import JudgeSignals, PairSignals, signals_from_records
 from tests.calibration.synthetic_judges import draw_pairs, synthesize
 
 
