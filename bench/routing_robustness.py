@@ -214,8 +214,7 @@ def main() -> None:
             for token in args.sizes.split(","):
                 size = len(gold) // 2 if token == "half" else int(token)
                 jobs = [
-                    (signals, gold, panel, size, seed, cell.target)
-                    for seed in range(args.splits)
+                    (signals, gold, panel, size, seed, cell.target) for seed in range(args.splits)
                 ]
                 rows = list(pool.map(one_split, jobs, chunksize=max(1, args.splits // 8)))
                 ours, ref_j, ref_p = (
