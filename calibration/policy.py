@@ -1,11 +1,14 @@
 """The auto-accept policy: a score per pair and a threshold certified on gold.
 
-:func:`fit_policy` runs a few named steps: build the candidate scores from the signals alone
-(:func:`calibration.union.gold_free_scorers`), certify each on *all* the calibration gold at its
-share of δ (:func:`calibration.union.certify_on_gold`), keep the certified candidate that
-accepts the most, and report it beside what the two simple routers would certify on the same
-gold (:mod:`calibration.simple_routers`). :class:`AcceptPolicy` is the JSON-serialisable
-result the router applies; :class:`PolicyConfig` holds the parameters.
+:func:`fit_policy` runs a few named steps (:func:`certify_members`, :func:`choose_route`,
+then the report): the gold-free members' scores, fixed from the signals alone
+(:func:`calibration.union.gold_free_scorers`), are certified on *all* the calibration gold
+(:func:`calibration.union.certify_on_gold`); the selected route (:func:`select_route`) picks a
+score on a selection part of the gold (the label model is fitted there) and certifies it on
+the rest; each member at its share of δ (:func:`calibration.union.member_weights`). The
+certified member that accepts the most is kept and reported beside what the two simple routers
+would certify on the same gold (:mod:`calibration.simple_routers`). :class:`AcceptPolicy` is
+the JSON-serialisable result the router applies; :class:`PolicyConfig` holds the parameters.
 
 **The guarantee.** Let the calibration gold items be drawn i.i.d. from the distribution of the
 pairs to be routed (with their human labels). Then with probability at least ``1 - δ`` over
@@ -13,15 +16,15 @@ that draw, the certified rule (the chosen score, its threshold, ``accept_labels`
 gate of :func:`calibration.scores.order_gated`, never accepting a pair flagged for judge
 injection) has agreement at least ``target_agreement`` with the human label on the pairs it
 accepts: ``P(label = human label | accepted) ≥ target``, for a new pair from the same
-distribution. A rule that certifies nothing accepts nothing. Why it holds: every candidate's
-score and grid are functions of the signals only, so each fixed-sequence test errs with
+distribution. A rule that certifies nothing accepts nothing. Why it holds: no member's score
+or grid depends on the labels it is tested on, so each fixed-sequence test errs with
 probability at most its share ``w_k·δ``, and by the union bound all hold together with
-probability ``≥ 1 - δ``; any choice among certified candidates is then safe
-(:mod:`calibration.union`, ``docs/guarantee.md``). With ``use_model=True`` the label model,
-chosen and fitted on a selection part of the gold and tested on the rest, joins the union at
-its own share. With ``predictive=True`` each step must also pass the exact test of
-:func:`calibration.thresholds.predictive_p_value` for the pairs it will be applied to, at the
-whole δ; an extra condition only makes steps fail, so the guarantee is unchanged.
+probability ``≥ 1 - δ``; any choice among certified members is then safe
+(:mod:`calibration.union`, ``docs/guarantee.md``). ``use_model=False`` leaves the label model
+out of the selected route's candidates. With ``predictive=True`` each step must also pass
+the exact test of :func:`calibration.thresholds.predictive_p_value` for the pairs it will be
+applied to, at the whole δ; an extra condition only makes steps fail, so the guarantee is
+unchanged.
 
 Decisions (documented here because they shape every number):
 
