@@ -105,6 +105,7 @@ def _latent_pairs(
     judges: tuple[tuple[str, float, float, str], ...],
     human_noise: float,
     tie_share: float = 0.0,
+    backbone_sd: float = 0.0,
 ) -> Data:
     """Pairs with a latent preference strength ``d`` (heavy-tailed: most pairs clear, some
     close) that every judge sees through noise of its own.
@@ -114,7 +115,8 @@ def _latent_pairs(
     without probabilities) or ``reward`` (one order, probability ``sigmoid(|r|)`` of the
     reward difference ``r``, as reward-model scores are turned into probabilities). People
     label by the sign of ``d`` but disagree with it on close pairs (``human_noise`` scales how
-    often); with ``tie_share`` the closest pairs' gold is ``tie``."""
+    often); with ``tie_share`` the closest pairs' gold is ``tie``. ``backbone_sd``: noise every
+    reward model shares on a pair (one backbone), so their errors are correlated."""
     rng = np.random.default_rng(seed)
     strength = rng.standard_t(3, size=n) * 0.9
     cut = np.quantile(np.abs(strength), tie_share) if tie_share > 0 else -1.0
@@ -122,6 +124,7 @@ def _latent_pairs(
     gold: dict[str, str] = {}
     for i in range(n):
         d = float(strength[i])
+        backbone = rng.normal(0.0, backbone_sd) if backbone_sd > 0 else 0.0
         flip = rng.random() < human_noise * math.exp(-abs(d))
         truth = ("A" if d > 0 else "B") if not flip else ("B" if d > 0 else "A")
         if abs(d) <= cut:
@@ -130,6 +133,7 @@ def _latent_pairs(
         for name, sigma, bias, kind in judges:
             x = d + rng.normal(0.0, sigma)
             if kind == "reward":
+                x += backbone
                 verdict = "A" if x > 0 else "B"
                 prob = float(1.0 / (1.0 + math.exp(-abs(x))))
                 out[name] = JudgeSignals(name, verdict, None, confidence_ab=prob)
@@ -181,3 +185,30 @@ def single_probability_judge(n: int = 240, gold_items: int = 240, seed: int = 0)
     return _latent_pairs(
         n, gold_items, seed, (("judge", 0.7, 0.2, "llm"),), human_noise=0.3, tie_share=0.1
     )
+
+
+def similar_probability_panel(n: int = 240, gold_items: int = 240, seed: int = 0) -> Data:
+    """Three LLM judges stating probabilities, of similar accuracy (the issue's first row)."""
+    judges = (("llm-a", 0.8, 0.2, "llm"), ("llm-b", 0.9, 0.3, "llm"), ("llm-c", 1.0, 0.3, "llm"))
+    return _latent_pairs(n, gold_items, seed, judges, human_noise=0.15)
+
+
+def hard_label_panel(n: int = 240, gold_items: int = 240, seed: int = 0) -> Data:
+    """Four LLM judges in both orders without probabilities, one clearly better than the
+    rest (the issue's second row); noisy human labels, target 0.85."""
+    judges = (
+        ("best", 0.5, 0.2, "llm-votes"),
+        ("llm-2", 1.5, 0.4, "llm-votes"),
+        ("llm-3", 1.7, 0.5, "llm-votes"),
+        ("llm-4", 2.0, 0.6, "llm-votes"),
+    )
+    return _latent_pairs(n, gold_items, seed, judges, human_noise=0.3)
+
+
+def correlated_reward_panel(n: int = 240, gold_items: int = 240, seed: int = 0) -> Data:
+    """One strong LLM judge in both orders without probabilities and five weaker reward models
+    with probabilities sharing one backbone (correlated errors; the issue's third row); hard
+    data, target 0.75."""
+    rms = tuple((f"rm-{k}", 0.45, 0.0, "reward") for k in range(1, 6))
+    judges = (("strong", 0.3, 0.2, "llm-votes"), *rms)
+    return _latent_pairs(n, gold_items, seed, judges, human_noise=0.4, backbone_sd=1.0)

@@ -3,8 +3,9 @@
 A *candidate* is a scorer with its labels and scores on the three parts of the data
 (selection gold, certification gold, pairs to route) and its plan
 (:mod:`calibration.selection`). A *route* is one certification attempt: the chosen candidate
-on the certification part, or the gold-free default score on all the gold, each at its share
-of δ. Everything here is pure (numpy and the calibration package).
+on the certification part here, or a gold-free score on all the gold
+(:func:`calibration.union.certify_on_gold`), each at its share of δ. Everything here is pure
+(numpy and the calibration package).
 """
 
 from __future__ import annotations
@@ -24,13 +25,11 @@ from calibration.calibrator import (
     nested_cross_fit_probabilities,
 )
 from calibration.scores import AnyScorer, ModelScorer, VoteScorer, order_gated
-from calibration.selection import ThresholdPlan, best_plan, more_gold_needed, plan_thresholds
+from calibration.selection import ThresholdPlan, best_plan, plan_thresholds
 from calibration.signals import PairSignals
 from calibration.thresholds import (
     ThresholdSearch,
-    first_testable_count,
     fixed_sequence_search,
-    threshold_grid,
 )
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "Scores",
     "accepted_share",
     "build_candidate",
-    "certify_default",
     "certify_selected",
     "describe_weights",
     "empty_search",
@@ -48,7 +46,6 @@ __all__ = [
     "explain_selection",
     "make_part",
     "model_candidate",
-    "more_gold",
     "split_ids",
 ]
 
@@ -146,6 +143,7 @@ class Route:
         return {
             "route": self.name,
             "score": self.scorer.name,
+            "kind": self.scorer.kind,
             "level": self.level,
             "gold_items": self.items,
             "certified": s.certified,
@@ -202,55 +200,6 @@ def certify_selected(
         cert.correct(gold)[cert.acceptable].tolist(),
     )
 
-
-def certify_default(
-    default: Candidate,
-    gold: Mapping[str, str],
-    target: float,
-    level: float,
-    predictive: bool,
-    predictive_level: float | None = None,
-) -> Route:
-    """Fixed sequence of the gold-free default score (panel vote share, or the judge's vote
-    when alone) on all the calibration gold: no gold label chose it, so no gold is spent.
-
-    The sequence starts at the first count of items at which a run at agreement
-    ``(1 + target) / 2`` would pass and walks down in about :data:`DEFAULT_ROUTE_STEPS` even
-    steps (:func:`calibration.thresholds.threshold_grid`; scores only, never labels).
-    """
-    parts = [default.selection, default.certification]
-    scores = np.concatenate([p.scores[p.acceptable] for p in parts])
-    correct = np.concatenate([p.correct(gold)[p.acceptable] for p in parts])
-    routed = default.routed.scores[default.routed.acceptable].tolist()
-    start = first_testable_count(
-        scores.tolist(),
-        target=target,
-        delta=level,
-        plan_accuracy=(1.0 + target) / 2.0,
-        application_scores=routed if predictive else None,
-        predictive_level=predictive_level,
-    )
-    grid: list[float] = []
-    if start is not None:
-        grid = threshold_grid(scores.tolist(), min_items=start, steps=DEFAULT_ROUTE_STEPS)
-    search = fixed_sequence_search(
-        scores.tolist(),
-        correct.tolist(),
-        target=target,
-        delta=level,
-        grid=grid,
-        application_scores=routed if predictive else None,
-        predictive_level=predictive_level,
-    )
-    share = accepted_share(default, search.threshold, parts) if search.certified else 0.0
-    items = sum(len(p.pairs) for p in parts)
-    return Route(
-        "default", default.scorer, search, items, share, level, scores.tolist(), correct.tolist()
-    )
-
-
-#: Steps of the default route's grid (a fine grid of continuous scores stops at local noise).
-DEFAULT_ROUTE_STEPS = 20
 
 #: Fewest selection items between two planned thresholds (so each bin's agreement is seen).
 PLAN_MIN_BIN = 1
@@ -391,38 +340,6 @@ def explain_selection(chosen: Candidate, ranked: Sequence[Candidate], n_sel: int
     if others:
         text += "; next best: " + ", ".join(f"{c.scorer.name} {c.value:.1%}" for c in others)
     return text
-
-
-def more_gold(
-    chosen: Candidate | None,
-    candidates: Sequence[Candidate],
-    gold: Mapping[str, str],
-    have: int,
-    routes: Sequence[Route],
-    selection_share: float,
-    n_min: int,
-    target: float,
-) -> int | None:
-    """Fewest more gold labels with which a route would likely certify (``None``: no amount)."""
-    needs: list[int] = []
-    for route in routes:
-        candidate = chosen if route.name == "selected" else (candidates[0] if candidates else None)
-        if candidate is None:
-            continue
-        parts = [candidate.selection, candidate.certification]
-        need = more_gold_needed(
-            np.concatenate([p.scores[p.acceptable] for p in parts]).tolist(),
-            np.concatenate([p.correct(gold)[p.acceptable] for p in parts]).tolist(),
-            have=have,
-            items=have,
-            certification_share=1.0 - selection_share if route.name == "selected" else 1.0,
-            target=target,
-            delta=route.level,
-            step=n_min,
-        )
-        if need:  # 0: enough gold by count already; the miss was the sample's, not the size's
-            needs.append(need)
-    return min(needs) if needs else None
 
 
 def describe_weights(scorer: AnyScorer) -> str:

@@ -1,38 +1,30 @@
 """The auto-accept policy: a score per pair and a threshold certified on gold.
 
-:func:`fit_policy` splits the calibration gold at random into a *selection* part and a
-*certification* part. On the selection part it fits the logistic label model (penalty chosen
-by nested cross-validation), compares the candidate scores of :mod:`calibration.scores` (every
-judge's both-order vote, the panel's vote share, the model) and plans where the fixed sequence
-should start (:mod:`calibration.selection`). On the certification part it runs the
-fixed-sequence Clopper-Pearson test of :mod:`calibration.thresholds` once, for the chosen
-score only. :class:`AcceptPolicy` is the JSON-serialisable result the router applies.
+:func:`fit_policy` runs a few named steps (:func:`certify_members`, :func:`choose_route`,
+then the report): the gold-free members' scores, fixed from the signals alone
+(:func:`calibration.union.gold_free_scorers`), are certified on *all* the calibration gold
+(:func:`calibration.union.certify_on_gold`); the selected route (:func:`select_route`) picks a
+score on a selection part of the gold (the label model is fitted there) and certifies it on
+the rest; each member at its share of δ (:func:`calibration.union.member_weights`). The
+certified member that accepts the most is kept and reported beside what the two simple routers
+would certify on the same gold (:mod:`calibration.simple_routers`). :class:`AcceptPolicy` is
+the JSON-serialisable result the router applies; :class:`PolicyConfig` holds the parameters.
 
 **The guarantee.** Let the calibration gold items be drawn i.i.d. from the distribution of the
-pairs to be routed (with their human labels), and let the split be the seeded random split made
-here. Then with probability at least ``1 - δ`` over that draw and split, the certified rule (the
-chosen score, its threshold, ``accept_labels`` and the order gate of
-:func:`calibration.scores.order_gated`, never accepting a pair flagged for judge injection) has
-agreement at least ``target_agreement`` with the human label on the pairs it accepts: ``P(label
-= human label | accepted) ≥ target``, for a new pair from the same distribution. A rule that
-certifies nothing accepts nothing. Why it holds: the score, the model and the grid are functions
-of the selection part only, so on the independent certification part the fixed-sequence test
-controls the family-wise error at δ (Bauer 1991; Angelopoulos et al., "Learn then Test", 2021).
-A second, *default* route tests a gold-free score on *all* the gold: when some judge reports
-probabilities, the panel's confidence-weighted vote share, each judge's votes weighted by the
-log-odds of its accuracy as Dawid-Skene estimates it from the verdicts
-(:func:`calibration.scores.reliability_weights`; unweighted for one or two judges); else, for
-three or more judges, the Dawid-Skene posterior of
-:class:`calibration.posterior.PosteriorScorer`. Both are fitted on the verdicts of every pair,
-never on gold labels. The two routes share δ (Bonferroni; half each unless
-:func:`default_route_share`, a function of counts only, leans on the default route), so both
-certificates hold together with probability ``≥ 1 - δ`` and keeping the one that accepts more is
-safe. The default route's score and grid depend on the gold items' verdicts and scores but never
-on their labels. With ``predictive=True`` each step must also pass the exact test of
-:func:`calibration.thresholds.predictive_p_value` for the pairs it will be applied to; an extra
-condition only makes steps fail, so the guarantee is unchanged, and the realised agreement of
-the routed pairs, not only its expectation, is checked at each step, at the whole δ
-(:data:`DEFAULT_PREDICTIVE`).
+pairs to be routed (with their human labels). Then with probability at least ``1 - δ`` over
+that draw, the certified rule (the chosen score, its threshold, ``accept_labels`` and the order
+gate of :func:`calibration.scores.order_gated`, never accepting a pair flagged for judge
+injection) has agreement at least ``target_agreement`` with the human label on the pairs it
+accepts: ``P(label = human label | accepted) ≥ target``, for a new pair from the same
+distribution. A rule that certifies nothing accepts nothing. Why it holds: no member's score
+or grid depends on the labels it is tested on, so each fixed-sequence test errs with
+probability at most its share ``w_k·δ``, and by the union bound all hold together with
+probability ``≥ 1 - δ``; any choice among certified members is then safe
+(:mod:`calibration.union`, ``docs/guarantee.md``). ``use_model=False`` leaves the label model
+out of the selected route's candidates. With ``predictive=True`` each step must also pass
+the exact test of :func:`calibration.thresholds.predictive_p_value` for the pairs it will be
+applied to, at the whole δ; an extra condition only makes steps fail, so the guarantee is
+unchanged.
 
 Decisions (documented here because they shape every number):
 
@@ -41,99 +33,62 @@ Decisions (documented here because they shape every number):
   still count: an ``A`` accepted on a pair people call a tie counts as a disagreement.
 * Pairs the panel did not judge at all get label ``None`` and score 0.
 * With too little gold to certify anything the threshold is ``+inf`` (accept nothing) and the
-  report says how many more gold labels the chosen score would need.
+  report says how many more gold labels the best candidate would need.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from calibration.calibrator import (
-    DEFAULT_PENALTIES,
-    FeatureEncoder,
-)
+from calibration.calibrator import DEFAULT_PENALTIES, FeatureEncoder
 from calibration.certify import (
+    Candidate,
     Route,
     Scores,
     build_candidate,
-    certify_default,
     certify_selected,
     empty_search,
     explain_route,
     model_candidate,
-    more_gold,
     split_ids,
 )
 from calibration.judge_report import judge_report
 from calibration.policy_report import PolicyReport
-from calibration.posterior import PosteriorScorer
 from calibration.reliability import reliability
 from calibration.scores import (
     AnyScorer,
     VoteScorer,
     judge_orders,
     order_gated,
-    reliability_weights,
     scorer_from_json,
 )
+from calibration.selection import more_gold_needed
 from calibration.signals import PairSignals
-from calibration.thresholds import (
-    min_items_to_certify,
-)
+from calibration.simple_routers import simple_routers
+from calibration.thresholds import min_items_to_certify
+from calibration.union import certify_on_gold, gold_free_scorers, member_weights
 
 __all__ = [
     "DEFAULT_ACCEPT_LABELS",
     "DEFAULT_SELECTION_SHARE",
     "AcceptPolicy",
+    "PolicyConfig",
     "PolicyFit",
     "Scored",
-    "default_route_share",
     "fit_policy",
 ]
 
 DEFAULT_ACCEPT_LABELS: tuple[str, ...] = ("A", "B")
-#: Share of the calibration gold used to choose the score and plan the sequence.
+#: Share of the calibration gold the optional label model is chosen and fitted on.
 DEFAULT_SELECTION_SHARE = 0.4
-#: Share of δ spent certifying the gold-free default score on all the gold (Bonferroni). With
-#: probabilities the confidence-weighted vote share ranks finely with no gold spent on it
-#: (synthetic judges with probabilities: coverage 0.68 -> 0.94); weighting each judge by its
-#: Dawid-Skene accuracy lets a strong judge among weak ones lead it (a synthetic panel of one
-#: strong and two weak judges, 120 gold items: 0.19 -> 0.44, above the best-judge reference's
-#: 0.39). Without them, for two or more
-#: judges, the Dawid-Skene posterior does (a synthetic 4-judge panel with no probabilities and
-#: 120 gold items: 0.23 -> 0.31, above the panel-vote reference's 0.30; on LLMBar, where the
-#: label model wins, the halved δ costs the chosen score: 0.30 -> 0.12 at 100 gold items, still
-#: above both references' 0). Fewer than three judges without probabilities get no default
-#: route (:func:`_default_score`).
-DEFAULT_DEFAULT_SHARE = 0.5
-#: The default route's larger share of δ where the selected route has little to offer
-#: (:func:`default_route_share`): a panel of one judge stating probabilities, whose two routes test
-#: nearly the same score (synthetic judge with ties in the gold, 120 gold items, 30 splits:
-#: coverage 0.029 -> 0.074 against the reference's 0.059 at the whole δ); or the weighted route
-#: with fewer than :data:`SMALL_SELECTION_ITEMS` selection items, too few to choose a score
-#: (synthetic strong judge among two weak ones, 100 gold items, 40 splits: 0.27 -> 0.34
-#: against the best-judge reference's 0.34; three similar judges 0.64 -> 0.64; six judges with
-#: reward models 0.78 -> 0.75, against the references' 0.59).
-LEAN_DEFAULT_SHARE = 0.7
-#: Fewest selection items at which the weighted route keeps the even split of δ.
-SMALL_SELECTION_ITEMS = 45
-
-
-def default_route_share(default_kind: str, panel_size: int, selection_items: int) -> float:
-    """The default route's share of δ: 0 without a default score; :data:`LEAN_DEFAULT_SHARE`
-    for one judge, or for the weighted route with fewer than :data:`SMALL_SELECTION_ITEMS`
-    selection items; else :data:`DEFAULT_DEFAULT_SHARE`. A function of counts only (no gold
-    label), so the Bonferroni split stays fixed in advance."""
-    if default_kind == "none":
-        return 0.0
-    if panel_size == 1:
-        return LEAN_DEFAULT_SHARE
-    if default_kind == "weighted" and selection_items < SMALL_SELECTION_ITEMS:
-        return LEAN_DEFAULT_SHARE
-    return DEFAULT_DEFAULT_SHARE
+#: Whether each step also runs the exact check on the routed pairs' realised agreement, at the
+#: whole δ (each candidate's Clopper-Pearson bound is at its share of δ; the check is an extra
+#: condition, so the guarantee needs only the bounds). It keeps the routed pairs' realised
+#: agreement at the target in more splits at little cost in coverage.
+DEFAULT_PREDICTIVE = True
 
 
 @dataclass(frozen=True)
@@ -210,6 +165,42 @@ class AcceptPolicy:
         )
 
 
+@dataclass(frozen=True)
+class PolicyConfig:
+    """The parameters of :func:`fit_policy`.
+
+    ``judges``: the panel (``None``: every judge with a verdict). ``seed``: the selection split
+    and folds of the optional label model (``use_model``; ``selection_share`` of the gold
+    chooses and fits it, ``folds`` and ``penalties`` its nested cross-validation).
+    ``predictive``: the exact check of the routed pairs at each step. ``leaders``: how many
+    judges lead a gold-free member of their own (:func:`calibration.union.gold_free_scorers`;
+    0 by default, see ``docs/guarantee.md``). ``reports=False`` skips
+    the per-judge reports and the simple routers (benchmarks).
+    """
+
+    target_agreement: float
+    delta: float
+    judges: Sequence[str] | None = None
+    seed: int = 0
+    accept_labels: Sequence[str] = DEFAULT_ACCEPT_LABELS
+    predictive: bool = DEFAULT_PREDICTIVE
+    use_model: bool = True
+    leaders: int = 0
+    selection_share: float = DEFAULT_SELECTION_SHARE
+    folds: int = 5
+    penalties: Sequence[float] = DEFAULT_PENALTIES
+    reports: bool = True
+
+    def __post_init__(self) -> None:
+        for name, value in (
+            ("target_agreement", self.target_agreement),
+            ("delta", self.delta),
+            ("selection_share", self.selection_share),
+        ):
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"{name} must be in (0, 1), got {value}")
+
+
 @dataclass
 class PolicyFit:
     """The fitted policy and its JSON-able report."""
@@ -227,212 +218,195 @@ def _panel(signals: Sequence[PairSignals], judges: Sequence[str] | None) -> list
     return sorted(names)
 
 
-def _reports_probabilities(signals: Sequence[PairSignals], panel: Sequence[str]) -> bool:
-    names = set(panel)
-    return any(
-        js.confidence_ab is not None
-        or js.confidence_ba is not None
-        or js.logprob_ab is not None
-        or js.logprob_ba is not None
-        for pair in signals
-        for name, js in pair.judges.items()
-        if name in names
-    )
+@dataclass(frozen=True)
+class _Data:
+    """The panel, the gold pairs and the pairs to route."""
+
+    panel: list[str]
+    gold_pairs: list[PairSignals]
+    routed: list[PairSignals]
+    gold: Mapping[str, str]
 
 
-#: Whether calibration also runs the exact check on the routed pairs' realised agreement, at
-#: the whole δ (each route's Clopper-Pearson bound is at its share of δ; the check is an extra
-#: condition, so the guarantee above needs only the bounds). At each route's share it was the
-#: binding condition and cut the certified share far below the references' (synthetic panels,
-#: 120 gold items and 120 routed: three judges with probabilities 0.21 against the panel-vote
-#: reference's 0.59); at the whole δ it costs almost nothing (0.54) and keeps the routed pairs'
-#: realised agreement at the target in more splits (held 0.90 -> 0.95).
-DEFAULT_PREDICTIVE = True
+@dataclass(frozen=True)
+class _Selected:
+    """The selected route, the candidate it tests and every candidate ranked on the selection
+    part (for the report)."""
 
-#: The gold-free scores the default route may certify on all the gold (``none``: no route).
-DEFAULT_SCORES = ("vote", "weighted", "posterior", "none")
-#: Fewest judges for the Dawid-Skene default route when no judge states probabilities.
-POSTERIOR_MIN_JUDGES = 3
+    route: Route
+    chosen: Candidate
+    ranked: list[Candidate]
 
 
-def _default_score(signals: Sequence[PairSignals], panel: Sequence[str]) -> str:
-    """The default route's score, chosen from the signals alone (never from gold labels):
-    when some judge states probabilities, the confidence-weighted vote share, weighted by each
-    judge's Dawid-Skene accuracy (``weighted``) for :data:`POSTERIOR_MIN_JUDGES` or more judges
-    and plain (``vote``) for fewer; without probabilities the Dawid-Skene posterior
-    (:class:`calibration.posterior.PosteriorScorer`) for :data:`POSTERIOR_MIN_JUDGES` or more
-    judges; none otherwise. Dawid-Skene needs three conditionally independent
-    annotators to tell who is right (two judges that disagree are symmetric; a judge's two
-    orders are far from independent), and with fewer the votes take two or three values and
-    the route's half of δ costs the chosen score more than the route gains."""
-    if _reports_probabilities(signals, panel):
-        return "weighted" if len(panel) >= POSTERIOR_MIN_JUDGES else "vote"
-    return "posterior" if len(panel) >= POSTERIOR_MIN_JUDGES else "none"
+def _split(data: _Data, cfg: PolicyConfig) -> tuple[list[PairSignals], list[PairSignals]]:
+    """The seeded random (selection, certification) split of the gold pairs."""
+    ids, _ = split_ids([p.pair_id for p in data.gold_pairs], cfg.selection_share, cfg.seed)
+    selection = [p for p in data.gold_pairs if p.pair_id in ids]
+    return selection, [p for p in data.gold_pairs if p.pair_id not in ids]
 
 
-def fit_policy(
+def _planned_scorers(
     signals: Sequence[PairSignals],
-    gold: Mapping[str, str],
-    *,
-    target_agreement: float,
-    delta: float,
-    judges: Sequence[str] | None = None,
-    seed: int = 0,
-    accept_labels: Sequence[str] = DEFAULT_ACCEPT_LABELS,
-    folds: int = 5,
-    penalties: Sequence[float] = DEFAULT_PENALTIES,
-    selection_share: float = DEFAULT_SELECTION_SHARE,
-    default_share: float | None = None,
-    predictive: bool = DEFAULT_PREDICTIVE,
-    use_model: bool = True,
-    reports: bool = True,
-    default_score: str | None = None,
-) -> PolicyFit:
-    """Choose a score on part of the gold, certify its threshold on the rest (module doc).
-
-    ``signals`` may include pairs without gold: they are the pairs to route (their scores, not
-    labels, inform the plan and the predictive check). ``gold`` maps pair id to the human label.
-    ``selection_share`` of the gold chooses; the rest certifies. ``default_share`` of δ goes
-    to the gold-free default score tested on all the gold, the rest to the chosen score
-    (Bonferroni: both certificates hold together with probability ≥ 1 - δ, so the policy may
-    keep whichever accepts more; 0 spends all of δ on the chosen score). ``default_score``
-    (``vote``, ``weighted``, ``posterior`` or ``none``; ``None``: chosen from the signals by
-    :func:`_default_score`, never from gold labels) is that route's score; ``default_share``
-    ``None`` means :func:`default_route_share` (counts only, never gold labels).
-    ``use_model=False`` leaves the label model out of the candidates; ``reports=False`` skips
-    the per-judge reports (benchmarks).
-    """
-    if not 0.0 < target_agreement < 1.0:
-        raise ValueError(f"target_agreement must be in (0, 1), got {target_agreement}")
-    if not 0.0 < delta < 1.0:
-        raise ValueError(f"delta must be in (0, 1), got {delta}")
-    if not 0.0 < selection_share < 1.0:
-        raise ValueError(f"selection_share must be in (0, 1), got {selection_share}")
-    panel = _panel(signals, judges)
-    default_kind = default_score or _default_score(signals, panel)
-    if default_kind not in DEFAULT_SCORES:
-        raise ValueError(f"default_score must be one of {DEFAULT_SCORES}, got {default_kind!r}")
-    labels_ok = list(accept_labels)
-    gold_pairs = [p for p in signals if p.pair_id in gold]
-    routed = [p for p in signals if p.pair_id not in gold]
-    sel_ids, _ = split_ids([p.pair_id for p in gold_pairs], selection_share, seed)
-    selection = [p for p in gold_pairs if p.pair_id in sel_ids]
-    certification = [p for p in gold_pairs if p.pair_id not in sel_ids]
-    if default_share is None:
-        default_share = default_route_share(default_kind, len(panel), len(selection))
-    if not 0.0 <= default_share < 1.0:
-        raise ValueError(f"default_share must be in [0, 1), got {default_share}")
-
-    orders = judge_orders(signals, panel)
-    scorers: list[tuple[AnyScorer, Scores | None]] = []
-    if len(panel) > 1:
-        scorers.append((VoteScorer(tuple(panel), orders), None))
-    scorers.extend((VoteScorer((j,), orders), None) for j in panel)
-    if use_model and panel:
+    data: _Data,
+    selection: list[PairSignals],
+    gold_free: Sequence[AnyScorer],
+    cfg: PolicyConfig,
+) -> list[tuple[AnyScorer, Scores | None]]:
+    """The selected route's candidates: the panel vote share, every judge alone, the gold-free
+    scores and the label model fitted on the selection part (with its out-of-fold scores)."""
+    orders = judge_orders(signals, data.panel)
+    scorers: list[AnyScorer] = []
+    if len(data.panel) > 1:
+        scorers.append(VoteScorer(tuple(data.panel), orders))
+    scorers.extend(VoteScorer((j,), orders) for j in data.panel)
+    scorers.extend(s for s in gold_free if s.kind not in ("judge", "panel"))
+    planned: list[tuple[AnyScorer, Scores | None]] = [(s, None) for s in scorers]
+    if cfg.use_model:
         fitted = model_candidate(
-            FeatureEncoder.fit(signals, panel),
+            FeatureEncoder.fit(signals, data.panel),
             selection,
-            gold,
-            folds=folds,
-            seed=seed,
-            penalties=penalties,
+            data.gold,
+            folds=cfg.folds,
+            seed=cfg.seed,
+            penalties=cfg.penalties,
         )
         if fitted is not None:
-            scorers.append((fitted[0], (fitted[1], fitted[2])))
+            planned.append((fitted[0], (fitted[1], fitted[2])))
+    return planned
 
-    delta_default = delta * default_share
-    default_scorer: AnyScorer | None = None
-    if default_kind == "posterior":
-        default_scorer = PosteriorScorer.fit(signals, panel)
-        if default_scorer is not None:
-            scorers.append((default_scorer, None))
-    elif default_kind == "weighted":
-        weights = reliability_weights(signals, panel)
-        if weights is not None:
-            default_scorer = VoteScorer(tuple(panel), orders, weights)
-            scorers.append((default_scorer, None))
+
+def select_route(
+    signals: Sequence[PairSignals],
+    data: _Data,
+    gold_free: Sequence[AnyScorer],
+    cfg: PolicyConfig,
+    level: float,
+) -> _Selected:
+    """The candidate with the largest expected certified share on the selection part
+    (:mod:`calibration.selection` plans its start there), tested on the rest at ``level``."""
+    selection, certification = _split(data, cfg)
     candidates = [
         build_candidate(
             scorer,
-            (selection, certification, routed),
-            gold,
-            panel=panel,
-            accept_labels=labels_ok,
-            target=target_agreement,
-            delta=delta - delta_default,
-            predictive=predictive,
-            selection_scores=planned,
+            (selection, certification, data.routed),
+            data.gold,
+            panel=data.panel,
+            accept_labels=cfg.accept_labels,
+            target=cfg.target_agreement,
+            delta=level,
+            predictive=cfg.predictive,
+            selection_scores=scores,
         )
-        for scorer, planned in scorers
+        for scorer, scores in _planned_scorers(signals, data, selection, gold_free, cfg)
     ]
+    ranked = sorted(candidates, key=lambda c: -c.value)  # stable: panel, judges, then the rest
+    route = certify_selected(
+        ranked[0], data.gold, cfg.target_agreement, level, cfg.predictive, cfg.delta
+    )
+    return _Selected(route, ranked[0], ranked)
 
-    ranked = sorted(
-        candidates, key=lambda c: -c.value
-    )  # stable: on ties the earlier candidate (panel, then judges, then model) wins
-    chosen = ranked[0] if ranked else None
-    n_min = min_items_to_certify(target_agreement, delta)
-    routes = []
-    if chosen is not None and delta_default < delta:
-        routes.append(
-            certify_selected(
-                chosen, gold, target_agreement, delta - delta_default, predictive, delta
-            )
+
+def certify_members(
+    signals: Sequence[PairSignals], data: _Data, cfg: PolicyConfig
+) -> tuple[list[Route], _Selected | None]:
+    """Every member certified at its share of δ (:mod:`calibration.union`): the gold-free
+    scores on all the gold, then the selected route on the certification part."""
+    if not data.panel:
+        return [], None
+    orders = judge_orders(signals, data.panel)
+    gold_free = gold_free_scorers(signals, data.panel, orders, cfg.leaders)
+    n_sel = round(cfg.selection_share * len(data.gold_pairs))
+    weights = member_weights(gold_free, len(data.panel), n_sel)
+    routes = [
+        certify_on_gold(
+            scorer,
+            (data.gold_pairs, data.routed),
+            data.gold,
+            panel=data.panel,
+            accept_labels=cfg.accept_labels,
+            target=cfg.target_agreement,
+            level=w * cfg.delta,
+            predictive_level=cfg.delta if cfg.predictive else None,
         )
-    default = next(
-        (c for c in candidates if default_scorer is not None and c.scorer is default_scorer),
-        candidates[0] if candidates else None,
-    )
-    if default is not None and default.scorer.kind != "model" and delta_default > 0:
-        routes.append(
-            certify_default(default, gold, target_agreement, delta_default, predictive, delta)
-        )
-    if not routes:  # no judge in the panel
-        routes.append(Route("selected", VoteScorer((), {}), empty_search(), 0, 0.0, delta))
+        for scorer, w in zip(gold_free, weights, strict=False)
+    ]
+    selected = select_route(signals, data, gold_free, cfg, weights[-1] * cfg.delta)
+    return [selected.route, *routes], selected
+
+
+def choose_route(routes: Sequence[Route], delta: float) -> Route:
+    """The certified route accepting the most (the first on ties), else the first route (an
+    empty one without judges)."""
     certified = [r for r in routes if r.search.certified]
-    route = max(certified, key=lambda r: r.share) if certified else routes[0]
-    search, final = route.search, route.scorer
-    policy = AcceptPolicy(
-        judges=panel,
-        threshold=search.threshold,
-        target_agreement=target_agreement,
-        delta=delta,
-        scorer=final,
-        accept_labels=labels_ok,
-    )
-    more: int | None = 0
-    why_not: str | None = None
-    if not search.certified:
-        more = more_gold(
-            chosen,
-            candidates,
-            gold,
-            len(gold_pairs),
-            routes,
-            selection_share,
-            n_min,
-            target_agreement,
+    if certified:
+        return max(certified, key=lambda r: r.share)
+    if routes:
+        return routes[0]
+    return Route("selected", VoteScorer((), {}), empty_search(), 0, 0.0, delta)
+
+
+def _more_gold(routes: Sequence[Route], have: int, cfg: PolicyConfig) -> int | None:
+    """Fewest more gold labels with which some candidate would likely certify."""
+    needs = []
+    for route in routes:
+        need = more_gold_needed(
+            route.scores,
+            route.correct,
+            have=have,
+            items=route.items,
+            certification_share=route.items / have if have else 1.0,
+            target=cfg.target_agreement,
+            delta=route.level,
+            step=min_items_to_certify(cfg.target_agreement, cfg.delta),
         )
-        if not gold_pairs:
-            why_not = "no gold items among the pairs"
-        elif more is not None:
-            why_not = "not enough gold items at the accuracy the judges reach"
-        elif chosen is not None and chosen.plan is not None:
-            why_not = "the certification part's accepted gold items were not accurate enough"
-        else:
-            why_not = "the judges are not accurate enough at any threshold for this target"
-    report: PolicyReport = {
-        "target_agreement": target_agreement,
-        "delta": delta,
-        "judges_in_panel": panel,
-        "gold_items": len(gold_pairs),
-        "selection_items": len(selection),
+        if need:  # 0: enough gold by count already; the miss was the sample's, not the size's
+            needs.append(need)
+    return min(needs) if needs else None
+
+
+def _why_not(route: Route, more: int | None, have: int) -> str | None:
+    if route.search.certified:
+        return None
+    if not have:
+        return "no gold items among the pairs"
+    if more is not None:
+        return "not enough gold items at the accuracy the judges reach"
+    return "the judges are not accurate enough at any threshold for this target"
+
+
+def explain(route: Route, routes: Sequence[Route], selected: _Selected | None) -> str:
+    """Why the policy uses its score: the selection part's evidence, or the gold-free member
+    certified on all the gold (:func:`calibration.certify.explain_route`)."""
+    if selected is None:
+        return "no judges"
+    n_sel = len(selected.chosen.selection.pairs)
+    return explain_route(route, routes, selected.chosen, selected.ranked, n_sel)
+
+
+def _report(
+    route: Route,
+    routes: Sequence[Route],
+    selected: _Selected | None,
+    data: _Data,
+    cfg: PolicyConfig,
+) -> PolicyReport:
+    """The JSON report of the chosen route among ``routes``."""
+    search, have = route.search, len(data.gold_pairs)
+    more = 0 if search.certified else _more_gold(routes, have, cfg)
+    n_sel = len(selected.chosen.selection.pairs) if selected else 0
+    return {
+        "target_agreement": cfg.target_agreement,
+        "delta": cfg.delta,
+        "judges_in_panel": data.panel,
+        "gold_items": have,
+        "selection_items": n_sel,
         "certification_items": route.items,
         "route": route.name,
         "level": route.level,
-        "score": final.name,
-        "score_kind": final.kind,
-        "why_this_score": explain_route(route, routes, chosen, ranked, len(selection)),
-        "candidates": [c.summary() for c in ranked],
+        "score": route.scorer.name,
+        "score_kind": route.scorer.kind,
+        "why_this_score": explain(route, routes, selected),
+        "candidates": [c.summary() for c in selected.ranked] if selected else [],
         "routes": [r.summary() for r in routes],
         "threshold": search.threshold if search.certified else None,
         "certified": search.certified,
@@ -440,18 +414,71 @@ def fit_policy(
         "n_accepted_on_gold": search.accepted,
         "agreement_on_accepted_gold": search.correct / search.accepted if search.accepted else None,
         "bound": search.bound if search.certified else None,
-        "min_items_to_certify": n_min,
+        "min_items_to_certify": min_items_to_certify(cfg.target_agreement, cfg.delta),
         "more_gold_needed": more,
-        "why_not_certified": why_not,
+        "why_not_certified": _why_not(route, more, have),
         "grid": [s.to_json() for s in search.steps],
-        "ungold_pairs": len(routed),
-        "expected_coverage_on_ungold": route.share if routed else None,
+        "ungold_pairs": len(data.routed),
+        "expected_coverage_on_ungold": route.share if data.routed else None,
     }
-    if reports:
-        judged = [
-            p for p in gold_pairs if any(p.judges[j].verdicts for j in panel if j in p.judges)
-        ]
-        report["panel"] = judge_report(judged, dict(gold), judges=panel)
-        report["judges"] = {j: judge_report(gold_pairs, dict(gold), judges=[j]) for j in panel}
-        report["calibrated_reliability"] = reliability(route.scores, route.correct)
+
+
+def _add_reports(
+    report: PolicyReport, route: Route, data: _Data, orders: Mapping[str, int], cfg: PolicyConfig
+) -> None:
+    """Per-judge reports, the calibration curve and the simple routers on the same gold."""
+    panel, gold = data.panel, dict(data.gold)
+    judged = [
+        p for p in data.gold_pairs if any(p.judges[j].verdicts for j in panel if j in p.judges)
+    ]
+    report["panel"] = judge_report(judged, gold, judges=panel)
+    report["judges"] = {j: judge_report(data.gold_pairs, gold, judges=[j]) for j in panel}
+    report["calibrated_reliability"] = reliability(route.scores, route.correct)
+    report["simple_routers"] = [
+        r.to_json()
+        for r in simple_routers(
+            data.gold_pairs,
+            gold,
+            panel,
+            orders,
+            target=cfg.target_agreement,
+            delta=cfg.delta,
+            accept_labels=cfg.accept_labels,
+        )
+    ]
+
+
+def fit_policy(
+    signals: Sequence[PairSignals],
+    gold: Mapping[str, str],
+    config: PolicyConfig | None = None,
+    **options: Any,
+) -> PolicyFit:
+    """Certify every candidate score on the gold at its share of δ and keep the best (module
+    doc). ``options`` are :class:`PolicyConfig` fields (they override ``config``'s).
+
+    ``signals`` may include pairs without gold: they are the pairs to route (their scores, not
+    labels, inform the predictive check and the expected coverage). ``gold`` maps pair id to
+    the human label.
+    """
+    cfg = PolicyConfig(**options) if config is None else replace(config, **options)
+    data = _Data(
+        _panel(signals, cfg.judges),
+        [p for p in signals if p.pair_id in gold],
+        [p for p in signals if p.pair_id not in gold],
+        gold,
+    )
+    routes, selected = certify_members(signals, data, cfg)
+    route = choose_route(routes, cfg.delta)
+    policy = AcceptPolicy(
+        judges=data.panel,
+        threshold=route.search.threshold,
+        target_agreement=cfg.target_agreement,
+        delta=cfg.delta,
+        scorer=route.scorer,
+        accept_labels=list(cfg.accept_labels),
+    )
+    report = _report(route, routes, selected, data, cfg)
+    if cfg.reports:
+        _add_reports(report, route, data, judge_orders(signals, data.panel), cfg)
     return PolicyFit(policy=policy, report=report)

@@ -21,7 +21,7 @@ class PolicyReport(TypedDict):
     gold_items: int
     selection_items: int
     certification_items: int
-    route: str  # "selected" or "default"
+    route: str  # "gold" (a gold-free score on all the gold) or "selected" (the label model)
     level: float  # the share of δ the winning route was tested at
     score: str
     score_kind: str
@@ -43,3 +43,4 @@ class PolicyReport(TypedDict):
     panel: NotRequired[dict[str, Any]]
     judges: NotRequired[dict[str, dict[str, Any]]]
     calibrated_reliability: NotRequired[dict[str, Any]]
+    simple_routers: NotRequired[list[dict[str, Any]]]

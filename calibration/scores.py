@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from calibration.calibrator import FeatureEncoder, LabelModel
+from calibration.clusters import judge_clusters, representatives
 from calibration.posterior import PosteriorScorer
 from calibration.scoring import score_each
 from calibration.signals import VERDICTS, JudgeSignals, PairSignals
@@ -56,6 +57,7 @@ __all__ = [
     "VoteScorer",
     "call_weight",
     "judge_orders",
+    "led_vote",
     "order_gated",
     "reliability_weights",
     "scorer_from_json",
@@ -130,9 +132,12 @@ class VoteScorer:
     judges: tuple[str, ...]
     orders: Mapping[str, int]
     weights: Mapping[str, float] | None = None
+    lead: str | None = None  # set by :func:`led_vote`: the judge whose vote decides
 
     @property
     def kind(self) -> str:
+        if self.lead is not None:
+            return "led"
         if len(self.judges) == 1:
             return "judge"
         return "panel" if self.weights is None else "weighted"
@@ -143,6 +148,9 @@ class VoteScorer:
             judge = self.judges[0]
             how = "both-order vote" if self.orders.get(judge, 1) == 2 else "vote"
             return f"judge {judge} ({how})"
+        if self.lead is not None:
+            how = "both-order vote" if self.orders.get(self.lead, 1) == 2 else "vote"
+            return f"judge {self.lead} ({how}), ties broken by the other judges"
         if self.weights is not None:
             return f"reliability-weighted panel vote share ({len(self.judges)} judges)"
         return f"panel vote share ({len(self.judges)} judges)"
@@ -180,7 +188,32 @@ class VoteScorer:
         }
         if self.weights is not None:
             out["weights"] = {j: float(self.weights.get(j, 0.0)) for j in self.judges}
+        if self.lead is not None:
+            out["lead"] = self.lead
         return out
+
+
+#: What the other judges weigh together in a judge-led vote (:func:`led_vote`), the lead
+#: weighing 1: enough to order the lead's equal scores, never to overturn a lead that backs one
+#: label (its smallest margin is one call's weight, at least 0.5 for a stated probability).
+LED_OTHERS_WEIGHT = 0.1
+
+
+def led_vote(lead: str, judges: Sequence[str], orders: Mapping[str, int]) -> VoteScorer:
+    """Judge ``lead`` alone, its equal scores ordered by the rest of the panel.
+
+    A weighted :class:`VoteScorer` where ``lead`` weighs 1 and the others share
+    :data:`LED_OTHERS_WEIGHT`: the label is the lead's own whenever its calls lean one way (its
+    order consistency and stated confidence set its score, as for the judge alone), and the
+    panel decides only where the lead is split (it flipped between orders). Among pairs the lead
+    scores alike, those the panel backs score higher, so a threshold can stop between them
+    instead of accepting or refusing all the lead's consistent verdicts at once.
+    """
+    others = [j for j in judges if j != lead]
+    if not others:
+        return VoteScorer((lead,), dict(orders))
+    weights = {lead: 1.0, **{j: LED_OTHERS_WEIGHT / len(others) for j in others}}
+    return VoteScorer((lead, *others), dict(orders), weights, lead)
 
 
 #: Accuracies are clipped to this range before the log-odds weight (a judge Dawid-Skene finds
@@ -191,22 +224,28 @@ WEIGHT_ACCURACY_RANGE = (0.55, 0.99)
 def reliability_weights(
     signals: Sequence[PairSignals], judges: Sequence[str]
 ) -> dict[str, float] | None:
-    """Each judge's weight ``log(a/(1 - a))``, ``a`` its Dawid-Skene accuracy fitted on the
-    verdicts of ``signals`` with no gold label (:meth:`PosteriorScorer.judge_accuracy`),
-    clipped to :data:`WEIGHT_ACCURACY_RANGE`; a judge with no call in ``signals`` gets the
-    lowest weight. ``None`` when the model cannot be fitted (fewer than two annotators or one
-    answer in all). Needs three or more judges to mean anything: two judges that disagree are
+    """Each judge's weight: its cluster's ``log(a/(1 - a))`` split evenly among the cluster's
+    members (:func:`calibration.clusters.judge_clusters`: judges with near-identical verdicts
+    count as one voter), ``a`` the accuracy of the cluster's representative as Dawid-Skene
+    estimates it from the verdicts of ``signals`` with one representative per cluster and no
+    gold label (:meth:`PosteriorScorer.judge_accuracy`), clipped to
+    :data:`WEIGHT_ACCURACY_RANGE`; a judge with no call in ``signals`` gets the lowest weight.
+    ``None`` when the model cannot be fitted (fewer than two annotators or one answer in all).
+    Needs three or more independent judges to mean anything: two judges that disagree are
     symmetric to it."""
-    fitted = PosteriorScorer.fit(signals, judges)
+    clusters = judge_clusters(signals, judges)
+    reps = representatives(signals, clusters)
+    fitted = PosteriorScorer.fit(signals, reps)
     if fitted is None:
         return None
     low, high = WEIGHT_ACCURACY_RANGE
     weights: dict[str, float] = {}
-    for judge in judges:
-        accuracy = fitted.judge_accuracy(judge)
+    for cluster, rep in zip(clusters, reps, strict=True):
+        accuracy = fitted.judge_accuracy(rep)
         a = min(max(low if accuracy is None else accuracy, low), high)
-        weights[judge] = math.log(a / (1.0 - a))
-    return weights
+        for judge in cluster:
+            weights[judge] = math.log(a / (1.0 - a)) / len(cluster)
+    return {j: weights[j] for j in judges}
 
 
 @dataclass(frozen=True)
@@ -264,10 +303,12 @@ def scorer_from_json(d: Mapping[str, Any]) -> AnyScorer:
         judges = tuple(str(j) for j in d["judges"])
         orders = {str(k): int(v) for k, v in dict(d.get("orders", {})).items()}
         weights = d.get("weights")
+        lead = d.get("lead")
         return VoteScorer(
             judges,
             orders,
             None if weights is None else {str(k): float(v) for k, v in dict(weights).items()},
+            None if lead is None else str(lead),
         )
     if kind == "model":
         return ModelScorer(

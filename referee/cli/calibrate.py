@@ -24,7 +24,7 @@ from referee.db.models import Judgment, Pair
 from referee.db.signals import load_gold, load_pair_signals
 from referee.routing_store import dataset_by_name, store_policy_version
 
-JUDGE_SUMMARY_KEYS = (
+JUDGE_SUMMARY_KEYS = (  # what --json shows per judge
     "n",
     "agreement",
     "agreement_without_ties",
@@ -59,21 +59,78 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _print_report(doc: dict[str, Any]) -> None:
-    table = Table(title=f"Judges against gold ({doc['gold_items']} gold items)")
-    rows = [*doc["judges"].items(), ("panel (plurality)", doc["panel"])]
-    # names in full (two judges cut to "gpt-4/v…" look the same); numbers wrap instead
-    table.add_column("judge", no_wrap=True, min_width=max(len(name) for name, _ in rows))
-    for heading in ("verdicts", "agree", "agree w/o ties", "kappa", "pos. consist.", "first pos."):
-        table.add_column(heading, justify="right", overflow="fold")
-    table.add_column("longer (gold)", justify="right", overflow="fold")
-    for name, s in rows:
-        table.add_row(
-            name,
-            *(_fmt(s[k]) for k in JUDGE_SUMMARY_KEYS),
-            f"{_fmt(s['chose_longer'])} ({_fmt(s['gold_chose_longer'])})",
+#: The judge table's number columns: heading (two lines at most) and key in the summary.
+TABLE_COLUMNS = (
+    ("n", "n"),
+    ("agree", "agreement"),
+    ("w/o\nties", "agreement_without_ties"),
+    ("kappa", "kappa"),
+    ("pos.\ncons.", "position_consistency"),
+    ("1st\npos.", "first_position_preference"),
+    ("longer", "chose_longer"),
+    ("gold\nlonger", "gold_chose_longer"),
+)
+PANEL_ROW = "panel (plurality)"
+
+
+def _table_width(names: list[str], cells: list[list[str]]) -> int:
+    """Columns the table needs: every column's widest line plus one space either side (the
+    outer edges have none; no borders)."""
+    widths = [max(len(n) for n in names)]
+    for i, (heading, _) in enumerate(TABLE_COLUMNS):
+        widths.append(max([len(line) for line in heading.split("\n")] + [len(r[i]) for r in cells]))
+    return sum(widths) + 2 * len(widths) - 2
+
+
+def judge_table(doc: dict[str, Any], width: int) -> tuple[Table, list[str]]:
+    """The judges against gold, fit for ``width`` columns: numbers and names never wrap. When
+    the names are too long for that, the rows are keyed ``j1``, ``j2``... and the second value
+    lists what each key stands for (``docs/calibrate.md`` explains the columns)."""
+    rows = [*doc["judges"].items(), (PANEL_ROW, doc["panel"])]
+    cells = [[_fmt(s[key]) for _, key in TABLE_COLUMNS] for _, s in rows]
+    names = [name for name, _ in rows]
+    legend: list[str] = []
+    if _table_width(names, cells) > width:
+        keys = [f"j{i}" for i in range(1, len(names))]
+        legend = [f"{k} = {name}" for k, name in zip(keys, names, strict=False)]
+        names = [*keys, "panel"]
+    table = Table(
+        title=f"Judges against gold ({doc['gold_items']} gold items)",
+        box=None,
+        padding=(0, 1),
+        pad_edge=False,
+        header_style="bold underline",
+    )
+    table.add_column("judge", no_wrap=True)
+    for heading, _ in TABLE_COLUMNS:
+        table.add_column(heading, justify="right", no_wrap=True)
+    for name, row in zip(names, cells, strict=True):
+        table.add_row(name, *row)
+    return table, legend
+
+
+def _print_simple_routers(doc: dict[str, Any]) -> None:
+    """What each simple router would certify on the same gold, and the policy's margin."""
+    ours = doc["certified_coverage"] if doc["certified"] else 0.0
+    for r in doc.get("simple_routers") or []:
+        if r["certified"]:
+            what = (
+                f"{r['certified_coverage']:.1%} of the {r['gold_items']} gold items "
+                f"({r['method']}, score ≥ {r['threshold']:.4g})"
+            )
+        else:
+            what = "nothing"
+        stdout.print(
+            f"Simple router '{r['router']}' ({r['score']}) would certify {what}; "
+            f"this policy's margin {ours - r['certified_coverage']:+.1%}."
         )
+
+
+def _print_report(doc: dict[str, Any]) -> None:
+    table, legend = judge_table(doc, stdout.width)
     stdout.print(table)
+    for line in legend:
+        stdout.print(line, overflow="ignore", crop=False)
     target, delta = doc["target_agreement"], doc["delta"]
     if doc["route"] == "default":
         how = (
@@ -94,6 +151,7 @@ def _print_report(doc: dict[str, Any]) -> None:
             f"{doc['agreement_on_accepted_gold']:.3f}, lower bound {doc['bound']:.3f} ≥ "
             f"{target} with probability ≥ {1 - delta:.2f})."
         )
+        _print_simple_routers(doc)
         if doc["expected_coverage_on_ungold"] is not None:
             stdout.print(
                 f"On the {doc['ungold_pairs']} pairs without gold it accepts "
@@ -111,6 +169,7 @@ def _print_report(doc: dict[str, Any]) -> None:
             f"Policy v{doc['policy_version']}: nothing can be certified at agreement ≥ {target} "
             f"with probability ≥ {1 - delta:.2f}; every pair goes to people ({need})."
         )
+        _print_simple_routers(doc)
 
 
 def calibrate(
@@ -246,6 +305,7 @@ def _document(report: PolicyReport, version: int, dataset: str, gold_kind: str) 
         "judges": {name: _summary(r) for name, r in report.get("judges", {}).items()},
         "panel": _summary(report["panel"]) if "panel" in report else None,
         "calibrated_reliability": {k: reliability.get(k) for k in ("n", "ece", "brier")},
+        "simple_routers": report.get("simple_routers", []),
     }
 
 

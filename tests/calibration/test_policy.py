@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from calibration.policy import (
-    DEFAULT_DEFAULT_SHARE,
-    LEAN_DEFAULT_SHARE,
-    SMALL_SELECTION_ITEMS,
-    AcceptPolicy,
-    Scored,
-    default_route_share,
-    fit_policy,
-)
+from calibration.policy import AcceptPolicy, PolicyConfig, Scored, fit_policy
+from calibration.posterior import PosteriorScorer
+from calibration.scores import VoteScorer
 from calibration.signals import JudgeSignals, PairSignals, signals_from_records
+from calibration.union import (
+    GOLD_FREE_SHARE,
+    LEAN_GOLD_FREE_SHARE,
+    SMALL_SELECTION_ITEMS,
+    member_weights,
+)
 from tests.calibration.synthetic_judges import draw_pairs, synthesize
 
 
@@ -30,8 +30,9 @@ def _agreement(
 
 def test_strong_panel_is_certified_and_holds_on_fresh_data() -> None:
     signals, gold = synthesize(300, [0.9, 0.8, 0.6], seed=1, flip=0.1)
-    # the selected route alone (the gold-free default route is tested below)
-    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, default_score="none")
+    # the selected route alone (the gold-free members are tested below): two judges without
+    # probabilities have no gold-free score
+    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, judges=["j0", "j1"])
     report = fit.report
     assert report["certified"] and math.isfinite(fit.policy.threshold)
     assert report["certified_coverage"] > 0.5
@@ -211,7 +212,7 @@ def test_a_strong_judge_among_weak_ones_leads_the_gold_free_route() -> None:
         signals, gold = _one_strong_two_weak(240, seed)
         cal = dict(list(gold.items())[:120])
         test = [p for p in signals if p.pair_id not in cal]
-        fit = fit_policy(signals, cal, target_agreement=0.85, delta=0.1, seed=seed, reports=False)
+        fit = fit_policy(signals, cal, target_agreement=0.85, delta=0.1, seed=seed)
         route = next(r for r in fit.report["routes"] if r["route"] == "default")
         assert route["score"].startswith("reliability-weighted panel vote share")
         assert fit.policy.judges == ["strong", "weak-1", "weak-2"]
@@ -225,29 +226,53 @@ def test_a_strong_judge_among_weak_ones_leads_the_gold_free_route() -> None:
         coverage, agreement = _agreement(fit.policy, test, gold)
         assert math.isnan(agreement) or agreement >= 0.85
         weighted.append(coverage)
-        vote = fit_policy(
-            signals,
-            cal,
-            target_agreement=0.85,
-            delta=0.1,
-            seed=seed,
-            reports=False,
-            default_score="vote",
-        )
-        plain.append(_agreement(vote.policy, test, gold)[0])
+        routers = {r["router"]: r for r in fit.report["simple_routers"]}
+        plain.append(routers["panel vote share"]["certified_coverage"])
         routes.add(fit.report["route"])
     assert "default" in routes
     assert np.mean(weighted) > 0.4 and np.mean(weighted) > np.mean(plain) + 0.1
 
 
-def test_default_share_leans_on_the_gold_free_route_where_selection_has_little_to_offer() -> None:
-    assert default_route_share("none", 4, 200) == 0.0
-    assert default_route_share("vote", 1, 200) == LEAN_DEFAULT_SHARE  # one judge: near-same scores
-    assert default_route_share("weighted", 3, SMALL_SELECTION_ITEMS - 1) == LEAN_DEFAULT_SHARE
-    assert default_route_share("weighted", 3, SMALL_SELECTION_ITEMS) == DEFAULT_DEFAULT_SHARE
-    assert default_route_share("posterior", 4, 10) == DEFAULT_DEFAULT_SHARE  # vote-only: even split
+def test_member_weights_come_from_counts_and_sum_to_one() -> None:
+    weighted = VoteScorer(("a", "b", "c"), {}, {"a": 1.0, "b": 1.0, "c": 1.0})
+    posterior = PosteriorScorer(("a",), ("A", "B"), (0.0, 0.0), {})
+    assert member_weights([], 4, 200) == [1.0]  # no gold-free score: all δ to the selection
+    assert member_weights([VoteScorer(("a",), {})], 1, 200) == pytest.approx(
+        [LEAN_GOLD_FREE_SHARE, 1 - LEAN_GOLD_FREE_SHARE]  # one judge: near-same scores
+    )
+    assert member_weights([weighted], 3, SMALL_SELECTION_ITEMS - 1)[0] == LEAN_GOLD_FREE_SHARE
+    assert member_weights([weighted], 3, SMALL_SELECTION_ITEMS)[0] == GOLD_FREE_SHARE
+    two = member_weights([weighted, posterior], 3, 200)
+    assert two == pytest.approx([GOLD_FREE_SHARE / 2] * 2 + [1 - GOLD_FREE_SHARE])
+    assert sum(two) == pytest.approx(1.0)
     signals, gold = _one_strong_two_weak(240, 0)
     fit = fit_policy(signals, dict(list(gold.items())[:100]), target_agreement=0.85, delta=0.1)
     levels = {r["route"]: r["level"] for r in fit.report["routes"]}
     assert fit.report["selection_items"] == 40
     assert levels == {"default": pytest.approx(0.07), "selected": pytest.approx(0.03)}
+
+
+def test_config_object_and_keyword_options_agree() -> None:
+    signals, gold = synthesize(200, [0.9, 0.8, 0.7], seed=3, flip=0.1)
+    config = PolicyConfig(target_agreement=0.85, delta=0.1, reports=False, use_model=False)
+    by_config = fit_policy(signals, gold, config)
+    by_options = fit_policy(
+        signals, gold, target_agreement=0.85, delta=0.1, reports=False, use_model=False
+    )
+    assert by_config.report == by_options.report
+    looser = fit_policy(signals, gold, config, target_agreement=0.7)  # options override
+    assert looser.report["target_agreement"] == 0.7
+    with pytest.raises(ValueError, match="delta"):
+        PolicyConfig(target_agreement=0.85, delta=1.5)
+
+
+def test_report_says_what_each_simple_router_certifies_on_the_same_gold() -> None:
+    signals, gold = synthesize(300, [0.95, 0.7, 0.65], seed=5, flip=0.05)
+    fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1)
+    routers = {r["router"]: r for r in fit.report["simple_routers"]}
+    assert set(routers) == {"best single judge", "panel vote share"}
+    judge = routers["best single judge"]
+    assert judge["score"] == "judge j0 (both-order vote)"  # the 95% judge, chosen on gold
+    assert judge["certified"] and judge["gold_items"] == 300
+    assert judge["certified_coverage"] == judge["accepted"] / 300
+    assert judge["correct"] / judge["accepted"] >= 0.85

@@ -300,3 +300,57 @@ def test_calibrate_weighs_judges_stating_probabilities_and_says_how(
         assert "no gold label chose it; certified on all 120 gold items at level 0.05" in said
     else:
         assert "chosen on 48 gold items, certified on the other 72 at level 0.05" in said
+
+
+LONG_NAMES = {"chatgpt-0301/vanilla_norules": 0.7, "gpt-4/vanilla_norules": 0.95, "palm2/cot": 0.8}
+
+
+def _long_named_calls(
+    rng: np.random.Generator, truth: str, other: str
+) -> dict[str, tuple[str, float | None]]:
+    return {j: (truth if rng.random() < acc else other, None) for j, acc in LONG_NAMES.items()}
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_judge_table_fits_the_terminal_without_breaking_a_number(
+    sqlite_engine: Engine, sqlite_url: str, columns: str
+) -> None:
+    _fill(sqlite_engine, calls=_long_named_calls)
+    text = run_cli(sqlite_url, "calibrate", "--dataset", "demo", env={"COLUMNS": columns})
+    assert text.exit_code == 0, text.output
+    doc = json.loads(run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--json").stdout)
+    lines = text.stdout.splitlines()
+    table = lines[: next(i for i, line in enumerate(lines) if line.startswith("Score: "))]
+    assert all(len(line) <= int(columns) for line in table)
+    for name, stats in doc["judges"].items():
+        numbers = [f"{stats[k]:.3f}" for k in ("agreement", "kappa", "position_consistency")]
+        row = next(
+            line
+            for line in table
+            if any(line.split()[:1] == [k] for k in (name, *_keys(table, name)))
+        )
+        assert all(n in row.split() for n in numbers), (row, numbers)  # whole, on one line
+        assert any(name in line for line in table)  # the full name, never cut
+
+
+def _keys(table: list[str], name: str) -> list[str]:
+    """The row key standing for ``name`` in a legend line ``jN = name``, if any."""
+    return [line.split(" = ")[0] for line in table if line.endswith(f" = {name}")]
+
+
+def test_calibrate_says_what_the_simple_routers_would_certify(
+    sqlite_engine: Engine, sqlite_url: str
+) -> None:
+    _fill(sqlite_engine)
+    doc = json.loads(run_cli(sqlite_url, "calibrate", "--dataset", "demo", "--json").stdout)
+    routers = {r["router"]: r for r in doc["simple_routers"]}
+    assert set(routers) == {"best single judge", "panel vote share"}
+    judge = routers["best single judge"]
+    assert judge["score"] == "judge strong (both-order vote)" and judge["gold_items"] == 120
+    assert judge["certified"] and judge["accepted"] == round(judge["certified_coverage"] * 120)
+    text = run_cli(sqlite_url, "calibrate", "--dataset", "demo").stdout
+    margin = doc["certified_coverage"] - judge["certified_coverage"]
+    assert (
+        "Simple router 'best single judge' (judge strong (both-order vote)) would certify" in text
+    )
+    assert f"this policy's margin {margin:+.1%}" in text

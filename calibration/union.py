@@ -1,0 +1,221 @@
+"""The members of the auto-accept union: which scores are certified, on which gold, at which δ.
+
+A *member* is one certification attempt with its own share ``w_k`` of δ (``Σ w_k = 1``):
+
+* the **selected route**: the score that looks best on a *selection* part of the gold among
+  every judge alone, the panel vote share, the gold-free scores below and the logistic label
+  model (fitted there), tested on the rest of the gold (:mod:`calibration.certify`);
+* the **gold-free members**, tested on *all* the gold (:func:`certify_on_gold`), their scores
+  fixed before any gold label is read (:func:`gold_free_scorers`): the panel's gold-free score
+  (:func:`panel_score`: the cluster-weighted vote when some judge states probabilities, the
+  Dawid-Skene posterior over one judge per cluster without them) and, when asked for, up to
+  ``leaders`` judges each leading a vote of its own (:func:`calibration.scores.led_vote`).
+
+The shares come from counts only (:func:`member_weights`). The policy keeps the certified
+member that accepts the most.
+
+**Why the guarantee holds (union bound).** Write ``E_k`` for the event that member ``k``
+certifies a threshold whose agreement is below the target. Its score and grid never depend on
+the labels it is tested on (the gold-free scores read no label; the selected route is chosen
+and planned on the selection part and tested on the disjoint rest), so the fixed-sequence test
+bounds ``P(E_k) ≤ w_k·δ`` (Bauer 1991). Then ``P(E_1 or … or E_K) ≤ Σ w_k·δ = δ``
+(Bonferroni), whatever the dependence between the members. Outside that union every certified
+threshold is valid, so any choice among them made after seeing the gold, here the one with the
+best coverage, is valid too.
+
+The price of a member is the smaller level of every other one, so the list is short (two
+members by default: the measurements that chose this are in ``docs/guarantee.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from calibration.certify import Route, make_part
+from calibration.clusters import judge_clusters, representatives
+from calibration.posterior import PosteriorScorer
+from calibration.scores import AnyScorer, VoteScorer, led_vote, reliability_weights
+from calibration.signals import PairSignals
+from calibration.thresholds import first_testable_count, fixed_sequence_search, threshold_grid
+
+__all__ = [
+    "GOLD_FREE_SHARE",
+    "LEAN_GOLD_FREE_SHARE",
+    "POSTERIOR_MIN_VOTERS",
+    "ROUTE_STEPS",
+    "SMALL_SELECTION_ITEMS",
+    "certify_on_gold",
+    "gold_free_scorers",
+    "member_weights",
+    "order_consistency",
+    "panel_score",
+    "rank_judges",
+    "reports_probabilities",
+]
+
+#: Fewest independent voters (clusters) for the Dawid-Skene posterior: two that disagree are
+#: symmetric to it.
+POSTERIOR_MIN_VOTERS = 3
+#: Steps of each candidate's grid below its first testable count.
+ROUTE_STEPS = 20
+
+
+def reports_probabilities(signals: Sequence[PairSignals], panel: Sequence[str]) -> bool:
+    """True when some panel judge states a probability (confidence or log-probability)."""
+    names = set(panel)
+    return any(
+        js.confidence_ab is not None
+        or js.confidence_ba is not None
+        or js.logprob_ab is not None
+        or js.logprob_ba is not None
+        for pair in signals
+        for name, js in pair.judges.items()
+        if name in names
+    )
+
+
+def order_consistency(signals: Sequence[PairSignals], judge: str) -> float | None:
+    """Share of the pairs the judge answered in both orders where it gave the same verdict
+    (``None`` when it never answered both): a gold-free sign of a judge's quality, since a
+    judge that changes its answer when the order changes is wrong on one of the two."""
+    both = [
+        js.consistent
+        for p in signals
+        if (js := p.judges.get(judge)) is not None and js.ab is not None and js.ba is not None
+    ]
+    return sum(both) / len(both) if both else None
+
+
+def rank_judges(signals: Sequence[PairSignals], judges: Sequence[str]) -> list[str]:
+    """``judges`` best first, without gold: those asked in both orders by their order
+    consistency, then the others by their Dawid-Skene accuracy (fitted on ``judges``).
+    Agreement with the other judges is no guide here: on adversarial pairs the weak judges
+    agree with each other on the wrong answer (LLMBar Adversarial)."""
+    consistency = {j: order_consistency(signals, j) for j in judges}
+    fitted = PosteriorScorer.fit(signals, judges)
+    accuracy = {j: (fitted.judge_accuracy(j) if fitted else None) or 0.0 for j in judges}
+
+    def key(j: str) -> tuple[int, float]:
+        c = consistency[j]
+        return (0, -c) if c is not None else (1, -accuracy[j])
+
+    return sorted(judges, key=key)  # stable: panel order on ties
+
+
+def panel_score(
+    signals: Sequence[PairSignals], panel: Sequence[str], orders: Mapping[str, int]
+) -> AnyScorer | None:
+    """The panel's gold-free score, from the signals alone: with stated probabilities the
+    cluster-weighted vote (:func:`calibration.scores.reliability_weights`) for
+    :data:`POSTERIOR_MIN_VOTERS` or more judges and the plain vote share for one or two (for one,
+    the judge's own vote); without them the Dawid-Skene posterior over one
+    judge per cluster when there are :data:`POSTERIOR_MIN_VOTERS` or more clusters, else none
+    (two voters that disagree are symmetric to Dawid-Skene, and the votes then take two or three
+    values, not worth a share of δ)."""
+    if not panel:
+        return None
+    if reports_probabilities(signals, panel):
+        if len(panel) < POSTERIOR_MIN_VOTERS:
+            return VoteScorer(tuple(panel), dict(orders))
+        weights = reliability_weights(signals, panel)
+        return None if weights is None else VoteScorer(tuple(panel), dict(orders), weights)
+    reps = representatives(signals, judge_clusters(signals, panel))
+    if len(reps) < POSTERIOR_MIN_VOTERS:
+        return None
+    return PosteriorScorer.fit(signals, reps)
+
+
+def gold_free_scorers(
+    signals: Sequence[PairSignals],
+    panel: Sequence[str],
+    orders: Mapping[str, int],
+    leaders: int = 0,
+) -> list[AnyScorer]:
+    """The gold-free members' scores (module doc): ``leaders`` judge-led votes (one judge per
+    cluster, best first by :func:`rank_judges`), then the panel's score where it has one."""
+    out: list[AnyScorer] = []
+    if leaders > 0 and len(panel) > 1:
+        reps = representatives(signals, judge_clusters(signals, panel))
+        out.extend(led_vote(j, panel, orders) for j in rank_judges(signals, reps)[:leaders])
+    score = panel_score(signals, panel, orders)
+    if score is not None:
+        out.append(score)
+    return out
+
+
+#: The gold-free members' share of δ (the selected route gets the rest).
+GOLD_FREE_SHARE = 0.5
+#: Their larger share where the selected route has little to offer: a panel of one judge, whose
+#: two routes test nearly the same score, or a weighted vote with fewer than
+#: :data:`SMALL_SELECTION_ITEMS` selection items, too few to choose a score.
+LEAN_GOLD_FREE_SHARE = 0.7
+#: Fewest selection items at which the weighted vote keeps the even split of δ.
+SMALL_SELECTION_ITEMS = 45
+
+
+def member_weights(
+    gold_free: Sequence[AnyScorer], panel_size: int, selection_items: int
+) -> list[float]:
+    """Each gold-free member's share of δ, then the selected route's (last); from counts and
+    score kinds only, never labels, and summing to 1. The gold-free members split
+    :data:`GOLD_FREE_SHARE` (:data:`LEAN_GOLD_FREE_SHARE` for one judge, or for a weighted vote
+    with few selection items) evenly."""
+    if not gold_free:
+        return [1.0]
+    lean = panel_size == 1 or (
+        gold_free[-1].kind == "weighted" and selection_items < SMALL_SELECTION_ITEMS
+    )
+    share = LEAN_GOLD_FREE_SHARE if lean else GOLD_FREE_SHARE
+    return [share / len(gold_free)] * len(gold_free) + [1.0 - share]
+
+
+def certify_on_gold(
+    scorer: AnyScorer,
+    parts: tuple[list[PairSignals], list[PairSignals]],
+    gold: Mapping[str, str],
+    *,
+    panel: Sequence[str],
+    accept_labels: Sequence[str],
+    target: float,
+    level: float,
+    predictive_level: float | None,
+) -> Route:
+    """Fixed sequence of ``scorer`` on all the gold pairs at ``level``.
+
+    ``parts`` are (gold pairs, pairs to route). The grid starts at the first count of items at
+    which a run at agreement ``(1 + target) / 2`` would pass and walks down in about
+    :data:`ROUTE_STEPS` even steps (scores only, never labels). With ``predictive_level`` each
+    step must also pass the exact check of the routed pairs' realised agreement at that level.
+    """
+    gold_pairs, routed_pairs = parts
+    part = make_part(gold_pairs, *scorer.score_many(gold_pairs), panel, accept_labels)
+    routed = make_part(routed_pairs, *scorer.score_many(routed_pairs), panel, accept_labels)
+    scores = part.scores[part.acceptable].tolist()
+    correct = part.correct(gold)[part.acceptable].tolist()
+    applied = routed.scores[routed.acceptable].tolist() if predictive_level else None
+    start = first_testable_count(
+        scores,
+        target=target,
+        delta=level,
+        plan_accuracy=(1.0 + target) / 2.0,
+        application_scores=applied,
+        predictive_level=predictive_level,
+    )
+    grid = [] if start is None else threshold_grid(scores, min_items=start, steps=ROUTE_STEPS)
+    search = fixed_sequence_search(
+        scores,
+        correct,
+        target=target,
+        delta=level,
+        grid=grid,
+        application_scores=applied,
+        predictive_level=predictive_level,
+    )
+    share = 0.0
+    if search.certified:
+        pool = routed if routed_pairs else part
+        hits = pool.acceptable & (pool.scores >= search.threshold)
+        share = float(np.mean(hits)) if len(pool.pairs) else 0.0
+    return Route("default", scorer, search, len(gold_pairs), share, level, scores, correct)
