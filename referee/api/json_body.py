@@ -19,10 +19,14 @@ import json
 import math
 from typing import Any
 
+from kernel.errors import RefereeError
+
 MAX_DEPTH = 32
 
 
-class _Constant(ValueError):
+class _Constant(RefereeError, ValueError):
+    """A JSON constant (NaN, Infinity) or an overflowing number in a request body."""
+
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.name = name
