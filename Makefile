@@ -1,6 +1,6 @@
 # The checks CI runs (.ci/run), in the same order, for anyone to run locally: `make check`.
-# Cheap checks first (lint, types, docs), then the tests in parallel, then the slow statistical
-# simulations as their own group. Every step fails the build on a non-zero exit; pytest's
+# Cheap checks first (lint, types, docs), then the slow statistical simulations as their own
+# group, then the rest of the tests in parallel (its summary is the run's closing line). Every step fails the build on a non-zero exit; pytest's
 # "no tests collected" (exit 5) is a failure too, so a filter that selects nothing cannot pass.
 
 PY ?= .venv/bin/python
@@ -11,7 +11,7 @@ PYTEST = $(PY) -m pytest -n $(WORKERS) --dist worksteal -p no:cacheprovider
 
 .PHONY: check lint types docs test slow
 
-check: lint types docs test slow
+check: lint types docs slow test
 
 lint:
 	$(PY) -m ruff check .
