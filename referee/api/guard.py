@@ -79,7 +79,9 @@ def _bearer_token(scope: Scope) -> str | None:
     if value is None:
         return None
     scheme, _, token = value.strip().partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 def _has_body(scope: Scope) -> bool:

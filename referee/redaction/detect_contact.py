@@ -170,6 +170,17 @@ class PhoneNumberDetector:
         return Span(start, end, self.kind, text[start:end], self.name, self.priority, normal)
 
     def _normalise(self, raw: str, text: str, start: int) -> str | None:
+        """The number's E.164 form when it passes the checks; else, when its writer called it a
+        phone right before it, its digits (the same value keeps one form, so one token)."""
+        checked = self._checked(raw, text, start)
+        if checked is not None or not _named_a_phone(text, start):
+            return checked
+        stripped = raw.strip()
+        if _DATE_LIKE.match(stripped) or any(len(g) == 1 for g in re.findall(r"\d+", stripped)):
+            return None  # a date, or "1 2 3 4 5 6 7": no phone number, whatever the word says
+        return _called_a_phone(stripped)
+
+    def _checked(self, raw: str, text: str, start: int) -> str | None:
         stripped = raw.strip()
         if _DATE_LIKE.match(stripped):
             return None
@@ -178,8 +189,6 @@ class PhoneNumberDetector:
         allowed = 2 if international else 1  # "+33 1 23 45 67 89": a one-digit area code
         if any(len(g) == 1 for g in groups[allowed:]):
             return None  # "1 2 3 4 5 6 7": a list of numbers, not a phone number
-        if _named_a_phone(text, start):
-            return _called_a_phone(stripped)
         bare = stripped.isdigit()
         candidate = "+" + stripped[2:] if stripped.startswith("00") else stripped
         candidate = candidate.replace("(0)", "")
