@@ -28,7 +28,7 @@ module every layer may import, so the domain packages root their errors there wi
     │   └── JudgeConfigError     bad judge spec, rubric, replay, API key 2   400
     └── without a row: the command that expects them reports them its own way, with more than
         one line (a table of what failed); anywhere else they are a bug, shown as one (HTTP 500)
-        ├── ReleaseRefused       the promotion gate said no         (export.release)
+        ├── ReleaseRefused       the promotion gate said no         (export.release_gate)
         ├── InputRejected        an ingest file had problems        (ingest.problems)
         ├── RedactionError       a bad pattern, vault key or state  (redaction.errors)
         ├── RedactionUnavailable redaction required but impossible  (ingest.redaction)

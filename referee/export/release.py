@@ -31,7 +31,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -40,21 +40,20 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kernel.errors import RefereeError
 from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
 from referee.export.build import annotator_pseudonyms, frozen_index, labeled_pairs
 from referee.export.near_duplicates import FrozenIndex
-from referee.export.pii_gate import pii_findings
+from referee.export.release_gate import (
+    GateFailure,
+    ReleaseRefused,
+    gate_failures,
+)
 from referee.export.rows import LabeledPair
-from referee.export.rules import UNSAFE_REASONS, Exclusions
-from referee.reports.human_agreement import agreement_report, load_human_labels
-from referee.review.final_labels import Aggregation, spot_check_report
+from referee.export.rules import Exclusions
+from referee.review.final_labels import Aggregation
 from referee.review.quality import annotator_quality, gold_labels
 from referee.review.service import as_utc
 from referee.routing_store import decision_counts, label_counts
-
-GATE_METRIC = "krippendorff_alpha"
-MAX_IDS = 50
 
 __all__ = [
     "GateFailure",
@@ -81,42 +80,6 @@ class ReleaseOptions:
     drop_leaked: bool = False
     aggregate: Aggregation = "majority"
     cost_summary: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class GateFailure:
-    """One reason the gate refused a release, with the pairs that caused it."""
-
-    reason: str
-    message: str
-    pair_ids: tuple[str, ...] = ()
-    details: tuple[dict[str, Any], ...] = ()  # per pair, e.g. its closest frozen match
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain dict for JSON output (at most :data:`MAX_IDS` ids, then a count)."""
-        doc: dict[str, Any] = {
-            "reason": self.reason,
-            "message": self.message,
-            "pairs": len(self.pair_ids),
-            "pair_ids": list(self.pair_ids[:MAX_IDS]),
-        }
-        if self.details:
-            doc["details"] = list(self.details[:MAX_IDS])
-        return doc
-
-
-@dataclass
-class ReleaseRefused(RefereeError):
-    """The promotion gate refused the release; nothing was written."""
-
-    dataset: str
-    name: str
-    failures: list[GateFailure] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"release {self.name!r} of {self.dataset!r} refused: " + "; ".join(
-            f.message for f in self.failures
-        )
 
 
 def _referee_version() -> str:
@@ -199,69 +162,6 @@ def release_bodies(session: Session, release: Release, *, batch: int = 5_000) ->
             last = seq
 
 
-def _agreement(
-    session: Session, dataset: Dataset, gate: float, min_items: int
-) -> tuple[dict[str, Any], list[str]]:
-    """The agreement document with the gate, and the pairs whose answers disagree."""
-    rows = load_human_labels(session, dataset.id)
-    doc = agreement_report(rows) if rows else {"comparable_items": 0, GATE_METRIC: None}
-    value = doc.get(GATE_METRIC)
-    by_pair: dict[str, set[str]] = {}
-    for r in rows:
-        by_pair.setdefault(r.pair_id, set()).add(r.label)
-    disagreeing = sorted(pid for pid, labels in by_pair.items() if len(labels) > 1)
-    passed = None if value is None else bool(value >= gate)
-    summary: dict[str, Any] = {
-        "kind": "all",
-        "gate": gate,
-        "gate_metric": GATE_METRIC,
-        "gate_passed": passed,
-        "measured": value is not None,
-        "note": None
-        if value is not None
-        else "no pair has two or more human answers, so agreement cannot be measured yet",
-        "comparable_items": doc.get("comparable_items", 0),
-        "min_comparable_items": min_items,
-        "annotators": doc.get("annotators", 0),
-        "percent_agreement": doc.get("percent_agreement"),
-        "krippendorff_alpha": doc.get("krippendorff_alpha"),
-        "fleiss_kappa": doc.get("fleiss_kappa"),
-        "cohen_kappa": doc.get("cohen_kappa"),
-        # the gate metric's 95% bootstrap interval, [low, high] (None when not measurable)
-        "interval": _interval(doc.get("ci")),
-        "ci": doc.get("ci", {}),
-        "ci_method": doc.get("ci_method"),
-    }
-    return summary, disagreeing
-
-
-def _interval(ci: Any) -> list[float | None] | None:
-    """``[low, high]`` of the gate metric in the agreement report's ``ci``, or None."""
-    found = ci.get(GATE_METRIC) if isinstance(ci, dict) else None
-    if not isinstance(found, dict):
-        return None
-    return [found.get("low"), found.get("high")]
-
-
-def _too_few_items(agreement: dict[str, Any]) -> GateFailure | None:
-    """Refuse a gate measured on fewer comparable items than the declared minimum.
-
-    With n items the interval of alpha is roughly +-1/sqrt(n) wide: 3 items at alpha = 1.0 say
-    almost nothing, 50 give an interval of about +-0.14.
-    """
-    n, least = agreement["comparable_items"], agreement["min_comparable_items"]
-    if n >= least:
-        return None
-    return GateFailure(
-        "too_few_agreement_items",
-        f"human agreement is measured on {n} comparable item(s) (pairs with two or more "
-        f"answers), fewer than --min-agreement-items {least}; have more pairs answered by "
-        "two or more people (a second reviewer on review items, or another annotator's "
-        "labels through `referee labels import`), or declare a smaller minimum with "
-        "--min-agreement-items (the manifest states it)",
-    )
-
-
 def _split_rows(
     session: Session,
     dataset: Dataset,
@@ -283,19 +183,6 @@ def _split_rows(
             continue
         kept.append(row)
     return kept, leaked
-
-
-def _unsafe_preferences(rows: Sequence[LabeledPair]) -> list[str]:
-    return [
-        r.pair_id
-        for r in rows
-        if r.label in ("A", "B")
-        and r.source == "ai"
-        and (
-            any(reason in UNSAFE_REASONS for reason in r.reasons)
-            or any(a.label == "both_bad" for a in r.answers)
-        )
-    ]
 
 
 def _source_window(
@@ -431,91 +318,18 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
     exclusions = Exclusions()
     frozen = frozen_index(session)
     kept, leaked = _split_rows(session, dataset, options, frozen, exclusions)
-    failures: list[GateFailure] = []
-    if leaked and not options.drop_leaked:
-        failures.append(
-            GateFailure(
-                "evaluation_leakage",
-                f"{len(leaked)} labeled pair(s) are near-duplicates of frozen-evaluation pairs "
-                f"(threshold {frozen.threshold}; each with its closest frozen match below; use "
-                "--drop-leaked to leave them out and list them in the manifest)",
-                tuple(m["pair_id"] for m in leaked),
-                tuple(leaked),
-            )
-        )
-    agreement, disagreeing = _agreement(
-        session, dataset, options.agreement_gate, options.min_agreement_items
+    gate = gate_failures(
+        session,
+        dataset,
+        kept,
+        leaked,
+        frozen,
+        agreement_gate=options.agreement_gate,
+        min_agreement_items=options.min_agreement_items,
+        drop_leaked=options.drop_leaked,
+        min_spot_check_bound=options.min_spot_check_bound,
     )
-    too_few = _too_few_items(agreement)
-    if too_few is not None:
-        failures.append(too_few)
-    if agreement["gate_passed"] is False:
-        failures.append(
-            GateFailure(
-                "agreement_below_gate",
-                f"human agreement {GATE_METRIC} = {agreement[GATE_METRIC]:.3f} is below the "
-                f"declared gate {options.agreement_gate:.2f} ({agreement['comparable_items']} "
-                "items with two or more answers); the pairs below have disagreeing answers",
-                tuple(disagreeing),
-            )
-        )
-    unsafe = _unsafe_preferences(kept)
-    if unsafe:
-        failures.append(
-            GateFailure(
-                "unsafe_preference",
-                f"{len(unsafe)} pair(s) flagged both-bad or unsafe carry an AI preference; "
-                "send them to review (referee route) or answer their review items first",
-                tuple(unsafe),
-            )
-        )
-    unredacted = [r.pair_id for r in kept if r.redaction_version is None]
-    if dataset.redaction_required and unredacted:
-        failures.append(
-            GateFailure(
-                "redaction_not_applied",
-                f"dataset {dataset.name!r} requires redaction but {len(unredacted)} labeled "
-                "pair(s) were stored unredacted; re-ingest them into a redacted dataset",
-                tuple(unredacted),
-            )
-        )
-    if dataset.redaction_required:
-        leaked_pii = pii_findings(kept)
-        if leaked_pii:
-            kinds = sorted({k for f in leaked_pii for k in f["kinds"]})
-            failures.append(
-                GateFailure(
-                    "pii_in_exported_text",
-                    f"dataset {dataset.name!r} requires redaction but {len(leaked_pii)} exported "
-                    f"text field(s) hold personal data ({', '.join(kinds)}), e.g. reviewers' "
-                    "reasons or rationales; remove or redact that text and release again",
-                    tuple(dict.fromkeys(f["pair_id"] for f in leaked_pii)),
-                    tuple(leaked_pii),
-                )
-            )
-    spot = spot_check_report(session, dataset.id)
-    est = spot.estimate
-    spot_doc: dict[str, Any] = {
-        **spot.to_json(),
-        "bound": options.min_spot_check_bound,
-        "gate_passed": None,
-    }
-    if options.min_spot_check_bound is not None and any(r.source == "ai" for r in kept):
-        bound = options.min_spot_check_bound
-        if est.lower is None or est.lower < bound:
-            shown = "no answered spot check" if est.lower is None else f"{est.lower:.3f}"
-            failures.append(
-                GateFailure(
-                    "spot_check_below_bound",
-                    f"spot-check accuracy lower bound ({shown}, {est.n} checks) is below "
-                    f"--min-spot-check-bound {bound:.2f}; answer more spot checks or "
-                    "tighten the policy (referee route --recalibrate)",
-                    tuple(r.pair_id for r in kept if r.decision == "spot_check"),
-                )
-            )
-            spot_doc["gate_passed"] = False
-        else:
-            spot_doc["gate_passed"] = True
+    failures, agreement, spot_doc = gate.failures, gate.agreement, gate.spot_check
     if failures:
         raise ReleaseRefused(dataset.name, options.name, failures)
 
