@@ -7,6 +7,7 @@ nothing else; errors are one line on stderr, exit 2 for bad input, 1 for runtime
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,17 @@ if TYPE_CHECKING:
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def follow_terminal_width() -> None:
+    """Size both consoles for this invocation: ``COLUMNS`` if set, else the terminal, else 80.
+
+    rich reads ``COLUMNS`` once, when a console is built (here, at import), so a process that
+    runs several commands (tests, the demo) would otherwise print every table at the first
+    command's width."""
+    columns = shutil.get_terminal_size((80, 24)).columns
+    stdout.width = columns
+    stderr.width = columns
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:

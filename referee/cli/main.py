@@ -76,6 +76,9 @@ def _root(
     ),
 ) -> None:
     """Referee: hybrid LLM-judge + human labeling for pairwise preference data."""
+    from referee.cli.common import follow_terminal_width  # lazy: start-up stays light
+
+    follow_terminal_width()
     if verbose:
         configure_logging(logging.INFO if verbose == 1 else logging.DEBUG)
 
