@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 from referee.export.pii_gate import exported_texts, pii_findings
 from referee.export.rows import HumanAnswer, LabeledPair
 from referee.redaction import generate_vault_key
@@ -46,7 +48,13 @@ def test_pii_in_a_rationale_refuses_the_release_without_showing_it(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     env = _env(tmp_path)
-    ids = _redacted_dataset(sqlite_url, tmp_path, env, f"call me at {EMAIL}")
+    ids = _redacted_dataset(sqlite_url, tmp_path, env, "A answers the question")
+    # Text typed by people is redacted when it is written (issue 21), so plant the address the
+    # way a row stored before that existed would hold it: the gate is the second line of defence.
+    engine = create_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE human_labels SET rationale = :r"), {"r": f"call me at {EMAIL}"})
+    engine.dispose()
     out = tmp_path / "v1"
     refused = run_cli(
         sqlite_url, "release", "--dataset", "priv", "--name", "v1", "--out", str(out),
@@ -59,9 +67,11 @@ def test_pii_in_a_rationale_refuses_the_release_without_showing_it(
     assert EMAIL not in refused.output and not out.exists()
 
 
-def test_a_clean_redacted_dataset_releases(sqlite_url: str, tmp_path: Path) -> None:
+def test_imported_pii_is_redacted_on_write_and_the_release_passes(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     env = _env(tmp_path)
-    _redacted_dataset(sqlite_url, tmp_path, env, "A answers the question")
+    _redacted_dataset(sqlite_url, tmp_path, env, f"call me at {EMAIL}")
     made = run_cli(
         sqlite_url, "release", "--dataset", "priv", "--name", "v1", "--out",
         str(tmp_path / "v1"), "--min-agreement-items", "0", env=env,
