@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from referee.fakes.openai_server import POLICIES, FakeOpenAIServer  # noqa: E402
+from referee.fakes.openai_server import POLICIES, FakeOpenAIServer
 
 SHARED = Path("/work/shared/data")
 SOURCES = ("llmfao", "llmbar")
@@ -161,9 +161,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     ns.gold = min(ns.gold if ns.gold is not None else min(1000, ns.pairs // 10), ns.pairs)
     ideal = ns.concurrency / (ns.latency_ms / 1000.0) / 2.0
     results: list[StageResult] = []
-    with tempfile.TemporaryDirectory(prefix="referee-scale-") as tmp, FakeOpenAIServer(
-        POLICIES["longer"], latency_s=ns.latency_ms / 1000.0, seed=ns.seed
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="referee-scale-") as tmp,
+        FakeOpenAIServer(
+            POLICIES["longer"], latency_s=ns.latency_ms / 1000.0, seed=ns.seed
+        ) as server,
+    ):
         workdir = Path(tmp)
         pairs, gold = write_inputs(workdir, ns.pairs, ns.gold, ns.seed)
         url = ns.database_url or f"sqlite:///{workdir / 'scale.db'}"
