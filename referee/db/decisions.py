@@ -70,7 +70,9 @@ def write_decision_batch(
     ]
     again = [{"id": existing[d.pair_id], **_values(d)} for d in decisions if d.pair_id in existing]
     if new:
-        session.execute(insert(RoutingDecision), new)
+        # render_nulls: rows with and without None values go in one executemany, not in
+        # one statement per pattern of None values
+        session.execute(insert(RoutingDecision).execution_options(render_nulls=True), new)
     if again:
         session.execute(update(RoutingDecision), again)
 
