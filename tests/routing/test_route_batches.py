@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, event, select
 
 from referee.db.decisions import iter_current_decisions
-from referee.db.engine import transaction
+from referee.db.engine import ensure_schema, make_engine, transaction
 from referee.db.models import RoutingDecision
 from referee.db.signals import iter_pair_signal_batches, load_pair_signals
 from referee.routing_run import route_dataset
@@ -43,6 +43,23 @@ def _in_memory(engine: Engine, *, stratify: bool, seed: int) -> RoutingRun:
 
 @pytest.mark.parametrize("stratify", [False, True])
 def test_batches_store_the_decisions_of_one_whole_run(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path, stratify: bool
+) -> None:
+    _check_batches_equal_whole_run(sqlite_engine, sqlite_url, tmp_path, stratify)
+
+
+def test_batches_store_the_decisions_of_one_whole_run_on_postgresql(
+    pg_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(pg_url)
+    try:
+        ensure_schema(engine)
+        _check_batches_equal_whole_run(engine, pg_url, tmp_path, True)
+    finally:
+        engine.dispose()
+
+
+def _check_batches_equal_whole_run(
     sqlite_engine: Engine, sqlite_url: str, tmp_path: Path, stratify: bool
 ) -> None:
     data = build_dataset(tmp_path, sqlite_url, n=160, n_gold=100)
