@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from calibration.agreement import percent_agreement_from_counts, rating_counts
@@ -20,6 +20,7 @@ from calibration.bootstrap import bootstrap_ci
 from calibration.cascade import CascadePolicy, is_cascade_body
 from calibration.policy import AcceptPolicy
 from referee.datasets import find_dataset
+from referee.db.decisions import write_decision_batch
 from referee.db.models import (
     AuditEntry,
     Dataset,
@@ -168,40 +169,7 @@ def store_decisions(
     again under the same policy version has its row for that version updated in place (the
     schema keeps one row per pair and policy), so review-queue items pointing at it stay valid.
     """
-    pair_ids = [d.pair_id for d in decisions]
-    chunk = 500
-    for start in range(0, len(pair_ids), chunk):
-        part = pair_ids[start : start + chunk]
-        session.execute(
-            update(RoutingDecision)
-            .where(RoutingDecision.pair_id.in_(part), RoutingDecision.current.is_(True))
-            .values(current=False)
-        )
-    existing: dict[str, RoutingDecision] = {}
-    for start in range(0, len(pair_ids), chunk):
-        part = pair_ids[start : start + chunk]
-        for old in session.scalars(
-            select(RoutingDecision).where(
-                RoutingDecision.pair_id.in_(part), RoutingDecision.policy_id == policy_row_id
-            )
-        ):
-            existing[old.pair_id] = old
-    for d in decisions:
-        row = existing.get(d.pair_id)
-        values = {
-            "decision": d.decision,
-            "label": d.label,
-            "source": d.source,
-            "reasons": list(d.reasons),
-            "confidence": d.confidence,
-            "inclusion_probability": d.inclusion_probability,
-            "current": True,
-        }
-        if row is None:
-            session.add(RoutingDecision(pair_id=d.pair_id, policy_id=policy_row_id, **values))
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
+    write_decision_batch(session, policy_row_id, decisions)
     session.add(
         AuditEntry(
             actor=actor,

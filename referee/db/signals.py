@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from calibration.signals import PairSignals, majority_label, signals_from_records
 from referee.db.models import HumanLabel, Judgment, Pair
 
-__all__ = ["load_gold", "load_pair_signals"]
+__all__ = ["iter_pair_signal_batches", "load_gold", "load_pair_signals"]
 
 
 def load_pair_signals(
@@ -31,39 +31,93 @@ def load_pair_signals(
     recorded outside Referee (``judgments import``) were never scanned, and a flagged pair is
     never auto-accepted under any policy.
     """
-    from judge.injection import scan_responses
-
     pair_query = select(Pair.id, Pair.response_a, Pair.response_b, Pair.meta).where(
         Pair.dataset_id == dataset_id
     )
-    judgment_query = (
-        select(Judgment)
+    judgment_query = _judgment_query(judges).where(Pair.dataset_id == dataset_id)
+    wanted = set(pair_ids) if pair_ids is not None else None
+    pairs = [row for row in session.execute(pair_query) if wanted is None or row[0] in wanted]
+    return _signals(session, pairs, judgment_query, wanted)
+
+
+def iter_pair_signal_batches(
+    session: Session,
+    dataset_id: int,
+    judges: Sequence[str] | None = None,
+    *,
+    batch_size: int = 500,
+) -> Iterator[list[PairSignals]]:
+    """:func:`load_pair_signals` of the whole dataset, ``batch_size`` pairs at a time.
+
+    Pages through the dataset's pairs by id (keyset pagination on the primary key, in the
+    database's order of ids), so memory holds one batch of pairs and their judgments, whatever
+    the dataset's size. Each batch comes out sorted by id (as :func:`load_pair_signals`).
+    """
+    last: str | None = None
+    while True:
+        query = select(Pair.id, Pair.response_a, Pair.response_b, Pair.meta).where(
+            Pair.dataset_id == dataset_id
+        )
+        if last is not None:
+            query = query.where(Pair.id > last)
+        pairs = list(session.execute(query.order_by(Pair.id).limit(batch_size)))
+        if not pairs:
+            return
+        last = pairs[-1][0]
+        ids = [row[0] for row in pairs]
+        judgment_query = _judgment_query(judges).where(Judgment.pair_id.in_(ids))
+        yield _signals(session, pairs, judgment_query, None)
+
+
+def _judgment_query(judges: Sequence[str] | None) -> Select[*tuple[Any, ...]]:
+    """Judgment columns the signals need, oldest first (the newest per call wins)."""
+    query: Select[*tuple[Any, ...]] = (
+        select(
+            Judgment.pair_id,
+            Judgment.judge,
+            Judgment.order,
+            Judgment.winner,
+            Judgment.confidence,
+            Judgment.logprob_confidence,
+            Judgment.injection_suspected,
+        )
         .join(Pair, Pair.id == Judgment.pair_id)
-        .where(Pair.dataset_id == dataset_id)
         .order_by(Judgment.created_at, Judgment.id)
     )
     if judges:
-        judgment_query = judgment_query.where(Judgment.judge.in_(list(judges)))
-    wanted = set(pair_ids) if pair_ids is not None else None
+        query = query.where(Judgment.judge.in_(list(judges)))
+    return query
+
+
+def _signals(
+    session: Session,
+    pair_rows: Sequence[Any],
+    judgment_query: Select[*tuple[Any, ...]],
+    wanted: set[str] | None,
+) -> list[PairSignals]:
+    """Signals of ``pair_rows`` (id, response_a, response_b, meta) from ``judgment_query``."""
+    from judge.injection import scan_responses
+
     pairs: list[dict[str, Any]] = [
         {"id": pid, "response_a": a, "response_b": b, "meta": meta or {}}
-        for pid, a, b, meta in session.execute(pair_query)
-        if wanted is None or pid in wanted
+        for pid, a, b, meta in pair_rows
     ]
     flagged = {p["id"] for p in pairs if scan_responses(p["response_a"], p["response_b"]).suspected}
     records: list[dict[str, Any]] = []
-    for j in session.scalars(judgment_query):
-        if wanted is not None and j.pair_id not in wanted:
+    for pair_id, judge, order, winner, conf, logprob_conf, suspected in session.execute(
+        judgment_query
+    ):
+        if wanted is not None and pair_id not in wanted:
             continue
         records.append(
             {
-                "pair_id": j.pair_id,
-                "judge": j.judge,
-                "order": j.order,
-                "winner": j.winner,
-                "confidence": j.confidence,
-                "logprob_confidence": j.logprob_confidence,
-                "injection_suspected": j.injection_suspected or j.pair_id in flagged,
+                "pair_id": pair_id,
+                "judge": judge,
+                "order": order,
+                "winner": winner,
+                "confidence": conf,
+                "logprob_confidence": logprob_conf,
+                "injection_suspected": suspected or pair_id in flagged,
             }
         )
     return signals_from_records(records, pairs)
