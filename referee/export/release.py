@@ -130,19 +130,8 @@ def release_rows(
     session: Session, release: Release, *, batch: int = 5_000
 ) -> Iterator[LabeledPair]:
     """The release's rows in their frozen order, streamed ``batch`` rows at a time."""
-    last = -1
-    while True:
-        bodies = session.execute(
-            select(ReleaseRow.seq, ReleaseRow.body)
-            .where(ReleaseRow.release_id == release.id, ReleaseRow.seq > last)
-            .order_by(ReleaseRow.seq)
-            .limit(batch)
-        ).all()
-        if not bodies:
-            return
-        for seq, body in bodies:
-            yield LabeledPair.from_json(orjson.loads(body))
-            last = seq
+    for body in release_bodies(session, release, batch=batch):
+        yield LabeledPair.from_json(orjson.loads(body))
 
 
 def release_bodies(session: Session, release: Release, *, batch: int = 5_000) -> Iterator[str]:
