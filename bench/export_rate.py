@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def _row(i: int) -> str:
     """One release row as stored: the full final-label JSON of a realistic pair."""
-    from referee.export.rows import HumanAnswer, JudgeRef, LabeledPair
+    from formats.rows import HumanAnswer, JudgeRef, LabeledPair
 
     human = i % 10 == 0
     row = LabeledPair(
@@ -88,13 +88,13 @@ def run_one(rows: int, url: str) -> dict[str, float]:
     """Export the release at ``url`` twice (dpo, jsonl) in this process; rates and peak memory."""
     from sqlalchemy import select
 
+    from formats.dpo import write_dpo
+    from formats.full_jsonl import write_jsonl
+    from formats.rules import Exclusions, ExportRules, filter_rows
     from referee.db.engine import make_engine, session_factory
     from referee.db.models import Release
     from referee.export.build import frozen_index
-    from referee.export.dpo import write_dpo
-    from referee.export.full import write_jsonl
     from referee.export.release import release_rows
-    from referee.export.rules import Exclusions, ExportRules, filter_rows
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(url)

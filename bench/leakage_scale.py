@@ -1,6 +1,6 @@
 """Near-duplicate leakage at scale: N training pairs against M frozen pairs (issue 20).
 
-Builds the frozen index (referee.export.near_duplicates.FrozenIndex) over M synthetic frozen
+Builds the frozen index (formats.near_duplicates.FrozenIndex) over M synthetic frozen
 pairs, then streams N training pairs through ``match``; one training pair in every
 ``--leak-every`` is an edited frozen copy (zero-width space, fullwidth, upper case, trailing
 period, Cyrillic letter, swapped responses) that must be caught, the rest are distinct. Prints
@@ -19,7 +19,7 @@ import resource
 import time
 from itertools import accumulate
 
-from referee.export.near_duplicates import FrozenIndex
+from formats.near_duplicates import FrozenIndex
 
 _VOCAB_RNG = random.Random(7)
 # 20,000 made-up words of 3-10 letters, Zipf-weighted: random texts share 5-grams as real ones do

@@ -49,7 +49,7 @@ def run(path: Path, redact: bool, tmp: Path) -> float:
     from referee.db.engine import ensure_schema, make_engine
     from referee.ingest import ingest_pairs
     from referee.ingest.redaction import RedactionSetup
-    from referee.redaction import Vault, VaultKey, generate_vault_key
+    from referee.privacy import Vault, VaultKey, generate_vault_key
 
     tag = "redacted" if redact else "plain"
     engine = make_engine(f"sqlite:///{tmp / f'{tag}.db'}")

@@ -48,8 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import phonenumbers
 from faker import Faker
 
-from referee.redaction import PseudonymState, Redactor
-from referee.redaction.detect_contact import DEFAULT_PHONE_REGIONS
+from redaction import PseudonymState, Redactor
+from redaction.detect_contact import DEFAULT_PHONE_REGIONS
 
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "it_IT", "es_ES", "nl_NL", "pt_BR", "en_IN"]
 PHONE_REGION = {"en_US": "US", "en_GB": "GB", "de_DE": "DE", "fr_FR": "FR", "it_IT": "IT",
@@ -571,7 +571,7 @@ def _warm_up(redactor: Redactor) -> None:
 def ingest_like(docs: list[Doc], batch: int = 500) -> dict[str, float]:
     """Redact the PII-dense corpus and store every value in a SQLite vault, one store per batch
     (as an ingest would), wall-clock."""
-    from referee.redaction import Vault, VaultKey, generate_vault_key
+    from referee.privacy import Vault, VaultKey, generate_vault_key
 
     with tempfile.TemporaryDirectory() as tmp:
         vault = Vault(f"sqlite:///{Path(tmp) / 'vault.db'}")

@@ -280,7 +280,7 @@ def _resolved(
     for name in variables:
         found = get_secret_str(name)
         if found:
-            return found
+            return str(found)
     return None
 
 

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from judge.conversation import Conversation
 from judge.labels import JudgmentStatus, Label, Order
 
 
 @dataclass(frozen=True)
 class PairText:
-    """The text of one pair: what the judge reads."""
+    """The text of one pair: what the judge reads.
+
+    ``messages`` is the conversation before the two replies when the prompt is one
+    (:mod:`judge.conversation`); ``prompt`` is then its flat rendering.
+    """
 
     pair_id: str
     prompt: str
     response_a: str
     response_b: str
+    messages: Conversation | None = None
 
 
 @dataclass(frozen=True)

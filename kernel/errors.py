@@ -21,4 +21,12 @@ class RefereeError(Exception):
     """Base of every error Referee raises on purpose; ``str(err)`` is one line for a person."""
 
 
-__all__ = ["RefereeError"]
+class UserError(RefereeError):
+    """Bad input from the user: shown as one line, exit 2."""
+
+
+class RuntimeFailure(RefereeError):
+    """Something outside the input failed (database, broker, provider): one line, exit 1."""
+
+
+__all__ = ["RefereeError", "RuntimeFailure", "UserError"]

@@ -42,20 +42,12 @@ The subclasses' homes are named in brackets when they are not this module.
 from __future__ import annotations
 
 from judge.errors import JudgeConfigError, JudgeError
-from kernel.errors import RefereeError
+from kernel.errors import RefereeError, RuntimeFailure, UserError
 from workers.errors import JobInputError, JobNotFoundError, JobStateError, WorkerError
 
 #: exit codes of the CLI
 EXIT_RUNTIME = 1
 EXIT_BAD_INPUT = 2
-
-
-class UserError(RefereeError):
-    """Bad input from the user: shown as one line, exit 2."""
-
-
-class RuntimeFailure(RefereeError):
-    """Something outside the input failed (database, broker, provider): one line, exit 1."""
 
 
 class ReviewError(RefereeError):

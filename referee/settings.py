@@ -222,8 +222,8 @@ def _api_base(value: Any) -> str:
 
 
 def _vault_key(value: Any) -> str:
-    from referee.redaction.errors import VaultKeyError
-    from referee.redaction.vault_key import VaultKey
+    from redaction.errors import VaultKeyError
+    from referee.privacy.vault_key import VaultKey
 
     text = _text(value)
     try:

@@ -43,7 +43,7 @@ from referee.api.problems import install_error_handlers
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
 from referee.ingest.records import MAX_NAME_CHARS, text_problem
-from referee.redaction.written import access_from_settings, enable_text_redaction
+from referee.privacy.written import access_from_settings, enable_text_redaction
 from referee.review.config import QueueConfig
 from referee.review.errors import NotFound
 from referee.review.membership import datasets_of, member_dataset, require_pair_member

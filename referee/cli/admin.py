@@ -51,7 +51,7 @@ def db_upgrade() -> None:
 
 def dataset_id_or_fail(session: Session, name: str) -> int:
     """The id of dataset ``name``, or a one-line error naming the datasets there are."""
-    from referee.routing_store import dataset_by_name
+    from referee.db.routing import dataset_by_name
 
     with user_errors():
         return dataset_by_name(session, name).id

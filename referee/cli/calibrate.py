@@ -21,8 +21,8 @@ from referee.cli.common import (
 )
 from referee.db.engine import transaction
 from referee.db.models import Judgment, Pair
+from referee.db.routing import dataset_by_name, store_policy_version
 from referee.db.signals import load_gold, load_pair_signals
-from referee.routing_store import dataset_by_name, store_policy_version
 
 JUDGE_SUMMARY_KEYS = (  # what --json shows per judge
     "n",

@@ -11,7 +11,7 @@ from calibration.cascade import fit_cascade
 from calibration.signals import PairSignals
 from referee.cli.common import UserError, stdout
 from referee.db.models import Dataset
-from referee.routing_store import store_policy_version
+from referee.db.routing import store_policy_version
 
 
 def calibrate_cascade(

@@ -20,8 +20,8 @@ from calibration.cascade import CascadePolicy, is_cascade_body
 from referee.cli.common import UserError
 from referee.db.engine import transaction
 from referee.db.models import Judgment, Pair
+from referee.db.routing import dataset_by_name, load_policy
 from referee.db.signals import load_pair_signals
-from referee.routing_store import dataset_by_name, load_policy
 from workers.jobs import validate_judges
 
 if TYPE_CHECKING:

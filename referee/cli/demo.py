@@ -65,8 +65,8 @@ def _split_gold(workdir: Path, seed: int) -> tuple[Path, dict[str, str], dict[st
 def _check_against_held_back(engine: Any, held_back: dict[str, str]) -> dict[str, Any]:
     """Agreement of auto-accepted and of final labels with the held-back gold."""
     from referee.db.engine import session_factory
+    from referee.db.routing import dataset_by_name
     from referee.review.final_labels import final_labels
-    from referee.routing_store import dataset_by_name
 
     with session_factory(engine)() as session:
         dataset_id = dataset_by_name(session, DATASET).id

@@ -13,6 +13,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from formats.dpo import Style, write_dpo
+from formats.full_jsonl import write_jsonl, write_records
+from formats.rows import LabeledPair
+from formats.rules import Exclusions, ExportRules, RowPolicy, filter_rows
+from formats.schema_fields import ExportSchema
 from referee.cli.common import (
     EXIT_RUNTIME,
     UserError,
@@ -23,21 +28,16 @@ from referee.cli.common import (
     user_errors,
 )
 from referee.db.engine import session_factory
+from referee.db.routing import dataset_by_name
 from referee.export.build import frozen_index, labeled_pairs
-from referee.export.dpo import Style, write_dpo
-from referee.export.full import write_jsonl, write_records
 from referee.export.incidents import incident_export_records
 from referee.export.release import (
     find_release,
     list_releases,
     release_rows,
 )
-from referee.export.rows import LabeledPair
-from referee.export.rules import Exclusions, ExportRules, RowPolicy, filter_rows
-from referee.export.schema_fields import ExportSchema
 from referee.review.final_labels import AGGREGATIONS, Aggregation
 from referee.review.schema import load_schema
-from referee.routing_store import dataset_by_name
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 AggregateOpt = Annotated[
@@ -82,11 +82,11 @@ def _writer(
     if fmt == "jsonl":
         return write_jsonl
     if fmt == "label-studio":
-        from referee.export.label_studio import write_label_studio
+        from formats.label_studio_write import write_label_studio
 
         return lambda rows, out: write_label_studio(rows, out, schema=schema)
     if fmt == "argilla":
-        from referee.export.argilla import write_argilla
+        from formats.argilla_write import write_argilla
 
         return lambda rows, out: write_argilla(rows, out, schema=schema)
     return lambda rows, out: write_jsonl(rows, out)  # incidents: replaced by the queue's records

@@ -24,8 +24,8 @@ from referee.cli.common import (
     user_errors,
 )
 from referee.db.engine import session_factory
+from referee.db.routing import dataset_by_name
 from referee.export.incidents import incident_export_records, list_incidents
-from referee.routing_store import dataset_by_name
 
 incidents_app = typer.Typer(help="Incidents: pairs answered both-bad or marked unsafe.")
 

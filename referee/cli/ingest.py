@@ -8,6 +8,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from formats.readers import detect_format
 from referee.cli.common import (
     emit_json,
     fail,
@@ -27,7 +28,6 @@ from referee.ingest import (
     ingest_pairs,
 )
 from referee.ingest.importer import LABEL_FILE_FORMATS
-from referee.ingest.readers import detect_format
 from referee.ingest.records import (
     JUDGMENT_FIELDS,
     LABEL_FIELDS,
@@ -248,7 +248,8 @@ def _redaction_setup(redact: bool, patterns: tuple[str, ...]) -> RedactionSetup:
     settings = load_settings()
     if not (redact or settings.vault_url):
         return RedactionSetup()
-    from referee.redaction import PatternError, Vault, VaultKey, VaultKeyError, parse_pattern
+    from redaction import PatternError, VaultKeyError, parse_pattern
+    from referee.privacy import Vault, VaultKey
 
     for spec in patterns:
         try:

@@ -153,8 +153,8 @@ def _prelabel_subset(
     from referee.cli.common import UserError
     from referee.cli.report import unpriced_judge_warnings
     from referee.db.engine import transaction
+    from referee.db.routing import dataset_by_name, gold_pair_ids
     from referee.jobs.sql_store import SqlJobStore
-    from referee.routing_store import dataset_by_name, gold_pair_ids
     from workers.jobs import start_prelabel, wait_for_job
     from workers.owner import this_process
     from workers.runner import InProcessRunner

@@ -20,7 +20,7 @@ from referee.cli.common import (
 )
 from referee.db.engine import session_factory
 from referee.db.models import Pair
-from referee.routing_store import dataset_by_name
+from referee.db.routing import dataset_by_name
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 vault_app = typer.Typer(help="The redaction vault.", no_args_is_help=True)
@@ -57,7 +57,8 @@ def unredact(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one pair with its redacted values restored from the vault (needs the key; audited)."""
-    from referee.redaction import RedactionError, Vault, VaultKey
+    from redaction import RedactionError
+    from referee.privacy import Vault, VaultKey
 
     settings = load_settings()
     if not settings.vault_url:
@@ -76,7 +77,7 @@ def unredact(
     _meta_strings(meta, meta_texts)
     vault = Vault(settings.vault_url)
     try:
-        from referee.redaction import unredact_texts
+        from referee.privacy import unredact_texts
 
         key = VaultKey.from_string(settings.vault_key) if settings.vault_key else None
         restored = unredact_texts(
@@ -111,7 +112,7 @@ def unredact(
 @vault_app.command("new-key")
 def new_key() -> None:
     """Print a new random vault key for REFEREE_VAULT_KEY (keep it out of the main database)."""
-    from referee.redaction import generate_vault_key
+    from referee.privacy import generate_vault_key
 
     typer.echo(generate_vault_key())
 

@@ -11,6 +11,15 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
+from formats.release_files import (
+    MANIFEST_FILE,
+    ROWS_FILE,
+    SUMS_FILE,
+    check_free,
+    default_folder,
+    verify_folder,
+    write_release_folder,
+)
 from referee.cli.common import (
     EXIT_RUNTIME,
     UserError,
@@ -23,6 +32,7 @@ from referee.cli.common import (
 )
 from referee.cli.export import AggregateOpt, JsonOpt, parse_aggregate
 from referee.db.engine import transaction
+from referee.db.routing import dataset_by_name
 from referee.export.release import (
     ReleaseOptions,
     ReleaseRefused,
@@ -30,16 +40,6 @@ from referee.export.release import (
     record_refusal,
     release_bodies,
 )
-from referee.export.release_files import (
-    MANIFEST_FILE,
-    ROWS_FILE,
-    SUMS_FILE,
-    check_free,
-    default_folder,
-    verify_folder,
-    write_release_folder,
-)
-from referee.routing_store import dataset_by_name
 
 release_app = typer.Typer(
     invoke_without_command=True,

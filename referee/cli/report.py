@@ -24,7 +24,7 @@ from referee.cli.common import (
 )
 from referee.db.engine import session_factory
 from referee.db.models import Judgment, Pair, Policy
-from referee.routing_store import (
+from referee.db.routing import (
     dataset_by_name,
     decision_counts,
     gold_scores,
@@ -35,6 +35,7 @@ from referee.routing_store import (
     load_policy,
     spot_check_accuracy,
 )
+from referee.reports.cost_html import render_cost_html
 from routing.cost import (
     CostInputs,
     Interval,
@@ -43,7 +44,6 @@ from routing.cost import (
     frontier,
     mix_quality,
 )
-from routing.cost_html import render_cost_html
 
 report_app = typer.Typer(help="Reports.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]

@@ -11,11 +11,11 @@ import typer
 from rich.table import Table
 from sqlalchemy import Engine
 
+from referee.app.route import route_and_store
 from referee.cli.common import UserError, emit_json, fail, open_database, stdout, user_errors
 from referee.datasets import find_dataset
 from referee.db.decisions import iter_current_decisions
 from referee.db.engine import session_factory, transaction
-from referee.routing_run import route_and_store
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 

@@ -95,6 +95,14 @@ class Pair(Base):
     frozen_eval: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     redaction_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # a conversation (0012): the turns before the two replies, [{role, content}, ...]
+    # (judge.conversation); ``prompt`` then holds their flat rendering. NULL: single-turn.
+    messages: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    # k-wise responses (0012): the source record several pairs came from, and which of its
+    # responses are A and B (the response's id, or its index when it has none)
+    group_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    response_a_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    response_b_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class HumanLabel(Base):

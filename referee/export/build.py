@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from formats.near_duplicates import FrozenIndex
+from formats.rows import HumanAnswer, JudgeRef, LabeledPair
+from formats.schema_fields import deciding_fields
 from referee.db.models import Dataset, HumanLabel, Judgment, Pair
-from referee.export.near_duplicates import FrozenIndex
-from referee.export.rows import HumanAnswer, JudgeRef, LabeledPair
-from referee.export.schema_fields import deciding_fields
 from referee.review.final_labels import Aggregation, FinalLabel, final_labels
 from referee.review.service import as_utc
 

@@ -6,7 +6,7 @@ until someone on the incident queue answers it, then ``resolved``), the routing 
 people's reasons and who flagged it, under the same ``annotator-N`` pseudonyms as every export
 (:func:`referee.export.build.annotator_pseudonyms`): reviewers' names never leave.
 
-The export record is :func:`referee.export.full.incident_record` (what ``referee export
+The export record is :func:`formats.full_jsonl.incident_record` (what ``referee export
 --format incidents`` writes: texts, final label, why it is an incident) with these fields on
 top.
 """
@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from formats.full_jsonl import incident_record
+from formats.rows import LabeledPair
 from referee.db.models import Dataset, Escalation
 from referee.export.build import annotator_pseudonyms, labeled_pairs
-from referee.export.full import incident_record
-from referee.export.rows import LabeledPair
 from referee.review.escalation import INCIDENT
 from referee.review.service import as_utc
 

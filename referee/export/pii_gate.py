@@ -3,7 +3,7 @@ exported text field.
 
 A dataset ingested with ``--redact`` has its pairs redacted at ingest, and reviewer text should
 be redacted when it is written (issue 21). Before a release of such a dataset is frozen,
-:func:`pii_findings` runs Referee's built-in detectors (:func:`referee.redaction.default_detectors`:
+:func:`pii_findings` runs Referee's built-in detectors (:func:`redaction.default_detectors`:
 e-mail, phone, card, IBAN, SSN, IP address, keys and secrets) over **every text field a release
 row exports**: the prompt and both responses, every answer's reason and rationale, and every
 string in the pair's ``meta``. Findings name the pair, the field and the kinds found — never the
@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from referee.export.rows import LabeledPair
-from referee.redaction import default_detectors, find_spans
-from referee.redaction.spans import Detector
+from formats.rows import LabeledPair
+from redaction import default_detectors, find_spans
+from redaction.spans import Detector
 
 __all__ = ["exported_texts", "pii_findings"]
 

@@ -6,7 +6,7 @@ good they are. The promotion gate refuses the release — nothing written, every
 with the offending pair ids — for:
 
 * ``evaluation_leakage``: a labeled pair that is a near-duplicate of a frozen-evaluation pair,
-  in any dataset and either response order (:mod:`referee.export.near_duplicates`; the
+  in any dataset and either response order (:mod:`formats.near_duplicates`; the
   refusal and, with ``drop_leaked``, the manifest list each pair with its closest frozen match);
 * ``too_few_agreement_items``: agreement measured on fewer comparable items than declared;
 * ``agreement_below_gate``: Krippendorff's alpha among the people's answers (every label kind,
@@ -40,20 +40,20 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from formats.near_duplicates import FrozenIndex
+from formats.rows import LabeledPair
+from formats.rules import Exclusions
 from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
+from referee.db.routing import decision_counts, label_counts
 from referee.export.build import annotator_pseudonyms, frozen_index, labeled_pairs
-from referee.export.near_duplicates import FrozenIndex
 from referee.export.release_gate import (
     GateFailure,
     ReleaseRefused,
     gate_failures,
 )
-from referee.export.rows import LabeledPair
-from referee.export.rules import Exclusions
 from referee.review.final_labels import Aggregation
 from referee.review.quality import annotator_quality, gold_labels
 from referee.review.service import as_utc
-from referee.routing_store import decision_counts, label_counts
 
 __all__ = [
     "GateFailure",
@@ -358,7 +358,7 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
         "cost": options.cost_summary,
         "rows_sha256": _hash_rows(bodies),
     }
-    # the files of the release folder (referee.export.release_files): the canonical rows
+    # the files of the release folder (formats.release_files): the canonical rows
     manifest["files"] = [
         {
             "path": "rows.jsonl",

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from formats.near_duplicates import FrozenIndex
+from formats.rows import LabeledPair
+from formats.rules import UNSAFE_REASONS
 from kernel.errors import RefereeError
 from referee.db.models import Dataset
-from referee.export.near_duplicates import FrozenIndex
 from referee.export.pii_gate import pii_findings
-from referee.export.rows import LabeledPair
-from referee.export.rules import UNSAFE_REASONS
 from referee.reports.human_agreement import agreement_report, load_human_labels
 from referee.review.final_labels import spot_check_report
 

@@ -6,7 +6,7 @@ Keys already seen in the file live in a temporary table of the same connection, 
 Re-importing identical records changes nothing; a stored key with different content is a problem.
 
 This module runs an import (:func:`import_file`) and holds the entry points; the rest is by job:
-reading (:mod:`~referee.ingest.readers`), validating (:mod:`~referee.ingest.records`), repeats
+reading (:mod:`~formats.readers`), validating (:mod:`~referee.ingest.records`), repeats
 inside the file (:mod:`~referee.ingest.repeats`), and reconciling each kind of record with what
 is stored (:mod:`~referee.ingest.pair_kind`, :mod:`~referee.ingest.annotation_kinds`, both
 implementing :class:`~referee.ingest.record_kind.RecordKind`).
@@ -23,12 +23,13 @@ from typing import Any, Literal
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from formats.problems import InputRejected, Problem, ProblemLog
+from formats.readers import Item, read_records
+from redaction.errors import RedactionError
 from referee.db.engine import transaction
 from referee.db.models import AuditEntry, Dataset
 from referee.ingest.annotation_kinds import JudgmentKind, LabelKind
 from referee.ingest.pair_kind import PairKind
-from referee.ingest.problems import InputRejected, Problem, ProblemLog
-from referee.ingest.readers import Item, read_records
 from referee.ingest.record_kind import R, RecordKind
 from referee.ingest.records import FieldMap, check_name
 from referee.ingest.redaction import RedactionSetup, RedactionUnavailable, start_redaction
@@ -40,7 +41,6 @@ from referee.ingest.repeats import (
     drop_seen_table,
     mark_inserted,
 )
-from referee.redaction.errors import RedactionError
 
 BATCH_SIZE = 2000
 Progress = Callable[[int], None]
@@ -269,11 +269,11 @@ def import_labels(
     """
     records: Iterable[Item] | None = None
     if source_format == "label-studio":
-        from referee.ingest.label_studio import read_label_studio
+        from formats.label_studio_read import read_label_studio
 
         records = read_label_studio(path)
     elif source_format == "argilla":
-        from referee.ingest.argilla import read_argilla
+        from formats.argilla_read import read_argilla
 
         records = read_argilla(path)
     label_kind = LabelKind(str(path), kind, max_field_bytes=max_field_bytes)

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from formats.problems import Problem
 from referee.db.models import Base, Dataset, Pair
-from referee.ingest.problems import Problem
 from referee.ingest.records import Errors, PairRecord, validate_pair
 from referee.ingest.redaction import RedactingIngest
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
-from referee.ingest.problems import Problem
+from formats.problems import Problem
 from referee.ingest.records import Errors
 
 R = TypeVar("R")

@@ -2,8 +2,8 @@
 
 The main database keeps the redacted texts, each pair's ``redaction_version`` and the dataset's
 pseudonym state (keyed digests → token numbers, never values). The values themselves go to the
-vault (:class:`referee.redaction.Vault`, its own database, encrypted with the vault key) before
-the main transaction commits; see :mod:`referee.redaction` for why that order keeps numbering
+vault (:class:`redaction.Vault`, its own database, encrypted with the vault key) before
+the main transaction commits; see :mod:`redaction` for why that order keeps numbering
 stable across a rolled-back ingest.
 
 Once a dataset requires redaction (``ingest --redact``) every later ingest of it is redacted
@@ -25,7 +25,8 @@ from referee.db.models import Dataset, Pair
 from referee.ingest.records import PairRecord
 
 if TYPE_CHECKING:
-    from referee.redaction import Finding, PseudonymState, Redactor, Vault, VaultKey
+    from redaction import Finding, PseudonymState, Redactor
+    from referee.privacy import Vault, VaultKey
 
 __all__ = ["RedactingIngest", "RedactionSetup", "RedactionUnavailable", "start_redaction"]
 
@@ -98,11 +99,11 @@ def start_redaction(
 
     Raises :class:`RedactionUnavailable` when redaction is required but the vault or key is
     missing, or when ``--redact`` is asked of a dataset that already holds unredacted pairs.
-    Raises :class:`referee.redaction.PatternError` for a malformed pattern.
+    Raises :class:`redaction.PatternError` for a malformed pattern.
     """
     if not (setup.redact or dataset.redaction_required):
         return None
-    from referee.redaction import PseudonymState, Redactor, parse_pattern
+    from redaction import PseudonymState, Redactor, parse_pattern
 
     if not dataset.redaction_required:
         plain = session.scalar(

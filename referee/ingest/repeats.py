@@ -13,7 +13,7 @@ from typing import Literal
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from referee.ingest.problems import Problem, ProblemLog
+from formats.problems import Problem, ProblemLog
 from referee.ingest.record_kind import R, RecordKind
 
 OnConflict = Literal["first", "last", "error"]

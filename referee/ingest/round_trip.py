@@ -1,8 +1,8 @@
 """Answers coming back from Label Studio or Argilla: recognise what Referee exported itself.
 
 Every answer Referee exports to a labeling tool carries the id of the stored human label it
-came from (``source_label_id``; see :mod:`referee.ingest.label_studio` and
-:mod:`referee.ingest.argilla`). When such a file is imported, :func:`match_exported` resolves
+came from (``source_label_id``; see :mod:`formats.label_studio_read` and
+:mod:`formats.argilla_read`). When such a file is imported, :func:`match_exported` resolves
 those records against the stored labels, before the usual (pair, annotator) reconciliation:
 
 * the stored answer, unchanged (label, rationale, strength, ratings): counted as *already
@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from formats.problems import Problem
 from referee.db.models import AuditEntry, HumanLabel, Pair, utcnow
-from referee.ingest.problems import Problem
 from referee.ingest.records import LabelRecord
 from referee.review.schema import schema_for_dataset_id
 

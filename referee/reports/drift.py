@@ -13,9 +13,9 @@ Series, each in the order the answers arrived (``created_at``, then id):
   answers have a strict majority, agreeing when equal to it;
 * **accepted AI labels**: answered spot checks of the current decisions, right when the strict
   majority of the spot-check answers equals the accepted AI label (the rule of the one
-  spot-check estimator, :func:`referee.routing_store.spot_check_outcomes`), timed by the last
+  spot-check estimator, :func:`referee.db.routing.spot_check_outcomes`), timed by the last
   answer. The overall estimate printed with them *is* that estimator's
-  (:func:`referee.routing_store.spot_check_accuracy`), the same figure as ``status``,
+  (:func:`referee.db.routing.spot_check_accuracy`), the same figure as ``status``,
   ``report cost`` and release manifests.
 """
 
@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from calibration.drift import TEST_NAME, series_report
 from referee.db.models import HumanLabel, Pair, RoutingDecision
+from referee.db.routing import spot_check_accuracy, spot_check_confirmed, top_label
 from referee.review.quality import REVIEW_KINDS, gold_labels
-from referee.routing_store import spot_check_accuracy, spot_check_confirmed, top_label
 
 __all__ = ["drift_alarms", "drift_report"]
 

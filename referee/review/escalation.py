@@ -17,7 +17,7 @@ from the review queue that routing rebuilds:
   nothing). It is served to reviewers with role ``incident`` (who get nothing else) and to
   leads, first, never to someone who has seen the pair. The answer is stored with kind
   ``incident``; it is not a preference vote, and a pair with a both-bad or unsafe answer never
-  becomes a training preference (:mod:`referee.export.rules`).
+  becomes a training preference (:mod:`formats.rules`).
 
 An item is resolved by its first answer (``resolution`` = that label). Further flags on a pair
 add their reasons to its row, open or resolved. :func:`withdraw_after_undo` takes back what a

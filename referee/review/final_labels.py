@@ -12,7 +12,7 @@ Reviewer answers to hidden gold checks are never votes; with Dawid-Skene they ar
 responses on clamped gold items, so they teach each reviewer's confusion matrix (Dawid & Skene,
 *Applied Statistics* 28(1), 1979).
 
-The spot-check estimate is the one of :mod:`referee.routing_store` (Clopper-Pearson, or
+The spot-check estimate is the one of :mod:`referee.db.routing` (Clopper-Pearson, or
 Hajek/Korn-Graubard when the draw was stratified), shared by every report.
 """
 
@@ -27,6 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from formats.rows import Vote
 from referee.db.models import (
     HumanLabel,
     Pair,
@@ -49,42 +50,6 @@ from routing.spot_check_estimate import AccuracyEstimate
 Aggregation = Literal["majority", "weighted", "dawid_skene", "dawid-skene", "auto"]
 LabelSource = Literal["ai", "human", "gold"]
 AGGREGATIONS: tuple[str, ...] = ("majority", "weighted", "dawid-skene")
-
-
-@dataclass(frozen=True, slots=True)
-class Vote:
-    """One person's label on a pair: who, what, when, under which policy."""
-
-    annotator: str
-    label: str
-    kind: str
-    created_at: datetime
-    policy_version: int | None
-    reason: str | None = None
-    rationale: str | None = None
-    unsafe: bool = False
-    strength: str | None = None  # the dataset's schema (referee.review.schema)
-    ratings: dict[str, Any] | None = None
-    rubric_version: str | None = None
-    label_id: int | None = None  # the stored human label's id
-
-    def to_json(self) -> dict[str, Any]:
-        """A plain dict for JSON output (``unsafe`` only when the voter marked the pair)."""
-        doc: dict[str, Any] = {
-            "annotator": self.annotator,
-            "label": self.label,
-            "kind": self.kind,
-            "at": as_utc(self.created_at).isoformat(),
-            "policy_version": self.policy_version,
-            "reason": self.reason,
-            "rationale": self.rationale,
-        }
-        if self.unsafe:
-            doc["unsafe"] = True
-        for key in ("strength", "ratings", "rubric_version"):  # only when the schema gave one
-            if getattr(self, key) is not None:
-                doc[key] = getattr(self, key)
-        return doc
 
 
 @dataclass(frozen=True)
@@ -392,11 +357,11 @@ def spot_check_report(
     """Accuracy of accepted AI labels from the answered current spot checks, against the target.
 
     One estimator for every reader (``status``, ``report cost``, ``route --recalibrate``, release
-    manifests): :func:`referee.routing_store.spot_check_accuracy` — a check is correct when the
+    manifests): :func:`referee.db.routing.spot_check_accuracy` — a check is correct when the
     strict majority of its ``spot_check`` answers equals the accepted AI label, with the
     non-response adjustment per stratum. Calibration gold is never counted as a spot check.
     """
-    from referee.routing_store import spot_check_accuracy  # routing_store imports the CLI layer
+    from referee.db.routing import spot_check_accuracy  # routing_store imports the CLI layer
 
     rows = session.execute(
         select(Policy)

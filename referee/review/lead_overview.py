@@ -6,16 +6,16 @@ Every figure comes from the estimator the CLI uses for it, so the page and the c
   plus the hidden gold checks served, answered and out (leads may see them);
 * agreement among people: :func:`referee.reports.human_agreement.agreement_report` over the
   review and spot-check answers (``referee agreement``), with percentile-bootstrap intervals;
-* accuracy of the accepted AI labels: :func:`referee.routing_store.spot_check_accuracy`
+* accuracy of the accepted AI labels: :func:`referee.db.routing.spot_check_accuracy`
   (``referee status``, ``report cost``, releases), with its interval;
 * each reviewer's record: answers in the dataset (today and in all), hidden gold checks answered
   and right, and their running gold accuracy after each check (oldest first, the last
   ``TREND_POINTS`` checks), paused or not; and their automation-bias record
   (:func:`referee.review.bias.bias_report`, as ``referee review-report``): override rate with
   the AI label shown and hidden, traps caught, flagged or not;
-* cost so far: judge spend (:func:`referee.routing_store.judge_spend`) plus every human label
+* cost so far: judge spend (:func:`referee.db.routing.judge_spend`) plus every human label
   stored for the dataset (gold, review, spot check, gold checks...:
-  :func:`referee.routing_store.label_counts`) at ``human_cost`` dollars each
+  :func:`referee.db.routing.label_counts`) at ``human_cost`` dollars each
   (``REFEREE_HUMAN_COST``): what ``referee report cost`` counts as spent, plus any second-look
   answers (adjudication, incidents).
 """
@@ -30,6 +30,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import HumanLabel, Pair, ReviewAssignment, Reviewer
+from referee.db.routing import judge_spend, label_counts, spot_check_accuracy
 from referee.reports.drift import drift_alarms
 from referee.reports.human_agreement import agreement_report, load_human_labels
 from referee.review.bias import bias_report
@@ -38,7 +39,6 @@ from referee.review.quality import gold_labels
 from referee.review.queue_build import get_dataset
 from referee.review.service import resolve_now
 from referee.review.stats import queue_stats
-from referee.routing_store import judge_spend, label_counts, spot_check_accuracy
 
 TREND_POINTS = 50
 AGREEMENT_KEYS = (

@@ -14,11 +14,11 @@ from sqlalchemy import Engine, select
 from referee.api.app import create_app
 from referee.db.engine import transaction
 from referee.db.models import AuditEntry, Reviewer
+from referee.db.routing import spot_check_accuracy
 from referee.reports.human_agreement import agreement_report, load_human_labels
 from referee.review import QueueConfig
 from referee.review.errors import InvalidSubmission
 from referee.review.tokens import add_reviewer
-from referee.routing_store import spot_check_accuracy
 from referee.settings import Settings
 from tests.helpers import grant_every_dataset, run_cli
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from referee.export.rows import HumanAnswer, JudgeRef, LabeledPair
-from referee.export.schema_fields import ExportSchema
+from formats.rows import HumanAnswer, JudgeRef, LabeledPair
+from formats.schema_fields import ExportSchema
 from referee.ingest.records import LabelRecord, validate_label
 
 JUDGES = (JudgeRef("gpt-4/vanilla", "recorded"), JudgeRef("palm-2", "v2"))

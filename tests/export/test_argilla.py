@@ -23,7 +23,8 @@ from argilla._api._client import APIClient
 from argilla._models import RecordModel, ResponseStatus
 from argilla.records._io import GenericIO
 
-from referee.export.argilla import (
+from formats.argilla_read import read_argilla
+from formats.argilla_write import (
     ANNOTATOR_NAMESPACE,
     IMPORTED_BOTH_BAD_REASON,
     annotator_uuid,
@@ -31,10 +32,9 @@ from referee.export.argilla import (
     settings_json,
     write_argilla,
 )
-from referee.export.rows import LabeledPair
-from referee.export.schema_fields import ExportSchema
-from referee.ingest.argilla import read_argilla
-from referee.ingest.problems import Problem
+from formats.problems import Problem
+from formats.rows import LabeledPair
+from formats.schema_fields import ExportSchema
 from tests.export.label_tools_data import (
     ROWS,
     SCHEMA,

@@ -217,8 +217,8 @@ def test_export_bad_input_is_one_line_exit_2(
 
 
 def test_dpo_rows_carry_the_strength_of_a_5_point_answer(tmp_path: Path) -> None:
-    from referee.export.dpo import write_dpo
-    from referee.export.rows import LabeledPair
+    from formats.dpo import write_dpo
+    from formats.rows import LabeledPair
 
     rows = [
         LabeledPair(
@@ -298,8 +298,8 @@ def test_dpo_rows_carry_the_ratings_of_a_rated_dataset_into_datasets_and_trl(
 def test_dpo_ratings_column_only_with_dimensions(tmp_path: Path) -> None:
     from datasets import load_dataset
 
-    from referee.export.dpo import write_dpo
-    from referee.export.rows import LabeledPair
+    from formats.dpo import write_dpo
+    from formats.rows import LabeledPair
 
     rows = [
         LabeledPair("p1", "d", "q", "a", "b", "B", "human", "majority", ratings={"clarity": 2}),

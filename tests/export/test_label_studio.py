@@ -17,7 +17,10 @@ from label_studio_sdk.label_interface import LabelInterface
 from label_studio_sdk.label_interface.objects import PredictionValue
 from label_studio_sdk.types import AnnotationRequest, ImportApiRequest
 
-from referee.export.label_studio import (
+from formats import json_array
+from formats.json_array import read_json_array
+from formats.label_studio_read import read_label_studio
+from formats.label_studio_write import (
     CHOICE_FOR_LABEL,
     IMPORTED_BOTH_BAD_REASON,
     LABEL_CONFIG,
@@ -25,12 +28,9 @@ from referee.export.label_studio import (
     task_for,
     write_label_studio,
 )
-from referee.export.rows import LABELS
-from referee.export.schema_fields import ExportSchema
-from referee.ingest import json_array
-from referee.ingest.json_array import read_json_array
-from referee.ingest.label_studio import read_label_studio
-from referee.ingest.problems import Problem
+from formats.problems import Problem
+from formats.rows import LABELS
+from formats.schema_fields import ExportSchema
 from tests.export.label_tools_data import (
     ROWS,
     SCHEMA,

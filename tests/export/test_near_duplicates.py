@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from referee.export.near_duplicates import THRESHOLD, FrozenIndex, fold, jaccard, shingles
+from formats.near_duplicates import THRESHOLD, FrozenIndex, fold, jaccard, shingles
 from tests.helpers import run_cli
 
 DATA = Path("/work/shared/data")

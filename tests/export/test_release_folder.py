@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from formats.release_files import folder_slug
 from referee.db.engine import transaction
 from referee.db.models import Release
 from referee.errors import UserError
-from referee.export.release_files import folder_slug
 from tests.export.release_data import answer, cli_json, routed_dataset
 from tests.helpers import run_cli
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from formats.rows import HumanAnswer, LabeledPair
 from referee.export.pii_gate import exported_texts, pii_findings
-from referee.export.rows import HumanAnswer, LabeledPair
-from referee.redaction import generate_vault_key
+from referee.privacy import generate_vault_key
 from tests.helpers import run_cli
 
 EMAIL = "jane.roe@corp.example.com"

@@ -19,9 +19,9 @@ from argilla._api._client import APIClient
 from argilla.records._io import GenericIO
 from sqlalchemy import Engine, func, select
 
+from formats.argilla_write import settings_json
 from referee.db.engine import transaction
 from referee.db.models import AuditEntry, HumanLabel
-from referee.export.argilla import settings_json
 from tests.export.release_data import answer, cli_json, routed_dataset
 from tests.helpers import run_cli, snapshot
 
@@ -80,7 +80,7 @@ def _edit(path: Path, fmt: str, pair_id: str, kind: str, new_label: str) -> None
 
 
 def _uuid(pseudonym: str) -> str:
-    from referee.ingest.argilla import annotator_uuid
+    from formats.argilla_read import annotator_uuid
 
     return str(annotator_uuid(pseudonym))
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from referee.export.dpo import write_dpo
-from referee.export.rows import LabeledPair
+from formats.dpo import write_dpo
+from formats.rows import LabeledPair
 from tests.helpers import run_cli
 
 

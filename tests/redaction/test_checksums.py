@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from referee.redaction import card_brand, iban_valid, luhn_valid, ssn_valid
-from referee.redaction.checksums import shannon_entropy
+from redaction import card_brand, iban_valid, luhn_valid, ssn_valid
+from redaction.checksums import shannon_entropy
 
 
 @pytest.mark.parametrize(

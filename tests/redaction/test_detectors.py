@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from referee.redaction import Redactor, Span
+from redaction import Redactor, Span
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +214,7 @@ def test_spans_carry_detector_and_hide_value(redactor: Redactor) -> None:
 def test_pathological_inputs_stay_linear(text: str) -> None:
     import time
 
-    from referee.redaction import PseudonymState
+    from redaction import PseudonymState
 
     start = time.process_time()
     Redactor(b"k" * 32).redact_text(text, PseudonymState())

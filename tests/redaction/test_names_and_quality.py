@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from referee.redaction import (
+from redaction import (
     PersonNameDetector,
     PseudonymState,
     Redactor,
@@ -82,7 +82,7 @@ def test_detection_imports_no_database_or_crypto() -> None:
     import subprocess
 
     code = (
-        "import sys, referee.redaction as r, referee.redaction.redactor; "
+        "import sys, redaction as r, redaction.redactor; "
         "r.Redactor(b'k' * 32).find('bob@example.com'); "
         "print(','.join(m for m in ('sqlalchemy', 'cryptography') if m in sys.modules))"
     )

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from referee.redaction import (
+from redaction import (
     PatternError,
     PseudonymKey,
     PseudonymState,
@@ -15,7 +15,7 @@ from referee.redaction import (
     parse_pattern,
     resolve_overlaps,
 )
-from referee.redaction.spans import Span
+from redaction.spans import Span
 
 KEY = b"dataset-key-0123456789abcdef0123"
 

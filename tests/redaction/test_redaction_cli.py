@@ -16,7 +16,7 @@ from referee.api.app import create_app
 from referee.db.engine import transaction
 from referee.db.models import Pair
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer
-from referee.redaction import Vault, generate_vault_key
+from referee.privacy import Vault, generate_vault_key
 from referee.review import QueueConfig
 from referee.review.tokens import add_reviewer
 from referee.settings import Settings

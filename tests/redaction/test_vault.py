@@ -9,17 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from referee.redaction import (
-    PseudonymState,
-    Redactor,
-    Vault,
-    VaultConflictError,
-    VaultKey,
-    VaultKeyError,
-    generate_vault_key,
-    unredact,
-    unredact_texts,
-)
+from redaction import PseudonymState, Redactor, VaultConflictError, VaultKeyError
+from referee.privacy import Vault, VaultKey, generate_vault_key, unredact, unredact_texts
 
 PROMPT = "Customer john.smith@example.com (SSN 123-45-6789) paid with 4111 1111 1111 1111."
 RESP_A = "We emailed john.smith@example.com; call +44 20 7946 0958 if needed."

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, update
 from referee.api.app import create_app
 from referee.db.engine import transaction
 from referee.db.models import Dataset, HumanLabel, Judgment, Pair
-from referee.redaction import Vault, generate_vault_key
+from referee.privacy import Vault, generate_vault_key
 from referee.review import QueueConfig
 from referee.settings import Settings
 from tests.helpers import run_cli, snapshot
@@ -70,7 +70,7 @@ def test_api_text_is_redacted_with_the_pairs_pseudonyms(
     assert email_token is not None
     assert email_token.group() in (labels[second].rationale or "")  # one value, one token
     vault = Vault(env["REFEREE_VAULT_URL"])
-    from referee.redaction import VaultKey
+    from referee.privacy import VaultKey
 
     shown = vault.reveal(
         "ds", [email_token.group()[1:-1]], VaultKey.from_string(env["REFEREE_VAULT_KEY"])

@@ -16,9 +16,9 @@ from sqlalchemy import Engine, select
 
 from referee.db.engine import transaction
 from referee.db.models import Escalation, HumanLabel, ReviewAssignment, Reviewer
+from referee.db.routing import spot_check_accuracy, spot_check_outcomes
 from referee.review import final_labels
 from referee.review.escalation import withdraw_after_undo
-from referee.routing_store import spot_check_accuracy, spot_check_outcomes
 from tests.helpers import run_cli
 
 

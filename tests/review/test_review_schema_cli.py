@@ -11,10 +11,10 @@ from review_factory import make_routed_dataset
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
+from formats.schema_fields import deciding_fields
 from referee.cli.main import app
 from referee.db.engine import transaction
 from referee.db.models import HumanLabel
-from referee.export.schema_fields import deciding_fields
 from referee.review.final_labels import Vote
 from tests.helpers import run_cli
 

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from referee.cli import calibrate as calibrate_cli
-from routing.cost_html import frontier_svg, render_cost_html
+from referee.reports.cost_html import frontier_svg, render_cost_html
 
 
 def _point(threshold: float, coverage: float, agreement: float | None, lower: float, upper: float,

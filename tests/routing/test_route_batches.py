@@ -7,18 +7,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event, select
 
+from referee.app.route import route_dataset
 from referee.db.decisions import iter_current_decisions
 from referee.db.engine import ensure_schema, make_engine, transaction
 from referee.db.models import RoutingDecision
-from referee.db.signals import iter_pair_signal_batches, load_pair_signals
-from referee.routing_run import route_dataset
-from referee.routing_store import (
+from referee.db.routing import (
     dataset_by_name,
     frozen_pair_ids,
     gold_pair_ids,
     load_policy,
     route_options,
 )
+from referee.db.signals import iter_pair_signal_batches, load_pair_signals
 from routing.route_summary import summarize_run
 from routing.router import RoutingRun, route_all
 from tests.routing.cli_data import build_dataset, calibrate

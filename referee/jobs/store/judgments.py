@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, bindparam, select, update
 
+from judge.conversation import messages_from_json
 from judge.labels import Order
 from judge.types import OrderVerdict, PairText
 from referee.db.engine import transaction
@@ -26,7 +27,11 @@ def load_chunk(
     with transaction(engine) as session:
         pairs = [
             PairText(
-                pair_id=p.id, prompt=p.prompt, response_a=p.response_a, response_b=p.response_b
+                pair_id=p.id,
+                prompt=p.prompt,
+                response_a=p.response_a,
+                response_b=p.response_b,
+                messages=messages_from_json(p.messages),
             )
             for p in session.scalars(
                 select(Pair).where(Pair.id.in_(list(pair_ids))).order_by(Pair.id)
