@@ -21,6 +21,12 @@ AI label with its confidence as ``score`` and the judges and policy as ``agent``
 ``status: "submitted"`` (``Record.to_dict`` drops the status, ``Record.from_dict`` accepts it);
 an answer's strength and ratings are its ``responses.strength`` and ``responses.rating_<dim>``.
 
+A dataset with conversation prompts (issue 22) is exported with ``conversational=True``: the
+``prompt`` field is then a :class:`ChatField` titled ``Conversation`` (settings type ``chat``,
+no markdown, as the text fields) and every record's ``fields.prompt`` is the message list
+(``[{"role", "content"}]``; a single-turn pair of the same dataset as one ``user`` message),
+which Argilla shows as a chat above the two replies.
+
 Argilla identifies people by user UUIDs, so each pseudonym becomes
 ``uuid5(ANNOTATOR_NAMESPACE, pseudonym)``, and the record's ``annotators`` metadata lists the
 pseudonyms, so :func:`read_argilla` turns those UUIDs back into names (other users come back as
@@ -56,6 +62,7 @@ from formats.argilla_read import (
     annotator_uuid,
     answer_tag,
 )
+from formats.dpo import prompt_messages
 from formats.label_studio_write import judge_tag
 from formats.rows import HumanAnswer, LabeledPair
 from formats.schema_fields import ExportSchema
@@ -78,14 +85,15 @@ def _common(name: str, title: str) -> dict[str, Any]:
     return {"id": None, "inserted_at": None, "updated_at": None, "name": name, "title": title}
 
 
-def _text_field(name: str, title: str) -> dict[str, Any]:
+def _text_field(name: str, title: str, kind: str = "text") -> dict[str, Any]:
+    """A ``TextField`` (``kind="text"``) or ``ChatField`` (``"chat"``), as serialized."""
     return {
         **_common(name, title),
-        "settings": {"type": "text", "use_markdown": False},
+        "settings": {"type": kind, "use_markdown": False},
         "required": True,
         "description": None,
         "dataset_id": None,
-        "type": "text",
+        "type": kind,
     }
 
 
@@ -132,9 +140,16 @@ def _schema_questions(schema: ExportSchema) -> list[dict[str, Any]]:
 
 
 def settings_json(
-    guidelines: str | None = None, schema: ExportSchema | None = None
+    guidelines: str | None = None,
+    schema: ExportSchema | None = None,
+    *,
+    conversational: bool = False,
 ) -> dict[str, Any]:
-    """The Argilla dataset settings, as ``Settings.serialize()`` writes them."""
+    """The Argilla dataset settings, as ``Settings.serialize()`` writes them.
+
+    ``conversational``: the prompt is a ``ChatField`` (see the module docstring).
+    """
+    prompt = _text_field("prompt", "Conversation", "chat") if conversational else None
     return {
         "guidelines": guidelines if guidelines is not None else DEFAULT_GUIDELINES,
         "questions": [
@@ -143,7 +158,7 @@ def settings_json(
             _question(RATIONALE, "Why?", {"type": "text", "use_markdown": False}, False),
         ],
         "fields": [
-            _text_field("prompt", "Prompt"),
+            prompt or _text_field("prompt", "Prompt"),
             _text_field("response_a", "Response A"),
             _text_field("response_b", "Response B"),
         ],
@@ -180,8 +195,13 @@ def settings_json(
     }
 
 
-def record_for(row: LabeledPair) -> dict[str, Any]:
-    """One Argilla record for ``row`` in ``Record.to_dict()`` shape (see the module docstring)."""
+def record_for(row: LabeledPair, *, conversational: bool = False) -> dict[str, Any]:
+    """One Argilla record for ``row`` in ``Record.to_dict()`` shape (see the module docstring).
+
+    ``conversational``: for the settings with the chat field; a conversation row needs it.
+    """
+    if row.messages is not None and not conversational:
+        raise ValueError(f"pair {row.pair_id} is a conversation: export with conversational=True")
     metadata: dict[str, Any] = {
         "dataset": row.dataset,
         "source": row.source,
@@ -218,7 +238,7 @@ def record_for(row: LabeledPair) -> dict[str, Any]:
     return {
         "id": row.pair_id,
         "fields": {
-            "prompt": row.prompt,
+            "prompt": prompt_messages(row) if conversational else row.prompt,
             "response_a": row.response_a,
             "response_b": row.response_b,
         },
@@ -248,8 +268,11 @@ def write_argilla(
     *,
     guidelines: str | None = None,
     schema: ExportSchema | None = None,
+    conversational: bool = False,
 ) -> int:
     """Stream ``rows`` to ``out`` as JSON Lines of records; write the settings beside it.
+
+    ``conversational``: the dataset has conversation prompts (a chat field, module docstring).
 
     The settings go to ``<out stem>.settings.json``, written once the records are: they have
     the questions of ``schema`` plus any strength or dimension that answers carry without the
@@ -265,12 +288,13 @@ def write_argilla(
                 strength = strength or STRENGTH in found
                 names = (q.removeprefix(RATING_PREFIX) for q in found if q != STRENGTH)
                 dimensions.update(dict.fromkeys(names))
-            handle.write(json.dumps(record_for(row), ensure_ascii=False))
+            record = record_for(row, conversational=conversational)
+            handle.write(json.dumps(record, ensure_ascii=False))
             handle.write("\n")
             count += 1
     widened = (schema or ExportSchema()).widened(strength, dimensions)
     out.with_name(f"{out.stem}.settings.json").write_text(
-        json.dumps(settings_json(guidelines, widened), indent=2, ensure_ascii=False) + "\n",
+        json.dumps(settings_json(guidelines, widened, conversational=conversational), indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
     return count

@@ -1,8 +1,12 @@
 """The preference format TRL's ``DPOTrainer`` reads: ``prompt``, ``chosen``, ``rejected``.
 
 ``conversational`` style (the default) writes message lists, which TRL applies the model's chat
-template to: ``prompt = [{"role": "user", "content": ...}]``, ``chosen`` and ``rejected`` each
-``[{"role": "assistant", "content": ...}]``. ``standard`` style writes plain strings. Every row
+template to: ``prompt`` is the whole conversation before the reply (every turn with its role,
+system turns included) and for a single-turn pair ``[{"role": "user", "content": ...}]``;
+``chosen`` and ``rejected`` each ``[{"role": "assistant", "content": ...}]``, the candidate
+next turn. ``standard`` style writes plain strings: a conversation's ``prompt`` is then its flat
+text (``User: ...`` / ``Assistant: ...`` turns, :func:`judge.conversation.flat_prompt`). So a
+column never mixes types: in one style every row is a message list, in the other a string. Every row
 also carries ``pair_id``, ``source``, ``agreement``, ``policy_version`` and ``rubric_version``,
 and ``strength`` (``slight``/``much`` when people answered on a 5-point scale, else null) tells
 a margin-aware trainer how clear the preference was. A dataset with rated dimensions
@@ -33,7 +37,7 @@ from formats.typed_jsonl import write_typed_jsonl
 Style = Literal["conversational", "standard"]
 PARQUET_BATCH = 10_000
 
-__all__ = ["Style", "dpo_record", "tie_record", "ties_path", "write_dpo"]
+__all__ = ["Style", "dpo_record", "prompt_messages", "tie_record", "ties_path", "write_dpo"]
 
 
 def dpo_record(row: LabeledPair, style: Style, *, dimensions: Sequence[str] = ()) -> dict[str, Any]:
@@ -51,7 +55,7 @@ def dpo_record(row: LabeledPair, style: Style, *, dimensions: Sequence[str] = ()
     out: dict[str, Any]
     if style == "conversational":
         out = {
-            "prompt": [{"role": "user", "content": row.prompt}],
+            "prompt": prompt_messages(row),
             "chosen": [{"role": "assistant", "content": chosen}],
             "rejected": [{"role": "assistant", "content": rejected}],
         }
@@ -70,11 +74,18 @@ def tie_record(row: LabeledPair, style: Style) -> dict[str, Any]:
         raise ValueError(f"pair {row.pair_id}: label {row.label!r} is not a tie")
     prompt: Any = row.prompt
     if style == "conversational":
-        prompt = [{"role": "user", "content": row.prompt}]
+        prompt = prompt_messages(row)
     out = {"prompt": prompt, "response_a": row.response_a, "response_b": row.response_b}
     out["label"] = "tie"
     out.update(_provenance(row))
     return out
+
+
+def prompt_messages(row: LabeledPair) -> list[dict[str, str]]:
+    """The row's prompt as messages: its conversation, or one user turn for a plain prompt."""
+    if row.messages is not None:
+        return [{"role": m["role"], "content": m["content"]} for m in row.messages]
+    return [{"role": "user", "content": row.prompt}]
 
 
 def _provenance(row: LabeledPair) -> dict[str, Any]:

@@ -26,6 +26,14 @@ to it. Each task carries:
   ``ground_truth`` is set for gold answers (Label Studio's import default would be ``true``).
   An answer's strength and ratings are ``strength`` and ``rating_<dimension>`` results.
 
+**Conversations** (issue 22): a dataset with conversation prompts is exported with
+``conversational=True``. Its config shows the earlier turns as a chat, a ``Paragraphs`` tag
+named ``dialogue`` (``value="$messages" layout="dialogue" nameKey="role" textKey="content"``)
+in place of the prompt's ``Text``, before the two replies, and every control and result points
+at it (``toName="dialogue"``). Every task then carries ``data.messages`` (a single-turn pair of
+the same dataset as one ``user`` message, so the tag finds its data on every task);
+``data.prompt`` keeps the flat text.
+
 **Import** (:func:`read_label_studio`) reads Label Studio's *Export → JSON* (not JSON-MIN): one
 label record per annotation that was not cancelled. The annotator is the Referee pseudonym when
 the annotation carries one, else the Label Studio user's e-mail, else
@@ -55,6 +63,7 @@ from formats.label_studio_read import (
     RATIONALE,
     STRENGTH,
 )
+from formats.dpo import prompt_messages
 from formats.rows import HumanAnswer, LabeledPair
 from formats.schema_fields import ExportSchema
 
@@ -105,7 +114,20 @@ _RATING_CONTROL = """\
 """
 
 
-def label_config(schema: ExportSchema | None = None) -> str:
+DIALOGUE = "dialogue"
+"""The ``Paragraphs`` tag showing a conversation, and the object every control points at."""
+_PROMPT_TEXT = """\
+  <Header value="Prompt"/>
+  <Text name="prompt" value="$prompt"/>
+"""
+_DIALOGUE = f"""\
+  <Header value="Conversation"/>
+  <Paragraphs name="{DIALOGUE}" value="$messages" layout="dialogue" nameKey="role" \
+textKey="content"/>
+"""
+
+
+def label_config(schema: ExportSchema | None = None, *, conversational: bool = False) -> str:
     """The labeling config for a dataset's annotation schema (see the module docstring).
 
     Dimension names are lower-case letters, digits and ``_`` (:func:`parse_dimensions
@@ -116,7 +138,11 @@ def label_config(schema: ExportSchema | None = None) -> str:
     for dimension in schema.dimensions:
         title = dimension.replace("_", " ").capitalize()
         extra += _RATING_CONTROL.format(title=title, name=RATING_PREFIX + dimension, max=MAX_RATING)
-    return _CONFIG_HEAD + extra + _CONFIG_TAIL
+    config = _CONFIG_HEAD + extra + _CONFIG_TAIL
+    if conversational:
+        config = config.replace(_PROMPT_TEXT, _DIALOGUE, 1)
+        config = config.replace(f'toName="{OBJECT}"', f'toName="{DIALOGUE}"')
+    return config
 
 
 def judge_tag(row: LabeledPair) -> str:
@@ -127,8 +153,25 @@ def judge_tag(row: LabeledPair) -> str:
     return f"{judges} | policy {row.policy_version}"
 
 
-def task_for(row: LabeledPair) -> dict[str, Any]:
-    """One Label Studio task for ``row``: data, the AI label as a prediction, human annotations."""
+def task_for(row: LabeledPair, *, conversational: bool = False) -> dict[str, Any]:
+    """One Label Studio task for ``row``: data, the AI label as a prediction, human annotations.
+
+    ``conversational``: the task is for the chat config (``data.messages``, results pointing at
+    :data:`DIALOGUE`); a conversation row needs it, since the plain config has no chat to show.
+    """
+    if row.messages is not None and not conversational:
+        raise ValueError(f"pair {row.pair_id} is a conversation: export with conversational=True")
+    task = _plain_task(row)
+    if conversational:
+        task["data"]["messages"] = prompt_messages(row)
+        for kind in ("predictions", "annotations"):
+            for item in task.get(kind, []):
+                for result in item["result"]:
+                    result["to_name"] = DIALOGUE
+    return task
+
+
+def _plain_task(row: LabeledPair) -> dict[str, Any]:
     task: dict[str, Any] = {
         "data": {
             "pair_id": row.pair_id,
@@ -204,9 +247,16 @@ def _schema_results(answer: HumanAnswer) -> list[dict[str, Any]]:
 
 
 def write_label_studio(
-    rows: Iterable[LabeledPair], out: Path, *, schema: ExportSchema | None = None
+    rows: Iterable[LabeledPair],
+    out: Path,
+    *,
+    schema: ExportSchema | None = None,
+    conversational: bool = False,
 ) -> int:
     """Stream ``rows`` to ``out`` as a JSON array of tasks; write the config beside it.
+
+    ``conversational``: the dataset has conversation prompts; use the chat config (module
+    docstring) for every task.
 
     The config (:func:`label_config`) goes to ``<out stem>.label_config.xml``, written once the
     tasks are: it has the controls of ``schema`` plus any strength or dimension that answers
@@ -222,10 +272,11 @@ def write_label_studio(
             for answer in row.answers:
                 strength = strength or answer.strength in CHOICE_FOR_STRENGTH
                 dimensions.update(dict.fromkeys(_ratings(answer)))
-            yield task_for(row)
+            yield task_for(row, conversational=conversational)
 
     count = write_json_array(tasks(), out)
-    config = label_config((schema or ExportSchema()).widened(strength, dimensions))
+    widened = (schema or ExportSchema()).widened(strength, dimensions)
+    config = label_config(widened, conversational=conversational)
     out.with_name(f"{out.stem}.label_config.xml").write_text(config, encoding="utf-8")
     return count
 
@@ -266,6 +317,7 @@ def _textarea_result(text: str) -> dict[str, Any]:
 __all__ = [
     "CHOICE_FOR_LABEL",
     "CHOICE_FOR_STRENGTH",
+    "DIALOGUE",
     "IMPORTED_BOTH_BAD_REASON",
     "LABEL_CONFIG",
     "RATING_PREFIX",

@@ -72,7 +72,7 @@ class HumanAnswer:
 class LabeledPair:
     """A pair, its final label and where the label came from.
 
-    Not frozen on purpose: a frozen dataclass sets each of these 22 fields through
+    Not frozen on purpose: a frozen dataclass sets each of these 26 fields through
     ``object.__setattr__``, which was a fifth of the export's time. Treat it as read-only.
     """
 
@@ -98,6 +98,13 @@ class LabeledPair:
     strength: str | None = None
     ratings: dict[str, int] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # issue 22: a conversation's turns before the two replies ([{role, content}], see
+    # judge.conversation; ``prompt`` is then their flat text), and for k-wise responses the
+    # source record (``group_id``) and which of its responses A and B are
+    messages: list[dict[str, str]] | None = None
+    group_id: str | None = None
+    response_a_ref: str | None = None
+    response_b_ref: str | None = None
 
     @property
     def annotators(self) -> tuple[str, ...]:
@@ -110,8 +117,12 @@ class LabeledPair:
         return len(self.answers)
 
     def to_json(self) -> dict[str, Any]:
-        """Referee's own full export format: every field, in a fixed key order."""
-        return {
+        """Referee's own full export format: every field, in a fixed key order.
+
+        ``messages``, ``group_id`` and the response refs come last and only when set, so a
+        single-turn row (and every release frozen before them) reads and writes byte for byte.
+        """
+        doc: dict[str, Any] = {
             "pair_id": self.pair_id,
             "dataset": self.dataset,
             "prompt": self.prompt,
@@ -137,6 +148,10 @@ class LabeledPair:
             "ratings": self.ratings,
             "meta": self.meta,
         }
+        for key in _CONVERSATION_KEYS:
+            if getattr(self, key) is not None:
+                doc[key] = getattr(self, key)
+        return doc
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> LabeledPair:
@@ -167,7 +182,14 @@ class LabeledPair:
             get("strength"),
             get("ratings"),
             get("meta") or {},
+            get("messages"),
+            get("group_id"),
+            get("response_a_ref"),
+            get("response_b_ref"),
         )
+
+
+_CONVERSATION_KEYS = ("messages", "group_id", "response_a_ref", "response_b_ref")
 
 
 __all__ = ["LABELS", "HumanAnswer", "JudgeRef", "LabelSource", "LabeledPair"]

@@ -38,6 +38,7 @@ EXCLUSION_REASONS: tuple[str, ...] = (
     "tie",
     "below_min_agreement",
     "not_an_incident",
+    "not_k_wise",  # ranking: the pair came from no k-wise record (no group_id)
 )
 UNSAFE_REASONS: frozenset[str] = frozenset({"both_bad", "judge_injection_suspected"})
 

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from formats.dpo import Style, write_dpo
 from formats.full_jsonl import write_jsonl, write_records
+from formats.ranking import RANKING_PAIRS, Ranking, RankingPairs, write_ranking_dpo, write_rankings
 from formats.rows import LabeledPair
 from formats.rules import Exclusions, ExportRules, RowPolicy, filter_rows
 from formats.schema_fields import ExportSchema
@@ -31,6 +33,8 @@ from referee.db.engine import session_factory
 from referee.db.routing import dataset_by_name
 from referee.export.build import frozen_index, labeled_pairs
 from referee.export.incidents import incident_export_records
+from referee.export.ranking import rank_groups
+from referee.export.shapes import has_conversations
 from referee.export.release import (
     find_release,
     list_releases,
@@ -54,6 +58,7 @@ FORMATS: dict[str, RowPolicy] = {
     "label-studio": "tasks",
     "argilla": "tasks",
     "incidents": "tasks",  # every pair: the incident queue says which are incidents
+    "ranking": "labels",  # every final label of k-wise pairs, fitted per record (issue 22)
 }
 
 
@@ -64,6 +69,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "label-studio": (".json",),
     "argilla": (".jsonl",),
     "incidents": (".jsonl",),
+    "ranking": (".jsonl",),
 }
 
 
@@ -73,9 +79,31 @@ def parse_aggregate(value: str) -> Aggregation:
     return value  # type: ignore[return-value]
 
 
-def _writer(
-    fmt: str, style: Style, ties: bool, schema: ExportSchema
-) -> Callable[[Iterable[LabeledPair], Path], int]:
+@dataclass(frozen=True)
+class Layout:
+    """How the rows are laid out: DPO style and ranking pairs, chat or not (issue 22)."""
+
+    style: Style
+    ties: bool
+    schema: ExportSchema
+    conversational: bool = False
+    from_ranking: RankingPairs | None = None
+    on_skip: Callable[[str, str], None] | None = None
+
+
+def _ranked(rows: Iterable[LabeledPair], layout: Layout) -> Iterable[Ranking]:
+    return rank_groups(rows, on_skip=layout.on_skip)
+
+
+def _writer(fmt: str, layout: Layout) -> Callable[[Iterable[LabeledPair], Path], int]:
+    style, ties, schema, chat = layout.style, layout.ties, layout.schema, layout.conversational
+    if fmt == "ranking":
+        return lambda rows, out: write_rankings(_ranked(rows, layout), out)
+    if fmt == "dpo" and layout.from_ranking is not None:
+        pairs = layout.from_ranking
+        return lambda rows, out: write_ranking_dpo(
+            _ranked(rows, layout), out, pairs=pairs, style=style
+        )
     if fmt == "dpo":
         dims = schema.dimensions
         return lambda rows, out: write_dpo(rows, out, style=style, ties=ties, dimensions=dims)
@@ -84,11 +112,13 @@ def _writer(
     if fmt == "label-studio":
         from formats.label_studio_write import write_label_studio
 
-        return lambda rows, out: write_label_studio(rows, out, schema=schema)
+        return lambda rows, out: write_label_studio(
+            rows, out, schema=schema, conversational=chat
+        )
     if fmt == "argilla":
         from formats.argilla_write import write_argilla
 
-        return lambda rows, out: write_argilla(rows, out, schema=schema)
+        return lambda rows, out: write_argilla(rows, out, schema=schema, conversational=chat)
     return lambda rows, out: write_jsonl(rows, out)  # incidents: replaced by the queue's records
 
 
@@ -114,7 +144,9 @@ def export(
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset to export.")],
     fmt: Annotated[
         str,
-        typer.Option("--format", help="dpo, jsonl, label-studio, argilla or incidents."),
+        typer.Option(
+            "--format", help="dpo, jsonl, label-studio, argilla, incidents or ranking."
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="File to write (.jsonl, .parquet, .json).")],
     release: Annotated[
@@ -140,6 +172,14 @@ def export(
         str,
         typer.Option("--style", help="dpo: conversational (message lists) or standard (strings)."),
     ] = "conversational",
+    from_ranking: Annotated[
+        str | None,
+        typer.Option(
+            "--from-ranking",
+            help="dpo: pairs from each k-wise record's ranking instead of the labeled pairs: "
+            "best-worst (first vs last) or all-ordered (every pair in ranked order).",
+        ),
+    ] = None,
     aggregate: AggregateOpt = "majority",
     as_json: JsonOpt = False,
 ) -> None:
@@ -148,6 +188,7 @@ def export(
         fail(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     if style not in ("conversational", "standard"):
         fail(f"--style {style!r}: use conversational or standard")
+    _check_from_ranking(fmt, from_ranking, out)
     if min_agreement is not None and (math.isnan(min_agreement) or not 0 <= min_agreement <= 1):
         fail(f"--min-agreement {min_agreement}: use a share between 0 and 1 (e.g. 0.67)")
     if out.is_dir():
@@ -162,14 +203,23 @@ def export(
             + f" (e.g. {out.with_suffix(suffixes[0]).name}); nothing was written"
         )
     method = parse_aggregate(aggregate)
-    rules = ExportRules(FORMATS[fmt], include_ties=include_ties, min_agreement=min_agreement)
+    policy = "labels" if from_ranking else FORMATS[fmt]  # a ranking fits ties and both-bad too
+    rules = ExportRules(policy, include_ties=include_ties, min_agreement=min_agreement)
     exclusions = Exclusions()
     engine = open_database()
     with user_errors(), session_factory(engine)() as session:
         ds = dataset_by_name(session, dataset)
         answer_schema = load_schema(session, ds)  # strength and rating columns (issue 11)
         schema = ExportSchema(answer_schema.scale, answer_schema.dimensions)
-        write_rows = _writer(fmt, style, include_ties, schema)  # type: ignore[arg-type]
+        layout = Layout(
+            style,  # type: ignore[arg-type]
+            include_ties,
+            schema,
+            conversational=has_conversations(session, ds.id),
+            from_ranking=from_ranking,  # type: ignore[arg-type]
+            on_skip=exclusions.add,
+        )
+        write_rows = _writer(fmt, layout)
         if release is not None:
             frozen_release = find_release(session, ds, release)
             if frozen_release is None:
@@ -195,6 +245,7 @@ def export(
         "release": release,
         "format": fmt,
         "style": style if fmt == "dpo" else None,
+        "from_ranking": from_ranking,
         "file": str(out),
         "files": [str(f) for f in files],
         "rows": written,
@@ -212,6 +263,17 @@ def export(
     for extra in files:
         if extra != out:
             stdout.print(f"wrote {extra}")
+
+
+def _check_from_ranking(fmt: str, from_ranking: str | None, out: Path) -> None:
+    if from_ranking is None:
+        return
+    if fmt != "dpo":
+        fail(f"--from-ranking is for --format dpo (got --format {fmt}); nothing was written")
+    if from_ranking not in RANKING_PAIRS:
+        fail(f"--from-ranking {from_ranking!r}: use one of {', '.join(RANKING_PAIRS)}")
+    if out.suffix.lower() != ".jsonl":
+        fail(f"--out {out}: --from-ranking writes JSON Lines (.jsonl); nothing was written")
 
 
 def labels_final(

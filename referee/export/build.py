@@ -122,6 +122,10 @@ def _to_row(
         ratings=schema.ratings,
         redaction_version=pair.redaction_version,
         meta=dict(pair.meta or {}),
+        messages=pair.messages,  # a conversation and k-wise provenance (issue 22)
+        group_id=pair.group_id,
+        response_a_ref=pair.response_a_ref,
+        response_b_ref=pair.response_b_ref,
     )
 
 
