@@ -1,17 +1,17 @@
-"""Bradley–Terry strengths of k responses from their pairwise outcomes, with intervals.
+"""Bradley-Terry strengths of k responses from their pairwise outcomes, with intervals.
 
 The model (Bradley & Terry 1952): response ``i`` beats ``j`` with probability
 ``P(i > j) = g_i / (g_i + g_j)``, ``g_i = exp(theta_i) > 0``. The score reported is the
 log-strength ``theta_i``.
 
-**Fit.** The minorization–maximization (MM) iteration of Hunter (2004), "MM algorithms for
-generalized Bradley–Terry models", *Annals of Statistics* 32(1), eq. (3)::
+**Fit.** The minorization-maximization (MM) iteration of Hunter (2004), "MM algorithms for
+generalized Bradley-Terry models", *Annals of Statistics* 32(1), eq. (3)::
 
     g_i <- W_i / sum_{j != i} n_ij / (g_i + g_j)
 
 where ``W_i`` is i's wins and ``n_ij`` the comparisons of i and j. Each step increases the
 likelihood. **Ties** count as half a win to each side (the simple tie rule, not the
-Rao–Kupper model). **Prior**: every response also plays ``prior`` virtual comparisons against
+Rao-Kupper model). **Prior**: every response also plays ``prior`` virtual comparisons against
 a virtual response of fixed strength ``g_0 = 1``, winning half of them (a weak, symmetric
 prior; Hunter 2004 §5 and Caron & Doucet 2012 use the same device). Without it a response that
 won every comparison has no finite maximum (``theta -> inf``) and one that was never compared
@@ -50,7 +50,7 @@ __all__ = ["BradleyTerry", "Outcome"]
 
 @dataclass
 class BradleyTerry:
-    """Bradley–Terry fit by Hunter's MM algorithm (see the module docstring).
+    """Bradley-Terry fit by Hunter's MM algorithm (see the module docstring).
 
     ``prior``: virtual comparisons of each response with a strength-1 reference (half won).
     ``z``: the normal quantile of the interval (1.96: 95%).
@@ -121,6 +121,7 @@ class BradleyTerry:
         """Hunter's MM update, with the virtual reference (strength 1) in every sum."""
         strength = np.ones(len(won))
         wins = won + self.prior / 2  # half of the virtual games won
+        self.n_iter_ = self.max_iter
         for step in range(1, self.max_iter + 1):
             pair_sum = games / (strength[:, None] + strength[None, :])
             denominator = pair_sum.sum(axis=1) + self.prior / (strength + 1.0)
@@ -128,8 +129,8 @@ class BradleyTerry:
             change = float(np.max(np.abs(np.log(updated) - np.log(strength))))
             strength = updated
             if change < self.tol:
+                self.n_iter_ = step
                 break
-        self.n_iter_ = step
         return strength
 
     def _standard_errors(

@@ -294,7 +294,12 @@ def write_argilla(
             count += 1
     widened = (schema or ExportSchema()).widened(strength, dimensions)
     out.with_name(f"{out.stem}.settings.json").write_text(
-        json.dumps(settings_json(guidelines, widened, conversational=conversational), indent=2, ensure_ascii=False) + "\n",
+        json.dumps(
+            settings_json(guidelines, widened, conversational=conversational),
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n",
         encoding="utf-8",
     )
     return count

@@ -49,6 +49,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from formats.dpo import prompt_messages
 from formats.label_studio_read import (
     CHOICE_FOR_LABEL,
     CHOICE_FOR_STRENGTH,
@@ -63,7 +64,6 @@ from formats.label_studio_read import (
     RATIONALE,
     STRENGTH,
 )
-from formats.dpo import prompt_messages
 from formats.rows import HumanAnswer, LabeledPair
 from formats.schema_fields import ExportSchema
 

@@ -2,7 +2,7 @@
 
 A k-wise record (one prompt, k responses) becomes pairs at ingest, each pair remembering its
 record (``group_id``) and which responses A and B are (``response_a_ref`` / ``response_b_ref``).
-The pairs' final labels are fitted per record with Bradley–Terry
+The pairs' final labels are fitted per record with Bradley-Terry
 (:mod:`calibration.bradley_terry`, done by :mod:`referee.export.ranking`); this module holds the
 result and writes it.
 
@@ -10,7 +10,7 @@ result and writes it.
 ``group_id``, ``dataset``, ``prompt`` (the flat text), ``messages`` (the conversation, or null),
 ``pairs`` (labeled pairs fitted), ``pair_ids`` and ``responses`` best first, each
 ``{rank, ref, text, score, lower, upper, wins, losses, ties, both_bad, comparisons}``:
-``score`` is the Bradley–Terry log-strength, ``lower``/``upper`` its 95% interval; a tie counts
+``score`` is the Bradley-Terry log-strength, ``lower``/``upper`` its 95% interval; a tie counts
 half a win to each side in the fit; a both-bad label is left out of the fit (it says neither
 reply is acceptable, not which is better) and counted in ``both_bad``.
 

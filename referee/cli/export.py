@@ -34,12 +34,12 @@ from referee.db.routing import dataset_by_name
 from referee.export.build import frozen_index, labeled_pairs
 from referee.export.incidents import incident_export_records
 from referee.export.ranking import rank_groups
-from referee.export.shapes import has_conversations
 from referee.export.release import (
     find_release,
     list_releases,
     release_rows,
 )
+from referee.export.shapes import has_conversations
 from referee.review.final_labels import AGGREGATIONS, Aggregation
 from referee.review.schema import load_schema
 
@@ -112,9 +112,7 @@ def _writer(fmt: str, layout: Layout) -> Callable[[Iterable[LabeledPair], Path],
     if fmt == "label-studio":
         from formats.label_studio_write import write_label_studio
 
-        return lambda rows, out: write_label_studio(
-            rows, out, schema=schema, conversational=chat
-        )
+        return lambda rows, out: write_label_studio(rows, out, schema=schema, conversational=chat)
     if fmt == "argilla":
         from formats.argilla_write import write_argilla
 
@@ -144,9 +142,7 @@ def export(
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset to export.")],
     fmt: Annotated[
         str,
-        typer.Option(
-            "--format", help="dpo, jsonl, label-studio, argilla, incidents or ranking."
-        ),
+        typer.Option("--format", help="dpo, jsonl, label-studio, argilla, incidents or ranking."),
     ],
     out: Annotated[Path, typer.Option("--out", help="File to write (.jsonl, .parquet, .json).")],
     release: Annotated[

@@ -16,7 +16,7 @@ from calibration.bradley_terry import BradleyTerry, Outcome
 from formats.ranking import RankedResponse, Ranking
 from formats.rows import LabeledPair
 
-#: Bradley–Terry's virtual comparisons per response (see calibration.bradley_terry).
+#: Bradley-Terry's virtual comparisons per response (see calibration.bradley_terry).
 PRIOR = 0.5
 _SHARE = {"A": 1.0, "B": 0.0, "tie": 0.5}
 

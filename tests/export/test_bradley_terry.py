@@ -1,4 +1,4 @@
-"""Bradley–Terry by Hunter's MM algorithm: hand-checkable cases, recovery of known strengths, and
+"""Bradley-Terry by Hunter's MM algorithm: hand-checkable cases, recovery of known strengths, and
 agreement with an independent fit (scipy's optimiser on the same penalised likelihood)."""
 
 from __future__ import annotations

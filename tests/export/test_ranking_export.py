@@ -1,4 +1,4 @@
-"""Issue 22: the final labels of a k-wise record's pairs become a ranking (Bradley–Terry), a
+"""Issue 22: the final labels of a k-wise record's pairs become a ranking (Bradley-Terry), a
 ranking file and DPO pairs (best vs worst, or every ordered pair)."""
 
 from __future__ import annotations
@@ -99,11 +99,15 @@ def test_dpo_from_rankings_best_worst_and_all_ordered(
         (("--format", "jsonl", "--from-ranking", "best-worst"), "x.jsonl", "--from-ranking is for"),
         (("--format", "dpo", "--from-ranking", "best"), "x.jsonl", "best-worst, all-ordered"),
         (("--format", "dpo", "--from-ranking", "best-worst"), "x.parquet", "JSON Lines"),
-        (("--format", "ranking",), "x.parquet", "ranking format"),
+        (("--format", "ranking"), "x.parquet", "ranking format"),
     ],
 )
 def test_bad_ranking_options_are_one_line_and_write_nothing(
-    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path, args: tuple[str, ...], name: str,
+    sqlite_engine: Engine,
+    sqlite_url: str,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    name: str,
     message: str,
 ) -> None:
     _kwise(sqlite_engine)
