@@ -221,3 +221,39 @@ def test_round_trip_of_a_conversational_dataset_adds_nothing(
                          "--kind", "gold")  # fmt: skip
         assert result.exit_code == 0, result.output
         assert "— 0 new, 3 already stored" in result.stdout
+
+
+def test_conversational_parquet_holds_the_turns_as_a_message_list(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from formats.dpo import write_dpo
+
+    plain = LabeledPair(
+        pair_id="p2", dataset="d", prompt="What is 2 + 2?", response_a="4", response_b="five",
+        label="A", source="ai", method="auto_accept",
+    )  # fmt: skip
+    out = tmp_path / "train.parquet"
+    assert write_dpo([CHAT_ROW, plain], out) == 2
+    table = pq.read_table(out).to_pylist()
+    assert table[0]["prompt"] == TURNS
+    assert table[1]["prompt"] == [{"role": "user", "content": "What is 2 + 2?"}]
+    assert table[0]["chosen"] == [{"role": "assistant", "content": "Rome."}]
+
+
+def test_a_release_keeps_the_conversation(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path
+) -> None:
+    _mixed_dataset(sqlite_engine)
+    made = run_cli(sqlite_url, "release", "--dataset", "d", "--name", "v1",
+                   "--min-agreement-items", "0", "--out", str(tmp_path / "rel"))  # fmt: skip
+    assert made.exit_code == 0, made.output
+    frozen = [json.loads(line) for line in (tmp_path / "rel" / "rows.jsonl").open()]
+    assert {r["pair_id"]: r.get("messages") for r in frozen} == {
+        "chat-1": TURNS, "chat-2": TURNS, "plain-1": None,
+    }  # fmt: skip
+    out = tmp_path / "v1.jsonl"
+    assert _export(sqlite_url, "dpo", out, "--release", "v1")["rows"] == 2
+    assert _lines(out)["chat-1"]["prompt"] == TURNS
+    tasks = tmp_path / "v1.json"
+    _export(sqlite_url, "label-studio", tasks, "--release", "v1")
+    assert json.loads(tasks.read_text())[0]["data"]["messages"] == TURNS
