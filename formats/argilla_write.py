@@ -206,7 +206,7 @@ def record_for(row: LabeledPair) -> dict[str, Any]:
         if answer.annotator in seen:
             continue
         seen.add(answer.annotator)
-        tags.append(answer_tag(answer.annotator, answer.kind, answer.label_id))
+        tags.append(answer_tag(answer.annotator, answer.kind, answer.label_id, answer.origin))
         user = str(annotator_uuid(answer.annotator))
         answered = {"user_id": user, "status": "submitted"}
         responses.setdefault(PREFERENCE, []).append({"value": answer.label, **answered})
