@@ -115,8 +115,8 @@ def _to_row(
         label=final.label,
         source=final.source,
         method=final.method,
-        decision=final.decision,
-        # no policy made a gold label: it carries none (issue 20)
+        # no policy made a gold label: it carries neither the routing decision nor its policy
+        decision=final.decision if final.source != "gold" else None,
         policy_version=final.policy_version if final.source != "gold" else None,
         judges=used_judges,
         ai_label=final.ai_label,
