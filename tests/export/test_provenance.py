@@ -28,7 +28,9 @@ def test_each_kind_of_row_carries_only_the_provenance_that_made_it(
 ) -> None:
     routed = routed_dataset(sqlite_engine, sqlite_url, tmp_path)
     review = routed.of_kind("human_review")
-    answer(sqlite_engine, [(review[0], "alice", "B", "review"), (review[1], "bob", "tie", "review")])
+    answer(
+        sqlite_engine, [(review[0], "alice", "B", "review"), (review[1], "bob", "tie", "review")]
+    )
     rows = _rows(sqlite_url, tmp_path / "full.jsonl")
     assert {"gold", "ai", "human"} <= set(rows)
 
