@@ -1,9 +1,10 @@
 """Releases: immutable versions of a dataset's final labels, their manifest and the gate.
 
 :func:`create_release` freezes the current final labels (every labeled, non-frozen pair) into
-``release_rows`` in pair-id order, with a manifest that says where the labels came from and how
-good they are. The promotion gate refuses the release — nothing written, every reason listed
-with the offending pair ids — for:
+``release_rows`` in pair-id order (except that the rows first giving a column a value come
+first: :func:`formats.typed_jsonl.witness_order`), with a manifest that says where the labels
+came from and how good they are. The promotion gate refuses the release — nothing written,
+every reason listed with the offending pair ids — for:
 
 * ``evaluation_leakage``: a labeled pair that is a near-duplicate of a frozen-evaluation pair,
   in any dataset and either response order (:mod:`formats.near_duplicates`; the
