@@ -9,10 +9,13 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from sqlalchemy import Engine
 
 from formats.full_jsonl import write_jsonl
 from formats.rows import HumanAnswer, JudgeRef, LabeledPair
 from formats.typed_jsonl import witness_order
+from tests.export.release_data import answer, routed_dataset
+from tests.helpers import run_cli
 
 FIRST_PLAIN = 25_000  # rows before this are AI labels without answers: nulls everywhere
 TEXT = "lorem ipsum dolor sit amet " * 6  # rows of ~700 bytes: 30,000 rows are ~20 MB
@@ -184,3 +187,47 @@ def test_witness_rows_cover_nested_fields_and_empty_lists() -> None:
         {"x": 2, "items": ["b"], "answers": []},
     ]
     assert witness_order(docs) == [0, 2, 3, 1, 4]
+
+
+def _fits(got: pa.DataType, expected: pa.DataType) -> bool:
+    """``got`` is ``expected``, but for fields null in every row of the file (type null)."""
+    if pa.types.is_null(got):
+        return True
+    if pa.types.is_list(expected):
+        return pa.types.is_list(got) and _fits(got.value_type, expected.value_type)
+    if pa.types.is_struct(expected):
+        names = [expected.field(i).name for i in range(expected.num_fields)]
+        return pa.types.is_struct(got) and all(
+            _fits(got.field(n).type, expected.field(n).type) for n in names
+        )
+    return bool(got.equals(expected))
+
+
+def test_a_releases_rows_load_in_datasets_block_by_block(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path
+) -> None:
+    """A real release (gold rows with answers, AI rows without, reviewed rows with a tie) read
+    in blocks of 4 KB, so that its first rows alone decide every column's type."""
+    routed = routed_dataset(sqlite_engine, sqlite_url, tmp_path)
+    review = routed.of_kind("human_review")
+    answer(
+        sqlite_engine, [(review[0], "alice", "B", "review"), (review[1], "bob", "tie", "review")]
+    )
+    out = tmp_path / "v1"
+    made = run_cli(
+        sqlite_url, "release", "--dataset", "d", "--name", "v1", "--out", str(out),
+        "--min-agreement-items", "0", "--drop-leaked",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    rows = out / "rows.jsonl"
+    lines = rows.read_bytes().splitlines()
+    assert len(rows.read_bytes()) > 10 * 4096  # many blocks
+    loaded = load(rows, tmp_path / "cache", chunk=4096)
+    assert loaded.num_rows == len(lines)
+    schema = loaded.data.schema
+    for name, expected in EXPECTED.items():  # a field with a value anywhere has its type
+        assert _fits(schema.field(name).type, expected), (name, str(schema.field(name).type))
+    for name in ("policy_version", "ai_confidence", "agreement", "labeled_at", "answers"):
+        got = schema.field(name).type  # columns with values in some rows only: typed
+        assert not pa.types.is_null(got) and _fits(got, EXPECTED[name]), name
+    assert {json.loads(line)["source"] for line in lines} >= {"gold", "ai", "human"}
