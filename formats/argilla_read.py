@@ -6,10 +6,12 @@ Only submitted responses become labels; a response without a status is a problem
 and discarded answers look the same without one. Each Referee pseudonym is the Argilla user
 ``uuid5(ANNOTATOR_NAMESPACE, pseudonym)``; the record's ``annotators`` metadata lists the
 pseudonyms so their ids come back as names (other users come back as ``argilla-user-<uuid>``).
-The ``referee_answers`` metadata (``"<pseudonym>|<kind>|<label id>"`` per exported answer)
-names the stored answer each response came from: it comes back as the record's
-``source_label_id`` and ``source_kind``, so the import recognises the stored answer instead of
-storing a copy (:mod:`referee.ingest.annotation_kinds`).
+The ``referee_answers`` metadata (``"<pseudonym>|<kind>|<label id>|<origin>"`` per exported
+answer; files written before origins have three parts) names the stored answer each response
+came from: it comes back as the record's ``source_label_id``, ``source_kind`` and
+``source_origin`` (the database the id belongs to, :func:`formats.rows.label_origin`), so the
+import recognises the stored answer instead of storing a copy
+(:mod:`referee.ingest.round_trip`).
 """
 
 from __future__ import annotations
@@ -50,21 +52,25 @@ def annotator_uuid(pseudonym: str) -> uuid.UUID:
     return uuid.uuid5(ANNOTATOR_NAMESPACE, pseudonym)
 
 
-def answer_tag(pseudonym: str, kind: str, label_id: int | None) -> str:
-    """One ``referee_answers`` entry: who answered, as which kind, and the stored label id."""
-    return f"{pseudonym}|{kind}|{'' if label_id is None else label_id}"
+def answer_tag(pseudonym: str, kind: str, label_id: int | None, origin: str | None = None) -> str:
+    """One ``referee_answers`` entry: who answered, as which kind, the stored label id and the
+    database it belongs to."""
+    return f"{pseudonym}|{kind}|{'' if label_id is None else label_id}|{origin or ''}"
 
 
 def _answer_sources(tags: Any) -> dict[str, Record]:
-    """Pseudonym -> ``source_kind`` / ``source_label_id`` from ``referee_answers`` entries."""
+    """Pseudonym -> ``source_kind`` / ``source_label_id`` / ``source_origin`` from
+    ``referee_answers`` entries (three parts in files written before origins)."""
     out: dict[str, Record] = {}
     for tag in tags if isinstance(tags, list) else []:
         parts = tag.split("|") if isinstance(tag, str) else []
-        if len(parts) != 3 or parts[0] in out:
+        if len(parts) not in (3, 4) or parts[0] in out:
             continue
         found: Record = {"source_kind": parts[1]}
         if parts[2].isdigit():
             found["source_label_id"] = int(parts[2])
+        if len(parts) == 4 and parts[3]:
+            found["source_origin"] = parts[3]
         out[parts[0]] = found
     return out
 

@@ -226,7 +226,7 @@ def record_for(row: LabeledPair, *, conversational: bool = False) -> dict[str, A
         if answer.annotator in seen:
             continue
         seen.add(answer.annotator)
-        tags.append(answer_tag(answer.annotator, answer.kind, answer.label_id))
+        tags.append(answer_tag(answer.annotator, answer.kind, answer.label_id, answer.origin))
         user = str(annotator_uuid(answer.annotator))
         answered = {"user_id": user, "status": "submitted"}
         responses.setdefault(PREFERENCE, []).append({"value": answer.label, **answered})

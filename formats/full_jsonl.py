@@ -1,7 +1,9 @@
 """Referee's own JSON Lines formats: ``jsonl`` (every provenance field) and ``incidents``.
 
 ``jsonl`` writes :meth:`LabeledPair.to_json` per line: the format other tools can rely on, and
-what ``referee labels import`` / releases read back. ``incidents`` writes the both-bad and unsafe
+what releases read back. Every row has every key with one type (see ``to_json``), and the rows
+that first give a column (or a nested field) a value come first, so ``datasets`` loads a file of
+any size and mix. ``incidents`` writes the both-bad and unsafe
 pairs for incident review: the pair, its label, why it is an incident, and every human reason.
 """
 
@@ -15,18 +17,16 @@ import orjson
 
 from formats.rows import LabeledPair
 from formats.rules import incident_reasons
+from formats.typed_jsonl import write_typed_jsonl
 
 __all__ = ["incident_record", "write_incidents", "write_jsonl", "write_records"]
 
 
 def write_jsonl(rows: Iterable[LabeledPair], out: Path) -> int:
-    """One :meth:`LabeledPair.to_json` object per line; returns rows written."""
-    written = 0
-    with out.open("wb") as handle:
-        for row in rows:
-            handle.write(orjson.dumps(row.to_json(), option=orjson.OPT_APPEND_NEWLINE))
-            written += 1
-    return written
+    """One :meth:`LabeledPair.to_json` object per line, type-stable (every key in every row)
+    and each column's first value-bearing row first (:func:`formats.typed_jsonl.
+    write_typed_jsonl`), so ``datasets`` infers every column's type; returns rows written."""
+    return write_typed_jsonl((row.to_json() for row in rows), out)
 
 
 def incident_record(row: LabeledPair) -> dict[str, Any]:

@@ -3,12 +3,14 @@
 
 One label record per annotation that was not cancelled. An annotation that Referee exported
 carries, in the ``meta`` of its ``preference`` result, the ids it came from
-(``referee_label_id``, ``referee_pair_id``, ``referee_kind``): those come back as the record's
-``source_label_id`` and ``source_kind``, so that the import recognises the stored answer
-instead of storing a copy of it (:mod:`referee.ingest.annotation_kinds`). The annotator is the
-Referee pseudonym when the annotation carries one, else the Label Studio user's e-mail, else
-``label-studio-user-<id>``. The ``strength`` choice and ``rating_<dimension>`` ratings come back
-as ``strength`` and ``ratings``. Records come with the task's 1-based position in the array.
+(``referee_label_id``, ``referee_pair_id``, ``referee_kind``, and ``referee_origin``: the
+database the label id belongs to, :func:`formats.rows.label_origin`): those come back as the
+record's ``source_label_id``, ``source_kind`` and ``source_origin``, so that the import
+recognises the stored answer instead of storing a copy of it (:mod:`referee.ingest.round_trip`).
+The annotator is the Referee pseudonym when the annotation carries one, else the Label Studio
+user's e-mail, else ``label-studio-user-<id>``. The ``strength`` choice and
+``rating_<dimension>`` ratings come back as ``strength`` and ``ratings``. Records come with
+the task's 1-based position in the array.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ IMPORTED_BOTH_BAD_REASON = "both bad (imported from Label Studio)"
 META_LABEL_ID = "referee_label_id"
 META_PAIR_ID = "referee_pair_id"
 META_KIND = "referee_kind"
+META_ORIGIN = "referee_origin"
 
 
 def read_label_studio(path: Path) -> Iterator[Item]:
@@ -141,7 +144,8 @@ def _annotation_label(annotation: dict[str, Any]) -> Record | tuple[str, str]:
 
 
 def _source_ids(meta: dict[str, Any]) -> Record:
-    """``source_label_id`` and ``source_kind`` from an exported annotation's meta (else none).
+    """``source_label_id``, ``source_kind`` and ``source_origin`` from an exported annotation's
+    meta (else none).
 
     Values of the wrong type are passed on as they are, for the record check to refuse.
     """
@@ -150,6 +154,8 @@ def _source_ids(meta: dict[str, Any]) -> Record:
         found["source_label_id"] = meta[META_LABEL_ID]
     if meta.get(META_KIND) is not None:
         found["source_kind"] = meta[META_KIND]
+    if meta.get(META_ORIGIN) is not None:
+        found["source_origin"] = meta[META_ORIGIN]
     return found
 
 

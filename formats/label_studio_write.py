@@ -57,6 +57,7 @@ from formats.label_studio_read import (
     MAX_RATING,
     META_KIND,
     META_LABEL_ID,
+    META_ORIGIN,
     META_PAIR_ID,
     OBJECT,
     PREFERENCE,
@@ -217,6 +218,8 @@ def _source_meta(row: LabeledPair, answer: HumanAnswer) -> dict[str, Any]:
     meta: dict[str, Any] = {META_PAIR_ID: row.pair_id, META_KIND: answer.kind}
     if answer.label_id is not None:
         meta[META_LABEL_ID] = answer.label_id
+    if answer.origin is not None:  # which database the label id belongs to
+        meta[META_ORIGIN] = answer.origin
     return meta
 
 

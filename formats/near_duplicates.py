@@ -1,92 +1,75 @@
 # ruff: noqa: RUF001, RUF002, RUF003  (this module is about lookalike letters)
-"""Near-duplicate evaluation leakage: a training pair that is a lightly edited frozen pair.
+"""Near-duplicate evaluation leakage: a training pair that is a disguised frozen pair.
 
 Equality of texts is dodged by a zero-width space, fullwidth letters, upper case, a trailing
-period or one Cyrillic ``а``. Contamination checks in the field compare *normalised* text by
-n-gram overlap, and so does this module:
+period or one Cyrillic ``а``. This module compares texts after undoing every edit of that kind:
 
-1. **Fold** each text (:func:`fold`): Unicode NFKC (fullwidth and compatibility forms to their
-   plain letters), case-fold, fold confusable Cyrillic and Greek letters to the Latin letter
-   they look like (``а`` -> ``a``, ``ο`` -> ``o``; :data:`CONFUSABLES`), drop format characters
-   (zero-width spaces and joiners, BOM, soft hyphen), drop punctuation and symbols, and collapse
-   whitespace to one space.
-2. **Shingle** the folded text into the *multiset* of its character :data:`NGRAM`-grams (a
-   gram's k-th repeat counts as its own shingle, so repeating a pattern more often changes the
-   text; a text shorter than :data:`NGRAM` is one shingle), hashed to 64 bits.
-3. **Candidates**: each pair gets one MinHash signature (:data:`NUM_PERM` universal hash
-   functions ``h_i(x) = (a_i x + b_i) mod (2^31 - 1)``, Broder 1997) of all its shingles, the
-   responses unordered; a MinHash LSH index (``datasketch.MinHashLSH``, Leskovec, Rajaraman &
-   Ullman, *Mining of Massive Datasets* ch. 3) of every frozen pair's signature returns the
-   frozen pairs likely above :data:`LSH_THRESHOLD`. Only the frozen side is held (its folded
-   texts compressed, and the index); training pairs stream, so memory does not grow with them.
-4. **Decide** on each candidate exactly: with ``J`` the Jaccard similarity
-   ``|S ∩ T| / |S ∪ T|`` of two texts' shingle multisets, a training pair is a near-duplicate
-   when ``min(J(prompt), max(min(J(a, a'), J(b, b')), min(J(a, b'), J(b, a')))) >=
-   THRESHOLD``: the prompt and both responses, in the better of the two orders, each at least
-   :data:`THRESHOLD` similar. A pair whose folded texts are equal (every edit listed above)
-   scores exactly 1.0 and is found by a dictionary lookup before the index.
+1. **Fold** each text (:func:`fold`): HTML character references unescaped (``&amp;``), Unicode
+   NFKC (fullwidth, mathematical, circled and other compatibility letters and digits, ligatures,
+   to their plain forms), capital and small Cyrillic, Greek and Latin-extension letters that
+   look like Latin ones folded to that letter (``а`` -> ``a``, ``ο`` -> ``o``;
+   :data:`UPPER_CONFUSABLES`, :data:`CONFUSABLES`), case-folded, accents removed (NFD, then
+   combining marks dropped), format characters dropped (zero-width spaces and joiners, word
+   joiner, BOM, soft hyphen, direction marks), control characters, punctuation and symbols
+   (emoji included) dropped, whitespace collapsed to one space.
+2. **Key** (:func:`canonical`): the folded text without any whitespace, so added, removed or
+   changed spaces, tabs and line breaks do not count either.
+3. **Decide**: a training pair is a near-duplicate of a frozen pair when its prompt's key
+   equals the frozen prompt's and its two responses' keys equal the frozen responses', in
+   either order. One dictionary lookup per training pair (an order-free SHA-256 of the three
+   keys): the frozen side is held as one digest per pair, training pairs stream, so 1,000,000
+   training pairs against 50,000 frozen pairs take about as long as folding them.
 
-**Threshold 0.9**, measured on the shared real data: no pair of LLMBar scores above 0.04
-against another; in PandaLM and LLMFAO the pairs above 0.9 that are not equal after folding
-are different models' near-identical outputs to the same prompt (the same JSON with ``5.2``
-for ``5.20``, a list with ``-`` for ``.`` bullets), see docs/releases.md. One substituted
-character changes at most ``NGRAM`` shingles, so a text of ~100 characters or more with one
-typo still scores >= 0.9.
+**Why equality after folding, not a similarity threshold.** Character 5-gram Jaccard >= 0.9
+per text (MinHash LSH for candidates) flagged 62 *distinct* pairs of the shared real data
+(PandaLM, LLMFAO): the same prompt and the same first answer, the other answer a different
+model's near-identical text: ``</s>`` appended to a 909-character answer (J = 0.98), a code
+fence removed, ``, Black`` removed from a product name, a list with ``-`` for ``.`` bullets.
+They differ from each other by one word, which is as much as a typo differs, so no threshold
+on character or word overlap separates them from a one-typo copy; a threshold above 0.9975
+is equality. Every edit of the kind above changes no letter or digit of the folded text, so
+equality catches all of them, swapped or not, and flags no pair whose words differ. The pairs
+of the shared data that *are* equal after folding (LLMFAO: the same answers but for
+whitespace, case, a zero-width space or a trailing period) are the same content and are flagged, by
+design; tests/export/test_near_duplicates.py checks that each such pair differs only in
+whitespace, punctuation, case or invisible characters.
 
-The closest frozen match (highest score) is reported with its pair id and dataset.
+The match is reported with the frozen pair's id and dataset and similarity 1.0 (equal after
+folding).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import unicodedata
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-from datasketch import LeanMinHash, MinHashLSH
-
-NGRAM = 5
-THRESHOLD = 0.9
-NUM_PERM = 64
-LSH_THRESHOLD = 0.6  # candidates: a pair at THRESHOLD in each text is well above this whole
-# candidates whose estimated whole-pair similarity is below this skip the exact check: a match
-# (each text >= THRESHOLD) has whole-pair similarity >= ~THRESHOLD, estimated to within ~0.04
-_PREFILTER = 0.7
-_SAMPLE_ABOVE = 256  # pairs with more shingles are signed from a hash-chosen quarter of them
-_SAMPLE_SHIFT = np.uint64(17)
-_SAMPLE_MASK = np.uint64(3)
-_PRIME = np.uint64((1 << 31) - 1)  # a Mersenne prime: a x + b < 2^62 never overflows 64 bits
-_SHIFT = np.uint64(31)
-_BASE = np.uint64(1_000_003)
-_REPEAT = np.uint64(0x9E3779B97F4A7C15)  # mixes a shingle's repeat count into its hash
-_PROMPT_TAG = np.uint64(0xA5A5A5A5A5A5A5A5)  # prompt shingles never meet response shingles
+THRESHOLD = 1.0  # each text of the pair equal to the frozen one after folding
 METHOD = (
-    f"NFKC + casefold + confusable-letter fold + zero-width/punctuation/symbol removal; "
-    f"candidates from a MinHash LSH index ({NUM_PERM} permutations) of character {NGRAM}-gram "
-    f"multisets; match when the prompt and both responses (either order) each have exact "
-    f"Jaccard >= {THRESHOLD}"
+    "HTML unescape + NFKC + confusable-letter fold + casefold + accent, zero-width/format, "
+    "control, punctuation, symbol and whitespace removal; a match when the prompt and both "
+    "responses (either order) are equal after that normalisation"
 )
 
 #: Capital Cyrillic and Greek letters -> the Latin capital they look like (folded before
 #: case-folding, since e.g. Greek "Η" looks like "H" but its lower case "η" like "n").
 UPPER_CONFUSABLES: dict[str, str] = dict(
-    zip("АВЕКМНОРСТХУІЈЅΑΒΕΗΙΚΜΝΟΡΤΥΧΖ", "ABEKMHOPCTXYIJSABEHIKMNOPTYXZ", strict=True)
+    zip("АВЕКМНОРСТХУІЈЅԌΑΒΕΗΙΚΜΝΟΡΤΥΧΖ", "ABEKMHOPCTXYIJSGABEHIKMNOPTYXZ", strict=True)
 )
-#: Lower-case Cyrillic and Greek letters -> the Latin letter they look like.
+#: Lower-case Cyrillic, Greek, Armenian and Latin-extension letters -> the Latin letter they
+#: look like.
 CONFUSABLES: dict[str, str] = dict(
-    zip("авеһіјкмнорсѕтухԁԛԝӏёїαβεηικνορτυχγς", "abehijkmhopcstyxdqwleiabenikvoptuxyc", strict=True)
+    zip(
+        "авеһіјкмнорсѕтухԁԛԝӏёїαβεηικνορτυχγςօսհոɑɡıɩʏ",
+        "abehijkmhopcstyxdqwleiabenikvoptuxycouhnagiiy",
+        strict=True,
+    )
 )
 _UPPER = str.maketrans(UPPER_CONFUSABLES)
 _DROP = {"Cf", "Cc", "Mn", "Me"}  # format (zero-width), control, combining marks
 _KEEP_AS_SPACE = {"Zs", "Zl", "Zp"}
-
-rng = np.random.RandomState(20)
-_A = rng.randint(1, (1 << 31) - 1, size=NUM_PERM).astype(np.uint64)
-_B = rng.randint(0, (1 << 31) - 1, size=NUM_PERM).astype(np.uint64)
-del rng
 
 
 class _FoldTable(dict[int, str]):
@@ -95,10 +78,10 @@ class _FoldTable(dict[int, str]):
     def __missing__(self, code: int) -> str:
         c = chr(code)
         category = unicodedata.category(c)
-        if category in _DROP or category[0] in "PS":
-            out = ""
-        elif category in _KEEP_AS_SPACE or c.isspace():
+        if c.isspace() or category in _KEEP_AS_SPACE:
             out = " "
+        elif category in _DROP or category[0] in "PS":
+            out = ""
         else:
             out = CONFUSABLES.get(c, c)
         self[code] = out
@@ -109,115 +92,30 @@ _FOLD = _FoldTable()
 
 
 def fold(text: str) -> str:
-    """The text as compared: NFKC, case-folded, confusables folded, no zero-width characters,
-    punctuation or symbols, single spaces, stripped (see the module docstring)."""
-    nfkc = unicodedata.normalize("NFKC", text).translate(_UPPER).casefold()
+    """The text as compared, with single spaces kept: HTML unescaped, NFKC, confusables
+    folded, case-folded, no accents, zero-width characters, punctuation or symbols, stripped
+    (see the module docstring)."""
+    nfkc = unicodedata.normalize("NFKC", html.unescape(text)).translate(_UPPER).casefold()
     # decompose once more so accents become combining marks (dropped): "é" and "e" compare equal
     decomposed = unicodedata.normalize("NFD", nfkc)
     return " ".join(decomposed.translate(_FOLD).split())
 
 
-def shingles(folded: str) -> npt.NDArray[np.uint64]:
-    """The multiset of character :data:`NGRAM`-grams of a folded text, as unique 64-bit values.
-
-    Each gram is hashed (polynomial rolling hash) and its k-th repeat is mixed with k, so a text
-    repeating a pattern more often has more shingles (``E7 A7 B7`` four times is not three
-    times). A text shorter than :data:`NGRAM` is one shingle.
-    """
-    if not folded:
-        return np.zeros(1, dtype=np.uint64)
-    points = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(points) < NGRAM:
-        points = np.concatenate([points, np.zeros(NGRAM - len(points), dtype=np.uint64)])
-    count = len(points) - NGRAM + 1
-    hashed: npt.NDArray[np.uint64] = np.zeros(count, dtype=np.uint64)
-    for k in range(NGRAM):  # uint64 arithmetic wraps mod 2^64
-        hashed = (hashed * _BASE + points[k : k + count]).astype(np.uint64)
-    hashed.sort()
-    index = np.arange(count, dtype=np.uint64)
-    starts = np.ones(count, dtype=bool)
-    starts[1:] = hashed[1:] != hashed[:-1]
-    repeat = index - np.maximum.accumulate(np.where(starts, index, 0)).astype(np.uint64)
-    out: npt.NDArray[np.uint64] = hashed ^ (repeat * _REPEAT)
-    return out
+def canonical(text: str) -> str:
+    """The comparison key of a text: :func:`fold` without any whitespace."""
+    return fold(text).replace(" ", "")
 
 
-def signature(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint32]:
-    """The MinHash signature: for each i, ``min over shingles of (a_i x + b_i) mod p``.
-
-    ``p = 2^31 - 1`` and ``x`` is the shingle hash folded to 31 bits, so ``a_i x + b_i < 2^62``
-    never overflows and each ``h_i`` is a universal hash of ``x`` (Carter & Wegman 1979).
-    """
-    x = ((hashes >> _SHIFT) ^ hashes) & _PRIME  # < 2^31, high bits mixed in
-    values = x[:, None] * _A[None, :] + _B[None, :]  # < 2^62
-    # mod p by Mersenne folding (v & p) + (v >> 31), twice: a value < 2^32 congruent to v mod p,
-    # the same for the same x, and much cheaper than numpy's 64-bit %
-    values = (values & _PRIME) + (values >> _SHIFT)
-    values = (values & _PRIME) + (values >> _SHIFT)
-    out: npt.NDArray[np.uint32] = values.min(axis=0).astype(np.uint32)
-    return out
-
-
-def jaccard(x: npt.NDArray[np.uint64], y: npt.NDArray[np.uint64]) -> float:
-    """Exact Jaccard similarity of two shingle sets (unique values)."""
-    both = len(np.intersect1d(x, y, assume_unique=True))
-    return both / (len(x) + len(y) - both)
-
-
-def pair_score(one: tuple[str, str, str], other: tuple[str, str, str]) -> float:
-    """The decision score of two folded pairs: the least similar text, responses in the better
-    of the two orders (exact Jaccard of the shingle multisets)."""
-    p, a, b = (shingles(t) for t in one)
-    q, c, d = (shingles(t) for t in other)
-    prompt = jaccard(p, q)
-    if prompt < 0.5:  # cheap exit: most candidates differ in the prompt already
-        return prompt
-    straight = min(jaccard(a, c), jaccard(b, d))
-    swapped = min(jaccard(a, d), jaccard(b, c))
-    return min(prompt, max(straight, swapped))
-
-
-@dataclass(frozen=True, slots=True)
-class PairSketch:
-    """A pair's folded texts, their order-free content key and the whole pair's signature."""
-
-    texts: tuple[str, str, str]
-    key: str
-
-    @classmethod
-    def of(cls, prompt: str, response_a: str, response_b: str) -> PairSketch:
-        """Fold the three texts."""
-        texts = (fold(prompt), fold(response_a), fold(response_b))
-        first, second = sorted(texts[1:])
-        key = hashlib.sha256("\x00".join((texts[0], first, second)).encode()).hexdigest()
-        return cls(texts, key)
-
-    def whole(self) -> npt.NDArray[np.uint32]:
-        """The MinHash of the whole pair: prompt shingles and both responses' (unordered).
-
-        A long pair is signed from the quarter of its shingles whose hash has two chosen bits
-        clear (the same shingles in every text, so the Jaccard estimate stays unbiased for the
-        candidate search), which makes signing four times cheaper; the decision is exact.
-        """
-        prompt = shingles(self.texts[0]) ^ _PROMPT_TAG
-        every = np.concatenate([prompt, shingles(self.texts[1]), shingles(self.texts[2])])
-        if len(every) > _SAMPLE_ABOVE:
-            every = every[(every >> _SAMPLE_SHIFT) & _SAMPLE_MASK == 0]
-        return signature(every)
-
-    def packed(self) -> bytes:
-        """The folded texts, compressed (what the index keeps of each frozen pair)."""
-        return zlib.compress("\x00".join(self.texts).encode("utf-8"), 1)
-
-
-def _unpack(packed: bytes) -> tuple[str, str, str]:
-    prompt, a, b = zlib.decompress(packed).decode("utf-8").split("\x00")
-    return prompt, a, b
+def pair_key(prompt: str, response_a: str, response_b: str) -> str:
+    """SHA-256 of the prompt's and the two responses' keys, the responses in either order."""
+    first, second = sorted((canonical(response_a), canonical(response_b)))
+    body = "\x00".join((canonical(prompt), first, second))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A training pair's closest frozen-evaluation pair."""
+    """A training pair's frozen-evaluation twin."""
 
     frozen_pair_id: str
     frozen_dataset: str
@@ -232,86 +130,50 @@ class Match:
         }
 
 
-def _lean(whole: npt.NDArray[np.uint32]) -> LeanMinHash:
-    """A whole-pair signature as datasketch's LSH takes it (only its hash values are used)."""
-    return LeanMinHash(seed=1, hashvalues=whole, scheme="legacy")
-
-
 class FrozenIndex:
-    """Every frozen-evaluation pair, indexed for near-duplicate lookups (see module docstring)."""
+    """Every frozen-evaluation pair's key, for near-duplicate lookups (see module docstring)."""
 
-    def __init__(self, threshold: float = THRESHOLD) -> None:
-        self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-        self._packed: list[bytes] = []
-        self._whole: list[npt.NDArray[np.uint32]] = []
-        self._names: list[tuple[str, str]] = []
-        self._exact: dict[str, int] = {}
+    threshold = THRESHOLD
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[str, str]] = {}
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self._packed)
+        return self._count
 
     def add(
         self, pair_id: str, dataset: str, prompt: str, response_a: str, response_b: str
     ) -> None:
-        """Index one frozen pair."""
-        sketch = PairSketch.of(prompt, response_a, response_b)
-        number = len(self._packed)
-        self._packed.append(sketch.packed())
-        self._names.append((pair_id, dataset))
-        self._exact.setdefault(sketch.key, number)
-        whole = sketch.whole()
-        self._whole.append(whole)
-        self._lsh.insert(number, _lean(whole), check_duplication=False)
+        """Index one frozen pair (the first of several with one key is the one reported)."""
+        self._keys.setdefault(pair_key(prompt, response_a, response_b), (pair_id, dataset))
+        self._count += 1
 
     def match(self, prompt: str, response_a: str, response_b: str) -> Match | None:
-        """The closest frozen pair scoring at least the threshold, or None."""
-        if not self._packed:
+        """The frozen pair equal to this one after folding (either order), or None."""
+        if not self._keys:
             return None
-        sketch = PairSketch.of(prompt, response_a, response_b)
-        exact = self._exact.get(sketch.key)
-        if exact is not None:
-            return Match(*self._names[exact], 1.0)
-        best: tuple[float, int] | None = None
-        whole = sketch.whole()
-        for number in self._lsh.query(_lean(whole)):
-            if np.count_nonzero(self._whole[number] == whole) < _PREFILTER * NUM_PERM:
-                continue  # estimated whole-pair similarity far below any match: skip the exact
-            score = pair_score(sketch.texts, _unpack(self._packed[number]))
-            if score >= self.threshold and (best is None or score > best[0]):
-                best = (score, number)
-        return None if best is None else Match(*self._names[best[1]], best[0])
+        found = self._keys.get(pair_key(prompt, response_a, response_b))
+        return None if found is None else Match(*found, 1.0)
 
     def digest(self) -> str:
-        """SHA-256 over the sorted folded-content keys of the indexed pairs."""
-        body = "".join(f"{key}\n" for key in sorted(self._exact))
+        """SHA-256 over the sorted content keys of the indexed pairs."""
+        body = "".join(f"{key}\n" for key in sorted(self._keys))
         return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
     def describe(self) -> dict[str, Any]:
-        """Method, threshold and parameters, for the manifest."""
-        return {
-            "method": METHOD,
-            "threshold": self.threshold,
-            "ngram": NGRAM,
-            "num_perm": NUM_PERM,
-            "lsh_threshold": LSH_THRESHOLD,
-            "library": "datasketch.MinHashLSH",
-        }
+        """Method and threshold, for the manifest."""
+        return {"method": METHOD, "threshold": self.threshold}
 
 
 __all__ = [
     "CONFUSABLES",
     "METHOD",
-    "NGRAM",
-    "NUM_PERM",
     "THRESHOLD",
     "UPPER_CONFUSABLES",
     "FrozenIndex",
     "Match",
-    "PairSketch",
+    "canonical",
     "fold",
-    "jaccard",
-    "pair_score",
-    "shingles",
-    "signature",
+    "pair_key",
 ]

@@ -13,9 +13,12 @@ Format writers take an iterable of them, so a release and a live export share on
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+import orjson
 
 LabelSource = Literal["ai", "human", "gold"]
 LABELS: tuple[str, ...] = ("A", "B", "tie", "both_bad")
@@ -48,24 +51,73 @@ class HumanAnswer:
     ratings: dict[str, int] | None = None
     rubric_version: str | None = None
     label_id: int | None = None  # the stored label's id: imports recognise their own answers
+    origin: str | None = None  # the labels' database (:func:`label_origin`), next to label_id
 
     def to_json(self) -> dict[str, Any]:
-        """A plain dict for JSON output; ``unsafe`` only when the person marked the pair (so
-        rows frozen before the flag existed read and write back byte for byte)."""
-        doc: dict[str, Any] = {
+        """A plain dict for JSON output: every key in every answer, null where missing, so a
+        column's type never depends on which rows a reader sees first; ``ratings`` as a list
+        of ``{"dimension", "score"}`` (dimensions differ between rubric versions)."""
+        return {
             "annotator": self.annotator,
             "label": self.label,
             "kind": self.kind,
             "at": self.at,
             "rationale": self.rationale,
             "reason": self.reason,
+            "unsafe": self.unsafe,
+            "strength": self.strength,
+            "ratings": ratings_list(self.ratings),
+            "rubric_version": self.rubric_version,
+            "label_id": self.label_id,
+            "origin": self.origin,
         }
-        if self.unsafe:
-            doc["unsafe"] = True
-        for key in ("strength", "ratings", "rubric_version", "label_id"):  # only when given
-            if getattr(self, key) is not None:
-                doc[key] = getattr(self, key)
-        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> HumanAnswer:
+        """The inverse of :meth:`to_json`; also reads answers written before it was type-stable
+        (optional keys left out, ``ratings`` as a dict)."""
+        get = doc.get
+        return cls(
+            doc["annotator"],
+            doc["label"],
+            doc["kind"],
+            get("at"),
+            get("rationale"),
+            get("reason"),
+            bool(get("unsafe")),
+            get("strength"),
+            ratings_dict(get("ratings")),
+            get("rubric_version"),
+            get("label_id"),
+            get("origin"),
+        )
+
+
+def ratings_list(ratings: dict[str, int] | None) -> list[dict[str, Any]] | None:
+    """``{"helpfulness": 4}`` as ``[{"dimension": "helpfulness", "score": 4}]`` (None stays)."""
+    if ratings is None:
+        return None
+    return [{"dimension": name, "score": score} for name, score in ratings.items()]
+
+
+def ratings_dict(value: Any) -> dict[str, int] | None:
+    """The inverse of :func:`ratings_list`; a dict (rows written before) is taken as it is."""
+    if value is None or isinstance(value, dict):
+        return value
+    return {item["dimension"]: item["score"] for item in value}
+
+
+def label_origin(dataset_id: int, dataset_name: str, created_at: datetime) -> str:
+    """The identity of a database's labels, exported next to each label id.
+
+    Label ids are numbers of one database: an export from another Referee database may carry
+    the same numbers for other answers. The origin is a hash of the dataset's id, name and
+    creation time (to the microsecond, UTC), which no other database shares by chance; an
+    import recognises a label id only when the origin is also its own.
+    """
+    moment = _as_utc(created_at).isoformat(timespec="microseconds")
+    body = f"referee-labels\x00{dataset_id}\x00{dataset_name}\x00{moment}"
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(slots=True)
@@ -117,12 +169,15 @@ class LabeledPair:
         return len(self.answers)
 
     def to_json(self) -> dict[str, Any]:
-        """Referee's own full export format: every field, in a fixed key order.
+        """Referee's own full export format: every field, in a fixed key order, in every row.
 
-        ``messages``, ``group_id`` and the response refs come last and only when set, so a
-        single-turn row (and every release frozen before them) reads and writes byte for byte.
+        Type-stable, so ``datasets.load_dataset("json")`` reads any mix of rows: every key is
+        present (null where missing) with one type; ``ratings`` is a list of
+        ``{"dimension", "score"}`` and ``meta`` a JSON text (``meta_json``), since their keys
+        differ from row to row; ``messages`` is a conversation's turns or null (issue 22).
+        :meth:`from_json` also reads the rows written before.
         """
-        doc: dict[str, Any] = {
+        return {
             "pair_id": self.pair_id,
             "dataset": self.dataset,
             "prompt": self.prompt,
@@ -145,13 +200,13 @@ class LabeledPair:
             "rubric_version": self.rubric_version,
             "redaction_version": self.redaction_version,
             "strength": self.strength,
-            "ratings": self.ratings,
-            "meta": self.meta,
+            "ratings": ratings_list(self.ratings),
+            "meta_json": orjson.dumps(self.meta).decode("utf-8"),
+            "messages": self.messages,
+            "group_id": self.group_id,
+            "response_a_ref": self.response_a_ref,
+            "response_b_ref": self.response_b_ref,
         }
-        for key in _CONVERSATION_KEYS:
-            if getattr(self, key) is not None:
-                doc[key] = getattr(self, key)
-        return doc
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> LabeledPair:
@@ -173,15 +228,15 @@ class LabeledPair:
             tuple(JudgeRef(j["judge"], j["prompt_version"]) for j in judges) if judges else (),
             get("ai_label"),
             get("ai_confidence"),
-            tuple(HumanAnswer(**a) for a in answers) if answers else (),
+            tuple(HumanAnswer.from_json(a) for a in answers) if answers else (),
             get("agreement"),
             get("labeled_at"),
             tuple(get("reasons") or ()),
             get("rubric_version"),
             get("redaction_version"),
             get("strength"),
-            get("ratings"),
-            get("meta") or {},
+            ratings_dict(get("ratings")),
+            _meta(doc),
             get("messages"),
             get("group_id"),
             get("response_a_ref"),
@@ -189,10 +244,25 @@ class LabeledPair:
         )
 
 
-_CONVERSATION_KEYS = ("messages", "group_id", "response_a_ref", "response_b_ref")
+def _meta(doc: dict[str, Any]) -> dict[str, Any]:
+    """A row's meta: ``meta_json`` (type-stable rows) or ``meta`` (rows written before)."""
+    text = doc.get("meta_json")
+    if text is not None:
+        meta: dict[str, Any] = orjson.loads(text)
+        return meta
+    return doc.get("meta") or {}
 
 
-__all__ = ["LABELS", "HumanAnswer", "JudgeRef", "LabelSource", "LabeledPair"]
+__all__ = [
+    "LABELS",
+    "HumanAnswer",
+    "JudgeRef",
+    "LabelSource",
+    "LabeledPair",
+    "label_origin",
+    "ratings_dict",
+    "ratings_list",
+]
 
 
 @dataclass(frozen=True, slots=True)

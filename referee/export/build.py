@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formats.near_duplicates import FrozenIndex
-from formats.rows import HumanAnswer, JudgeRef, LabeledPair
+from formats.rows import HumanAnswer, JudgeRef, LabeledPair, label_origin
 from formats.schema_fields import deciding_fields
 from referee.db.models import Dataset, HumanLabel, Judgment, Pair
 from referee.review.final_labels import Aggregation, FinalLabel, final_labels
@@ -70,19 +71,27 @@ def _judges_by_pair(session: Session, pair_ids: list[str]) -> dict[str, list[Jud
     return {pid: [JudgeRef(j, v) for j, v in sorted(refs)] for pid, refs in out.items()}
 
 
+def _moment(moment: datetime | None) -> str | None:
+    """A time as exported: UTC ISO 8601 always with microseconds, so every value of a column
+    is the same type to readers that infer timestamps (pyarrow reads whole seconds as a
+    timestamp and fractional ones as text)."""
+    return as_utc(moment).isoformat(timespec="microseconds") if moment is not None else None
+
+
 def _to_row(
     final: FinalLabel,
     pair: Pair,
     dataset: str,
     judges: list[JudgeRef],
     names: dict[str, str],
+    origin: str,
 ) -> LabeledPair:
     answers = tuple(
         HumanAnswer(
             annotator=names.get(v.annotator, "annotator-?"),
             label=v.label,
             kind=v.kind,
-            at=as_utc(v.created_at).isoformat(),
+            at=_moment(v.created_at),
             rationale=v.rationale,
             reason=v.reason,
             unsafe=v.unsafe,
@@ -90,6 +99,7 @@ def _to_row(
             ratings=v.ratings,
             rubric_version=v.rubric_version,
             label_id=v.label_id,
+            origin=origin if v.label_id is not None else None,
         )
         for v in final.votes
     )
@@ -105,15 +115,15 @@ def _to_row(
         label=final.label,
         source=final.source,
         method=final.method,
-        decision=final.decision,
-        # no policy made a gold label: it carries none (issue 20)
+        # no policy made a gold label: it carries neither the routing decision nor its policy
+        decision=final.decision if final.source != "gold" else None,
         policy_version=final.policy_version if final.source != "gold" else None,
         judges=used_judges,
         ai_label=final.ai_label,
         ai_confidence=final.ai_confidence,
         answers=answers,
         agreement=final.agreement,
-        labeled_at=as_utc(final.decided_at).isoformat() if final.decided_at else None,
+        labeled_at=_moment(final.decided_at),
         reasons=final.reasons,
         rubric_version=(
             ",".join(versions) if versions and final.source == "ai" else schema.rubric_version
@@ -139,6 +149,7 @@ def labeled_pairs(
     name = dataset.name
     finals = final_labels(session, dataset.id, method=method)
     names = annotator_pseudonyms(session, dataset.id)
+    origin = label_origin(dataset.id, dataset.name, dataset.created_at)  # next to label ids
     for start in range(0, len(finals), PAIR_BATCH):
         chunk = finals[start : start + PAIR_BATCH]
         ids = [f.pair_id for f in chunk]
@@ -146,4 +157,4 @@ def labeled_pairs(
         judges = _judges_by_pair(session, ids)
         for final in chunk:
             pair = pairs[final.pair_id]
-            yield _to_row(final, pair, name, judges.get(final.pair_id, []), names)
+            yield _to_row(final, pair, name, judges.get(final.pair_id, []), names, origin)

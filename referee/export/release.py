@@ -1,9 +1,10 @@
 """Releases: immutable versions of a dataset's final labels, their manifest and the gate.
 
 :func:`create_release` freezes the current final labels (every labeled, non-frozen pair) into
-``release_rows`` in pair-id order, with a manifest that says where the labels came from and how
-good they are. The promotion gate refuses the release — nothing written, every reason listed
-with the offending pair ids — for:
+``release_rows`` in pair-id order (except that the rows first giving a column a value come
+first: :func:`formats.typed_jsonl.witness_order`), with a manifest that says where the labels
+came from and how good they are. The promotion gate refuses the release — nothing written,
+every reason listed with the offending pair ids — for:
 
 * ``evaluation_leakage``: a labeled pair that is a near-duplicate of a frozen-evaluation pair,
   in any dataset and either response order (:mod:`formats.near_duplicates`; the
@@ -43,6 +44,7 @@ from sqlalchemy.orm import Session
 from formats.near_duplicates import FrozenIndex
 from formats.rows import LabeledPair
 from formats.rules import Exclusions
+from formats.typed_jsonl import witness_order
 from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
 from referee.db.routing import decision_counts, label_counts
 from referee.export.build import annotator_pseudonyms, frozen_index, labeled_pairs
@@ -322,7 +324,11 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
     if failures:
         raise ReleaseRefused(dataset.name, options.name, failures)
 
-    bodies = [json.dumps(r.to_json(), ensure_ascii=False, sort_keys=False) for r in kept]
+    # each column's first value-bearing row first, so datasets infers rows.jsonl's types
+    docs = [r.to_json() for r in kept]
+    order = witness_order(docs)
+    kept = [kept[i] for i in order]
+    bodies = [json.dumps(docs[i], ensure_ascii=False, sort_keys=False) for i in order]
     judge_versions = sorted({j.prompt_version for r in kept if r.source == "ai" for j in r.judges})
     policy = _policy_summary(session, dataset, kept)
     manifest: dict[str, Any] = {

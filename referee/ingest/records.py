@@ -31,6 +31,7 @@ LABEL_FIELDS = (
     "ratings",
     "source_label_id",
     "source_kind",
+    "source_origin",
 )
 #: Kinds a label can have come from (``source_kind`` of an answer Referee exported).
 SOURCE_KINDS: tuple[str, ...] = get_args(HumanLabelKind)
@@ -173,6 +174,7 @@ class LabelRecord:
     # the stored answer an exported annotation came from (Label Studio / Argilla round trips)
     source_label_id: int | None = None
     source_kind: str | None = None
+    source_origin: str | None = None  # the database the label id belongs to
 
 
 @dataclass(frozen=True)
@@ -469,12 +471,13 @@ def validate_label(
     ratings = _check_ratings(check)
     source_id = check.count("source_label_id")
     source_kind = check.choice("source_kind", SOURCE_KINDS, nullable=True)
+    source_origin = check.text("source_origin", required=False, max_chars=MAX_NAME_CHARS)
     if check.errors:
         return check.errors
     assert pair_id is not None and annotator is not None and label is not None
     return LabelRecord(
         pair_id, annotator, label, rationale, reason, duration, strength, ratings,
-        source_id, source_kind,
+        source_id, source_kind, source_origin,
     )  # fmt: skip
 
 

@@ -14,6 +14,12 @@ those records against the stored labels, before the usual (pair, annotator) reco
 * a changed answer of another kind (a gold answer edited and imported with ``--kind review``):
   a problem naming the line and field; the file is refused and nothing is stored.
 
+A label id is this database's only when the record's ``source_origin`` (exported next to the
+id: :func:`formats.rows.label_origin` of the pair's dataset) is the origin of the pair's
+dataset here. Ids from another Referee database are numbers of that database and may collide
+with ours: with another origin the record is a *foreign* answer, whatever its id. Files written
+before origins existed carry none; their ids are matched as before (same id and pair).
+
 An answer this database does not hold (the file came from another Referee database) is a new
 answer of its annotator — but only under its own kind: a record exported as ``gold`` is skipped
 by ``--kind review`` (and a review by ``--kind gold``) and counted as ``other_kind_skipped``.
@@ -31,7 +37,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formats.problems import Problem
-from referee.db.models import AuditEntry, HumanLabel, Pair, utcnow
+from formats.rows import label_origin
+from referee.db.models import AuditEntry, Dataset, HumanLabel, Pair, utcnow
 from referee.ingest.records import LabelRecord
 from referee.review.schema import schema_for_dataset_id
 
@@ -105,8 +112,11 @@ def match_exported(
     ids = {r.source_label_id for _, r in batch if r.source_label_id is not None}
     found = RoundTrip([])
     stored = {hl.id: hl for hl in session.scalars(select(HumanLabel).where(HumanLabel.id.in_(ids)))}
+    origins = pair_origins(session, {hl.pair_id for hl in stored.values()})
     for line, record in batch:
         old = stored.get(record.source_label_id) if record.source_label_id is not None else None
+        if old is not None and record.source_origin not in (None, origins.get(old.pair_id)):
+            old = None  # another database's label id: a foreign answer
         if old is None or old.pair_id != record.pair_id:  # not from this database
             if record.source_kind is not None and record.source_kind != kind:
                 found.other_kind += 1
@@ -133,6 +143,16 @@ def match_exported(
     return found
 
 
+def pair_origins(session: Session, pair_ids: set[str]) -> dict[str, str]:
+    """Pair id -> the origin of its dataset's labels here (:func:`formats.rows.label_origin`)."""
+    rows = session.execute(
+        select(Pair.id, Dataset.id, Dataset.name, Dataset.created_at)
+        .join(Dataset, Dataset.id == Pair.dataset_id)
+        .where(Pair.id.in_(pair_ids))
+    )
+    return {pair_id: label_origin(d_id, name, created) for pair_id, d_id, name, created in rows}
+
+
 def rubric_versions(session: Session, pair_ids: set[str]) -> dict[str, str]:
     """Pair id -> the rubric version its dataset's answers are given under now."""
     by_dataset: dict[int, str] = {}
@@ -145,4 +165,4 @@ def rubric_versions(session: Session, pair_ids: set[str]) -> dict[str, str]:
     return out
 
 
-__all__ = ["ANSWER_CONTENT", "RoundTrip", "match_exported", "rubric_versions"]
+__all__ = ["ANSWER_CONTENT", "RoundTrip", "match_exported", "pair_origins", "rubric_versions"]

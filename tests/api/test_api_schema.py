@@ -178,7 +178,8 @@ def test_final_labels_and_export_carry_strength_ratings_and_rubric(sqlite_engine
     assert row.ratings == {"helpfulness": 5}  # mean of the deciding answers' 5 and 4, rounded up
     assert row.rubric_version == "v2"
     doc = row.to_json()
-    assert doc["strength"] == "much" and doc["ratings"] == {"helpfulness": 5}
+    assert doc["strength"] == "much"
+    assert doc["ratings"] == [{"dimension": "helpfulness", "score": 5}]  # type-stable form
     assert [a.get("strength") for a in doc["answers"]] == ["much", "much", "slight"]
     assert all(a["rubric_version"] == "v2" for a in doc["answers"])
 

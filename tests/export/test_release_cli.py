@@ -113,7 +113,7 @@ def test_frozen_duplicate_under_new_id_blocks_the_release(
             },
         }
     ]  # fmt: skip
-    assert manifest["frozen_evaluation_set"]["threshold"] == 0.9
+    assert manifest["frozen_evaluation_set"]["threshold"] == 1.0  # equal after folding
     assert manifest["leakage_check_passed"] is False
     assert manifest["row_counts"]["excluded"]["leaked_frozen_content"] == 1
     assert manifest["frozen_evaluation_set"]["datasets"] == {"d": 5, "heldout": 1}

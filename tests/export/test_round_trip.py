@@ -20,7 +20,7 @@ from argilla.records._io import GenericIO
 from sqlalchemy import Engine, func, select
 
 from formats.argilla_write import settings_json
-from referee.db.engine import transaction
+from referee.db.engine import ensure_schema, make_engine, transaction
 from referee.db.models import AuditEntry, HumanLabel
 from tests.export.release_data import answer, cli_json, routed_dataset
 from tests.helpers import run_cli, snapshot
@@ -145,3 +145,39 @@ def test_a_changed_answer_is_revised_with_history_and_a_changed_gold_is_refused(
     assert refused.exit_code != 0
     assert "--kind gold" in refused.output
     assert snapshot(sqlite_engine) == before  # nothing half-written
+
+
+@pytest.mark.parametrize(("fmt", "name"), FORMATS)
+def test_label_ids_are_recognised_only_with_this_databases_origin(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path, fmt: str, name: str
+) -> None:
+    """Another Referee database numbers its labels too: its export carries our ids for other
+    answers. They come in as foreign answers; our own export is still recognised."""
+    (tmp_path / "here").mkdir()
+    (tmp_path / "there").mkdir()
+    routed = routed_dataset(sqlite_engine, sqlite_url, tmp_path / "here")
+    pair = routed.of_kind("human_review")[0]
+    answer(sqlite_engine, [(pair, "carol", "B", "review")])
+    there_url = f"sqlite:///{tmp_path / 'there.db'}"
+    there = make_engine(there_url)
+    ensure_schema(there)
+    routed_dataset(there, there_url, tmp_path / "there")
+    answer(there, [(pair, "alice", "B", "review")])  # same pair, same content, same label id
+    ids = []
+    for engine in (sqlite_engine, there):
+        with transaction(engine) as s:
+            ids.append(s.scalar(select(HumanLabel.id).where(HumanLabel.kind == "review")))
+    there.dispose()
+    assert ids[0] == ids[1]  # the collision an origin-less id could not tell apart
+
+    theirs = tmp_path / "there" / name
+    cli_json(there_url, "export", "--dataset", "d", "--format", fmt, "--out", str(theirs))
+    doc = cli_json(sqlite_url, "labels", "import", str(theirs), "--format", fmt, "--kind", "review")
+    assert doc["inserted"] == 1  # alice's answer, under her pseudonym there: not "already stored"
+    assert _count(sqlite_engine) == {"gold": 100, "review": 2}
+
+    ours = tmp_path / "here" / name
+    cli_json(sqlite_url, "export", "--dataset", "d", "--format", fmt, "--out", str(ours))
+    doc = cli_json(sqlite_url, "labels", "import", str(ours), "--format", fmt, "--kind", "review")
+    assert (doc["inserted"], doc["updated"]) == (0, 0)  # our own ids, our origin: recognised
+    assert _count(sqlite_engine) == {"gold": 100, "review": 2}
