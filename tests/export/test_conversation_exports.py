@@ -106,7 +106,7 @@ def test_full_jsonl_carries_the_messages(
     _export(sqlite_url, "jsonl", out)
     rows = _lines(out)
     assert rows["chat-1"]["messages"] == TURNS and rows["chat-1"]["prompt"] == flat_prompt(CHAT)
-    assert "messages" not in rows["plain-1"]  # single-turn rows are as before issue 22
+    assert rows["plain-1"]["messages"] is None  # every key in every row, null where unset
     assert (rows["k-0-1"]["group_id"], rows["k-0-1"]["response_b_ref"]) == ("rec", "1")
     for doc in rows.values():
         assert LabeledPair.from_json(doc).to_json() == doc

@@ -69,6 +69,11 @@ def _late(i: int) -> LabeledPair:
         strength="slight" if kind == "review_strength" else None,
         ratings={"helpfulness": 3} if kind == "review_strength" else None,
         meta={f"key{i % 11}": i, "tags": ["x"]} if i % 2 else {"other": None},
+        # late rows only: conversations and k-wise refs (issue 22), null in the first 25,000
+        messages=[{"role": "user", "content": f"hi {i}"}] if i % 3 == 0 else None,
+        group_id=f"rec{i // 6}" if i % 3 == 0 else None,
+        response_a_ref="0" if i % 3 == 0 else None,
+        response_b_ref="1" if i % 3 == 0 else None,
     )  # fmt: skip
 
 
@@ -97,7 +102,7 @@ EXPECTED: dict[str, pa.DataType] = {
     **dict.fromkeys(
         ["pair_id", "dataset", "prompt", "response_a", "response_b", "label", "source", "method",
          "decision", "ai_label", "labeled_at", "rubric_version", "redaction_version", "strength",
-         "meta_json"],
+         "meta_json", "group_id", "response_a_ref", "response_b_ref"],
         pa.string(),
     ),
     "policy_version": pa.int64(),
@@ -109,6 +114,7 @@ EXPECTED: dict[str, pa.DataType] = {
     "reasons": pa.list_(pa.string()),
     "answers": pa.list_(ANSWER),
     "ratings": pa.list_(pa.struct([("dimension", pa.string()), ("score", pa.int64())])),
+    "messages": pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])),
 }  # fmt: skip
 
 
