@@ -25,7 +25,6 @@ conversation verdicts never mix with single-turn ones; single-turn pairs keep
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass

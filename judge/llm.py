@@ -40,6 +40,12 @@ from instructor.core.exceptions import (
 from instructor.v2 import Mode, Provider, mode_registry
 from litellm import exceptions as llm_errors
 
+from judge.conversation_prompt import (
+    build_conversation_messages,
+    conversation_user_message,
+    fit_turns,
+    transcript_budget_chars,
+)
 from judge.errors import PermanentProviderError
 from judge.labels import Order
 from judge.limits import ModelLimiter
@@ -53,12 +59,6 @@ from judge.openai_http import (
     route_for,
 )
 from judge.pricing import PRICES
-from judge.conversation_prompt import (
-    build_conversation_messages,
-    conversation_user_message,
-    fit_turns,
-    transcript_budget_chars,
-)
 from judge.prompts import build_messages, user_message
 from judge.provider import ProviderAnswer
 from judge.retry import Failure, call_with_retries, parse_retry_after

@@ -12,12 +12,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from judge.conversation_prompt import conversation_prompt_version
 from judge.errors import JudgeConfigError, JudgeError, PermanentJudgeError
 from judge.injection import scan_responses
 from judge.labels import ORDERS, Order
 from judge.limits import DEFAULT_LIMITS, LimitsRegistry
 from judge.mapping import to_original
-from judge.conversation_prompt import conversation_prompt_version
 from judge.prompts import prompt_version
 from judge.provider import Provider
 from judge.spec import JudgeSpec
@@ -136,7 +136,8 @@ async def judge_pair(
     """Both orders of ``pair`` by ``judge``, concurrently; reuse ``existing`` verdicts.
 
     An entry of ``existing`` is reused (marked ``reused=True``, no provider call) when its
-    prompt version is the judge's for this pair (:meth:`Judge.version_for`); pass only the verdicts you want kept. On failure the typed
+    prompt version is the judge's for this pair (:meth:`Judge.version_for`);
+    pass only the verdicts you want kept. On failure the typed
     :mod:`judge.errors` exception is raised with ``partial`` holding the orders that completed,
     keyed by ``(judge.name, order)``, so they can be stored and never paid for twice.
     """

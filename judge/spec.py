@@ -201,7 +201,9 @@ def parse_judge_spec(
 
 
 def _context_tokens(text: str, opts: dict[str, str]) -> int:
-    value = int(_number(text, "context_tokens", opts.get("context_tokens", str(DEFAULT_CONTEXT_TOKENS))))
+    value = int(
+        _number(text, "context_tokens", opts.get("context_tokens", str(DEFAULT_CONTEXT_TOKENS)))
+    )
     if value <= 0:
         raise JudgeConfigError(f"judge spec {text!r}: context_tokens must be a positive integer")
     return value

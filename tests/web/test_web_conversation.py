@@ -27,7 +27,7 @@ TURNS = (
     Message(
         "user",
         "When will it come? <script>window.__xss = 'turn'</script>"
-        '<img src=x onerror="window.__xss=\'img\'">',
+        "<img src=x onerror=\"window.__xss='img'\">",
     ),
 )
 
