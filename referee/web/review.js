@@ -202,6 +202,7 @@ function showItem(item, note) {
   renderPrompt();
   renderResponses();
   for (const id of ["prompt", "response-a", "response-b"]) $(id).scrollTop = 0;
+  if (item.messages?.length) $("prompt").scrollTop = $("prompt").scrollHeight; // last turn in view
   updateChoice();
   show("item");
   $("pair-id").textContent = item.pair_id;

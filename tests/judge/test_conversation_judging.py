@@ -140,3 +140,18 @@ def test_the_transcript_round_trips_hostile_text() -> None:
     parsed = parse_conversation_message(text)
     assert parsed == ShownConversation(turns, 3, '<turn role="user">', "b")
     assert text.count("</conversation>") == 1
+
+
+def test_context_tokens_is_a_spec_option_with_a_default() -> None:
+    from judge.errors import JudgeConfigError
+    from judge.spec import DEFAULT_CONTEXT_TOKENS, parse_judge_spec
+
+    assert parse_judge_spec("openai/m").context_tokens == DEFAULT_CONTEXT_TOKENS == 16384
+    assert parse_judge_spec("openai/m?context_tokens=128000").context_tokens == 128000
+    for bad in ("0", "-5", "lots"):
+        try:
+            parse_judge_spec(f"openai/m?context_tokens={bad}")
+        except JudgeConfigError as exc:
+            assert "context_tokens" in str(exc)
+        else:
+            raise AssertionError(f"context_tokens={bad} was accepted")
