@@ -40,6 +40,12 @@ from instructor.core.exceptions import (
 from instructor.v2 import Mode, Provider, mode_registry
 from litellm import exceptions as llm_errors
 
+from judge.conversation_prompt import (
+    build_conversation_messages,
+    conversation_user_message,
+    fit_turns,
+    transcript_budget_chars,
+)
 from judge.errors import PermanentProviderError
 from judge.labels import Order
 from judge.limits import ModelLimiter
@@ -88,6 +94,7 @@ class _Ledger:
     cost: float = 0.0
     raw: str | None = None
     logprob_tokens: list[tuple[str, float]] = field(default_factory=list)
+    turns_dropped: int | None = None
 
 
 def _get(obj: Any, name: str) -> Any:
@@ -268,6 +275,10 @@ class StructuredRequest:
         return retry
 
 
+def _user(content: str) -> dict[str, str]:
+    return {"role": "user", "content": content}
+
+
 class LiteLLMProvider:
     """Answers through litellm with instructor-validated verdicts.
 
@@ -284,6 +295,7 @@ class LiteLLMProvider:
         self._structured = StructuredRequest(
             spec.mode, build_messages(spec.rubric, "", "", ""), self._call_kwargs()
         )
+        self._conversation: StructuredRequest | None = None  # built on the first conversation
         self.route: OpenAIChatRoute | None = None
         if spec.transport == "auto":
             self.route = route_for(
@@ -381,20 +393,38 @@ class LiteLLMProvider:
     def _log_retry(self, failure: Failure, delay_s: float) -> None:
         log.info("%s: %s; retrying in %.1f s", self._describe, failure.message, delay_s)
 
+    def _request_for(
+        self, pair: PairText, order: Order
+    ) -> tuple[StructuredRequest, dict[str, Any], int | None]:
+        """The structured request, the request asking about ``pair`` in ``order`` and, for a
+        conversation, how many earlier turns were dropped to fit ``context_tokens``."""
+        first, second = shown_texts(pair.response_a, pair.response_b, order)
+        if not pair.messages:
+            content = user_message(pair.prompt, first, second)
+            return self._structured, self._structured.request([_user(content)]), None
+        spec = self.spec
+        budget = transcript_budget_chars(
+            spec.context_tokens, spec.max_tokens, spec.rubric, first, second
+        )
+        turns, dropped = fit_turns(pair.messages, budget)
+        if self._conversation is None:
+            template = build_conversation_messages(spec.rubric, (), "", "")
+            self._conversation = StructuredRequest(spec.mode, template, self._call_kwargs())
+        content = conversation_user_message(turns, first, second, dropped)
+        return self._conversation, self._conversation.request([_user(content)]), dropped
+
     async def answer(self, pair: PairText, order: Order) -> ProviderAnswer:
         """Ask the model about ``pair`` shown in ``order``; see :class:`ProviderAnswer`.
 
         Raises :mod:`judge.errors` exceptions for provider failures; an answer that never
         validates comes back unparseable (``winner=None``) with the raw text.
         """
-        first, second = shown_texts(pair.response_a, pair.response_b, order)
-        messages = [{"role": "user", "content": user_message(pair.prompt, first, second)}]
-        request = self._structured.request(messages)
-        ledger = _Ledger()
+        structured, request, dropped = self._request_for(pair, order)
+        ledger = _Ledger(turns_dropped=dropped)
         for reask in range(self.spec.max_reasks + 1):
             response = await self._complete(request, ledger)
             try:
-                verdict = self._structured.parse(response)
+                verdict = structured.parse(response)
             except IncompleteOutputException:
                 return self._unparseable(ledger, "answer cut off at max_tokens")
             except _INVALID_ANSWER as exc:
@@ -402,7 +432,7 @@ class LiteLLMProvider:
                     why = f"no valid verdict after {ledger.attempts} tries: {_short(exc)}"
                     return self._unparseable(ledger, why)
                 log.debug("%s: invalid verdict, re-asking: %s", self._describe, _short(exc))
-                request = self._structured.reask(request, response, exc)
+                request = structured.reask(request, response, exc)
                 continue
             except AssertionError as exc:  # instructor's parser on a refusal
                 return self._unparseable(ledger, f"no verdict: {_short(exc)}")
@@ -417,6 +447,7 @@ class LiteLLMProvider:
                 tokens_out=ledger.tokens_out,
                 cost=ledger.cost,
                 attempts=ledger.attempts,
+                turns_dropped=ledger.turns_dropped,
             )
         raise AssertionError("unreachable: the loop returns on its last re-ask")
 
@@ -430,6 +461,7 @@ class LiteLLMProvider:
             cost=ledger.cost,
             attempts=ledger.attempts,
             error=error,
+            turns_dropped=ledger.turns_dropped,
         )
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from judge.conversation_prompt import conversation_prompt_version
 from judge.errors import JudgeConfigError, JudgeError, PermanentJudgeError
 from judge.injection import scan_responses
 from judge.labels import ORDERS, Order
@@ -24,13 +25,29 @@ from judge.types import OrderVerdict, PairText, PairVerdict
 
 
 class Judge:
-    """One judge: a spec, the provider that answers for it, and its prompt version."""
+    """One judge: a spec, the provider that answers for it, and its prompt versions.
 
-    def __init__(self, spec: JudgeSpec, provider: Provider, prompt_version: str) -> None:
+    ``prompt_version`` names the single-turn prompt; ``conversation_version`` the prompt of a
+    pair whose prompt is a conversation (the same as ``prompt_version`` when not given, as for a
+    replay judge, which renders nothing). :meth:`version_for` picks one per pair.
+    """
+
+    def __init__(
+        self,
+        spec: JudgeSpec,
+        provider: Provider,
+        prompt_version: str,
+        conversation_version: str | None = None,
+    ) -> None:
         self.spec = spec
         self.provider = provider
         self.name = spec.name
         self.prompt_version = prompt_version
+        self.conversation_version = conversation_version or prompt_version
+
+    def version_for(self, pair: PairText) -> str:
+        """The prompt version of the verdicts this judge gives on ``pair``."""
+        return self.conversation_version if pair.messages else self.prompt_version
 
     def __repr__(self) -> str:
         return f"Judge(name={self.name!r}, prompt_version={self.prompt_version!r})"
@@ -46,7 +63,7 @@ class Judge:
             order=order,
             winner=to_original(answer.winner, order) if answer.winner is not None else None,
             status="ok" if ok else "unparseable",
-            prompt_version=self.prompt_version,
+            prompt_version=self.version_for(pair),
             confidence=answer.confidence,
             logprob_confidence=answer.logprob_confidence,
             rationale=answer.rationale,
@@ -58,6 +75,7 @@ class Judge:
             error=None if ok else (answer.error or "unparseable verdict"),
             injection_suspected=injection or answer.injection_flagged,
             attempts=answer.attempts,
+            turns_dropped=answer.turns_dropped,
         )
 
 
@@ -84,7 +102,9 @@ def build_judge(spec: JudgeSpec, limits: LimitsRegistry | None = None) -> Judge:
 
     registry = limits if limits is not None else DEFAULT_LIMITS
     provider = LiteLLMProvider(spec, registry.limiter(spec.model, spec.api_base))
-    return Judge(spec, provider, prompt_version(spec.rubric))
+    return Judge(
+        spec, provider, prompt_version(spec.rubric), conversation_prompt_version(spec.rubric)
+    )
 
 
 def combine(pair_id: str, judge: str, ab: OrderVerdict, ba: OrderVerdict) -> PairVerdict:
@@ -116,13 +136,15 @@ async def judge_pair(
     """Both orders of ``pair`` by ``judge``, concurrently; reuse ``existing`` verdicts.
 
     An entry of ``existing`` is reused (marked ``reused=True``, no provider call) when its
-    prompt version is the judge's; pass only the verdicts you want kept. On failure the typed
+    prompt version is the judge's for this pair (:meth:`Judge.version_for`);
+    pass only the verdicts you want kept. On failure the typed
     :mod:`judge.errors` exception is raised with ``partial`` holding the orders that completed,
     keyed by ``(judge.name, order)``, so they can be stored and never paid for twice.
     """
     done: dict[Order, OrderVerdict] = {}
+    version = judge.version_for(pair)
     for order, verdict in (existing or {}).items():
-        if verdict.prompt_version == judge.prompt_version and verdict.order == order:
+        if verdict.prompt_version == version and verdict.order == order:
             done[order] = replace(verdict, reused=True)
     todo = [order for order in ORDERS if order not in done]
     results = await asyncio.gather(

@@ -30,6 +30,7 @@ class ProviderAnswer:
     cost: float = 0.0
     attempts: int = 1
     error: str | None = None
+    turns_dropped: int | None = None  # earlier turns left out of a conversation to fit
 
 
 class Provider(Protocol):

@@ -9,7 +9,9 @@ Spec strings::
 
 Options after ``?`` (``&``-separated ``key=value``): ``name``, ``rubric`` (path of a rubric file),
 ``mode`` (``json`` or ``tools``), ``logprobs`` (``true``/``false``), ``temperature``,
-``max_tokens``, ``input_cost_per_mtok``, ``output_cost_per_mtok`` (dollars per million tokens,
+``max_tokens``, ``context_tokens`` (the model's context window the judge request must fit: a long
+conversation drops its oldest turns to fit, :mod:`judge.conversation_prompt`; default 16384),
+``input_cost_per_mtok``, ``output_cost_per_mtok`` (dollars per million tokens,
 overriding litellm's price map), ``transport`` (``auto``: OpenAI-compatible models over the
 direct route of :mod:`judge.openai_http`, others through ``litellm.acompletion``; ``litellm``:
 every call through ``litellm.acompletion``). A ``replay:`` judge takes ``name`` and the two
@@ -31,6 +33,7 @@ StructuredMode = Literal["json", "tools"]
 Transport = Literal["auto", "litellm"]
 REPLAY_PREFIX = "replay:"
 RECORDED_PROMPT_VERSION = "recorded"
+DEFAULT_CONTEXT_TOKENS = 16384
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class JudgeSpec:
     logprobs: bool = True
     temperature: float = 0.0
     max_tokens: int = 512
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS
     timeout_s: float = 60.0
     retry: RetryPolicy = DEFAULT_BUDGET.http
     max_reasks: int = DEFAULT_BUDGET.max_reasks
@@ -143,6 +147,7 @@ def parse_judge_spec(
         "logprobs",
         "temperature",
         "max_tokens",
+        "context_tokens",
         "input_cost_per_mtok",
         "output_cost_per_mtok",
         "transport",
@@ -185,6 +190,7 @@ def parse_judge_spec(
         logprobs=wants_logprobs,
         temperature=_number(text, "temperature", opts.get("temperature", "0")),
         max_tokens=int(_number(text, "max_tokens", opts.get("max_tokens", "512"))),
+        context_tokens=_context_tokens(text, opts),
         timeout_s=timeout_s,
         retry=policy,
         max_reasks=reasks,
@@ -192,6 +198,15 @@ def parse_judge_spec(
         output_cost_per_mtok=price_out,
         transport=transport,  # type: ignore[arg-type]
     )
+
+
+def _context_tokens(text: str, opts: dict[str, str]) -> int:
+    value = int(
+        _number(text, "context_tokens", opts.get("context_tokens", str(DEFAULT_CONTEXT_TOKENS)))
+    )
+    if value <= 0:
+        raise JudgeConfigError(f"judge spec {text!r}: context_tokens must be a positive integer")
+    return value
 
 
 def _parse_replay(raw: str, *, name: str | None, retry: RetryPolicy) -> JudgeSpec:
@@ -248,6 +263,7 @@ def with_overrides(spec: JudgeSpec, **changes: object) -> JudgeSpec:
 
 
 __all__ = [
+    "DEFAULT_CONTEXT_TOKENS",
     "RECORDED_PROMPT_VERSION",
     "REPLAY_PREFIX",
     "JudgeSpec",

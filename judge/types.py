@@ -34,6 +34,9 @@ class OrderVerdict:
     ``winner`` is in the original frame and is ``None`` unless ``status == "ok"``.
     ``raw`` keeps the model's text (always, and especially when it could not be parsed).
     ``tokens_in``/``tokens_out``/``cost`` add up every HTTP attempt (re-asks included).
+    ``turns_dropped`` is how many earlier turns of a conversation were left out to fit the
+    judge's context (:func:`judge.conversation_prompt.fit_turns`); ``None`` for a single-turn
+    prompt or a provider that does not render the prompt (replay).
     """
 
     order: Order
@@ -52,6 +55,7 @@ class OrderVerdict:
     injection_suspected: bool = False
     attempts: int = 0
     reused: bool = False
+    turns_dropped: int | None = None
 
 
 @dataclass(frozen=True)

@@ -231,7 +231,7 @@ def process_chunk(
     if not claimed:
         store.finish_if_complete(job_id)
         return ChunkReport(job_id, 0, 0, 0, 0, skipped="nothing to claim")
-    keys = [JudgeKey(j.name, j.prompt_version) for j in judges]
+    keys = [JudgeKey(j.name, j.prompt_version, j.conversation_version) for j in judges]
     pairs, existing = store.load_chunk(claimed, keys)
     out: queue.Queue[PairOutcome | _JobFailure | None] = queue.Queue()
     future = ctx.loop.submit(_judge_chunk(pairs, judges, existing, out, budget))

@@ -23,10 +23,20 @@ UNSUCCESSFUL = ("partial", "failed", "cancelled", "interrupted")
 
 @dataclass(frozen=True)
 class JudgeKey:
-    """What identifies a judge's stored judgments: its name and prompt version."""
+    """What identifies a judge's stored judgments: its name and prompt versions (single-turn,
+    and conversation when the judge renders conversations with a prompt of their own)."""
 
     name: str
     prompt_version: str
+    conversation_version: str | None = None
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """Every prompt version this judge's stored verdicts may carry."""
+        other = self.conversation_version
+        if other is None or other == self.prompt_version:
+            return (self.prompt_version,)
+        return (self.prompt_version, other)
 
 
 @dataclass(frozen=True)

@@ -121,8 +121,16 @@ class LabelIn(StrictBody):
         return value
 
 
+class TurnOut(BaseModel):
+    """One earlier turn of a conversation prompt."""
+
+    role: str
+    content: str
+
+
 class ItemOut(BaseModel):
-    """One leased item. ``ai_label`` appears only when the server reveals AI labels."""
+    """One leased item. ``ai_label`` appears only when the server reveals AI labels;
+    ``messages`` only when the prompt is a conversation (``prompt`` is then its flat text)."""
 
     pair_id: str
     prompt: str
@@ -130,6 +138,7 @@ class ItemOut(BaseModel):
     response_b: str
     lease_expires_at: str
     ai_label: str | None = None
+    messages: list[TurnOut] | None = None
 
 
 class LabelOut(BaseModel):

@@ -10,6 +10,7 @@ from typing import Annotated
 import click
 import typer
 from rich.columns import Columns
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -31,7 +32,14 @@ from referee.review.membership import grant, memberships
 from referee.review.pause import paused_reviewers, set_paused
 from referee.review.priority import Embedder
 from referee.review.schema import load_schema
-from referee.review.service import LabelSubmission, Lease, lease_next, release_item, submit_label
+from referee.review.service import (
+    LabelSubmission,
+    Lease,
+    ReviewItem,
+    lease_next,
+    release_item,
+    submit_label,
+)
 from referee.review.tokens import (
     add_reviewer,
     get_reviewer,
@@ -237,11 +245,35 @@ def _embedder(choice: str) -> Embedder:
         fail(str(exc))
 
 
+_TURN_STYLES = {"system": "bright_black", "user": "cyan", "assistant": "green", "tool": "yellow"}
+
+
+def prompt_view(item: ReviewItem) -> RenderableType:
+    """The prompt as a panel; a conversation as one panel per turn, titled with its role.
+
+    Every text is a :class:`rich.text.Text`, so markup in the data is shown, never interpreted.
+    """
+    if not item.messages:
+        return Panel(Text(item.prompt), title="Prompt", border_style="cyan")
+    turns = [
+        Panel(
+            Text(turn["content"]),
+            title=Text(turn["role"].capitalize(), style="bold"),
+            title_align="left",
+            border_style=_TURN_STYLES.get(turn["role"], "white"),
+        )
+        for turn in item.messages
+    ]
+    title = f"Conversation ({len(turns)} turns)"
+    return Panel(Group(*turns), title=title, border_style="cyan")
+
+
 def show_item(lease: Lease, number: int) -> None:
-    """Print the prompt and both responses as panels (side by side on wide terminals)."""
+    """Print the prompt (or the conversation, turn by turn) and both responses as panels (side
+    by side on wide terminals)."""
     item = lease.item
     stdout.rule(f"item {number} · {item.pair_id}")
-    stdout.print(Panel(Text(item.prompt), title="Prompt", border_style="cyan"))
+    stdout.print(prompt_view(item))
     a = Panel(Text(item.response_a), title="Response A", border_style="green")
     b = Panel(Text(item.response_b), title="Response B", border_style="magenta")
     if stdout.width >= SIDE_BY_SIDE_WIDTH:

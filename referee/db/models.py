@@ -157,6 +157,9 @@ class Judgment(Base):
     injection_suspected: Mapped[bool] = mapped_column(Boolean, default=False)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # earlier turns of a conversation left out to fit the judge's context (0013); NULL: none
+    # rendered (single-turn prompt, replayed verdict)
+    turns_dropped: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Job(Base):

@@ -37,6 +37,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from judge.conversation import flat_prompt
+from judge.conversation_prompt import parse_conversation_message
 from judge.prompts import ShownPair, parse_user_message
 from referee.fakes.completions import completion
 from referee.fakes.faults import Reply, choose_fault, error_body, fault_reply
@@ -69,6 +71,17 @@ class Stats:
     max_in_flight: int = 0
     first_request_at: float | None = None  # wall-clock time of the first chat request
     last_answer_at: float | None = None  # wall-clock time the last chat answer was sent
+
+
+def _shown(content: str) -> ShownPair | None:
+    """The pair a judge's user message shows; a conversation's prompt is its flat text."""
+    shown = parse_user_message(content)
+    if shown is not None:
+        return shown
+    conversation = parse_conversation_message(content)
+    if conversation is None:
+        return None
+    return ShownPair(flat_prompt(conversation.turns), conversation.first, conversation.second)
 
 
 class FakeOpenAIServer:
@@ -304,7 +317,7 @@ class FakeOpenAIServer:
         shown = None
         for message in messages:
             if message.get("role") == "user" and isinstance(message.get("content"), str):
-                shown = parse_user_message(message["content"])
+                shown = _shown(message["content"])
                 if shown is not None:
                     break
         with self._lock:

@@ -75,6 +75,8 @@ class ReviewItem:
     response_b: str
     lease_expires_at: datetime
     ai_label: str | None = None
+    # the conversation before the two replies ({role, content} turns), when the prompt is one
+    messages: tuple[dict[str, str], ...] | None = None
 
     @classmethod
     def shown_by(cls, pair: Pair, assignment: ReviewAssignment) -> ReviewItem:
@@ -86,6 +88,7 @@ class ReviewItem:
             pair.response_b,
             assignment.lease_expires_at,
             assignment.ai_shown,  # what the lease showed when granted (referee.review.bias)
+            _turns(pair),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -99,7 +102,16 @@ class ReviewItem:
         }
         if self.ai_label is not None:
             doc["ai_label"] = self.ai_label
+        if self.messages is not None:
+            doc["messages"] = [dict(turn) for turn in self.messages]
         return doc
+
+
+def _turns(pair: Pair) -> tuple[dict[str, str], ...] | None:
+    """The pair's stored conversation as ``{role, content}`` turns (``None``: single-turn)."""
+    if pair.messages is None:
+        return None
+    return tuple({"role": str(m["role"]), "content": str(m["content"])} for m in pair.messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +286,9 @@ def _grant(
     pair = session.get(Pair, pair_id)
     assert pair is not None
     ai_label = mark_assignment(session, assignment, reviewer.id, config, trap=trap)
-    item = ReviewItem(pair.id, pair.prompt, pair.response_a, pair.response_b, expires, ai_label)
+    item = ReviewItem(
+        pair.id, pair.prompt, pair.response_a, pair.response_b, expires, ai_label, _turns(pair)
+    )
     return Lease(item, queue, reviewer.name, assignment.id)
 
 

@@ -7,6 +7,7 @@
 // the mark "referee:key"; showing the next item measures "referee:key-to-item" (DOM updated) and,
 // one animation frame later, "referee:key-to-paint".
 
+import { renderConversation } from "./conversation.js";
 import { renderDiffSide, wordDiff } from "./diff.js";
 import { breakLongRuns, clip, showAllButton } from "./longtext.js";
 import { renderMarkdown } from "./markdown.js";
@@ -40,6 +41,7 @@ const state = {
   busy: false,
   diff: false,
   full: { prompt: false, a: false, b: false }, // texts shown past SHOW_LIMIT (longtext.js)
+  turns: { open: false, full: false }, // a conversation: earlier turns shown, long turns whole
   skewMs: 0, // server clock minus this browser's clock
 };
 
@@ -126,8 +128,20 @@ function fill(panel, key, text, render) {
   }
 }
 
+// The prompt: one text, or (``item.messages``) the conversation before the replies as a chat.
 function renderPrompt() {
   const panel = $("prompt");
+  const { messages } = state.item;
+  const chat = Array.isArray(messages) && messages.length > 0;
+  $("prompt-title").textContent = chat ? `Conversation (${messages.length} turns)` : "Prompt";
+  $("prompt-panel").classList.toggle("chat-panel", chat);
+  if (chat) {
+    renderConversation(panel, messages, state.turns, (view) => {
+      state.turns = view;
+      renderPrompt();
+    });
+    return;
+  }
   panel.replaceChildren();
   fill(panel, "prompt", state.item.prompt, (t) => panel.appendChild(renderMarkdown(t)));
 }
@@ -184,9 +198,11 @@ function showItem(item, note) {
     ai.append(b, " (check it: you decide)");
   }
   state.full = { prompt: false, a: false, b: false }; // "Show all" pressed, per text
+  state.turns = { open: false, full: false };
   renderPrompt();
   renderResponses();
   for (const id of ["prompt", "response-a", "response-b"]) $(id).scrollTop = 0;
+  if (item.messages?.length) $("prompt").scrollTop = $("prompt").scrollHeight; // last turn in view
   updateChoice();
   show("item");
   $("pair-id").textContent = item.pair_id;

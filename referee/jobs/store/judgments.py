@@ -22,8 +22,8 @@ def load_chunk(
 ) -> tuple[list[PairText], dict[str, dict[tuple[str, Order], OrderVerdict]]]:
     """The chunk's pair texts and, in one query, the verdicts already stored for them."""
     names = sorted({j.name for j in judges})
-    versions = sorted({j.prompt_version for j in judges})
-    wanted = {(j.name, j.prompt_version) for j in judges}
+    wanted = {(j.name, v) for j in judges for v in j.versions}
+    versions = sorted({v for _, v in wanted})
     with transaction(engine) as session:
         pairs = [
             PairText(
@@ -66,6 +66,7 @@ def load_chunk(
             error=row.error,
             injection_suspected=row.injection_suspected,
             reused=True,
+            turns_dropped=row.turns_dropped,
         )
     return pairs, existing
 
@@ -90,6 +91,7 @@ def _judgment_row(job_id: int, pair_id: str, judge: str, v: OrderVerdict) -> dic
         "injection_suspected": v.injection_suspected,
         "job_id": job_id,
         "created_at": utcnow(),
+        "turns_dropped": v.turns_dropped,
     }
 
 
