@@ -129,10 +129,19 @@ def test_cli_grant_revoke_list(sqlite_engine: Engine) -> None:
 
 @pytest.fixture
 def at_0010(sqlite_url: str) -> Iterator[Engine]:
+    """A database at head; the test fills it, then :func:`back_to_0010` takes it back.
+
+    Filling it at head lets the ORM helpers write rows whatever columns later revisions add
+    (0012 added some to ``pairs``); downgrading then leaves exactly the 0010 schema with data.
+    """
     engine = make_engine(sqlite_url)
-    command.upgrade(alembic_config(engine), "0010")
+    ensure_schema(engine)
     yield engine
     engine.dispose()
+
+
+def back_to_0010(engine: Engine) -> None:
+    command.downgrade(alembic_config(engine), "0010")
 
 
 def test_migration_keeps_what_each_reviewer_answered(at_0010: Engine) -> None:
@@ -157,6 +166,7 @@ def test_migration_keeps_what_each_reviewer_answered(at_0010: Engine) -> None:
                 lease_expires_at=now,
             )
         )  # fmt: skip
+    back_to_0010(at_0010)  # before 0011: no memberships at all
     ensure_schema(at_0010)
     with transaction(at_0010) as s:
         rows = s.execute(
