@@ -6,49 +6,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from calibration.policy import fit_policy
-from calibration.policy_report import PolicyReport
-from referee.cli.common import (
-    UserError,
-    emit_json,
-    load_settings,
-    open_database,
-    stdout,
-    user_errors,
-)
-from referee.db.engine import transaction
-from referee.db.models import Judgment, Pair
-from referee.db.routing import dataset_by_name, store_policy_version
-from referee.db.signals import load_gold, load_pair_signals
+from referee.app.calibrate import JUDGE_SUMMARY_KEYS, CalibrateRequest, calibrate_dataset
+from referee.cli.common import emit_json, load_settings, open_database, stdout, user_errors
 
-JUDGE_SUMMARY_KEYS = (  # what --json shows per judge
-    "n",
-    "agreement",
-    "agreement_without_ties",
-    "kappa",
-    "position_consistency",
-    "first_position_preference",
-)
-
-
-def _judges_with_judgments(session: Session, dataset_id: int) -> list[str]:
-    query = (
-        select(Judgment.judge)
-        .join(Pair, Pair.id == Judgment.pair_id)
-        .where(Pair.dataset_id == dataset_id)
-        .distinct()
-    )
-    return sorted(session.scalars(query))
-
-
-def _summary(report: dict[str, Any]) -> dict[str, Any]:
-    out = {key: report.get(key) for key in JUDGE_SUMMARY_KEYS}
-    out["chose_longer"] = report["length_preference"]["chose_longer"]
-    out["gold_chose_longer"] = report["length_preference"]["gold_chose_longer"]
-    return out
+__all__ = ["JUDGE_SUMMARY_KEYS", "calibrate", "judge_table", "register"]
 
 
 def _fmt(value: Any) -> str:
@@ -204,64 +166,18 @@ def calibrate(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Report the judges against gold and store a new policy version for the dataset."""
-    settings = load_settings()
-    engine = open_database(settings)
+    engine = open_database(load_settings())
+    request = CalibrateRequest(
+        dataset=dataset,
+        judges=tuple(judge or ()),
+        target_agreement=target_agreement,
+        delta=delta,
+        gold_kind=gold_kind,
+        seed=seed,
+        cascade=cascade,
+    )
     with user_errors():
-        if not 0.0 < target_agreement < 1.0:
-            raise UserError(f"--target-agreement must be between 0 and 1, got {target_agreement}")
-        if not 0.0 < delta < 1.0:
-            raise UserError(f"--delta must be between 0 and 1, got {delta}")
-        with transaction(engine) as session:
-            ds = dataset_by_name(session, dataset)
-            available = _judges_with_judgments(session, ds.id)
-            if not available:
-                raise UserError(
-                    f"dataset {dataset!r} has no judgments: import them with `referee judgments "
-                    "import FILE` or run a pre-labeling job first"
-                )
-            unknown = sorted(set(judge or []) - set(available))
-            if unknown:
-                raise UserError(
-                    f"no judgments from {', '.join(unknown)} in dataset {dataset!r} "
-                    f"(judges present: {', '.join(available)})"
-                )
-            panel = list(dict.fromkeys(judge)) if judge else available
-            if cascade and len(set(judge or [])) < 2:
-                raise UserError(
-                    "--cascade needs two or more --judge options, cheapest first: each is a "
-                    "stage (e.g. --judge cheap-model --judge strong-model)"
-                )
-            gold = load_gold(session, ds.id, gold_kind)
-            if not gold:
-                raise UserError(
-                    f"dataset {dataset!r} has no {gold_kind!r} labels: import gold labels with "
-                    f"`referee labels import FILE --kind {gold_kind}`"
-                )
-            signals = load_pair_signals(session, ds.id, panel)
-            if cascade:
-                from referee.cli.calibrate_cascade import calibrate_cascade
-
-                doc = calibrate_cascade(
-                    session,
-                    ds,
-                    signals,
-                    gold,
-                    stages=panel,
-                    target_agreement=target_agreement,
-                    delta=delta,
-                    seed=seed,
-                )
-            else:
-                fit = fit_policy(
-                    signals,
-                    gold,
-                    target_agreement=target_agreement,
-                    delta=delta,
-                    judges=panel,
-                    seed=seed,
-                )
-                _, version = store_policy_version(session, ds, fit.policy.to_json(), fit.report)
-                doc = _document(fit.report, version, dataset, gold_kind)
+        doc = calibrate_dataset(engine, request)
     if as_json:
         emit_json(doc)
     elif cascade:
@@ -270,43 +186,6 @@ def calibrate(
         print_cascade(doc)
     else:
         _print_report(doc)
-
-
-def _document(report: PolicyReport, version: int, dataset: str, gold_kind: str) -> dict[str, Any]:
-    """What ``calibrate`` prints (``--json``) for a single policy."""
-    reliability = report.get("calibrated_reliability", {})
-    return {
-        "policy_version": version,
-        "dataset": dataset,
-        "gold_kind": gold_kind,
-        "target_agreement": report["target_agreement"],
-        "delta": report["delta"],
-        "gold_items": report["gold_items"],
-        "certified": report["certified"],
-        "certified_coverage": report["certified_coverage"],
-        "threshold": report["threshold"],
-        "bound": report["bound"],
-        "n_accepted_on_gold": report["n_accepted_on_gold"],
-        "agreement_on_accepted_gold": report["agreement_on_accepted_gold"],
-        "more_gold_needed": report["more_gold_needed"],
-        "why_not_certified": report["why_not_certified"],
-        "ungold_pairs": report["ungold_pairs"],
-        "expected_coverage_on_ungold": report["expected_coverage_on_ungold"],
-        "grid": report["grid"],
-        "score": report["score"],
-        "score_kind": report["score_kind"],
-        "route": report["route"],
-        "level": report["level"],
-        "routes": report["routes"],
-        "why_this_score": report["why_this_score"],
-        "candidates": report["candidates"],
-        "selection_items": report["selection_items"],
-        "certification_items": report["certification_items"],
-        "judges": {name: _summary(r) for name, r in report.get("judges", {}).items()},
-        "panel": _summary(report["panel"]) if "panel" in report else None,
-        "calibrated_reliability": {k: reliability.get(k) for k in ("n", "ece", "brier")},
-        "simple_routers": report.get("simple_routers", []),
-    }
 
 
 def register(app: typer.Typer) -> None:

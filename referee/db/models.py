@@ -84,6 +84,8 @@ class Dataset(Base):
 
 class Pair(Base):
     __tablename__ = "pairs"
+    # keyset pages of a dataset's pairs by id (0014): WHERE dataset_id = ? AND id > ? ORDER BY id
+    __table_args__ = (Index("ix_pairs_dataset_id_id", "dataset_id", "id"),)
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)

@@ -17,10 +17,10 @@ from formats.near_duplicates import FrozenIndex
 from formats.rows import HumanAnswer, JudgeRef, LabeledPair, label_origin
 from formats.schema_fields import deciding_fields
 from referee.db.models import Dataset, HumanLabel, Judgment, Pair
-from referee.review.final_labels import Aggregation, FinalLabel, final_labels
+from referee.review.final_labels import Aggregation, FinalLabel, iter_final_labels
 from referee.review.service import as_utc
 
-PAIR_BATCH = 2_000
+PAIR_BATCH = 1_000
 
 __all__ = ["annotator_pseudonyms", "frozen_index", "labeled_pairs"]
 
@@ -144,14 +144,13 @@ def labeled_pairs(
 ) -> Iterator[LabeledPair]:
     """Every non-frozen pair of ``dataset`` with its final label and provenance, by pair id.
 
-    Texts and judges are read in batches of :data:`PAIR_BATCH` pairs.
+    Streams: pairs, their decisions, texts and judges are read :data:`PAIR_BATCH` pairs at a
+    time (keyset pagination on the pair id), so memory does not grow with the dataset.
     """
     name = dataset.name
-    finals = final_labels(session, dataset.id, method=method)
     names = annotator_pseudonyms(session, dataset.id)
     origin = label_origin(dataset.id, dataset.name, dataset.created_at)  # next to label ids
-    for start in range(0, len(finals), PAIR_BATCH):
-        chunk = finals[start : start + PAIR_BATCH]
+    for chunk in iter_final_labels(session, dataset.id, method=method, batch_size=PAIR_BATCH):
         ids = [f.pair_id for f in chunk]
         pairs = {p.id: p for p in session.scalars(select(Pair).where(Pair.id.in_(ids)))}
         judges = _judges_by_pair(session, ids)

@@ -29,30 +29,29 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import json
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from formats.near_duplicates import FrozenIndex
 from formats.rows import LabeledPair
 from formats.rules import Exclusions
-from formats.typed_jsonl import witness_order
 from referee.db.models import AuditEntry, Dataset, Pair, Policy, Release, ReleaseRow
 from referee.db.routing import decision_counts, label_counts
 from referee.export.build import annotator_pseudonyms, frozen_index, labeled_pairs
 from referee.export.release_gate import (
     GateFailure,
+    GateResult,
     ReleaseRefused,
     gate_failures,
 )
+from referee.export.release_tally import KeptRows
 from referee.review.final_labels import Aggregation
 from referee.review.quality import annotator_quality, gold_labels
 from referee.review.service import as_utc
@@ -68,6 +67,8 @@ __all__ = [
     "release_bodies",
     "release_rows",
 ]
+
+ROW_BATCH = 1_000
 
 
 @dataclass(frozen=True)
@@ -153,15 +154,19 @@ def release_bodies(session: Session, release: Release, *, batch: int = 5_000) ->
             last = seq
 
 
-def _split_rows(
+def _scan_rows(
     session: Session,
     dataset: Dataset,
     options: ReleaseOptions,
     frozen: FrozenIndex,
     exclusions: Exclusions,
-) -> tuple[list[LabeledPair], list[dict[str, Any]]]:
-    """The labeled rows to release, and the near-duplicates of frozen pairs with their match."""
-    kept: list[LabeledPair] = []
+    kept: KeptRows,
+) -> list[dict[str, Any]]:
+    """Stream the labeled rows into ``kept``; return the near-duplicates of frozen pairs.
+
+    Pending and unresolved pairs are counted in ``exclusions``; a near-duplicate of a frozen
+    pair is listed with its closest frozen match and left out.
+    """
     leaked: list[dict[str, Any]] = []
     for row in labeled_pairs(session, dataset, method=options.aggregate):
         if row.label is None:
@@ -172,13 +177,11 @@ def _split_rows(
             leaked.append({"pair_id": row.pair_id, "closest_frozen": found.to_json()})
             exclusions.add("leaked_frozen_content", row.pair_id)
             continue
-        kept.append(row)
-    return kept, leaked
+        kept.add(row)
+    return leaked
 
 
-def _source_window(
-    session: Session, dataset: Dataset, rows: Sequence[LabeledPair]
-) -> dict[str, Any]:
+def _source_window(session: Session, dataset: Dataset, kept: KeptRows) -> dict[str, Any]:
     first, last = session.execute(
         select(func.min(Pair.created_at), func.max(Pair.created_at)).where(
             Pair.dataset_id == dataset.id
@@ -186,12 +189,11 @@ def _source_window(
     ).one()
     first = as_utc(first) if first is not None else None
     last = as_utc(last) if last is not None else None
-    stamps = sorted(r.labeled_at for r in rows if r.labeled_at)
     return {
         "pairs_ingested_from": first.isoformat() if first else None,
         "pairs_ingested_to": last.isoformat() if last else None,
-        "labels_from": stamps[0] if stamps else None,
-        "labels_to": stamps[-1] if stamps else None,
+        "labels_from": kept.labeled_from,
+        "labels_to": kept.labeled_to,
     }
 
 
@@ -228,23 +230,21 @@ def _frozen_set(session: Session, frozen: FrozenIndex) -> dict[str, Any]:
     }
 
 
-def _row_counts(rows: Sequence[LabeledPair], exclusions: Exclusions) -> dict[str, Any]:
-    labels = Counter(r.label for r in rows)
+def _row_counts(kept: KeptRows, exclusions: Exclusions) -> dict[str, Any]:
+    labels = kept.labels
     return {
-        "rows": len(rows),
+        "rows": kept.rows,
         "preferences": labels["A"] + labels["B"],
         "ties": labels["tie"],
         "both_bad_escalated": labels["both_bad"],
         "by_label": {k: labels[k] for k in ("A", "B", "tie", "both_bad") if labels[k]},
-        "by_source": dict(sorted(Counter(str(r.source) for r in rows).items())),
+        "by_source": dict(sorted(kept.sources.items())),
         "excluded": {reason: v["count"] for reason, v in exclusions.to_json().items()},
     }
 
 
-def _policy_summary(
-    session: Session, dataset: Dataset, rows: Sequence[LabeledPair]
-) -> dict[str, Any]:
-    versions = sorted({r.policy_version for r in rows if r.policy_version is not None})
+def _policy_summary(session: Session, dataset: Dataset, kept: KeptRows) -> dict[str, Any]:
+    versions = sorted(kept.policy_versions)
     latest = versions[-1] if versions else None
     body: dict[str, Any] = {}
     if latest is not None:
@@ -261,77 +261,61 @@ def _policy_summary(
     }
 
 
-def _rubric_version(
-    session: Session, dataset: Dataset, rows: Sequence[LabeledPair], judge_versions: list[str]
-) -> str | None:
+def _rubric_version(session: Session, dataset: Dataset, kept: KeptRows) -> str | None:
     """The guidelines people answered under and the judges' prompt versions, in one string:
     ``reviewers v2 (sha256 1a2b3c4d5e6f); judges recorded``; None when there is neither."""
     from referee.review.schema import schema_for_dataset_id
 
     parts: list[str] = []
-    if any(r.source in ("human", "gold") for r in rows):
+    if kept.people:
         schema = schema_for_dataset_id(session, dataset.id)
         digest = (schema.sha256 or schema.digest())[:12]
         parts.append(f"reviewers {schema.rubric_version} (sha256 {digest})")
-    if judge_versions:
-        parts.append("judges " + ",".join(judge_versions))
+    if kept.judge_versions:
+        parts.append("judges " + ",".join(sorted(kept.judge_versions)))
     return "; ".join(parts) or None
 
 
-def _hash_rows(bodies: Sequence[str]) -> str:
-    digest = hashlib.sha256()
-    for body in bodies:
-        digest.update(body.encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) -> Release:
-    """Freeze ``dataset``'s final labels as release ``options.name``, or raise ReleaseRefused.
-
-    Nothing is written when the gate refuses (the caller should :func:`record_refusal` in a
-    transaction of its own, so the refusal is audited).
-    """
+def _parent_release(session: Session, dataset: Dataset, options: ReleaseOptions) -> Release | None:
+    """The declared parent release (None without one); refuse a taken name or unknown parent."""
     if find_release(session, dataset, options.name) is not None:
         raise ValueError(
             f"dataset {dataset.name!r} already has a release {options.name!r}; releases are "
             "immutable: choose a new name (e.g. a higher version)"
         )
-    parent = None
-    if options.parent is not None:
-        parent = find_release(session, dataset, options.parent)
-        if parent is None:
-            known = ", ".join(r["name"] for r in list_releases(session, dataset)) or "none yet"
-            raise ValueError(
-                f"--parent {options.parent!r}: dataset {dataset.name!r} has no such release "
-                f"(releases: {known})"
-            )
-    exclusions = Exclusions()
-    frozen = frozen_index(session)
-    kept, leaked = _split_rows(session, dataset, options, frozen, exclusions)
-    gate = gate_failures(
-        session,
-        dataset,
-        kept,
-        leaked,
-        frozen,
-        agreement_gate=options.agreement_gate,
-        min_agreement_items=options.min_agreement_items,
-        drop_leaked=options.drop_leaked,
-        min_spot_check_bound=options.min_spot_check_bound,
-    )
-    failures, agreement, spot_doc = gate.failures, gate.agreement, gate.spot_check
-    if failures:
-        raise ReleaseRefused(dataset.name, options.name, failures)
+    if options.parent is None:
+        return None
+    parent = find_release(session, dataset, options.parent)
+    if parent is None:
+        known = ", ".join(r["name"] for r in list_releases(session, dataset)) or "none yet"
+        raise ValueError(
+            f"--parent {options.parent!r}: dataset {dataset.name!r} has no such release "
+            f"(releases: {known})"
+        )
+    return parent
 
-    # each column's first value-bearing row first, so datasets infers rows.jsonl's types
-    docs = [r.to_json() for r in kept]
-    order = witness_order(docs)
-    kept = [kept[i] for i in order]
-    bodies = [json.dumps(docs[i], ensure_ascii=False, sort_keys=False) for i in order]
-    judge_versions = sorted({j.prompt_version for r in kept if r.source == "ai" for j in r.judges})
+
+@dataclass(frozen=True)
+class _Scanned:
+    """What one pass over the rows found: the exclusions, leaked pairs, frozen set, the gate."""
+
+    exclusions: Exclusions
+    leaked: list[dict[str, Any]]
+    frozen: FrozenIndex
+    gate: GateResult
+
+
+def _manifest(
+    session: Session,
+    dataset: Dataset,
+    options: ReleaseOptions,
+    parent: Release | None,
+    kept: KeptRows,
+    scanned: _Scanned,
+) -> dict[str, Any]:
+    """The release manifest: provenance, quality, counts and the rows file's checksum."""
     policy = _policy_summary(session, dataset, kept)
-    manifest: dict[str, Any] = {
+    return {
         "dataset": dataset.name,
         "dataset_version": options.name,
         "parent_dataset": (
@@ -346,51 +330,89 @@ def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) 
         "source_window": _source_window(session, dataset, kept),
         "selection_policy_version": policy["version"],
         "selection_policy": policy,
-        "redaction_version": ",".join(
-            sorted({r.redaction_version for r in kept if r.redaction_version})
-        )
-        or None,
+        "redaction_version": ",".join(sorted(kept.redaction_versions)) or None,
         "redaction_required": bool(dataset.redaction_required),
-        "rubric_version": _rubric_version(session, dataset, kept, judge_versions),
+        "rubric_version": _rubric_version(session, dataset, kept),
         "reviewer_training_set": _reviewer_training_set(session, dataset),
-        "agreement_report": agreement,
-        "row_counts": _row_counts(kept, exclusions),
+        "agreement_report": scanned.gate.agreement,
+        "row_counts": _row_counts(kept, scanned.exclusions),
         "decisions": decision_counts(session, dataset.id),
         "labels_collected": label_counts(session, dataset.id),
-        "frozen_evaluation_set": _frozen_set(session, frozen),
-        "leakage_check_passed": not leaked,
-        "leaked_pairs_dropped": leaked,
-        "spot_check": spot_doc,
+        "frozen_evaluation_set": _frozen_set(session, scanned.frozen),
+        "leakage_check_passed": not scanned.leaked,
+        "leaked_pairs_dropped": scanned.leaked,
+        "spot_check": scanned.gate.spot_check,
         "cost": options.cost_summary,
-        "rows_sha256": _hash_rows(bodies),
+        "rows_sha256": kept.rows_sha256,
+        # the files of the release folder (formats.release_files): the canonical rows
+        "files": [{"path": "rows.jsonl", "bytes": kept.size, "sha256": kept.rows_sha256}],
     }
-    # the files of the release folder (formats.release_files): the canonical rows
-    manifest["files"] = [
-        {
-            "path": "rows.jsonl",
-            "bytes": sum(len(b.encode("utf-8")) + 1 for b in bodies),
-            "sha256": manifest["rows_sha256"],
-        }
-    ]
-    release = Release(
-        dataset_id=dataset.id,
-        name=options.name,
-        parent_id=parent.id if parent is not None else None,
-        row_count=len(kept),
-        rows_sha256=manifest["rows_sha256"],
-        manifest=manifest,
+
+
+def _scan_and_gate(
+    session: Session, dataset: Dataset, options: ReleaseOptions, kept: KeptRows
+) -> _Scanned:
+    """Stream the rows into ``kept`` and run the gate; raise ReleaseRefused when it refuses."""
+    exclusions = Exclusions()
+    frozen = frozen_index(session)
+    leaked = _scan_rows(session, dataset, options, frozen, exclusions, kept)
+    gate = gate_failures(
+        session,
+        dataset,
+        kept,
+        leaked,
+        frozen,
+        agreement_gate=options.agreement_gate,
+        min_agreement_items=options.min_agreement_items,
+        drop_leaked=options.drop_leaked,
+        min_spot_check_bound=options.min_spot_check_bound,
     )
-    session.add(release)
-    session.flush()
-    session.bulk_insert_mappings(
-        ReleaseRow,
-        [
-            {"release_id": release.id, "seq": i, "pair_id": r.pair_id, "body": body}
-            for i, (r, body) in enumerate(zip(kept, bodies, strict=True))
-        ],
-    )
+    if gate.failures:
+        raise ReleaseRefused(dataset.name, options.name, gate.failures)
+    return _Scanned(exclusions, leaked, frozen, gate)
+
+
+def _store_rows(session: Session, release: Release, kept: KeptRows) -> None:
+    """Insert the spooled rows, :data:`ROW_BATCH` per executemany statement."""
+    seq = 0
+    for chunk in kept.bodies(ROW_BATCH):
+        session.execute(
+            insert(ReleaseRow),
+            [
+                {"release_id": release.id, "seq": seq + i, "pair_id": pair_id, "body": body}
+                for i, (pair_id, body) in enumerate(chunk)
+            ],
+        )
+        seq += len(chunk)
+
+
+def create_release(session: Session, dataset: Dataset, options: ReleaseOptions) -> Release:
+    """Freeze ``dataset``'s final labels as release ``options.name``, or raise ReleaseRefused.
+
+    Steps: check the name and parent; stream the labeled rows once, counting them and spooling
+    their bodies to a temporary file (:class:`KeptRows`); run the gate; write the manifest
+    and insert the rows in batches. Memory holds a batch of rows, not the dataset.
+
+    Nothing is written when the gate refuses (the caller should :func:`record_refusal` in a
+    transaction of its own, so the refusal is audited).
+    """
+    parent = _parent_release(session, dataset, options)
+    with KeptRows(check_pii=bool(dataset.redaction_required)) as kept:
+        scanned = _scan_and_gate(session, dataset, options, kept)
+        manifest = _manifest(session, dataset, options, parent, kept, scanned)
+        release = Release(
+            dataset_id=dataset.id,
+            name=options.name,
+            parent_id=parent.id if parent is not None else None,
+            row_count=kept.rows,
+            rows_sha256=kept.rows_sha256,
+            manifest=manifest,
+        )
+        session.add(release)
+        session.flush()
+        _store_rows(session, release, kept)
     _audit(session, "release_created", dataset.name, options.name, {
-        "rows": len(kept), "rows_sha256": manifest["rows_sha256"]
+        "rows": kept.rows, "rows_sha256": kept.rows_sha256
     })  # fmt: skip
     return release
 

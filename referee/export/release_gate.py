@@ -7,18 +7,15 @@ carries. The reasons are listed in :mod:`referee.export.release`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from formats.near_duplicates import FrozenIndex
-from formats.rows import LabeledPair
-from formats.rules import UNSAFE_REASONS
 from kernel.errors import RefereeError
 from referee.db.models import Dataset
-from referee.export.pii_gate import pii_findings
+from referee.export.release_tally import KeptRows
 from referee.reports.human_agreement import agreement_report, load_human_labels
 from referee.review.final_labels import spot_check_report
 
@@ -136,19 +133,6 @@ def _too_few_items(agreement: dict[str, Any]) -> GateFailure | None:
     )
 
 
-def _unsafe_preferences(rows: Sequence[LabeledPair]) -> list[str]:
-    return [
-        r.pair_id
-        for r in rows
-        if r.label in ("A", "B")
-        and r.source == "ai"
-        and (
-            any(reason in UNSAFE_REASONS for reason in r.reasons)
-            or any(a.label == "both_bad" for a in r.answers)
-        )
-    ]
-
-
 def _leakage(leaked: list[dict[str, Any]], drop: bool, threshold: float) -> list[GateFailure]:
     if not leaked or drop:
         return []
@@ -181,10 +165,10 @@ def _agreement_failures(
     return failures
 
 
-def _safety_failures(dataset: Dataset, kept: list[LabeledPair]) -> list[GateFailure]:
+def _safety_failures(dataset: Dataset, kept: KeptRows) -> list[GateFailure]:
     """Unsafe AI preferences; for a redacted dataset, unredacted pairs and personal data."""
     failures: list[GateFailure] = []
-    unsafe = _unsafe_preferences(kept)
+    unsafe = kept.unsafe
     if unsafe:
         failures.append(
             GateFailure(
@@ -196,7 +180,7 @@ def _safety_failures(dataset: Dataset, kept: list[LabeledPair]) -> list[GateFail
         )
     if not dataset.redaction_required:
         return failures
-    unredacted = [r.pair_id for r in kept if r.redaction_version is None]
+    unredacted = kept.unredacted
     if unredacted:
         failures.append(
             GateFailure(
@@ -206,7 +190,7 @@ def _safety_failures(dataset: Dataset, kept: list[LabeledPair]) -> list[GateFail
                 tuple(unredacted),
             )
         )
-    leaked_pii = pii_findings(kept)
+    leaked_pii = kept.pii
     if leaked_pii:
         kinds = sorted({k for f in leaked_pii for k in f["kinds"]})
         failures.append(
@@ -223,12 +207,12 @@ def _safety_failures(dataset: Dataset, kept: list[LabeledPair]) -> list[GateFail
 
 
 def _spot_check(
-    session: Session, dataset: Dataset, kept: list[LabeledPair], bound: float | None
+    session: Session, dataset: Dataset, kept: KeptRows, bound: float | None
 ) -> tuple[list[GateFailure], dict[str, Any]]:
     spot = spot_check_report(session, dataset.id)
     est = spot.estimate
     doc: dict[str, Any] = {**spot.to_json(), "bound": bound, "gate_passed": None}
-    if bound is None or not any(r.source == "ai" for r in kept):
+    if bound is None or not kept.ai:
         return [], doc
     if est.lower is not None and est.lower >= bound:
         doc["gate_passed"] = True
@@ -240,7 +224,7 @@ def _spot_check(
         f"spot-check accuracy lower bound ({shown}, {est.n} checks) is below "
         f"--min-spot-check-bound {bound:.2f}; answer more spot checks or "
         "tighten the policy (referee route --recalibrate)",
-        tuple(r.pair_id for r in kept if r.decision == "spot_check"),
+        tuple(kept.spot_checked),
     )
     return [failure], doc
 
@@ -248,7 +232,7 @@ def _spot_check(
 def gate_failures(
     session: Session,
     dataset: Dataset,
-    kept: list[LabeledPair],
+    kept: KeptRows,
     leaked: list[dict[str, Any]],
     frozen: FrozenIndex,
     *,
@@ -257,7 +241,11 @@ def gate_failures(
     drop_leaked: bool,
     min_spot_check_bound: float | None,
 ) -> GateResult:
-    """Every check of the gate on the rows ``kept`` (and the near-duplicates ``leaked``)."""
+    """Every check of the gate on the rows ``kept`` (and the near-duplicates ``leaked``).
+
+    ``kept`` is the summary the release gathered while streaming its rows
+    (:class:`referee.export.release_tally.KeptRows`): the offending ids, not the rows.
+    """
     agreement, disagreeing = _agreement(session, dataset, agreement_gate, min_agreement_items)
     spot_failures, spot_doc = _spot_check(session, dataset, kept, min_spot_check_bound)
     failures = [

@@ -19,7 +19,7 @@ Hajek/Korn-Graubard when the draw was stratified), shared by every report.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -225,6 +225,149 @@ def _aggregate_name(method: Aggregation) -> str:
     return "dawid_skene" if method == "dawid-skene" else method
 
 
+PAIR_BATCH = 1_000
+
+
+@dataclass(frozen=True)
+class _LabelInputs:
+    """What every pair's final label is computed from: the people's answers (bounded by human
+    work, not by the dataset's size), gold, adjudications and the fitted Dawid-Skene labels."""
+
+    method: str
+    votes: dict[str, list[Vote]]
+    golds: dict[str, list[Vote]]
+    adjudicated: dict[str, list[Vote]]
+    gold: dict[str, str]
+    accuracy: dict[str, float]
+    weights: dict[str, float]
+    ds_labels: dict[str, str]
+
+
+def _label_inputs(session: Session, dataset_id: int, method: str) -> _LabelInputs:
+    votes = _votes_by_pair(session, dataset_id)
+    gold = gold_labels(session, dataset_id)
+    quality = annotator_quality(session, dataset_id, gold)
+    use_ds = method == "dawid_skene" or (
+        method == "auto" and any(len({v.annotator for v in vs}) > 1 for vs in votes.values())
+    )
+    ds_labels = (
+        _dawid_skene(votes, _gold_check_responses(session, dataset_id), gold) if use_ds else {}
+    )
+    return _LabelInputs(
+        method=method,
+        votes=votes,
+        golds=_labels_of_kind(session, dataset_id),
+        adjudicated=_labels_of_kind(session, dataset_id, "adjudication"),
+        gold=gold,
+        accuracy={name: q.accuracy for name, q in quality.items() if q.accuracy is not None},
+        weights={name: smoothed_accuracy(q) for name, q in quality.items()},
+        ds_labels=ds_labels,
+    )
+
+
+def _pair_id_pages(session: Session, dataset_id: int, size: int) -> Iterator[list[str]]:
+    """The dataset's non-frozen pair ids in id order, ``size`` at a time (keyset pagination)."""
+    last: str | None = None
+    while True:
+        query = select(Pair.id).where(Pair.dataset_id == dataset_id, Pair.frozen_eval.is_(False))
+        if last is not None:
+            query = query.where(Pair.id > last)
+        ids = list(session.scalars(query.order_by(Pair.id).limit(size)))
+        if not ids:
+            return
+        last = ids[-1]
+        yield ids
+
+
+def _decisions_of(
+    session: Session, pair_ids: list[str]
+) -> dict[str, tuple[RoutingDecision, int | None, int | None]]:
+    """Pair id -> (current decision, its policy version, required labels) for ``pair_ids``."""
+    rows = session.execute(
+        select(RoutingDecision, Policy.version, ReviewQueueItem.required_labels)
+        .outerjoin(Policy, Policy.id == RoutingDecision.policy_id)
+        .outerjoin(ReviewQueueItem, ReviewQueueItem.decision_id == RoutingDecision.id)
+        .where(
+            RoutingDecision.pair_id.in_(pair_ids),
+            RoutingDecision.current.is_(True),
+            RoutingDecision.decision != "frozen_eval",
+        )
+    ).all()
+    return {d.pair_id: (d, version, k) for d, version, k in rows}
+
+
+def _final_label(
+    pid: str,
+    found: tuple[RoutingDecision, int | None, int | None] | None,
+    inputs: _LabelInputs,
+) -> FinalLabel:
+    """One pair's final label by the precedence of :func:`final_labels`."""
+    decision, version, k = found if found is not None else (None, None, None)
+    kind = decision.decision if decision is not None else None
+    pair_votes = tuple(inputs.votes.get(pid, ()))
+    label: str | None
+    source: LabelSource | None = "human"
+    decided_at: datetime | None = pair_votes[-1].created_at if pair_votes else None
+    shown = pair_votes
+    enough = len(pair_votes) >= (k or 1)
+    if pid in inputs.gold:
+        golds = inputs.golds[pid]
+        shown = tuple(golds) + pair_votes
+        label, how, decided_at, source = inputs.gold[pid], "gold", golds[-1].created_at, "gold"
+    elif pid in inputs.adjudicated:
+        settled = tuple(inputs.adjudicated[pid])
+        shown = pair_votes + settled
+        label, decided_at = _majority(settled, inputs.accuracy), settled[-1].created_at
+        how = "adjudication" if label is not None else "unresolved"
+    elif pair_votes and (enough or kind is None or kind == "auto_accept"):
+        if pid in inputs.ds_labels:
+            label, how = inputs.ds_labels[pid], "dawid_skene"
+        elif inputs.method == "weighted":
+            label, how = _weighted(pair_votes, inputs.weights), "weighted"
+        else:
+            label, how = _majority(pair_votes, inputs.accuracy), "majority"
+        how = how if label is not None else "unresolved"
+    elif kind in ("auto_accept", "spot_check") and decision is not None:
+        label, how, source, decided_at = decision.label, "ai", "ai", decision.created_at
+    else:  # waiting for people, or not routed yet
+        label, how, source, decided_at = None, "pending", None, None
+    return FinalLabel(
+        pair_id=pid,
+        label=label,
+        source=source,
+        method=how,
+        decision=kind,
+        policy_version=version,
+        decided_at=decided_at,
+        votes=shown,
+        ai_label=decision.label if decision is not None else None,
+        ai_confidence=decision.confidence if decision is not None else None,
+        reasons=tuple(decision.reasons or ()) if decision is not None else (),
+    )
+
+
+def iter_final_labels(
+    session: Session,
+    dataset_id: int,
+    *,
+    method: Aggregation = "majority",
+    batch_size: int = PAIR_BATCH,
+) -> Iterator[list[FinalLabel]]:
+    """:func:`final_labels` in pair-id order, ``batch_size`` pairs at a time.
+
+    Memory holds the people's answers of the dataset (what aggregation needs) and one batch of
+    pairs with their current decisions, whatever the number of pairs: pair ids are paged by
+    keyset on the primary key, decisions read by ``pair_id IN (batch)``.
+    """
+    method = _aggregate_name(method)  # type: ignore[assignment]
+    if method not in ("majority", "weighted", "dawid_skene", "auto"):
+        raise ValueError(f"unknown aggregation '{method}': use majority, weighted or dawid-skene")
+    inputs = _label_inputs(session, dataset_id, method)
+    for ids in _pair_id_pages(session, dataset_id, batch_size):
+        decisions = _decisions_of(session, ids)
+        yield [_final_label(pid, decisions.get(pid), inputs) for pid in ids]
+
+
 def final_labels(
     session: Session, dataset_id: int, *, method: Aggregation = "majority"
 ) -> list[FinalLabel]:
@@ -241,90 +384,10 @@ def final_labels(
     and a spot-checked pair keeps its accepted AI label); else the auto-accepted AI label
     (source ``ai``); else no label (``pending``: not routed yet, or waiting for people).
     A spot check whose answers disagree with the AI label therefore makes the pair human-labeled.
+
+    The whole list: large datasets should stream :func:`iter_final_labels` instead.
     """
-    method = _aggregate_name(method)  # type: ignore[assignment]
-    if method not in ("majority", "weighted", "dawid_skene", "auto"):
-        raise ValueError(f"unknown aggregation '{method}': use majority, weighted or dawid-skene")
-    decisions = {
-        d.pair_id: (d, version, k)
-        for d, version, k in session.execute(
-            select(RoutingDecision, Policy.version, ReviewQueueItem.required_labels)
-            .join(Pair, Pair.id == RoutingDecision.pair_id)
-            .outerjoin(Policy, Policy.id == RoutingDecision.policy_id)
-            .outerjoin(ReviewQueueItem, ReviewQueueItem.decision_id == RoutingDecision.id)
-            .where(
-                Pair.dataset_id == dataset_id,
-                RoutingDecision.current.is_(True),
-                RoutingDecision.decision != "frozen_eval",
-                Pair.frozen_eval.is_(False),
-            )
-        ).all()
-    }
-    pair_ids = session.scalars(
-        select(Pair.id)
-        .where(Pair.dataset_id == dataset_id, Pair.frozen_eval.is_(False))
-        .order_by(Pair.id)
-    )
-    votes = _votes_by_pair(session, dataset_id)
-    golds = _labels_of_kind(session, dataset_id)
-    adjudicated = _labels_of_kind(session, dataset_id, "adjudication")
-    gold = gold_labels(session, dataset_id)
-    quality = annotator_quality(session, dataset_id, gold)
-    accuracy = {name: q.accuracy for name, q in quality.items() if q.accuracy is not None}
-    weights = {name: smoothed_accuracy(q) for name, q in quality.items()}
-    use_ds = method == "dawid_skene" or (
-        method == "auto" and any(len({v.annotator for v in vs}) > 1 for vs in votes.values())
-    )
-    ds_labels = (
-        _dawid_skene(votes, _gold_check_responses(session, dataset_id), gold) if use_ds else {}
-    )
-    out: list[FinalLabel] = []
-    for pid in pair_ids:
-        decision, version, k = decisions.get(pid, (None, None, None))
-        kind = decision.decision if decision is not None else None
-        pair_votes = tuple(votes.get(pid, ()))
-        label: str | None
-        source: LabelSource | None = "human"
-        decided_at: datetime | None = pair_votes[-1].created_at if pair_votes else None
-        shown = pair_votes
-        enough = len(pair_votes) >= (k or 1)
-        if pid in gold:
-            shown = tuple(golds[pid]) + pair_votes
-            label, how, decided_at, source = gold[pid], "gold", golds[pid][-1].created_at, "gold"
-        elif pid in adjudicated:
-            settled = tuple(adjudicated[pid])
-            shown = pair_votes + settled
-            label, decided_at = _majority(settled, accuracy), settled[-1].created_at
-            how = "adjudication" if label is not None else "unresolved"
-        elif pair_votes and (enough or kind is None or kind == "auto_accept"):
-            if pid in ds_labels:
-                label, how = ds_labels[pid], "dawid_skene"
-            elif method == "weighted":
-                label, how = _weighted(pair_votes, weights), "weighted"
-            else:
-                label, how = _majority(pair_votes, accuracy), "majority"
-            how = how if label is not None else "unresolved"
-        elif kind in ("auto_accept", "spot_check") and decision is not None:
-            label, how, source = decision.label, "ai", "ai"
-            decided_at = decision.created_at
-        else:  # waiting for people, or not routed yet
-            label, how, source, decided_at = None, "pending", None, None
-        out.append(
-            FinalLabel(
-                pair_id=pid,
-                label=label,
-                source=source,
-                method=how,
-                decision=kind,
-                policy_version=version,
-                decided_at=decided_at,
-                votes=shown,
-                ai_label=decision.label if decision is not None else None,
-                ai_confidence=decision.confidence if decision is not None else None,
-                reasons=tuple(decision.reasons or ()) if decision is not None else (),
-            )
-        )
-    return out
+    return [f for batch in iter_final_labels(session, dataset_id, method=method) for f in batch]
 
 
 @dataclass(frozen=True)
@@ -417,6 +480,7 @@ __all__ = [
     "SpotCheckReport",
     "Vote",
     "final_labels",
+    "iter_final_labels",
     "smoothed_accuracy",
     "spot_check_alarm",
     "spot_check_report",

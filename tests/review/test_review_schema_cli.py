@@ -118,8 +118,9 @@ def test_terminal_review_asks_the_schema(sqlite_url: str, sqlite_engine: Engine)
     rows_out = json.loads(final.stdout)["rows"]
     labeled = [r for r in rows_out if r["label"] is not None]
     assert {(r["label"], r["strength"], json.dumps(r["ratings"])) for r in labeled} == {
-        ("B", "much", '{"helpfulness": 4}'),
-        ("A", "slight", '{"helpfulness": 2}'),
+        # the full export's type-stable layout: ratings as [{dimension, score}]
+        ("B", "much", '[{"dimension": "helpfulness", "score": 4}]'),
+        ("A", "slight", '[{"dimension": "helpfulness", "score": 2}]'),
     }
     assert {r["rubric_version"] for r in labeled} == {"v2"}
 
