@@ -8,6 +8,7 @@ the stream, so the caller decides what to do with them.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import sys
@@ -24,16 +25,17 @@ csv.field_size_limit(sys.maxsize)
 
 
 def detect_format(path: Path) -> str:
-    """``jsonl``, ``csv`` or ``parquet`` from the file name."""
+    """``jsonl``, ``csv`` or ``parquet`` from the file name (JSON Lines may be gzipped)."""
     name = path.name.lower()
-    if name.endswith((".jsonl", ".ndjson", ".json")):
+    if name.endswith((".jsonl", ".ndjson", ".json", ".jsonl.gz", ".json.gz")):
         return "jsonl"
     if name.endswith((".csv", ".tsv")):
         return "csv"
     if name.endswith(".parquet"):
         return "parquet"
     raise ValueError(
-        f"{path}: unknown file type; use .jsonl, .csv or .parquet (JSON Lines, CSV or Parquet)"
+        f"{path}: unknown file type; use .jsonl, .jsonl.gz, .csv or .parquet (JSON Lines, CSV "
+        "or Parquet)"
     )
 
 
@@ -50,7 +52,8 @@ def read_records(path: Path) -> Iterator[Item]:
 
 def _read_jsonl(path: Path) -> Iterator[Item]:
     name = str(path)
-    with path.open("rb") as handle:
+    gzipped = path.name.lower().endswith(".gz")
+    with gzip.open(path, "rb") if gzipped else path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             try:
                 text = raw.decode("utf-8")
@@ -92,7 +95,7 @@ def _read_csv(path: Path) -> Iterator[Item]:
             yield _bad_utf8(path)
             return
         except csv.Error as exc:
-            yield Problem(name, 1, None, f"broken CSV: {exc}")
+            yield Problem(name, 1, None, f"broken CSV: {exc}", fatal=True)
             return
         columns = [c.strip() for c in header]
         line = reader.line_num
@@ -106,7 +109,7 @@ def _read_csv(path: Path) -> Iterator[Item]:
                 yield _bad_utf8(path)
                 return
             except csv.Error as exc:
-                yield Problem(name, start, None, f"broken CSV: {exc}")
+                yield Problem(name, start, None, f"broken CSV: {exc}", fatal=True)
                 return
             line = reader.line_num
             if not any(cell.strip() for cell in row):
@@ -136,6 +139,7 @@ def _bad_utf8(path: Path) -> Problem:
                     None,
                     f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
                     "save the file as UTF-8",
+                    fatal=True,
                 )
     return Problem(str(path), 0, None, "not valid UTF-8; save the file as UTF-8")
 
