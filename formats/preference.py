@@ -84,12 +84,14 @@ def _prompt_json(prompt: str | Conversation) -> object:
 def chosen_is_a(row: PreferenceRow) -> bool:
     """Whether the chosen reply becomes response A: one bit of a SHA-256 of the row's content.
 
-    The hash reads the prompt and the two replies in a fixed order (sorted), so it does not depend
-    on the file's order of rows nor on which reply the file prefers: over many rows A is the
-    chosen reply about half the time, and the same row always gets the same answer.
+    The hash reads the prompt and the two replies in a fixed order (sorted) and says whether the
+    first of them in that order is A. So which text is A depends only on the texts, never on the
+    file's order of rows nor on which reply the file prefers: over many rows A is the chosen reply
+    about half the time, and the same row always gets the same answer.
     """
     replies = sorted((row.chosen, row.rejected))
-    return int(_digest("a/b", _prompt_json(row.prompt), replies)[:8], 16) % 2 == 0
+    first_is_a = int(_digest("a/b", _prompt_json(row.prompt), replies)[:8], 16) % 2 == 0
+    return first_is_a == (row.chosen == replies[0])
 
 
 def derived_id(prefix: str, row: PreferenceRow) -> str:
