@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,35 +51,50 @@ def read_records(path: Path) -> Iterator[Item]:
         yield from _read_parquet(path)
 
 
+def _lines(path: Path) -> Iterator[bytes | Problem]:
+    """The raw lines of ``path`` (gunzipped for ``.gz``); a damaged gzip stream ends in a
+    fatal problem, since nothing after it can be read."""
+    if not path.name.lower().endswith(".gz"):
+        with path.open("rb") as handle:
+            yield from handle
+        return
+    try:
+        with gzip.open(path, "rb") as handle:
+            yield from handle
+    except (OSError, EOFError, zlib.error) as exc:
+        yield Problem(str(path), 0, None, f"not a readable gzip file: {exc}", fatal=True)
+
+
 def _read_jsonl(path: Path) -> Iterator[Item]:
     name = str(path)
-    gzipped = path.name.lower().endswith(".gz")
-    with gzip.open(path, "rb") if gzipped else path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Problem(name, number, None, f"not valid UTF-8 (byte {exc.start})")
-                continue
-            if number == 1 and text.startswith("\ufeff"):
-                text = text[1:]
-            if not text.strip():
-                continue
-            try:
-                value = json.loads(text.rstrip("\r\n"))
-            except json.JSONDecodeError as exc:
-                yield Problem(name, number, None, f"broken JSON: {exc.msg} at column {exc.pos + 1}")
-                continue
-            except RecursionError:
-                yield Problem(name, number, None, "unreadable JSON: nested too deeply")
-                continue
-            except ValueError as exc:  # e.g. an integer with more digits than Python reads
-                yield Problem(name, number, None, f"unreadable JSON: {exc}")
-                continue
-            if not isinstance(value, dict):
-                yield Problem(name, number, None, "expected a JSON object on each line")
-                continue
-            yield number, value
+    for number, raw in enumerate(_lines(path), start=1):
+        if isinstance(raw, Problem):
+            yield raw
+            return
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Problem(name, number, None, f"not valid UTF-8 (byte {exc.start})")
+            continue
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text.rstrip("\r\n"))
+        except json.JSONDecodeError as exc:
+            yield Problem(name, number, None, f"broken JSON: {exc.msg} at column {exc.pos + 1}")
+            continue
+        except RecursionError:
+            yield Problem(name, number, None, "unreadable JSON: nested too deeply")
+            continue
+        except ValueError as exc:  # e.g. an integer with more digits than Python reads
+            yield Problem(name, number, None, f"unreadable JSON: {exc}")
+            continue
+        if not isinstance(value, dict):
+            yield Problem(name, number, None, "expected a JSON object on each line")
+            continue
+        yield number, value
 
 
 def _read_csv(path: Path) -> Iterator[Item]:

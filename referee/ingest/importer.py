@@ -221,24 +221,15 @@ def ingest_pairs(
     of a file's preference. ``skip_invalid``: import the valid records and write the others to
     ``skipped_out`` (default ``<name>.skipped.jsonl`` beside the file).
     """
-    problem = check_name(dataset, "a dataset name")
-    if problem is not None:
-        log = ProblemLog()
-        log.add(Problem(str(path), 0, None, f"dataset name {problem}"))
-        raise InputRejected(log)
+    _check_dataset_name(path, dataset)
     source = source or PairSource()
     kind = PairKind(
         str(path), -1, frozen_eval=frozen_eval, max_field_bytes=max_field_bytes, source=source
     )
-    audit: dict[str, Any] = {
-        "dataset": dataset,
-        "frozen_eval": frozen_eval,
-        "format": source.layout,
-        "pairs": str(source.design),
-    }
-    skipped = None
-    if skip_invalid:
-        skipped = SkippedRecords(out=skipped_out or default_skipped_path(path))
+    audit: dict[str, Any] = {"dataset": dataset, "frozen_eval": frozen_eval}
+    audit.update(format=source.layout, pairs=str(source.design))
+    out = skipped_out or default_skipped_path(path)
+    skipped = SkippedRecords(out=out) if skip_invalid else None
 
     def bind_dataset(session: Session) -> None:
         dataset_id = dataset_id_for(session, dataset, create=True)
@@ -278,6 +269,14 @@ def ingest_pairs(
         summary.extra["preference_labels"] = kind.labels_added
         summary.extra["preference_as"] = source.preference_kind
     return summary
+
+
+def _check_dataset_name(path: Path, dataset: str) -> None:
+    problem = check_name(dataset, "a dataset name")
+    if problem is not None:
+        log = ProblemLog()
+        log.add(Problem(str(path), 0, None, f"dataset name {problem}"))
+        raise InputRejected(log)
 
 
 LabelFileFormat = Literal["referee", "label-studio", "argilla"]

@@ -122,28 +122,7 @@ class PairKind:
             digest = record.content_hash
             old = stored.get(record.id)
             if old is None:
-                rows.append(
-                    {
-                        "id": record.id,
-                        "dataset_id": self.dataset_id,
-                        "prompt": record.prompt,
-                        "response_a": record.response_a,
-                        "response_b": record.response_b,
-                        "meta": record.meta,
-                        "content_hash": digest,
-                        "frozen_eval": self.frozen_eval,
-                        "redaction_version": (
-                            self.redaction.version if self.redaction is not None else None
-                        ),
-                        "messages": (
-                            messages_to_json(record.messages) if record.messages else None
-                        ),
-                        "group_id": record.group_id,
-                        "response_a_ref": record.response_a_ref,
-                        "response_b_ref": record.response_b_ref,
-                        "_preference": record.preference,
-                    }
-                )
+                rows.append(self._row(record))
             elif old.dataset_id != self.dataset_id:
                 name = session.scalar(select(Dataset.name).where(Dataset.id == old.dataset_id))
                 report(
@@ -172,6 +151,25 @@ class PairKind:
         if to_freeze:
             session.execute(update(Pair).where(Pair.id.in_(to_freeze)).values(frozen_eval=True))
         return rows, unchanged, len(to_freeze)
+
+    def _row(self, record: PairRecord) -> dict[str, Any]:
+        """The ``pairs`` row of a new record (``_preference``: the label to add, if any)."""
+        return {
+            "id": record.id,
+            "dataset_id": self.dataset_id,
+            "prompt": record.prompt,
+            "response_a": record.response_a,
+            "response_b": record.response_b,
+            "meta": record.meta,
+            "content_hash": record.content_hash,
+            "frozen_eval": self.frozen_eval,
+            "redaction_version": self.redaction.version if self.redaction is not None else None,
+            "messages": messages_to_json(record.messages) if record.messages else None,
+            "group_id": record.group_id,
+            "response_a_ref": record.response_a_ref,
+            "response_b_ref": record.response_b_ref,
+            "_preference": record.preference,
+        }
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
         preferences = [(row["id"], row.pop("_preference", None)) for row in rows]

@@ -331,3 +331,20 @@ def test_redaction_covers_every_turn_and_the_flat_prompt(sqlite_url: str, tmp_pa
     tokens = {stored.messages[0]["content"].split()[-1], stored.messages[2]["content"].split()[2]}
     assert len(tokens) == 1  # one numbering: the same value gets the same token in every turn
     assert stored.prompt == flat_prompt(messages_from_json(stored.messages) or ())
+
+
+def test_gzipped_hh_rlhf_as_published_and_a_damaged_gzip(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    import gzip
+
+    raw = (DATA / "hh_rlhf.jsonl").read_bytes()
+    (tmp_path / "train.jsonl.gz").write_bytes(gzip.compress(raw))
+    assert ingest(db_url, tmp_path / "train.jsonl.gz", "--format", "hh-rlhf")["inserted"] == 3
+    (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(raw)[:80])
+    assert_rejected(
+        engine, db_url,
+        ["ingest", str(tmp_path / "cut.jsonl.gz"), "--dataset", "e", "--format", "hh-rlhf",
+         "--skip-invalid"],
+        "not a readable gzip file",
+    )  # fmt: skip
