@@ -379,8 +379,12 @@ def labels_import(
         ),
     ] = "referee",
     as_json: JsonOpt = False,
+    skip_invalid: SkipOpt = False,
+    skipped_out: SkippedOutOpt = None,
 ) -> None:
     """Import human labels: pair_id, annotator, label (A|B|tie|both_bad)."""
+    if skipped_out is not None and not skip_invalid:
+        fail("--skipped-out needs --skip-invalid")
     if kind not in ("gold", "review", "spot_check"):
         fail(f"--kind '{kind}': use gold, review or spot_check")
     if source_format not in LABEL_FILE_FORMATS:
@@ -390,6 +394,7 @@ def labels_import(
     summary = _run_import(
         file, LABEL_FIELDS, field_map, import_labels,
         kind=kind, source_format=source_format, check_type=source_format == "referee",
+        skip_invalid=skip_invalid, skipped_out=skipped_out,
         **_dedupe_options(dedupe, on_conflict),
     )  # fmt: skip
     summary.extra["kind"] = kind
@@ -403,11 +408,17 @@ def judgments_import(
     dedupe: DedupeOpt = False,
     on_conflict: OnConflictOpt = None,
     as_json: JsonOpt = False,
+    skip_invalid: SkipOpt = False,
+    skipped_out: SkippedOutOpt = None,
 ) -> None:
     """Import recorded verdicts: pair_id, judge, order (AB|BA), winner (original frame)."""
+    if skipped_out is not None and not skip_invalid:
+        fail("--skipped-out needs --skip-invalid")
     summary = _run_import(
-        file, JUDGMENT_FIELDS, field_map, import_judgments, **_dedupe_options(dedupe, on_conflict)
-    )
+        file, JUDGMENT_FIELDS, field_map, import_judgments,
+        skip_invalid=skip_invalid, skipped_out=skipped_out,
+        **_dedupe_options(dedupe, on_conflict),
+    )  # fmt: skip
     _report(summary, "judgment", as_json)
 
 

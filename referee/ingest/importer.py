@@ -228,8 +228,7 @@ def ingest_pairs(
     )
     audit: dict[str, Any] = {"dataset": dataset, "frozen_eval": frozen_eval}
     audit.update(format=source.layout, pairs=str(source.design))
-    out = skipped_out or default_skipped_path(path)
-    skipped = SkippedRecords(out=out) if skip_invalid else None
+    skipped = _skipped(path, skip_invalid, skipped_out)
 
     def bind_dataset(session: Session) -> None:
         dataset_id = dataset_id_for(session, dataset, create=True)
@@ -294,6 +293,8 @@ def import_labels(
     dedupe: bool = False,
     on_conflict: OnConflict = "first",
     source_format: LabelFileFormat = "referee",
+    skip_invalid: bool = False,
+    skipped_out: Path | None = None,
 ) -> ImportSummary:
     """Import human labels of ``kind`` (gold, review, spot_check) from ``path``, atomically.
 
@@ -320,6 +321,7 @@ def import_labels(
         dedupe=dedupe,
         on_conflict=on_conflict,
         records=records,
+        skipped=_skipped(path, skip_invalid, skipped_out),
     )
     if label_kind.other_kind_skipped:
         summary.extra["other_kind_skipped"] = label_kind.other_kind_skipped
@@ -335,8 +337,11 @@ def import_judgments(
     progress: Progress | None = None,
     dedupe: bool = False,
     on_conflict: OnConflict = "first",
+    skip_invalid: bool = False,
+    skipped_out: Path | None = None,
 ) -> ImportSummary:
-    """Import recorded judge verdicts from ``path``, atomically."""
+    """Import recorded judge verdicts from ``path``, atomically (``skip_invalid``: see
+    :func:`ingest_pairs`)."""
     return import_file(
         engine,
         path,
@@ -345,4 +350,10 @@ def import_judgments(
         progress=progress,
         dedupe=dedupe,
         on_conflict=on_conflict,
+        skipped=_skipped(path, skip_invalid, skipped_out),
     )
+
+
+def _skipped(path: Path, skip_invalid: bool, out: Path | None) -> SkippedRecords | None:
+    """Where ``--skip-invalid`` puts the skipped records, or None without it."""
+    return SkippedRecords(out=out or default_skipped_path(path)) if skip_invalid else None

@@ -348,3 +348,23 @@ def test_gzipped_hh_rlhf_as_published_and_a_damaged_gzip(
          "--skip-invalid"],
         "not a readable gzip file",
     )  # fmt: skip
+
+
+def test_labels_import_skips_invalid_labels_too(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    ingest(db_url, write_jsonl(tmp_path / "p.jsonl", [
+        {"id": "p1", "prompt": "p", "response_a": "a", "response_b": "b"}]))  # fmt: skip
+    path = write_jsonl(tmp_path / "gold.jsonl", [
+        {"pair_id": "p1", "annotator": "g", "label": "A"},
+        {"pair_id": "nope", "annotator": "g", "label": "A"},
+        {"pair_id": "p1", "annotator": "h", "label": "maybe"},
+    ])  # fmt: skip
+    result = run_cli(db_url, "labels", "import", str(path), "--skip-invalid", "--json")
+    assert result.exit_code == 0, result.output
+    assert (json.loads(result.stdout)["inserted"], json.loads(result.stdout)["skipped"]) == (1, 2)
+    skipped = [json.loads(line) for line in (tmp_path / "gold.skipped.jsonl").open()]
+    assert [(e["line"], e["problems"][0]["field"]) for e in skipped] == [
+        (2, "pair_id"), (3, "label")
+    ]  # fmt: skip
+    assert [(label.pair_id, label.annotator) for label in labels(engine)] == [("p1", "g")]
