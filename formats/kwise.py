@@ -24,11 +24,13 @@ import json
 import re
 from dataclasses import dataclass
 
+from kernel.errors import UserError
+
 MAX_RESPONSES = 64
 """Most responses in one record (64 responses give 2,016 pairs under ``all``)."""
 
 
-class DesignError(ValueError):
+class DesignError(UserError, ValueError):
     """A ``--pairs`` value that is not a design."""
 
 
