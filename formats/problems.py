@@ -11,12 +11,22 @@ MAX_SHOWN = 20
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with one record; ``line`` is 1-based (0 = the file as a whole)."""
+    """One thing wrong with one record; ``line`` is 1-based (0 = the file as a whole).
+
+    ``fatal``: the reader could not go on past it (a broken CSV quote), so the rest of the file
+    is unread and ``--skip-invalid`` cannot skip just this record.
+    """
 
     file: str
     line: int
     field: str | None
     message: str
+    fatal: bool = False
+
+    @property
+    def skippable(self) -> bool:
+        """Whether skipping the record this problem is about leaves the rest importable."""
+        return self.line > 0 and not self.fatal
 
     def __str__(self) -> str:
         parts = [self.file]

@@ -8,9 +8,11 @@ the stream, so the caller decides what to do with them.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,16 +26,17 @@ csv.field_size_limit(sys.maxsize)
 
 
 def detect_format(path: Path) -> str:
-    """``jsonl``, ``csv`` or ``parquet`` from the file name."""
+    """``jsonl``, ``csv`` or ``parquet`` from the file name (JSON Lines may be gzipped)."""
     name = path.name.lower()
-    if name.endswith((".jsonl", ".ndjson", ".json")):
+    if name.endswith((".jsonl", ".ndjson", ".json", ".jsonl.gz", ".json.gz")):
         return "jsonl"
     if name.endswith((".csv", ".tsv")):
         return "csv"
     if name.endswith(".parquet"):
         return "parquet"
     raise ValueError(
-        f"{path}: unknown file type; use .jsonl, .csv or .parquet (JSON Lines, CSV or Parquet)"
+        f"{path}: unknown file type; use .jsonl, .jsonl.gz, .csv or .parquet (JSON Lines, CSV "
+        "or Parquet)"
     )
 
 
@@ -48,34 +51,50 @@ def read_records(path: Path) -> Iterator[Item]:
         yield from _read_parquet(path)
 
 
+def _lines(path: Path) -> Iterator[bytes | Problem]:
+    """The raw lines of ``path`` (gunzipped for ``.gz``); a damaged gzip stream ends in a
+    fatal problem, since nothing after it can be read."""
+    if not path.name.lower().endswith(".gz"):
+        with path.open("rb") as handle:
+            yield from handle
+        return
+    try:
+        with gzip.open(path, "rb") as handle:
+            yield from handle
+    except (OSError, EOFError, zlib.error) as exc:
+        yield Problem(str(path), 0, None, f"not a readable gzip file: {exc}", fatal=True)
+
+
 def _read_jsonl(path: Path) -> Iterator[Item]:
     name = str(path)
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Problem(name, number, None, f"not valid UTF-8 (byte {exc.start})")
-                continue
-            if number == 1 and text.startswith("\ufeff"):
-                text = text[1:]
-            if not text.strip():
-                continue
-            try:
-                value = json.loads(text.rstrip("\r\n"))
-            except json.JSONDecodeError as exc:
-                yield Problem(name, number, None, f"broken JSON: {exc.msg} at column {exc.pos + 1}")
-                continue
-            except RecursionError:
-                yield Problem(name, number, None, "unreadable JSON: nested too deeply")
-                continue
-            except ValueError as exc:  # e.g. an integer with more digits than Python reads
-                yield Problem(name, number, None, f"unreadable JSON: {exc}")
-                continue
-            if not isinstance(value, dict):
-                yield Problem(name, number, None, "expected a JSON object on each line")
-                continue
-            yield number, value
+    for number, raw in enumerate(_lines(path), start=1):
+        if isinstance(raw, Problem):
+            yield raw
+            return
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Problem(name, number, None, f"not valid UTF-8 (byte {exc.start})")
+            continue
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text.rstrip("\r\n"))
+        except json.JSONDecodeError as exc:
+            yield Problem(name, number, None, f"broken JSON: {exc.msg} at column {exc.pos + 1}")
+            continue
+        except RecursionError:
+            yield Problem(name, number, None, "unreadable JSON: nested too deeply")
+            continue
+        except ValueError as exc:  # e.g. an integer with more digits than Python reads
+            yield Problem(name, number, None, f"unreadable JSON: {exc}")
+            continue
+        if not isinstance(value, dict):
+            yield Problem(name, number, None, "expected a JSON object on each line")
+            continue
+        yield number, value
 
 
 def _read_csv(path: Path) -> Iterator[Item]:
@@ -92,7 +111,7 @@ def _read_csv(path: Path) -> Iterator[Item]:
             yield _bad_utf8(path)
             return
         except csv.Error as exc:
-            yield Problem(name, 1, None, f"broken CSV: {exc}")
+            yield Problem(name, 1, None, f"broken CSV: {exc}", fatal=True)
             return
         columns = [c.strip() for c in header]
         line = reader.line_num
@@ -106,7 +125,7 @@ def _read_csv(path: Path) -> Iterator[Item]:
                 yield _bad_utf8(path)
                 return
             except csv.Error as exc:
-                yield Problem(name, start, None, f"broken CSV: {exc}")
+                yield Problem(name, start, None, f"broken CSV: {exc}", fatal=True)
                 return
             line = reader.line_num
             if not any(cell.strip() for cell in row):
@@ -136,6 +155,7 @@ def _bad_utf8(path: Path) -> Problem:
                     None,
                     f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
                     "save the file as UTF-8",
+                    fatal=True,
                 )
     return Problem(str(path), 0, None, "not valid UTF-8; save the file as UTF-8")
 

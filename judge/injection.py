@@ -22,9 +22,11 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from judge.conversation import Message
 from judge.injection_normalise import views
 from judge.injection_patterns import FAMILIES, RULES, SCRIPT_RULES, Rule
 
@@ -104,9 +106,20 @@ def _scan(text: str) -> tuple[str, ...]:
     return tuple(name for name in FAMILIES if name in found)
 
 
-def scan_responses(response_a: str, response_b: str) -> InjectionReport:
-    """Scan both responses of a pair."""
-    matches = [("response_a", name) for name in find_injection(response_a)]
+def scan_responses(
+    response_a: str, response_b: str, turns: Sequence[Message] | None = None
+) -> InjectionReport:
+    """Scan both responses of a pair, and every earlier turn of its conversation when it has one.
+
+    A turn's matches are located as ``prompt[i]``: an earlier assistant or tool turn (or a
+    pasted user message) that addresses the judge reaches it as part of the prompt.
+    """
+    matches = [
+        (f"prompt[{index}]", name)
+        for index, turn in enumerate(turns or ())
+        for name in find_injection(turn.content)
+    ]
+    matches += [("response_a", name) for name in find_injection(response_a)]
     matches += [("response_b", name) for name in find_injection(response_b)]
     return InjectionReport(matches=tuple(matches))
 

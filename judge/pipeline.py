@@ -57,7 +57,7 @@ class Judge:
         started = time.perf_counter()
         answer = await self.provider.answer(pair, order)
         latency_ms = (time.perf_counter() - started) * 1000.0
-        injection = scan_responses(pair.response_a, pair.response_b).suspected
+        injection = scan_responses(pair.response_a, pair.response_b, pair.messages).suspected
         ok = answer.winner is not None
         return OrderVerdict(
             order=order,

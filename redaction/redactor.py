@@ -121,6 +121,24 @@ class Redactor:
         spans = _with_repeats([text], [self.find(text)])[0]
         return self._replace(text, spans, state, field)
 
+    def redact_texts(
+        self, texts: Sequence[tuple[str, str]], state: PseudonymState
+    ) -> tuple[list[str], list[Finding]]:
+        """Several ``(field, text)`` redacted with one numbering, repeats chased across them.
+
+        :meth:`redact_pair` for any number of texts: a conversation's turns and its two replies.
+        """
+        state.bind(self._key.check)
+        originals = [text for _, text in texts]
+        spans = _with_repeats(originals, [self.find(t) for t in originals])
+        redacted: list[str] = []
+        findings: list[Finding] = []
+        for (name, text), found_spans in zip(texts, spans, strict=True):
+            out, found = self._replace(text, found_spans, state, name)
+            redacted.append(out)
+            findings.extend(found)
+        return redacted, findings
+
     def redact_pair(
         self, prompt: str, response_a: str, response_b: str, state: PseudonymState
     ) -> Redaction:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from formats.kwise import DesignError, parse_design
 from formats.readers import detect_format
 from referee.cli.common import (
     emit_json,
@@ -28,6 +29,7 @@ from referee.ingest import (
     ingest_pairs,
 )
 from referee.ingest.importer import LABEL_FILE_FORMATS
+from referee.ingest.pair_kind import PairSource
 from referee.ingest.records import (
     JUDGMENT_FIELDS,
     LABEL_FIELDS,
@@ -55,6 +57,48 @@ DedupeOpt = Annotated[
         "prompt and responses are identical) instead of rejecting the file; repeats with "
         "different content are listed and resolved by --on-conflict.",
     ),
+]
+PAIR_FILE_FORMATS = ("referee", "trl", "hh-rlhf")
+PREFERENCE_AS = ("gold", "review", "none")
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        metavar="referee|trl|hh-rlhf",
+        help="referee: Referee's pairs (prompt a string or a message list, or messages) and "
+        "k-wise records (prompt + responses); trl: TRL preference rows (prompt/chosen/rejected, "
+        "or whole conversations in chosen/rejected); hh-rlhf: Anthropic HH-RLHF transcripts.",
+    ),
+]
+PairsOpt = Annotated[
+    str,
+    typer.Option(
+        "--pairs",
+        metavar="all|round-robin:R",
+        help="Which pairs a k-wise record (responses: [...]) becomes: all pairs, or a "
+        "round-robin design with each response in at least R pairs.",
+    ),
+]
+PreferenceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--preference-as",
+        metavar="gold|review|none",
+        help="trl / hh-rlhf: keep the file's chosen reply as a human label of this kind, by "
+        "annotator file:<file name> (default gold), or none to drop it.",
+    ),
+]
+SkipOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid",
+        help="Import the valid records and write the invalid ones, with line and reason, to "
+        "--skipped-out (default <name>.skipped.jsonl beside the file) instead of refusing it.",
+    ),
+]
+SkippedOutOpt = Annotated[
+    Path | None,
+    typer.Option("--skipped-out", help="Where --skip-invalid writes the skipped records."),
 ]
 OnConflictOpt = Annotated[
     str | None,
@@ -120,6 +164,13 @@ def _warn_disagreements(summary: ImportSummary) -> None:
 
 def _report(summary: ImportSummary, noun: str, as_json: bool) -> None:
     _warn_disagreements(summary)
+    if "skipped" in summary.extra:
+        stderr.print(
+            f"skipped {summary.extra['skipped']:,} invalid record(s); they are listed with their "
+            f"line and reason in {summary.extra['skipped_file']}",
+            markup=False,
+            highlight=False,
+        )
     if as_json:
         emit_json(
             {
@@ -148,6 +199,13 @@ def _report(summary: ImportSummary, noun: str, as_json: bool) -> None:
             if summary.extra.get("folded_repeats")
             else ""
         )
+        + (
+            f", {summary.extra['preference_labels']:,} {summary.extra['preference_as']} labels "
+            "from the file's chosen replies"
+            if summary.extra.get("preference_as")
+            else ""
+        )
+        + (f", {summary.extra['skipped']:,} skipped" if "skipped" in summary.extra else "")
     )
 
 
@@ -223,22 +281,57 @@ def ingest(
         ),
     ] = None,
     as_json: JsonOpt = False,
+    layout: FormatOpt = "referee",
+    pairs: PairsOpt = "all",
+    preference_as: PreferenceOpt = None,
+    skip_invalid: SkipOpt = False,
+    skipped_out: SkippedOutOpt = None,
 ) -> None:
-    """Ingest pairs (id, prompt, response_a, response_b, meta) into a dataset."""
+    """Ingest pairs into a dataset: id, prompt (text or messages), response_a, response_b, meta;
+    or k-wise records (id, prompt, responses); or TRL / HH-RLHF preference rows (--format)."""
     name = dataset.strip()
     if not name:
         fail("--dataset must not be empty")
     problem = check_name(name, "a dataset name", MAX_NAME_CHARS)
     if problem is not None:
         fail(f"--dataset {problem}")
+    if skipped_out is not None and not skip_invalid:
+        fail("--skipped-out needs --skip-invalid")
+    source = _pair_source(file, layout, pairs, preference_as, bool(field_map))
     setup = _redaction_setup(redact, tuple(redact_pattern or ()))
     summary = _run_import(
         file, PAIR_FIELDS, field_map, ingest_pairs,
-        dataset=name, frozen_eval=frozen_eval, redaction=setup,
+        dataset=name, frozen_eval=frozen_eval, redaction=setup, source=source,
+        skip_invalid=skip_invalid, skipped_out=skipped_out,
         **_dedupe_options(dedupe, on_conflict),
     )  # fmt: skip
     summary.extra["dataset"] = name
     _report(summary, "pair", as_json)
+
+
+def _pair_source(
+    file: Path, layout: str, pairs: str, preference_as: str | None, mapped: bool
+) -> PairSource:
+    """The file's layout, k-wise design and preference handling, from the options."""
+    if layout not in PAIR_FILE_FORMATS:
+        fail(f"--format '{layout}': use {', '.join(PAIR_FILE_FORMATS)}")
+    if layout != "referee" and mapped:
+        fail(f"--map reads Referee's own format; a {layout} file has fixed fields")
+    try:
+        design = parse_design(pairs)
+    except DesignError as exc:
+        fail(str(exc))
+    if layout == "referee" and preference_as is not None:
+        fail("--preference-as is for files with chosen/rejected (--format trl or hh-rlhf)")
+    keep = preference_as or "gold"
+    if keep not in PREFERENCE_AS:
+        fail(f"--preference-as '{keep}': use {', '.join(PREFERENCE_AS)}")
+    return PairSource(
+        layout=layout,
+        design=design,
+        preference_kind=None if keep == "none" or layout == "referee" else keep,
+        annotator=f"file:{file.name}"[:MAX_NAME_CHARS],
+    )
 
 
 def _redaction_setup(redact: bool, patterns: tuple[str, ...]) -> RedactionSetup:
@@ -286,8 +379,12 @@ def labels_import(
         ),
     ] = "referee",
     as_json: JsonOpt = False,
+    skip_invalid: SkipOpt = False,
+    skipped_out: SkippedOutOpt = None,
 ) -> None:
     """Import human labels: pair_id, annotator, label (A|B|tie|both_bad)."""
+    if skipped_out is not None and not skip_invalid:
+        fail("--skipped-out needs --skip-invalid")
     if kind not in ("gold", "review", "spot_check"):
         fail(f"--kind '{kind}': use gold, review or spot_check")
     if source_format not in LABEL_FILE_FORMATS:
@@ -297,6 +394,7 @@ def labels_import(
     summary = _run_import(
         file, LABEL_FIELDS, field_map, import_labels,
         kind=kind, source_format=source_format, check_type=source_format == "referee",
+        skip_invalid=skip_invalid, skipped_out=skipped_out,
         **_dedupe_options(dedupe, on_conflict),
     )  # fmt: skip
     summary.extra["kind"] = kind
@@ -310,11 +408,17 @@ def judgments_import(
     dedupe: DedupeOpt = False,
     on_conflict: OnConflictOpt = None,
     as_json: JsonOpt = False,
+    skip_invalid: SkipOpt = False,
+    skipped_out: SkippedOutOpt = None,
 ) -> None:
     """Import recorded verdicts: pair_id, judge, order (AB|BA), winner (original frame)."""
+    if skipped_out is not None and not skip_invalid:
+        fail("--skipped-out needs --skip-invalid")
     summary = _run_import(
-        file, JUDGMENT_FIELDS, field_map, import_judgments, **_dedupe_options(dedupe, on_conflict)
-    )
+        file, JUDGMENT_FIELDS, field_map, import_judgments,
+        skip_invalid=skip_invalid, skipped_out=skipped_out,
+        **_dedupe_options(dedupe, on_conflict),
+    )  # fmt: skip
     _report(summary, "judgment", as_json)
 
 

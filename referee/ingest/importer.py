@@ -29,7 +29,7 @@ from redaction.errors import RedactionError
 from referee.db.engine import transaction
 from referee.db.models import AuditEntry, Dataset
 from referee.ingest.annotation_kinds import JudgmentKind, LabelKind
-from referee.ingest.pair_kind import PairKind
+from referee.ingest.pair_kind import PairKind, PairSource
 from referee.ingest.record_kind import R, RecordKind
 from referee.ingest.records import FieldMap, check_name
 from referee.ingest.redaction import RedactionSetup, RedactionUnavailable, start_redaction
@@ -41,6 +41,7 @@ from referee.ingest.repeats import (
     drop_seen_table,
     mark_inserted,
 )
+from referee.ingest.skipped import SkippedRecords, default_skipped_path
 
 BATCH_SIZE = 2000
 Progress = Callable[[int], None]
@@ -71,6 +72,7 @@ def import_file(
     on_conflict: OnConflict = "first",
     records: Iterable[Item] | None = None,
     after: Callable[[Session], None] | None = None,
+    skipped: SkippedRecords | None = None,
 ) -> ImportSummary:
     """Validate and insert every record of ``path`` in one transaction, or nothing at all.
 
@@ -85,13 +87,16 @@ def import_file(
     problem). The summary counts what was folded and lists the disagreeing keys (the first
     20). Raises :class:`InputRejected`
     with the first problems (file, line, field) when any record is invalid; the database is
-    then exactly as before.
+    then exactly as before. With ``skipped`` (``--skip-invalid``), problems with single records
+    skip those records instead, and the skipped records are written to ``skipped.out`` after
+    the import commits.
     """
     file = str(path)
     summary = ImportSummary(file=file)
     log = ProblemLog()
     field_map = field_map or FieldMap()
     from_csv = path.name.lower().endswith((".csv", ".tsv"))
+    sink: ProblemLog = skipped if skipped is not None else log
     with transaction(engine) as session:
         if before is not None:
             before(session)
@@ -100,8 +105,8 @@ def import_file(
         repeats = Repeats(on_conflict) if dedupe else None
 
         def flush() -> None:
-            unique = check_file_duplicates(session, file, kind, batch, log, repeats)
-            rows, unchanged, updated = kind.reconcile(session, unique, log.add)
+            unique = check_file_duplicates(session, file, kind, batch, sink, repeats)
+            rows, unchanged, updated = kind.reconcile(session, unique, sink.add)
             summary.unchanged += unchanged
             summary.updated += updated
             if rows and not log:
@@ -115,16 +120,18 @@ def import_file(
 
         for item in read_records(path) if records is None else records:
             if isinstance(item, Problem):
-                log.add(item)
+                (sink if item.skippable else log).add(item)
                 continue
             line, raw = item
             summary.records += 1
             result = kind.validate(field_map.apply(raw), from_csv)
             if isinstance(result, list):
                 for field_name, message in result:
-                    log.add(Problem(file, line, field_name, message))
+                    sink.add(Problem(file, line, field_name, message))
+                if skipped is not None:
+                    skipped.keep_record(line, raw)
                 continue
-            batch.append((line, result))
+            batch.extend((line, r) for r in (result if isinstance(result, tuple) else (result,)))
             if len(batch) >= BATCH_SIZE:
                 flush()
         if batch:
@@ -137,6 +144,9 @@ def import_file(
         if after is not None:
             after(session)
         drop_seen_table(session)
+        if skipped is not None:
+            summary.extra["skipped"] = skipped.count
+            summary.extra["skipped_file"] = str(skipped.out)
         if repeats is not None:
             summary.extra["on_conflict"] = repeats.on_conflict
             summary.extra["folded_repeats"] = repeats.folded
@@ -159,6 +169,8 @@ def import_file(
                 },
             )
         )
+    if skipped is not None:
+        skipped.write()
     return summary
 
 
@@ -197,19 +209,26 @@ def ingest_pairs(
     dedupe: bool = False,
     on_conflict: OnConflict = "first",
     redaction: RedactionSetup | None = None,
+    source: PairSource | None = None,
+    skip_invalid: bool = False,
+    skipped_out: Path | None = None,
 ) -> ImportSummary:
     """Import the pairs of ``path`` into ``dataset`` (created if new), atomically.
 
     ``redaction``: start redacting the dataset (``redact=True``) and the vault and key to use;
     a dataset that already requires redaction is redacted whatever this says.
+    ``source``: the file's layout (Referee's, TRL, HH-RLHF), the k-wise design and what becomes
+    of a file's preference. ``skip_invalid``: import the valid records and write the others to
+    ``skipped_out`` (default ``<name>.skipped.jsonl`` beside the file).
     """
-    problem = check_name(dataset, "a dataset name")
-    if problem is not None:
-        log = ProblemLog()
-        log.add(Problem(str(path), 0, None, f"dataset name {problem}"))
-        raise InputRejected(log)
-    kind = PairKind(str(path), -1, frozen_eval=frozen_eval, max_field_bytes=max_field_bytes)
+    _check_dataset_name(path, dataset)
+    source = source or PairSource()
+    kind = PairKind(
+        str(path), -1, frozen_eval=frozen_eval, max_field_bytes=max_field_bytes, source=source
+    )
     audit: dict[str, Any] = {"dataset": dataset, "frozen_eval": frozen_eval}
+    audit.update(format=source.layout, pairs=str(source.design))
+    skipped = _skipped(path, skip_invalid, skipped_out)
 
     def bind_dataset(session: Session) -> None:
         dataset_id = dataset_id_for(session, dataset, create=True)
@@ -232,7 +251,7 @@ def ingest_pairs(
             assert row is not None
             kind.redaction.finish(session, row, ref=str(path)[-200:])
 
-    return import_file(
+    summary = import_file(
         engine,
         path,
         kind,
@@ -243,7 +262,20 @@ def ingest_pairs(
         after=finish_redaction,
         dedupe=dedupe,
         on_conflict=on_conflict,
+        skipped=skipped,
     )
+    if source.preference_kind is not None:
+        summary.extra["preference_labels"] = kind.labels_added
+        summary.extra["preference_as"] = source.preference_kind
+    return summary
+
+
+def _check_dataset_name(path: Path, dataset: str) -> None:
+    problem = check_name(dataset, "a dataset name")
+    if problem is not None:
+        log = ProblemLog()
+        log.add(Problem(str(path), 0, None, f"dataset name {problem}"))
+        raise InputRejected(log)
 
 
 LabelFileFormat = Literal["referee", "label-studio", "argilla"]
@@ -261,6 +293,8 @@ def import_labels(
     dedupe: bool = False,
     on_conflict: OnConflict = "first",
     source_format: LabelFileFormat = "referee",
+    skip_invalid: bool = False,
+    skipped_out: Path | None = None,
 ) -> ImportSummary:
     """Import human labels of ``kind`` (gold, review, spot_check) from ``path``, atomically.
 
@@ -287,6 +321,7 @@ def import_labels(
         dedupe=dedupe,
         on_conflict=on_conflict,
         records=records,
+        skipped=_skipped(path, skip_invalid, skipped_out),
     )
     if label_kind.other_kind_skipped:
         summary.extra["other_kind_skipped"] = label_kind.other_kind_skipped
@@ -302,8 +337,11 @@ def import_judgments(
     progress: Progress | None = None,
     dedupe: bool = False,
     on_conflict: OnConflict = "first",
+    skip_invalid: bool = False,
+    skipped_out: Path | None = None,
 ) -> ImportSummary:
-    """Import recorded judge verdicts from ``path``, atomically."""
+    """Import recorded judge verdicts from ``path``, atomically (``skip_invalid``: see
+    :func:`ingest_pairs`)."""
     return import_file(
         engine,
         path,
@@ -312,4 +350,10 @@ def import_judgments(
         progress=progress,
         dedupe=dedupe,
         on_conflict=on_conflict,
+        skipped=_skipped(path, skip_invalid, skipped_out),
     )
+
+
+def _skipped(path: Path, skip_invalid: bool, out: Path | None) -> SkippedRecords | None:
+    """Where ``--skip-invalid`` puts the skipped records, or None without it."""
+    return SkippedRecords(out=out or default_skipped_path(path)) if skip_invalid else None

@@ -22,7 +22,10 @@ class RecordKind(Protocol[R]):
     different_note: str
     """How a repeat whose fold group matches but whose content differs is described."""
 
-    def validate(self, raw: dict[str, Any], from_csv: bool) -> R | Errors: ...
+    def validate(self, raw: dict[str, Any], from_csv: bool) -> R | tuple[R, ...] | Errors:
+        """The record (or the several records one raw record stands for), or its errors."""
+        ...
+
     def key(self, record: R) -> str: ...
     def row_key(self, row: dict[str, Any]) -> str:
         """:meth:`key` of an inserted row."""

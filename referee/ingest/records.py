@@ -16,10 +16,18 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, get_args
 
+from judge.conversation import (
+    Conversation,
+    ConversationError,
+    flat_prompt,
+    messages_to_json,
+    parse_messages,
+)
 from judge.labels import LABELS, ORDERS
 from referee.db.vocab import HumanLabelKind
 
-PAIR_FIELDS = ("id", "prompt", "response_a", "response_b", "meta")
+PAIR_FIELDS = ("id", "prompt", "response_a", "response_b", "meta", "messages")
+"""Fields of a pair record; ``messages`` (OpenAI style) may stand for a ``prompt`` message list."""
 LABEL_FIELDS = (
     "pair_id",
     "annotator",
@@ -138,17 +146,36 @@ class FieldMap:
 
 @dataclass(frozen=True)
 class PairRecord:
+    """A pair ready to store. ``messages``: the conversation ``prompt`` is the flat text of.
+
+    ``group_id`` and the refs: the k-wise record the pair came from and which of its responses
+    are A and B. ``preference``: the reply another tool's file preferred (``A``/``B``), kept as a
+    human label when asked; it is not part of the pair's content.
+    """
+
     id: str
     prompt: str
     response_a: str
     response_b: str
     meta: dict[str, Any]
+    messages: Conversation | None = None
+    group_id: str | None = None
+    response_a_ref: str | None = None
+    response_b_ref: str | None = None
+    preference: str | None = None
+
+    def _extra_content(self) -> list[Any]:
+        """The turns and k-wise refs, hashed only when present (single-turn hashes unchanged)."""
+        if self.messages is None and self.group_id is None:
+            return []
+        turns = messages_to_json(self.messages) if self.messages is not None else None
+        return [turns, self.group_id, self.response_a_ref, self.response_b_ref]
 
     @cached_property
     def content_hash(self) -> str:
-        """SHA-256 of the content that identifies the pair (texts and meta)."""
+        """SHA-256 of the content that identifies the pair (texts, turns, refs and meta)."""
         body = json.dumps(
-            [self.prompt, self.response_a, self.response_b, self.meta],
+            [self.prompt, self.response_a, self.response_b, self.meta, *self._extra_content()],
             sort_keys=True,
             ensure_ascii=False,
         )
@@ -156,8 +183,11 @@ class PairRecord:
 
     @cached_property
     def text_hash(self) -> str:
-        """SHA-256 of the prompt and both responses only (meta left out)."""
-        body = json.dumps([self.prompt, self.response_a, self.response_b], ensure_ascii=False)
+        """SHA-256 of the prompt (its turns) and both responses only (meta left out)."""
+        body = json.dumps(
+            [self.prompt, self.response_a, self.response_b, *self._extra_content()],
+            ensure_ascii=False,
+        )
         return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -405,7 +435,7 @@ def validate_pair(
     """A pair record, or its errors. Keys other than the five fields go into ``meta``."""
     check = _Checker(raw, max_field_bytes, from_csv)
     pair_id = check.text("id", max_chars=MAX_NAME_CHARS, what="a pair id")
-    prompt = check.text("prompt")
+    prompt, messages = check_prompt(check)
     response_a = check.text("response_a", allow_empty=True)
     response_b = check.text("response_b", allow_empty=True)
     meta = check.meta("meta")
@@ -420,7 +450,43 @@ def validate_pair(
         return check.errors
     assert pair_id is not None and prompt is not None
     assert response_a is not None and response_b is not None
-    return PairRecord(pair_id, prompt, response_a, response_b, meta)
+    return PairRecord(pair_id, prompt, response_a, response_b, meta, messages)
+
+
+def check_prompt(check: _Checker) -> tuple[str | None, Conversation | None]:
+    """The prompt as text, and its turns when it is a message list (``prompt`` or ``messages``).
+
+    A message list is checked turn by turn (``prompt[2].role``); the size limit applies to all
+    turns together (their flat rendering, which is what is stored in ``prompt``). CSV cells are
+    always strings.
+    """
+    name = "prompt"
+    if check.raw.get("prompt") is None and check.raw.get("messages") is not None:
+        name = "messages"
+    elif check.raw.get("messages") is not None:
+        check.errors.append(("messages", "give the prompt once: as prompt or as messages"))
+        return None, None
+    value = check.raw.get(name)
+    if not isinstance(value, list):
+        return check.text(name), None
+    try:
+        turns = parse_messages(value, name)
+    except ConversationError as exc:
+        check.errors.append((exc.field, exc.message))
+        return None, None
+    for index, turn in enumerate(turns):
+        if (problem := text_problem(turn.content)) is not None:
+            check.errors.append((f"{name}[{index}].content", problem))
+    flat = flat_prompt(turns)
+    size = len(flat.encode("utf-8"))
+    if size > check.max_field_bytes:
+        check.errors.append(
+            (name, f"has {size:,} bytes over all its turns, over the limit of "
+             f"{check.max_field_bytes:,} (raise REFEREE_MAX_FIELD_BYTES to accept it)")
+        )  # fmt: skip
+    if not any(turn.content.strip() for turn in turns if turn.role == "user"):
+        check.errors.append((name, "every user turn is empty"))
+    return flat, turns
 
 
 def _check_ratings(check: _Checker) -> dict[str, int] | None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from judge.conversation import Conversation, Message, flat_prompt
 from kernel.errors import RefereeError
 from referee.db.models import Dataset, Pair
 from referee.ingest.records import PairRecord
@@ -67,14 +68,37 @@ class RedactingIngest:
         return str(self.redactor.version)
 
     def apply(self, record: PairRecord) -> PairRecord:
-        """``record`` with its prompt, responses and meta strings redacted (the id is kept)."""
+        """``record`` with its prompt, responses and meta strings redacted (the id is kept).
+
+        A conversation is redacted turn by turn (one numbering over the turns and both replies)
+        and its flat ``prompt`` rendered again from the redacted turns.
+        """
+        if record.messages is not None:
+            return self._apply_turns(record, record.messages)
         texts, found = self.redactor.redact_pair(
             record.prompt, record.response_a, record.response_b, self.state
         )
         meta, found_meta = self.redactor.redact_json(record.meta, self.state)
         self.findings.extend(found)
         self.findings.extend(found_meta)
-        return PairRecord(record.id, texts[0], texts[1], texts[2], meta)
+        return replace(record, prompt=texts[0], response_a=texts[1], response_b=texts[2], meta=meta)
+
+    def _apply_turns(self, record: PairRecord, turns: Conversation) -> PairRecord:
+        fields = [(f"prompt[{i}]", turn.content) for i, turn in enumerate(turns)]
+        fields += [("response_a", record.response_a), ("response_b", record.response_b)]
+        texts, found = self.redactor.redact_texts(fields, self.state)
+        meta, found_meta = self.redactor.redact_json(record.meta, self.state)
+        self.findings.extend(found)
+        self.findings.extend(found_meta)
+        redacted = tuple(Message(turn.role, text) for turn, text in zip(turns, texts, strict=False))
+        return replace(
+            record,
+            prompt=flat_prompt(redacted),
+            messages=redacted,
+            response_a=texts[-2],
+            response_b=texts[-1],
+            meta=meta,
+        )
 
     def finish(self, session: Session, dataset: Dataset, ref: str) -> None:
         """Values to the vault first, then the state and settings onto the dataset row."""
