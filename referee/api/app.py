@@ -41,7 +41,6 @@ from referee.api.deps import ReviewerDataset, ReviewerId
 from referee.api.guard import RequestGuard
 from referee.api.problems import install_error_handlers
 from referee.db.engine import transaction
-from referee.db.models import Reviewer
 from referee.ingest.records import MAX_NAME_CHARS, text_problem
 from referee.privacy.written import access_from_settings, enable_text_redaction
 from referee.review.config import QueueConfig
@@ -50,6 +49,7 @@ from referee.review.membership import datasets_of, member_dataset, require_pair_
 from referee.review.priority import Embedder
 from referee.review.service import LabelSubmission, lease_next, release_item, submit_label
 from referee.review.stats import queue_stats
+from referee.review.tokens import reviewer_by_id
 from referee.review.undo import undo_label
 from referee.settings import Settings
 
@@ -187,7 +187,7 @@ def create_app(
     )
     def next_item(reviewer_id: ReviewerId, dataset: ReviewerDataset) -> Any:
         def work(session: Session) -> dict[str, Any] | None:
-            reviewer = session.get_one(Reviewer, reviewer_id)
+            reviewer = reviewer_by_id(session, reviewer_id)
             ds = member_dataset(session, reviewer, dataset)  # again, in this transaction
             lease = lease_next(session, ds, reviewer, queue_config, embedder=embedder)
             return lease.item.to_json() if lease is not None else None
@@ -203,7 +203,7 @@ def create_app(
 
         def work(session: Session) -> LabelOut:
             require_pair_member(session, reviewer_id, pair_id)
-            reviewer = session.get_one(Reviewer, reviewer_id)
+            reviewer = reviewer_by_id(session, reviewer_id)
             submission = LabelSubmission(
                 body.label, body.rationale, body.reason, body.duration_s, body.unsafe
             )
@@ -221,7 +221,7 @@ def create_app(
 
         def work(session: Session) -> None:
             require_pair_member(session, reviewer_id, exact)
-            release_item(session, exact, session.get_one(Reviewer, reviewer_id))
+            release_item(session, exact, reviewer_by_id(session, reviewer_id))
 
         run(work)
         return Response(status_code=204)
@@ -234,7 +234,7 @@ def create_app(
 
         def work(session: Session) -> dict[str, Any]:
             require_pair_member(session, reviewer_id, exact)
-            reviewer = session.get_one(Reviewer, reviewer_id)
+            reviewer = reviewer_by_id(session, reviewer_id)
             return undo_label(session, exact, reviewer, queue_config).to_json()
 
         return run(work)
@@ -243,7 +243,7 @@ def create_app(
     def stats(reviewer_id: ReviewerId, dataset: ReviewerDataset) -> dict[str, Any]:
         return run(
             lambda s: queue_stats(
-                s, dataset, s.get_one(Reviewer, reviewer_id), config=queue_config
+                s, dataset, reviewer_by_id(s, reviewer_id), config=queue_config
             ).to_json()
         )
 

@@ -13,14 +13,8 @@ from rich.table import Table
 
 from calibration.annotators import PauseRule
 from judge.labels import LABEL_KINDS
-from referee.cli.admin import dataset_id_or_fail
+from referee.app import agreement as app
 from referee.cli.common import emit_json, fail, open_database, stdout, user_errors
-from referee.db.engine import session_factory
-from referee.reports.human_agreement import (
-    agreement_report,
-    annotators_report,
-    load_human_labels,
-)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 DatasetOpt = Annotated[str, typer.Option("--dataset", help="Dataset name.")]
@@ -60,17 +54,8 @@ def agreement(
     if kind is not None and kind not in LABEL_KINDS:
         fail(f"unknown label kind '{kind}'; use one of {', '.join(LABEL_KINDS)}")
     engine = open_database()
-    with user_errors(), session_factory(engine)() as session:
-        dataset_id = dataset_id_or_fail(session, dataset)
-        rows = load_human_labels(session, dataset_id, None if kind is None else [kind])
-        if not rows:
-            present = sorted({r.kind for r in load_human_labels(session, dataset_id)})
-            hint = f" (kinds present: {', '.join(present)})" if present else ""
-            what = f"of kind '{kind}' " if kind else ""
-            fail(f"dataset '{dataset}' has no human labels {what}to compare{hint}")
-    doc = {"dataset": dataset, "kind": kind or "all"} | agreement_report(
-        rows, n_resamples=resamples, seed=seed
-    )
+    with user_errors():
+        doc = app.agreement(engine, dataset, kind, resamples=resamples, seed=seed)
     if as_json:
         emit_json(doc)
         return
@@ -136,18 +121,9 @@ def annotators(
     The pause rule is :mod:`calibration.annotators`'; the review service applies the same rule
     as answers arrive and stops serving a paused reviewer (``referee reviewers unpause``)."""
     engine = open_database()
-    with user_errors(), session_factory(engine)() as session:
-        dataset_id = dataset_id_or_fail(session, dataset)
-        rows = load_human_labels(session, dataset_id)
-        from referee.review.bias import bias_report
-
-        bias = {name: b.to_json() for name, b in bias_report(session, dataset_id).items()}
-    if not rows:
-        fail(f"dataset '{dataset}' has no human labels; import some with referee labels import")
     rule = PauseRule(min_accuracy=min_accuracy, min_kappa=min_kappa, min_gold=min_gold)
-    doc = {"dataset": dataset} | annotators_report(rows, rule)
-    for row in doc["annotators"]:  # automation bias: overrides with the AI label shown or hidden
-        row["automation_bias"] = bias.get(str(row["annotator"]))
+    with user_errors():
+        doc = app.annotators(engine, dataset, rule)
     if as_json:
         emit_json(doc)
         return

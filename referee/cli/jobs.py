@@ -18,7 +18,7 @@ from referee.cli.common import (
     stdout,
     user_errors,
 )
-from referee.jobs.summaries import job_calls, summarize_job, summarize_jobs
+from referee.jobs.summaries import job_calls, mark_orphaned_jobs, summarize_job, summarize_jobs
 from workers.summaries import JobCalls, JobSummary
 
 if TYPE_CHECKING:
@@ -149,9 +149,9 @@ def _prelabel_subset(
 ) -> None:
     """``prelabel --gold-only`` (every judge on the gold pairs) or ``--cascade`` (stage by
     stage, :mod:`referee.cli.cascade_prelabel`)."""
-    from referee.cli.cascade_prelabel import run_cascade
+    from referee.app.cascade_prelabel import run_cascade
+    from referee.app.cost_report import unpriced_judge_warnings
     from referee.cli.common import UserError
-    from referee.cli.report import unpriced_judge_warnings
     from referee.db.engine import transaction
     from referee.db.routing import dataset_by_name, gold_pair_ids
     from referee.jobs.sql_store import SqlJobStore
@@ -266,7 +266,7 @@ def prelabel(
     from judge.setup import configure_litellm
 
     configure_litellm()  # this process may judge (no broker), and prices judges either way
-    from referee.cli.report import unpriced_judge_warnings
+    from referee.app.cost_report import unpriced_judge_warnings
     from referee.jobs.sql_store import SqlJobStore
     from workers.interrupts import InterruptGuard
     from workers.jobs import (
@@ -373,29 +373,12 @@ def prelabel(
         raise typer.Exit(EXIT_RUNTIME)
 
 
-def _mark_orphaned_jobs(engine: Engine) -> None:
-    """Mark interrupted the running jobs whose in-process owner is gone (a killed ``prelabel``
-    then shows as interrupted). With no running job, the usual case, there is nothing to check
-    and the job machinery (``workers.jobs``, the ORM) is not loaded."""
-    from sqlalchemy import exists, select
-
-    from referee.db.tables import jobs as job_rows
-
-    with engine.connect() as conn:
-        if not conn.scalar(select(exists().where(job_rows.c.status == "running"))):
-            return
-    from referee.jobs.sql_store import SqlJobStore
-    from workers.jobs import mark_orphaned_jobs
-
-    mark_orphaned_jobs(SqlJobStore(engine))
-
-
 def jobs(
     as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
 ) -> None:
     """List pre-labeling jobs, newest first."""
     engine = open_database()
-    _mark_orphaned_jobs(engine)  # a killed in-process job shows as interrupted
+    mark_orphaned_jobs(engine)  # a killed in-process job shows as interrupted
     found = summarize_jobs(engine)
     if as_json:
         emit_json([s.to_json() for s in found])
@@ -424,7 +407,7 @@ def job_show(
     """Show one job: status, progress, spend, and failed pairs with their reasons."""
     engine = open_database()
     with user_errors():
-        _mark_orphaned_jobs(engine)
+        mark_orphaned_jobs(engine)
         summary = summarize_job(engine, job_id, failures=50)
         calls = job_calls(engine, job_id)
     if as_json:
