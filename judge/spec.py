@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Literal
 
 from judge.errors import JudgeConfigError
+from judge.replay import RECORDED_PROMPT_VERSION, recorded_judges
 from judge.retry import DEFAULT_BUDGET, RetryBudget, RetryPolicy
 from judge.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
 
 StructuredMode = Literal["json", "tools"]
 Transport = Literal["auto", "litellm"]
 REPLAY_PREFIX = "replay:"
-RECORDED_PROMPT_VERSION = "recorded"
 
 
 @dataclass(frozen=True)
@@ -195,8 +195,6 @@ def parse_judge_spec(
 
 
 def _parse_replay(raw: str, *, name: str | None, retry: RetryPolicy) -> JudgeSpec:
-    from judge.replay import recorded_judges  # local: replay imports this module
-
     body, _, query = raw[len(REPLAY_PREFIX) :].partition("?")
     path, _, judge = body.partition("#")
     path = path.strip()

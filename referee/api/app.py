@@ -41,8 +41,8 @@ from referee.api.deps import ReviewerDataset, ReviewerId
 from referee.api.guard import RequestGuard
 from referee.api.problems import install_error_handlers
 from referee.db.engine import transaction
+from referee.db.written_text import access_from_settings, enable_text_redaction
 from referee.ingest.records import MAX_NAME_CHARS, text_problem
-from referee.privacy.written import access_from_settings, enable_text_redaction
 from referee.review.config import QueueConfig
 from referee.review.errors import NotFound
 from referee.review.membership import datasets_of, member_dataset, require_pair_member

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from referee.db.engine import session_factory
-from referee.status import dataset_names, dataset_status
+from referee.db.status import dataset_names, dataset_status
 
 __all__ = ["status"]
 

@@ -90,7 +90,7 @@ def open_database(settings: Settings | None = None) -> Engine:
         engine = make_engine(settings.database_url)
         ensure_schema(engine)
         if settings.vault_url and settings.vault_key:  # else the ORM stays unloaded (status)
-            from referee.privacy.written import access_from_settings, enable_text_redaction
+            from referee.db.written_text import access_from_settings, enable_text_redaction
 
             # text written into a redacted dataset goes to the vault
             enable_text_redaction(
