@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, Request, Response
@@ -179,6 +179,31 @@ def create_app(
         with transaction(engine) as session:
             return work(session)
 
+    _add_item_routes(app, run, queue_config, embedder)
+    _add_reviewer_routes(app, run, queue_config)
+    app.include_router(progress.router)
+    app.include_router(review_config.router)
+    app.include_router(lead.router)
+    app.include_router(pages.router)
+    if docs:
+        app.include_router(reference.router)
+    return app
+
+
+__all__ = ["ItemOut", "LabelIn", "LabelOut", "create_app"]
+
+
+class Run(Protocol):
+    """Runs ``work(session)`` in one transaction and returns what it returns."""
+
+    def __call__(self, work: Callable[[Session], T]) -> T: ...
+
+
+def _add_item_routes(
+    app: FastAPI, run: Run, queue_config: QueueConfig, embedder: Embedder | None
+) -> None:
+    """``/v1/next``, and the label and release of a leased item."""
+
     @app.get(
         "/v1/next",
         response_model=ItemOut,
@@ -226,6 +251,10 @@ def create_app(
         run(work)
         return Response(status_code=204)
 
+
+def _add_reviewer_routes(app: FastAPI, run: Run, queue_config: QueueConfig) -> None:
+    """Undo of one's last label, one's queue figures, and one's datasets."""
+
     @app.post(
         "/v1/items/{pair_id:pair_id}/undo", response_model=ItemOut, response_model_exclude_none=True
     )
@@ -251,14 +280,3 @@ def create_app(
     def my_datasets(reviewer_id: ReviewerId) -> dict[str, list[str]]:
         """The datasets your token may open (and only those)."""
         return {"datasets": run(lambda s: datasets_of(s, reviewer_id))}
-
-    app.include_router(progress.router)
-    app.include_router(review_config.router)
-    app.include_router(lead.router)
-    app.include_router(pages.router)
-    if docs:
-        app.include_router(reference.router)
-    return app
-
-
-__all__ = ["ItemOut", "LabelIn", "LabelOut", "create_app"]

@@ -59,8 +59,12 @@ def agreement(
     if as_json:
         emit_json(doc)
         return
+    _print_agreement(doc)
+
+
+def _print_agreement(doc: dict[str, Any]) -> None:
     stdout.print(
-        f"[bold]{dataset}[/] ({doc['kind']} labels): {doc['items']:,} items, "
+        f"[bold]{doc['dataset']}[/] ({doc['kind']} labels): {doc['items']:,} items, "
         f"{doc['comparable_items']:,} with 2+ labels, {doc['annotators']} annotators, "
         f"{doc['labels']:,} labels"
     )
@@ -127,6 +131,10 @@ def annotators(
     if as_json:
         emit_json(doc)
         return
+    _print_annotators(doc, rule)
+
+
+def _print_annotators(doc: dict[str, Any], rule: PauseRule) -> None:
     timed = any(row["timed_items"] for row in doc["annotators"])
     columns = ["annotator", "items", "gold", "gold acc", "kappa"]
     columns += ["median s", "fast/slow"] if timed else []
@@ -136,41 +144,51 @@ def annotators(
     table.columns[0].no_wrap = True
     notes = []
     for row in doc["annotators"]:
-        status = row["status"]
-        cells = [
-            str(row["annotator"]),
-            f"{row['items_labeled']:,}",
-            f"{row['gold_items']:,}",
-            _fmt(row["gold_accuracy"]),
-            _fmt(row["kappa_with_majority"]),
-        ]
-        if timed:
-            cells.append(_fmt(row["median_duration_s"], 1))
-            outlier = f" {row['time_outlier']}" if row["time_outlier"] else ""
-            cells.append(f"{row['fast_items']}/{row['slow_items']}{outlier}")
-        if revealing:
-            b = row["automation_bias"] or {}
-            flag = " [bold red]flagged[/]" if b.get("flagged") else ""
-            cells.append(
-                f"{_fmt(b.get('override_rate_revealed'))} / {_fmt(b.get('override_rate_hidden'))}"
-            )
-            caught = f"{b.get('traps_caught', 0)}/{b.get('traps', 0)}" if b.get("traps") else "-"
-            cells.append(caught + flag)
-            if b.get("flagged"):
-                notes.append(f"{row['annotator']} follows shown labels: {'; '.join(b['reasons'])}")
-        cells.append({"paused": "[bold red]paused[/]", "ok": "[green]ok[/]"}.get(status, status))
+        cells, row_notes = _annotator_cells(row, timed, revealing)
         table.add_row(*cells)
-        if status == "paused":
-            notes.append(f"{row['annotator']}: {'; '.join(row['reasons'])}")
+        notes += row_notes
     stdout.print(table)
     for note in notes:
         stdout.print(note if "follows shown labels" in note else f"paused {note}")
     stdout.print(
         f"{doc['paused']} paused of {len(doc['annotators'])} annotators (rule: gold accuracy "
-        f"decides first: paused when its 95% upper bound is < {min_accuracy}, or when it is < "
-        f"{min_accuracy} after {min_gold} gold items; with fewer gold items, kappa < "
-        f"{min_kappa} with the majority on {min_gold}+ items with 3+ answers)"
+        f"decides first: paused when its 95% upper bound is < {rule.min_accuracy}, or when it "
+        f"is < {rule.min_accuracy} after {rule.min_gold} gold items; with fewer gold items, "
+        f"kappa < {rule.min_kappa} with the majority on {rule.min_gold}+ items with 3+ answers)"
     )
+
+
+def _annotator_cells(
+    row: dict[str, Any], timed: bool, revealing: bool
+) -> tuple[list[str], list[str]]:
+    """One annotator's table row, and the notes under the table it calls for."""
+    notes = []
+    status = row["status"]
+    cells = [
+        str(row["annotator"]),
+        f"{row['items_labeled']:,}",
+        f"{row['gold_items']:,}",
+        _fmt(row["gold_accuracy"]),
+        _fmt(row["kappa_with_majority"]),
+    ]
+    if timed:
+        cells.append(_fmt(row["median_duration_s"], 1))
+        outlier = f" {row['time_outlier']}" if row["time_outlier"] else ""
+        cells.append(f"{row['fast_items']}/{row['slow_items']}{outlier}")
+    if revealing:
+        b = row["automation_bias"] or {}
+        flag = " [bold red]flagged[/]" if b.get("flagged") else ""
+        cells.append(
+            f"{_fmt(b.get('override_rate_revealed'))} / {_fmt(b.get('override_rate_hidden'))}"
+        )
+        caught = f"{b.get('traps_caught', 0)}/{b.get('traps', 0)}" if b.get("traps") else "-"
+        cells.append(caught + flag)
+        if b.get("flagged"):
+            notes.append(f"{row['annotator']} follows shown labels: {'; '.join(b['reasons'])}")
+    cells.append({"paused": "[bold red]paused[/]", "ok": "[green]ok[/]"}.get(status, status))
+    if status == "paused":
+        notes.append(f"{row['annotator']}: {'; '.join(row['reasons'])}")
+    return cells, notes
 
 
 def register(app: typer.Typer) -> None:

@@ -67,23 +67,7 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write final labels in a format training and labeling tools read."""
-    if fmt not in FORMATS:
-        fail(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
-    if style not in ("conversational", "standard"):
-        fail(f"--style {style!r}: use conversational or standard")
-    if min_agreement is not None and (math.isnan(min_agreement) or not 0 <= min_agreement <= 1):
-        fail(f"--min-agreement {min_agreement}: use a share between 0 and 1 (e.g. 0.67)")
-    if out.is_dir():
-        fail(f"--out {out}: is a folder; give a file name (e.g. {out / 'train.jsonl'})")
-    if not out.parent.is_dir():
-        fail(f"--out {out}: folder {out.parent} does not exist")
-    suffixes = EXTENSIONS[fmt]
-    if out.suffix.lower() not in suffixes:
-        fail(
-            f"--out {out}: the {fmt} format is written as "
-            + " or ".join(suffixes)
-            + f" (e.g. {out.with_suffix(suffixes[0]).name}); nothing was written"
-        )
+    _check_export_flags(fmt, style, min_agreement, out)
     request = ExportRequest(
         dataset=dataset,
         fmt=fmt,
@@ -108,6 +92,26 @@ def export(
     for extra in map(Path, doc["files"]):
         if extra != out:
             stdout.print(f"wrote {extra}")
+
+
+def _check_export_flags(fmt: str, style: str, min_agreement: float | None, out: Path) -> None:
+    if fmt not in FORMATS:
+        fail(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if style not in ("conversational", "standard"):
+        fail(f"--style {style!r}: use conversational or standard")
+    if min_agreement is not None and (math.isnan(min_agreement) or not 0 <= min_agreement <= 1):
+        fail(f"--min-agreement {min_agreement}: use a share between 0 and 1 (e.g. 0.67)")
+    if out.is_dir():
+        fail(f"--out {out}: is a folder; give a file name (e.g. {out / 'train.jsonl'})")
+    if not out.parent.is_dir():
+        fail(f"--out {out}: folder {out.parent} does not exist")
+    suffixes = EXTENSIONS[fmt]
+    if out.suffix.lower() not in suffixes:
+        fail(
+            f"--out {out}: the {fmt} format is written as "
+            + " or ".join(suffixes)
+            + f" (e.g. {out.with_suffix(suffixes[0]).name}); nothing was written"
+        )
 
 
 def labels_final(

@@ -73,59 +73,65 @@ def _print_refusal(refused: ReleaseRefused) -> None:
             )
 
 
+NameOpt = Annotated[str | None, typer.Option("--name", help="Version name, e.g. v1 or 2026-12-02.")]
+ParentOpt = Annotated[str | None, typer.Option("--parent", help="The release this one follows.")]
+AgreementGateOpt = Annotated[
+    float,
+    typer.Option(
+        "--agreement-gate",
+        help="Refuse when Krippendorff's alpha among human answers is below this.",
+    ),
+]
+MinAgreementItemsOpt = Annotated[
+    int,
+    typer.Option(
+        "--min-agreement-items",
+        min=0,
+        help="Refuse when agreement is measured on fewer comparable items (pairs with two "
+        "or more human answers) than this; 0 accepts any sample (stated in the manifest).",
+    ),
+]
+MinSpotCheckBoundOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-spot-check-bound",
+        help="Refuse when the spot-check accuracy's lower bound is below this "
+        "(e.g. the policy's target, 0.85).",
+    ),
+]
+DropLeakedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-leaked",
+        help="Leave out pairs that are near-duplicates of frozen-evaluation pairs (listed "
+        "in the manifest with their closest frozen match) instead of refusing.",
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="New folder for rows.jsonl, manifest.json and SHA256SUMS "
+        "(default releases/<dataset slug>/<name slug>).",
+    ),
+]
+HumanCostOpt = Annotated[
+    float, typer.Option("--human-cost", help="Dollars per human label, for the cost summary.")
+]
+
+
 def release(
     ctx: typer.Context,
     dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset to release.")] = None,
-    name: Annotated[
-        str | None, typer.Option("--name", help="Version name, e.g. v1 or 2026-12-02.")
-    ] = None,
-    parent: Annotated[
-        str | None, typer.Option("--parent", help="The release this one follows.")
-    ] = None,
-    agreement_gate: Annotated[
-        float,
-        typer.Option(
-            "--agreement-gate",
-            help="Refuse when Krippendorff's alpha among human answers is below this.",
-        ),
-    ] = 0.65,
-    min_agreement_items: Annotated[
-        int,
-        typer.Option(
-            "--min-agreement-items",
-            min=0,
-            help="Refuse when agreement is measured on fewer comparable items (pairs with two "
-            "or more human answers) than this; 0 accepts any sample (stated in the manifest).",
-        ),
-    ] = 50,
-    min_spot_check_bound: Annotated[
-        float | None,
-        typer.Option(
-            "--min-spot-check-bound",
-            help="Refuse when the spot-check accuracy's lower bound is below this "
-            "(e.g. the policy's target, 0.85).",
-        ),
-    ] = None,
-    drop_leaked: Annotated[
-        bool,
-        typer.Option(
-            "--drop-leaked",
-            help="Leave out pairs that are near-duplicates of frozen-evaluation pairs (listed "
-            "in the manifest with their closest frozen match) instead of refusing.",
-        ),
-    ] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            help="New folder for rows.jsonl, manifest.json and SHA256SUMS "
-            "(default releases/<dataset slug>/<name slug>).",
-        ),
-    ] = None,
+    name: NameOpt = None,
+    parent: ParentOpt = None,
+    agreement_gate: AgreementGateOpt = 0.65,
+    min_agreement_items: MinAgreementItemsOpt = 50,
+    min_spot_check_bound: MinSpotCheckBoundOpt = None,
+    drop_leaked: DropLeakedOpt = False,
+    out: OutOpt = None,
     aggregate: AggregateOpt = "majority",
-    human_cost: Annotated[
-        float, typer.Option("--human-cost", help="Dollars per human label, for the cost summary.")
-    ] = 1.00,
+    human_cost: HumanCostOpt = 1.00,
     as_json: JsonOpt = False,
 ) -> None:
     """Freeze the final labels into an immutable release folder, through the gate."""
