@@ -72,7 +72,7 @@ def route_to_review(database_url: str) -> str:
     """Send ``ROUTED`` pairs to human review; the pair with code gets the lowest confidence."""
     from sqlalchemy import select
 
-    from referee.datasets import find_dataset
+    from referee.db.datasets import find_dataset
     from referee.db.engine import make_engine, transaction
     from referee.db.models import Pair, Policy, RoutingDecision
 

@@ -24,7 +24,7 @@ from kernel.errors import RefereeError
 
 if TYPE_CHECKING:
     from judge.labels import Order
-    from judge.types import OrderVerdict
+    from judge.verdicts import OrderVerdict
 
 
 class JudgeError(RefereeError):

@@ -315,41 +315,50 @@ def route_for(
         if config is None:
             _fall_back(model, f"litellm has no chat config for provider {provider!r}")
             return None
-        wanted = {k: prepared[k] for k in _OPTIONAL if prepared.get(k) is not None}
-        optional: dict[str, Any] = get_optional_params(
-            model=name, custom_llm_provider=provider, drop_params=True, **wanted
-        )
-        optional.pop("json_mode", None)
-        extra_body = optional.pop("extra_body", None)
-        litellm_params = {"custom_llm_provider": provider, "api_base": base}
-        headers = config.validate_environment(
-            headers=dict(getattr(litellm, "headers", None) or {}),
-            model=name,
-            messages=[],
-            optional_params=optional,
-            litellm_params=litellm_params,
-            api_key=key,
-            api_base=base,
-        )
-        url = config.get_complete_url(
-            api_base=base, api_key=key, model=name, optional_params=optional,
-            litellm_params=litellm_params, stream=False,
-        )  # fmt: skip
-        body = config.transform_request(
-            model=name, messages=[], optional_params=dict(optional),
-            litellm_params=litellm_params, headers=headers,
-        )  # fmt: skip
-        if extra_body:
-            body.update(
-                config.transform_extra_body(
-                    extra_body=extra_body, request=body, model=name, litellm_params=litellm_params
-                )
-            )
+        url, headers, body = _build_request(config, name, provider, base, key, prepared)
     except Exception as exc:  # any change in litellm's request building: let litellm make the call
         _fall_back(model, "litellm's request building failed", exc=exc)
         return None
     body.pop("stream", None)
     return OpenAIChatRoute(url, headers, body)
+
+
+def _build_request(
+    config: Any, name: str, provider: str, base: str, key: str | None, prepared: Mapping[str, Any]
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """URL, headers and body of the request litellm would send for ``prepared`` (litellm's own
+    request building, which may raise when a litellm release changed it)."""
+    wanted = {k: prepared[k] for k in _OPTIONAL if prepared.get(k) is not None}
+    optional: dict[str, Any] = get_optional_params(
+        model=name, custom_llm_provider=provider, drop_params=True, **wanted
+    )
+    optional.pop("json_mode", None)
+    extra_body = optional.pop("extra_body", None)
+    litellm_params = {"custom_llm_provider": provider, "api_base": base}
+    headers = config.validate_environment(
+        headers=dict(getattr(litellm, "headers", None) or {}),
+        model=name,
+        messages=[],
+        optional_params=optional,
+        litellm_params=litellm_params,
+        api_key=key,
+        api_base=base,
+    )
+    url = config.get_complete_url(
+        api_base=base, api_key=key, model=name, optional_params=optional,
+        litellm_params=litellm_params, stream=False,
+    )  # fmt: skip
+    body = config.transform_request(
+        model=name, messages=[], optional_params=dict(optional),
+        litellm_params=litellm_params, headers=headers,
+    )  # fmt: skip
+    if extra_body:
+        body.update(
+            config.transform_extra_body(
+                extra_body=extra_body, request=body, model=name, litellm_params=litellm_params
+            )
+        )
+    return url, headers, body
 
 
 async def close_sessions() -> None:

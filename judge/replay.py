@@ -19,8 +19,10 @@ from judge.errors import JudgeConfigError, ReplayMissError
 from judge.labels import LABELS, ORDERS, Label, Order
 from judge.mapping import to_shown
 from judge.provider import ProviderAnswer
-from judge.spec import RECORDED_PROMPT_VERSION
 from judge.types import PairText
+
+#: The prompt version of recorded verdicts that name none (their prompt is not ours to know).
+RECORDED_PROMPT_VERSION = "recorded"
 
 
 @dataclass(frozen=True)

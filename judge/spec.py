@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Literal
 
 from judge.errors import JudgeConfigError
+from judge.replay import RECORDED_PROMPT_VERSION, recorded_judges
 from judge.retry import DEFAULT_BUDGET, RetryBudget, RetryPolicy
 from judge.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
 
 StructuredMode = Literal["json", "tools"]
 Transport = Literal["auto", "litellm"]
 REPLAY_PREFIX = "replay:"
-RECORDED_PROMPT_VERSION = "recorded"
 DEFAULT_CONTEXT_TOKENS = 16384
 
 
@@ -122,63 +122,17 @@ def parse_judge_spec(
     raw = text.strip()
     if not raw:
         raise JudgeConfigError("empty judge spec; give a litellm model such as openai/gpt-4o-mini")
-    http = retry.http
-    policy = RetryPolicy(
-        http.max_retries if max_retries is None else max_retries,
-        http.base_delay_s if backoff_base_s is None else backoff_base_s,
-        http.max_delay_s if backoff_max_s is None else backoff_max_s,
-        http.max_retry_after_s if max_retry_after_s is None else max_retry_after_s,
-    )
+    policy = _retry_policy(retry, max_retries, backoff_base_s, backoff_max_s, max_retry_after_s)
     reasks = retry.max_reasks if max_reasks is None else max_reasks
     if timeout_s <= 0 or policy.max_retries < 0 or reasks < 0:
         raise JudgeConfigError("timeout_s must be > 0, max_retries and max_reasks >= 0")
     if raw.startswith(REPLAY_PREFIX):
         return _parse_replay(raw, name=name, retry=policy)
 
-    model, _, query = raw.partition("?")
-    model = model.strip()
-    if not model or any(ch.isspace() for ch in model):
-        raise JudgeConfigError(f"judge spec {text!r}: model must be a litellm model string")
-    opts = _options(text, query)
-    unknown = set(opts) - {
-        "name",
-        "rubric",
-        "mode",
-        "logprobs",
-        "temperature",
-        "max_tokens",
-        "context_tokens",
-        "input_cost_per_mtok",
-        "output_cost_per_mtok",
-        "transport",
-    }
-    if unknown:
-        names = ", ".join(sorted(unknown))
-        raise JudgeConfigError(f"judge spec {text!r}: unknown option(s) {names}")
-
-    chosen_rubric = DEFAULT_RUBRIC
-    rubric_source = opts.get("rubric", rubric)
-    if isinstance(rubric_source, Rubric):
-        chosen_rubric = rubric_source
-    elif rubric_source:
-        chosen_rubric = load_rubric(rubric_source)
-    chosen_mode = opts.get("mode", mode)
-    if chosen_mode not in ("json", "tools"):
-        raise JudgeConfigError(f"judge spec {text!r}: mode must be json or tools")
-    wants_logprobs = logprobs
-    if "logprobs" in opts:
-        if opts["logprobs"].lower() not in _BOOL:
-            raise JudgeConfigError(f"judge spec {text!r}: logprobs must be true or false")
-        wants_logprobs = _BOOL[opts["logprobs"].lower()]
-    price_in = input_cost_per_mtok
-    price_out = output_cost_per_mtok
-    if "input_cost_per_mtok" in opts:
-        price_in = _number(text, "input_cost_per_mtok", opts["input_cost_per_mtok"])
-    if "output_cost_per_mtok" in opts:
-        price_out = _number(text, "output_cost_per_mtok", opts["output_cost_per_mtok"])
-    transport = opts.get("transport", "auto")
-    if transport not in ("auto", "litellm"):
-        raise JudgeConfigError(f"judge spec {text!r}: transport must be auto or litellm")
+    model, opts = _model_and_options(text, raw)
+    chosen_rubric = _chosen_rubric(opts.get("rubric", rubric))
+    chosen_mode = _choice(text, opts, "mode", mode, ("json", "tools"))
+    transport = _choice(text, opts, "transport", "auto", ("auto", "litellm"))
     default_name = model if chosen_rubric is DEFAULT_RUBRIC else f"{model}+{chosen_rubric.name}"
     return JudgeSpec(
         name=opts.get("name") or name or default_name,
@@ -187,15 +141,15 @@ def parse_judge_spec(
         api_key=api_key,
         rubric=chosen_rubric,
         mode=chosen_mode,  # type: ignore[arg-type]
-        logprobs=wants_logprobs,
+        logprobs=_flag(text, opts, "logprobs", logprobs),
         temperature=_number(text, "temperature", opts.get("temperature", "0")),
         max_tokens=int(_number(text, "max_tokens", opts.get("max_tokens", "512"))),
         context_tokens=_context_tokens(text, opts),
         timeout_s=timeout_s,
         retry=policy,
         max_reasks=reasks,
-        input_cost_per_mtok=price_in,
-        output_cost_per_mtok=price_out,
+        input_cost_per_mtok=_price(text, opts, "input_cost_per_mtok", input_cost_per_mtok),
+        output_cost_per_mtok=_price(text, opts, "output_cost_per_mtok", output_cost_per_mtok),
         transport=transport,  # type: ignore[arg-type]
     )
 
@@ -209,9 +163,79 @@ def _context_tokens(text: str, opts: dict[str, str]) -> int:
     return value
 
 
-def _parse_replay(raw: str, *, name: str | None, retry: RetryPolicy) -> JudgeSpec:
-    from judge.replay import recorded_judges  # local: replay imports this module
+def _retry_policy(
+    retry: RetryBudget,
+    max_retries: int | None,
+    base_s: float | None,
+    max_s: float | None,
+    retry_after_s: float | None,
+) -> RetryPolicy:
+    """The budget's HTTP retry policy with the values given in place of its own."""
+    http = retry.http
+    return RetryPolicy(
+        http.max_retries if max_retries is None else max_retries,
+        http.base_delay_s if base_s is None else base_s,
+        http.max_delay_s if max_s is None else max_s,
+        http.max_retry_after_s if retry_after_s is None else retry_after_s,
+    )
 
+
+_SPEC_OPTIONS = {
+    "name",
+    "rubric",
+    "mode",
+    "logprobs",
+    "temperature",
+    "max_tokens",
+    "context_tokens",
+    "input_cost_per_mtok",
+    "output_cost_per_mtok",
+    "transport",
+}
+
+
+def _model_and_options(text: str, raw: str) -> tuple[str, dict[str, str]]:
+    """The model string of a spec and its ``?options`` (every one known)."""
+    model, _, query = raw.partition("?")
+    model = model.strip()
+    if not model or any(ch.isspace() for ch in model):
+        raise JudgeConfigError(f"judge spec {text!r}: model must be a litellm model string")
+    opts = _options(text, query)
+    unknown = set(opts) - _SPEC_OPTIONS
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise JudgeConfigError(f"judge spec {text!r}: unknown option(s) {names}")
+    return model, opts
+
+
+def _chosen_rubric(source: Rubric | str | Path | None) -> Rubric:
+    if isinstance(source, Rubric):
+        return source
+    return load_rubric(source) if source else DEFAULT_RUBRIC
+
+
+def _choice(
+    text: str, opts: dict[str, str], key: str, default: str, allowed: tuple[str, str]
+) -> str:
+    value = opts.get(key, default)
+    if value not in allowed:
+        raise JudgeConfigError(f"judge spec {text!r}: {key} must be {allowed[0]} or {allowed[1]}")
+    return value
+
+
+def _flag(text: str, opts: dict[str, str], key: str, default: bool) -> bool:
+    if key not in opts:
+        return default
+    if opts[key].lower() not in _BOOL:
+        raise JudgeConfigError(f"judge spec {text!r}: {key} must be true or false")
+    return _BOOL[opts[key].lower()]
+
+
+def _price(text: str, opts: dict[str, str], key: str, default: float | None) -> float | None:
+    return _number(text, key, opts[key]) if key in opts else default
+
+
+def _parse_replay(raw: str, *, name: str | None, retry: RetryPolicy) -> JudgeSpec:
     body, _, query = raw[len(REPLAY_PREFIX) :].partition("?")
     path, _, judge = body.partition("#")
     path = path.strip()

@@ -223,7 +223,7 @@ def _api_base(value: Any) -> str:
 
 def _vault_key(value: Any) -> str:
     from redaction.errors import VaultKeyError
-    from referee.privacy.vault_key import VaultKey
+    from redaction.vault_key import VaultKey
 
     text = _text(value)
     try:

@@ -28,6 +28,7 @@ import asyncio
 import logging
 import queue
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
@@ -275,21 +276,18 @@ def _drain(
     heartbeat_s: float,
 ) -> ChunkReport:
     """Write outcomes in batches, heartbeat the claim, stop on cancellation or job failure.
-
     Ends at the coroutine's end marker, or when the coroutine is done and nothing is left to
-    read (it was cancelled before it could say so).
-    """
-    store = ctx.store
+    read (it was cancelled before it could say so)."""
     remaining = set(claimed)
     batch: list[PairOutcome] = []
-    done = failed = new_verdicts = 0
+    tally: Counter[str] = Counter()  # pairs done, pairs failed, new verdicts
     last_flush = last_beat = time.monotonic()
-    stopped: str | None = None
+    stopped: str | None = None  # why the chunk stopped early
     cancelled_at: float | None = None
 
     def flush() -> None:
         nonlocal last_flush
-        store.record_outcomes(job_id, batch)
+        ctx.store.record_outcomes(job_id, batch)
         batch.clear()
         last_flush = time.monotonic()
 
@@ -307,31 +305,36 @@ def _drain(
             stopped = stopped or "interrupted"
             cancelled_at = _cancel(future)
         if isinstance(item, _JobFailure):
-            store.set_job_status(job_id, "failed", error=item.message)
+            ctx.store.set_job_status(job_id, "failed", error=item.message)
             stopped = "job failed"
             cancelled_at = cancelled_at or _cancel(future)
         elif isinstance(item, PairOutcome):
             batch.append(item)
             remaining.discard(item.pair_id)
-            new_verdicts += len(item.new_verdicts)
-            if item.status == "done":
-                done += 1
-            elif item.status == "failed":
-                failed += 1
+            tally["new_verdicts"] += len(item.new_verdicts)
+            tally[item.status] += 1
         now = time.monotonic()
         if batch and (len(batch) >= FLUSH_BATCH or now - last_flush >= FLUSH_EVERY_S):
             flush()
         if now - last_beat >= heartbeat_s and stopped is None:
             last_beat = now
-            status = store.job_status(job_id)
-            if status == "running":
-                store.touch_items(job_id, sorted(remaining))
-            elif not ctx.gate.closed:  # an interrupt here winds down through the gate instead
-                stopped = f"job is {status}"
+            if (reason := _heartbeat(ctx, job_id, remaining)) is not None:
+                stopped = reason
                 cancelled_at = cancelled_at or _cancel(future)
     if batch:
         flush()
-    return ChunkReport(job_id, len(claimed), done, failed, new_verdicts, skipped=stopped)
+    done, failed, new = tally["done"], tally["failed"], tally["new_verdicts"]
+    return ChunkReport(job_id, len(claimed), done, failed, new, skipped=stopped)
+
+
+def _heartbeat(ctx: WorkerContext, job_id: int, remaining: set[str]) -> str | None:
+    """Extend the claim on the pairs still being judged while the job runs; otherwise the
+    reason to stop (``None`` while an interrupt winds down through the gate instead)."""
+    status = ctx.store.job_status(job_id)
+    if status == "running":
+        ctx.store.touch_items(job_id, sorted(remaining))
+        return None
+    return None if ctx.gate.closed else f"job is {status}"
 
 
 __all__ = ["ChunkReport", "is_fatal", "process_chunk"]

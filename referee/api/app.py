@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, Request, Response
@@ -41,15 +41,15 @@ from referee.api.deps import ReviewerDataset, ReviewerId
 from referee.api.guard import RequestGuard
 from referee.api.problems import install_error_handlers
 from referee.db.engine import transaction
-from referee.db.models import Reviewer
+from referee.db.written_text import access_from_settings, enable_text_redaction
 from referee.ingest.records import MAX_NAME_CHARS, text_problem
-from referee.privacy.written import access_from_settings, enable_text_redaction
 from referee.review.config import QueueConfig
 from referee.review.errors import NotFound
 from referee.review.membership import datasets_of, member_dataset, require_pair_member
 from referee.review.priority import Embedder
 from referee.review.service import LabelSubmission, lease_next, release_item, submit_label
 from referee.review.stats import queue_stats
+from referee.review.tokens import reviewer_by_id
 from referee.review.undo import undo_label
 from referee.settings import Settings
 
@@ -188,6 +188,31 @@ def create_app(
         with transaction(engine) as session:
             return work(session)
 
+    _add_item_routes(app, run, queue_config, embedder)
+    _add_reviewer_routes(app, run, queue_config)
+    app.include_router(progress.router)
+    app.include_router(review_config.router)
+    app.include_router(lead.router)
+    app.include_router(pages.router)
+    if docs:
+        app.include_router(reference.router)
+    return app
+
+
+__all__ = ["ItemOut", "LabelIn", "LabelOut", "create_app"]
+
+
+class Run(Protocol):
+    """Runs ``work(session)`` in one transaction and returns what it returns."""
+
+    def __call__(self, work: Callable[[Session], T]) -> T: ...
+
+
+def _add_item_routes(
+    app: FastAPI, run: Run, queue_config: QueueConfig, embedder: Embedder | None
+) -> None:
+    """``/v1/next``, and the label and release of a leased item."""
+
     @app.get(
         "/v1/next",
         response_model=ItemOut,
@@ -196,7 +221,7 @@ def create_app(
     )
     def next_item(reviewer_id: ReviewerId, dataset: ReviewerDataset) -> Any:
         def work(session: Session) -> dict[str, Any] | None:
-            reviewer = session.get_one(Reviewer, reviewer_id)
+            reviewer = reviewer_by_id(session, reviewer_id)
             ds = member_dataset(session, reviewer, dataset)  # again, in this transaction
             lease = lease_next(session, ds, reviewer, queue_config, embedder=embedder)
             return lease.item.to_json() if lease is not None else None
@@ -212,7 +237,7 @@ def create_app(
 
         def work(session: Session) -> LabelOut:
             require_pair_member(session, reviewer_id, pair_id)
-            reviewer = session.get_one(Reviewer, reviewer_id)
+            reviewer = reviewer_by_id(session, reviewer_id)
             submission = LabelSubmission(
                 body.label, body.rationale, body.reason, body.duration_s, body.unsafe
             )
@@ -230,10 +255,14 @@ def create_app(
 
         def work(session: Session) -> None:
             require_pair_member(session, reviewer_id, exact)
-            release_item(session, exact, session.get_one(Reviewer, reviewer_id))
+            release_item(session, exact, reviewer_by_id(session, reviewer_id))
 
         run(work)
         return Response(status_code=204)
+
+
+def _add_reviewer_routes(app: FastAPI, run: Run, queue_config: QueueConfig) -> None:
+    """Undo of one's last label, one's queue figures, and one's datasets."""
 
     @app.post(
         "/v1/items/{pair_id:pair_id}/undo", response_model=ItemOut, response_model_exclude_none=True
@@ -243,7 +272,7 @@ def create_app(
 
         def work(session: Session) -> dict[str, Any]:
             require_pair_member(session, reviewer_id, exact)
-            reviewer = session.get_one(Reviewer, reviewer_id)
+            reviewer = reviewer_by_id(session, reviewer_id)
             return undo_label(session, exact, reviewer, queue_config).to_json()
 
         return run(work)
@@ -252,7 +281,7 @@ def create_app(
     def stats(reviewer_id: ReviewerId, dataset: ReviewerDataset) -> dict[str, Any]:
         return run(
             lambda s: queue_stats(
-                s, dataset, s.get_one(Reviewer, reviewer_id), config=queue_config
+                s, dataset, reviewer_by_id(s, reviewer_id), config=queue_config
             ).to_json()
         )
 
@@ -260,14 +289,3 @@ def create_app(
     def my_datasets(reviewer_id: ReviewerId) -> dict[str, list[str]]:
         """The datasets your token may open (and only those)."""
         return {"datasets": run(lambda s: datasets_of(s, reviewer_id))}
-
-    app.include_router(progress.router)
-    app.include_router(review_config.router)
-    app.include_router(lead.router)
-    app.include_router(pages.router)
-    if docs:
-        app.include_router(reference.router)
-    return app
-
-
-__all__ = ["ItemOut", "LabelIn", "LabelOut", "create_app"]

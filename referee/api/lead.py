@@ -7,7 +7,7 @@ the datasets granted to them, and pauses only reviewers who share one of those.
 * ``GET /v1/lead/datasets``                 the lead's dataset names
 * ``GET /v1/lead/overview?dataset=NAME``    queues, agreement, spot-check estimate, reviewers
   (with their automation-bias record), cost so far
-  (:func:`referee.review.lead_overview.lead_overview`)
+  (:func:`referee.reports.lead_overview.lead_overview`)
 * ``POST /v1/lead/pause``                   ``{"reviewer", "paused", "reason"?}``: pause or
   unpause a reviewer (:func:`referee.review.pause.set_paused`, audited under the lead's name)
 """
@@ -23,11 +23,11 @@ from sqlalchemy import Engine
 from referee.api.bodies import StrictBody, shown_key
 from referee.api.deps import LeadDataset, LeadId
 from referee.db.engine import transaction
-from referee.db.models import Reviewer
+from referee.reports.lead_overview import lead_overview
 from referee.review.errors import NotFound
-from referee.review.lead_overview import lead_overview
 from referee.review.membership import datasets_of, shares_dataset
 from referee.review.pause import set_paused
+from referee.review.tokens import reviewer_by_id
 
 router = APIRouter()
 
@@ -62,7 +62,7 @@ def pause(request: Request, lead: LeadId, body: PauseIn) -> dict[str, Any]:
     """Pause or unpause ``body.reviewer``; ``changed`` is false when it already was so."""
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:
-        actor = session.get_one(Reviewer, lead).name
+        actor = reviewer_by_id(session, lead).name
         if not shares_dataset(session, lead, body.reviewer):
             raise NotFound(f"no reviewer named {shown_key(body.reviewer)} in your datasets")
         reason = (body.reason or "").strip() or f"paused by lead {actor} on the lead page"

@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 
 from referee.api.deps import ReviewerDataset, ReviewerId
 from referee.db.engine import transaction
-from referee.db.models import Reviewer
 from referee.review.config import QueueConfig
 from referee.review.progress import reviewer_progress
+from referee.review.tokens import reviewer_by_id
 
 router = APIRouter()
 
@@ -25,7 +25,7 @@ def progress(request: Request, reviewer_id: ReviewerId, dataset: ReviewerDataset
     """Items you answered today and ever in ``dataset``, and items still pending there."""
     engine: Engine = request.app.state.engine
     with transaction(engine) as session:
-        reviewer = session.get_one(Reviewer, reviewer_id)
+        reviewer = reviewer_by_id(session, reviewer_id)
         config: QueueConfig | None = getattr(request.app.state, "queue_config", None)
         return reviewer_progress(session, dataset, reviewer, config=config).to_json()
 

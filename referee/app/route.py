@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from calibration.policy import AcceptPolicy
 from calibration.signals import PairSignals
-from referee.datasets import find_dataset
+from referee.db.datasets import find_dataset
 from referee.db.decisions import set_spot_checks, write_decision_batch
 from referee.db.models import AuditEntry, Dataset
 from referee.db.routing import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -16,9 +16,6 @@ from referee.cli.common import (
     stdout,
     user_errors,
 )
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -49,36 +46,6 @@ def db_upgrade() -> None:
     stdout.print(f"database {settings.masked()['database_url']} is at the newest schema")
 
 
-def dataset_id_or_fail(session: Session, name: str) -> int:
-    """The id of dataset ``name``, or a one-line error naming the datasets there are."""
-    from referee.db.routing import dataset_by_name
-
-    with user_errors():
-        return dataset_by_name(session, name).id
-    raise AssertionError("unreachable")  # user_errors() exits on error
-
-
-def _spot_check_alarm(session: Session, dataset_id: int) -> str | None:
-    try:
-        from referee.review.final_labels import spot_check_alarm
-    except ImportError:
-        return None
-    alarm: str | None = spot_check_alarm(session, dataset_id)
-    return alarm
-
-
-def _drift_alarms(session: Session, dataset_id: int) -> list[str]:
-    from referee.reports.drift import drift_alarms
-
-    return drift_alarms(session, dataset_id)
-
-
-def _spot_check_estimate(session: Session, dataset_id: int) -> dict[str, Any]:
-    from referee.review.final_labels import spot_check_report
-
-    return spot_check_report(session, dataset_id).to_json()
-
-
 def status(
     dataset: Annotated[
         str | None, typer.Option("--dataset", help="One dataset (default: all).")
@@ -86,25 +53,11 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Counts of pairs, labels by kind, judgments by judge and order, and decisions."""
-    engine = open_database()
-    from referee.db.engine import session_factory
-    from referee.status import dataset_names, dataset_status
+    from referee.app.status import status as status_counts
 
-    counts: dict[str, Any]
-    if not dataset:  # counts alone need no ORM session (``referee status`` starts faster)
-        with engine.connect() as conn:
-            counts = dataset_status(conn, None)
-            counts.update(dataset=dataset, datasets=dataset_names(conn), alarm=None)
-            counts.update(spot_check=None, drift_alarms=[])
-    else:
-        with session_factory(engine)() as session:
-            dataset_id = dataset_id_or_fail(session, dataset)
-            counts = dataset_status(session, dataset_id)
-            counts["dataset"] = dataset
-            counts["datasets"] = [dataset]
-            counts["alarm"] = _spot_check_alarm(session, dataset_id)
-            counts["spot_check"] = _spot_check_estimate(session, dataset_id)
-            counts["drift_alarms"] = _drift_alarms(session, dataset_id)
+    engine = open_database()
+    with user_errors():
+        counts = status_counts(engine, dataset)
     if as_json:
         emit_json(counts)
         return

@@ -13,14 +13,8 @@ from rich.table import Table
 
 from calibration.annotators import PauseRule
 from judge.labels import LABEL_KINDS
-from referee.cli.admin import dataset_id_or_fail
+from referee.app import agreement as app
 from referee.cli.common import emit_json, fail, open_database, stdout, user_errors
-from referee.db.engine import session_factory
-from referee.reports.human_agreement import (
-    agreement_report,
-    annotators_report,
-    load_human_labels,
-)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 DatasetOpt = Annotated[str, typer.Option("--dataset", help="Dataset name.")]
@@ -60,22 +54,17 @@ def agreement(
     if kind is not None and kind not in LABEL_KINDS:
         fail(f"unknown label kind '{kind}'; use one of {', '.join(LABEL_KINDS)}")
     engine = open_database()
-    with user_errors(), session_factory(engine)() as session:
-        dataset_id = dataset_id_or_fail(session, dataset)
-        rows = load_human_labels(session, dataset_id, None if kind is None else [kind])
-        if not rows:
-            present = sorted({r.kind for r in load_human_labels(session, dataset_id)})
-            hint = f" (kinds present: {', '.join(present)})" if present else ""
-            what = f"of kind '{kind}' " if kind else ""
-            fail(f"dataset '{dataset}' has no human labels {what}to compare{hint}")
-    doc = {"dataset": dataset, "kind": kind or "all"} | agreement_report(
-        rows, n_resamples=resamples, seed=seed
-    )
+    with user_errors():
+        doc = app.agreement(engine, dataset, kind, resamples=resamples, seed=seed)
     if as_json:
         emit_json(doc)
         return
+    _print_agreement(doc)
+
+
+def _print_agreement(doc: dict[str, Any]) -> None:
     stdout.print(
-        f"[bold]{dataset}[/] ({doc['kind']} labels): {doc['items']:,} items, "
+        f"[bold]{doc['dataset']}[/] ({doc['kind']} labels): {doc['items']:,} items, "
         f"{doc['comparable_items']:,} with 2+ labels, {doc['annotators']} annotators, "
         f"{doc['labels']:,} labels"
     )
@@ -136,21 +125,16 @@ def annotators(
     The pause rule is :mod:`calibration.annotators`'; the review service applies the same rule
     as answers arrive and stops serving a paused reviewer (``referee reviewers unpause``)."""
     engine = open_database()
-    with user_errors(), session_factory(engine)() as session:
-        dataset_id = dataset_id_or_fail(session, dataset)
-        rows = load_human_labels(session, dataset_id)
-        from referee.review.bias import bias_report
-
-        bias = {name: b.to_json() for name, b in bias_report(session, dataset_id).items()}
-    if not rows:
-        fail(f"dataset '{dataset}' has no human labels; import some with referee labels import")
     rule = PauseRule(min_accuracy=min_accuracy, min_kappa=min_kappa, min_gold=min_gold)
-    doc = {"dataset": dataset} | annotators_report(rows, rule)
-    for row in doc["annotators"]:  # automation bias: overrides with the AI label shown or hidden
-        row["automation_bias"] = bias.get(str(row["annotator"]))
+    with user_errors():
+        doc = app.annotators(engine, dataset, rule)
     if as_json:
         emit_json(doc)
         return
+    _print_annotators(doc, rule)
+
+
+def _print_annotators(doc: dict[str, Any], rule: PauseRule) -> None:
     timed = any(row["timed_items"] for row in doc["annotators"])
     columns = ["annotator", "items", "gold", "gold acc", "kappa"]
     columns += ["median s", "fast/slow"] if timed else []
@@ -160,41 +144,51 @@ def annotators(
     table.columns[0].no_wrap = True
     notes = []
     for row in doc["annotators"]:
-        status = row["status"]
-        cells = [
-            str(row["annotator"]),
-            f"{row['items_labeled']:,}",
-            f"{row['gold_items']:,}",
-            _fmt(row["gold_accuracy"]),
-            _fmt(row["kappa_with_majority"]),
-        ]
-        if timed:
-            cells.append(_fmt(row["median_duration_s"], 1))
-            outlier = f" {row['time_outlier']}" if row["time_outlier"] else ""
-            cells.append(f"{row['fast_items']}/{row['slow_items']}{outlier}")
-        if revealing:
-            b = row["automation_bias"] or {}
-            flag = " [bold red]flagged[/]" if b.get("flagged") else ""
-            cells.append(
-                f"{_fmt(b.get('override_rate_revealed'))} / {_fmt(b.get('override_rate_hidden'))}"
-            )
-            caught = f"{b.get('traps_caught', 0)}/{b.get('traps', 0)}" if b.get("traps") else "-"
-            cells.append(caught + flag)
-            if b.get("flagged"):
-                notes.append(f"{row['annotator']} follows shown labels: {'; '.join(b['reasons'])}")
-        cells.append({"paused": "[bold red]paused[/]", "ok": "[green]ok[/]"}.get(status, status))
+        cells, row_notes = _annotator_cells(row, timed, revealing)
         table.add_row(*cells)
-        if status == "paused":
-            notes.append(f"{row['annotator']}: {'; '.join(row['reasons'])}")
+        notes += row_notes
     stdout.print(table)
     for note in notes:
         stdout.print(note if "follows shown labels" in note else f"paused {note}")
     stdout.print(
         f"{doc['paused']} paused of {len(doc['annotators'])} annotators (rule: gold accuracy "
-        f"decides first: paused when its 95% upper bound is < {min_accuracy}, or when it is < "
-        f"{min_accuracy} after {min_gold} gold items; with fewer gold items, kappa < "
-        f"{min_kappa} with the majority on {min_gold}+ items with 3+ answers)"
+        f"decides first: paused when its 95% upper bound is < {rule.min_accuracy}, or when it "
+        f"is < {rule.min_accuracy} after {rule.min_gold} gold items; with fewer gold items, "
+        f"kappa < {rule.min_kappa} with the majority on {rule.min_gold}+ items with 3+ answers)"
     )
+
+
+def _annotator_cells(
+    row: dict[str, Any], timed: bool, revealing: bool
+) -> tuple[list[str], list[str]]:
+    """One annotator's table row, and the notes under the table it calls for."""
+    notes = []
+    status = row["status"]
+    cells = [
+        str(row["annotator"]),
+        f"{row['items_labeled']:,}",
+        f"{row['gold_items']:,}",
+        _fmt(row["gold_accuracy"]),
+        _fmt(row["kappa_with_majority"]),
+    ]
+    if timed:
+        cells.append(_fmt(row["median_duration_s"], 1))
+        outlier = f" {row['time_outlier']}" if row["time_outlier"] else ""
+        cells.append(f"{row['fast_items']}/{row['slow_items']}{outlier}")
+    if revealing:
+        b = row["automation_bias"] or {}
+        flag = " [bold red]flagged[/]" if b.get("flagged") else ""
+        cells.append(
+            f"{_fmt(b.get('override_rate_revealed'))} / {_fmt(b.get('override_rate_hidden'))}"
+        )
+        caught = f"{b.get('traps_caught', 0)}/{b.get('traps', 0)}" if b.get("traps") else "-"
+        cells.append(caught + flag)
+        if b.get("flagged"):
+            notes.append(f"{row['annotator']} follows shown labels: {'; '.join(b['reasons'])}")
+    cells.append({"paused": "[bold red]paused[/]", "ok": "[green]ok[/]"}.get(status, status))
+    if status == "paused":
+        notes.append(f"{row['annotator']}: {'; '.join(row['reasons'])}")
+    return cells, notes
 
 
 def register(app: typer.Typer) -> None:

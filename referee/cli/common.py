@@ -11,7 +11,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -28,6 +28,18 @@ from referee.settings import load_settings as settings_from_environment
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from referee.review.final_labels import Aggregation
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+AggregateOpt = Annotated[
+    str,
+    typer.Option(
+        "--aggregate",
+        help="How several people's answers become one label: majority (ties broken by gold-"
+        "check accuracy, else unresolved), weighted (by gold-check accuracy) or dawid-skene.",
+    ),
+]
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -50,6 +62,15 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     raise typer.Exit(code)
 
 
+def parse_aggregate(value: str) -> Aggregation:
+    """The ``--aggregate`` method, or a one-line error naming the methods there are."""
+    from referee.review.final_labels import AGGREGATIONS
+
+    if value not in AGGREGATIONS:
+        fail(f"--aggregate {value!r}: use one of {', '.join(AGGREGATIONS)}")
+    return value  # type: ignore[return-value]
+
+
 def load_settings() -> Settings:
     """Settings from the environment; a refused value is a user error (one line per variable)."""
     try:
@@ -69,7 +90,7 @@ def open_database(settings: Settings | None = None) -> Engine:
         engine = make_engine(settings.database_url)
         ensure_schema(engine)
         if settings.vault_url and settings.vault_key:  # else the ORM stays unloaded (status)
-            from referee.privacy.written import access_from_settings, enable_text_redaction
+            from referee.db.written_text import access_from_settings, enable_text_redaction
 
             # text written into a redacted dataset goes to the vault
             enable_text_redaction(

@@ -104,8 +104,19 @@ def demo(
     url = database_url or f"sqlite:///{(workdir / 'demo.db').resolve()}"
     os.environ["REFEREE_DATABASE_URL"] = url
     os.environ.pop("REFEREE_BROKER_URL", None)
-    recorded = SAMPLE_DIR / "recorded_judgments.jsonl"
+    calibration_gold, held_back = _label_and_route(workdir, seed)
+    _review_and_check(workdir, calibration_gold, held_back)
+    _release_and_export(workdir)
+    stdout.print(
+        f"\nDone in {time.perf_counter() - started:.1f} s. Outputs in {workdir}/: demo.db, "
+        "decisions.jsonl, cost_report.html, releases/v1/manifest.json, train_dpo.jsonl"
+    )
 
+
+def _label_and_route(workdir: Path, seed: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Steps 1-5: ingest, pre-label, import half the gold, calibrate, route. Returns the gold
+    labels imported and the ones held back."""
+    recorded = SAMPLE_DIR / "recorded_judgments.jsonl"
     _step("1. Ingest the bundled LLMBar sample (419 real pairs, MIT licence)")
     _run("ingest", str(SAMPLE_DIR / "pairs.jsonl"), "--dataset", DATASET)
 
@@ -126,7 +137,14 @@ def demo(
 
     _step("5. Route every pair")
     _run("route", "--dataset", DATASET, "--out", str(workdir / "decisions.jsonl"))
+    return calibration_gold, held_back
 
+
+def _review_and_check(
+    workdir: Path, calibration_gold: dict[str, str], held_back: dict[str, str]
+) -> None:
+    """Steps 6-8: simulated reviewers answer the queue, the cost report, and the labels
+    checked against the held-back gold."""
     _step("6. Human review queue, answered by SIMULATED reviewers")
     stdout.print(
         "[bold yellow]Simulated reviewers:[/] they answer from the held-back gold labels of "
@@ -156,6 +174,10 @@ def demo(
         + f"; {check['final_labels']} final labels"
         + (f", agreeing on {agree_all:.1%}" if agree_all is not None else "")
     )
+
+
+def _release_and_export(workdir: Path) -> None:
+    """Step 9: the release through the gate, and its DPO export."""
     _step("9. Release the final labels and export them for DPO training")
     release_dir = workdir / "releases" / "v1"
     stdout.print(
@@ -181,10 +203,6 @@ def demo(
         f"policy v{manifest['selection_policy_version']}, leakage check "
         f"{'passed' if manifest['leakage_check_passed'] else 'FAILED'}, rows sha256 "
         f"{manifest['rows_sha256'][:12]}"
-    )
-    stdout.print(
-        f"\nDone in {time.perf_counter() - started:.1f} s. Outputs in {workdir}/: demo.db, "
-        "decisions.jsonl, cost_report.html, releases/v1/manifest.json, train_dpo.jsonl"
     )
 
 

@@ -12,10 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from referee.cli.admin import dataset_id_or_fail
-from referee.cli.common import emit_json, fail, open_database, stdout
-from referee.db.engine import session_factory
-from referee.reports.drift import drift_report
+from referee.app.drift import drift as drift_document
+from referee.cli.common import emit_json, fail, open_database, stdout, user_errors
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
@@ -54,9 +52,8 @@ def drift(
     if math.isnan(alpha) or not 0.0 < alpha < 1.0:
         fail(f"--alpha {alpha}: use a level between 0 and 1 (e.g. 0.05)")
     engine = open_database()
-    with session_factory(engine)() as session:
-        dataset_id = dataset_id_or_fail(session, dataset)
-        doc = {"dataset": dataset} | drift_report(session, dataset_id, window=window, alpha=alpha)
+    with user_errors():
+        doc = drift_document(engine, dataset, window=window, alpha=alpha)
     if as_json:
         emit_json(doc)
         return

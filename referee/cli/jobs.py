@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -10,6 +11,7 @@ from typer.core import TyperGroup
 
 from referee.cli.common import (
     EXIT_RUNTIME,
+    UserError,
     emit_json,
     fail,
     load_settings,
@@ -18,7 +20,7 @@ from referee.cli.common import (
     stdout,
     user_errors,
 )
-from referee.jobs.summaries import job_calls, summarize_job, summarize_jobs
+from referee.jobs.summaries import job_calls, mark_orphaned_jobs, summarize_job, summarize_jobs
 from workers.summaries import JobCalls, JobSummary
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     # and the runners when they run; ``jobs`` and ``job ID`` read through the light
     # ``workers.summaries`` and load ``workers.jobs`` (the job machinery, the ORM) only when a
     # job is running, so they start as fast as ``status``.
+    from collections.abc import Callable
+
     from sqlalchemy import Engine
 
     from referee.settings import Settings
@@ -148,12 +152,8 @@ def _prelabel_subset(
     as_json: bool,
 ) -> None:
     """``prelabel --gold-only`` (every judge on the gold pairs) or ``--cascade`` (stage by
-    stage, :mod:`referee.cli.cascade_prelabel`)."""
-    from referee.cli.cascade_prelabel import run_cascade
-    from referee.cli.common import UserError
-    from referee.cli.report import unpriced_judge_warnings
-    from referee.db.engine import transaction
-    from referee.db.routing import dataset_by_name, gold_pair_ids
+    stage, :mod:`referee.app.cascade_prelabel`)."""
+    from referee.app.cascade_prelabel import run_cascade
     from referee.jobs.sql_store import SqlJobStore
     from workers.jobs import start_prelabel, wait_for_job
     from workers.owner import this_process
@@ -163,8 +163,7 @@ def _prelabel_subset(
         runner = _runner(settings, engine, concurrency)
         owner = this_process() if isinstance(runner, InProcessRunner) else None
         if not as_json:
-            for warning in unpriced_judge_warnings(judges):  # judge calls costed at $0.00
-                stderr.print(f"warning: {warning}", markup=False, highlight=False)
+            _warn_unpriced(judges)
 
         def start(spec_or_specs: str | list[str], only: list[str]) -> int:
             specs = [spec_or_specs] if isinstance(spec_or_specs, str) else spec_or_specs
@@ -180,10 +179,6 @@ def _prelabel_subset(
                 only=only,
             )
 
-        def say(text: str) -> None:
-            if not as_json:
-                stderr.print(text, markup=False, highlight=False)
-
         try:
             if cascade:
                 report = run_cascade(
@@ -192,21 +187,10 @@ def _prelabel_subset(
                     specs=judges,
                     start=start,
                     wait=lambda job_id: wait_for_job(SqlJobStore(engine), job_id, runner=runner),
-                    say=say,
+                    say=_quiet if as_json else _say,
                 )
             else:
-                with transaction(engine) as session:
-                    gold = sorted(gold_pair_ids(session, dataset_by_name(session, dataset).id))
-                if not gold:
-                    raise UserError(f"dataset {dataset!r} has no gold labels to judge")
-                job_id = start(judges, gold)
-                summary = wait_for_job(SqlJobStore(engine), job_id, runner=runner)
-                if as_json:
-                    emit_json(summary.to_json())
-                else:
-                    _print_summary(summary)
-                if not summary.succeeded:
-                    raise typer.Exit(EXIT_RUNTIME)
+                _judge_gold(engine, dataset, lambda gold: start(judges, gold), runner, as_json)
                 return
         finally:
             if isinstance(runner, InProcessRunner):
@@ -215,6 +199,48 @@ def _prelabel_subset(
     if as_json:
         emit_json(report)
         return
+    _print_cascade(report)
+
+
+def _say(text: str) -> None:
+    stderr.print(text, markup=False, highlight=False)
+
+
+def _quiet(text: str) -> None:
+    pass
+
+
+def _warn_unpriced(judges: list[str]) -> None:
+    from referee.app.cost_report import unpriced_judge_warnings
+
+    for warning in unpriced_judge_warnings(judges):  # judge calls costed at $0.00
+        stderr.print(f"warning: {warning}", markup=False, highlight=False)
+
+
+def _judge_gold(
+    engine: Engine, dataset: str, start: Callable[[list[str]], int], runner: Any, as_json: bool
+) -> None:
+    """``prelabel --gold-only``: one job over the gold pairs, watched to its end."""
+    from referee.db.engine import transaction
+    from referee.db.routing import dataset_by_name, gold_pair_ids
+    from referee.jobs.sql_store import SqlJobStore
+    from workers.jobs import wait_for_job
+
+    with transaction(engine) as session:
+        gold = sorted(gold_pair_ids(session, dataset_by_name(session, dataset).id))
+    if not gold:
+        raise UserError(f"dataset {dataset!r} has no gold labels to judge")
+    job_id = start(gold)
+    summary = wait_for_job(SqlJobStore(engine), job_id, runner=runner)
+    if as_json:
+        emit_json(summary.to_json())
+    else:
+        _print_summary(summary)
+    if not summary.succeeded:
+        raise typer.Exit(EXIT_RUNTIME)
+
+
+def _print_cascade(report: dict[str, Any]) -> None:
     for number, stage in enumerate(report["stages"], start=1):
         stdout.print(
             f"stage {number} {stage['judge']}: judged {stage['pairs']} pair(s), "
@@ -266,21 +292,37 @@ def prelabel(
     from judge.setup import configure_litellm
 
     configure_litellm()  # this process may judge (no broker), and prices judges either way
-    from referee.cli.report import unpriced_judge_warnings
-    from referee.jobs.sql_store import SqlJobStore
-    from workers.interrupts import InterruptGuard
-    from workers.jobs import (
-        interrupt_prelabel,
-        outcome_message,
-        resume_prelabel,
-        start_prelabel,
-        wait_for_job,
-    )
-    from workers.owner import this_process
-    from workers.runner import InProcessRunner
-
     settings = load_settings()
     engine = open_database(settings)
+    _check_prelabel_flags(settings, dataset, judge, wait, resume, cascade, gold_only)
+    if cascade or gold_only:
+        assert dataset is not None
+        _prelabel_subset(
+            settings, engine, dataset, judge, api_base, concurrency, chunk_size, cascade, as_json
+        )
+        return
+    start = partial(
+        _start_or_resume,
+        dataset=dataset,
+        judges=judge,
+        api_base=api_base or settings.api_base,
+        concurrency=concurrency,
+        chunk_size=chunk_size,
+        resume=resume,
+        as_json=as_json,
+    )
+    _prelabel_job(settings, engine, start, concurrency=concurrency, wait=wait, as_json=as_json)
+
+
+def _check_prelabel_flags(
+    settings: Settings,
+    dataset: str | None,
+    judge: list[str],
+    wait: bool,
+    resume: int | None,
+    cascade: bool,
+    gold_only: bool,
+) -> None:
     if resume is None and (not dataset or not judge):
         fail("give --dataset NAME and at least one --judge MODEL (or --resume JOB_ID)")
     if not wait and not settings.broker_url:
@@ -293,11 +335,23 @@ def prelabel(
             fail("--cascade and --gold-only run to the end: leave out --resume and --no-wait")
         if cascade and gold_only:
             fail("--cascade and --gold-only do not go together: judge the gold pairs first")
-        assert dataset is not None
-        _prelabel_subset(
-            settings, engine, dataset, judge, api_base, concurrency, chunk_size, cascade, as_json
-        )
-        return
+
+
+def _prelabel_job(
+    settings: Settings,
+    engine: Engine,
+    start: Callable[[Engine, TaskRunner, Any], int],
+    *,
+    concurrency: int | None,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    """Start (or resume) the job with ``start(engine, runner, owner)``, then watch it to its
+    end unless ``--no-wait``; Ctrl-C stops new calls first, then quits."""
+    from workers.interrupts import InterruptGuard
+    from workers.owner import this_process
+    from workers.runner import InProcessRunner
+
     guard = InterruptGuard(
         "interrupted: no new judge calls; finishing the calls in flight (Ctrl-C again quits now)",
         "interrupted twice: quitting now",
@@ -307,27 +361,7 @@ def prelabel(
         owner = None
         if isinstance(runner, InProcessRunner):
             owner, guard.on_first = this_process(), runner.context.gate.close
-        if resume is not None:
-            count = resume_prelabel(
-                SqlJobStore(engine), resume, runner=runner, concurrency=concurrency, owner=owner
-            )
-            job_id = resume
-            if not as_json:
-                stderr.print(f"job {job_id}: resuming {count} pair(s)")
-        else:
-            assert dataset is not None
-            for warning in unpriced_judge_warnings(judge):  # judge calls costed at $0.00
-                stderr.print(f"warning: {warning}", markup=False, highlight=False)
-            job_id = start_prelabel(
-                SqlJobStore(engine),
-                dataset=dataset,
-                judges=judge,
-                runner=runner,
-                api_base=api_base or settings.api_base,
-                concurrency=concurrency,
-                chunk_size=chunk_size,
-                owner=owner,
-            )
+        job_id = start(engine, runner, owner)
         if not wait:
             summary = summarize_job(engine, job_id)
             if as_json:
@@ -337,28 +371,86 @@ def prelabel(
                     f"job {job_id} enqueued ({summary.total} pairs); `referee job {job_id}`"
                 )
             return
-        total = summarize_job(engine, job_id).total
-        stop = lambda: guard.requested  # noqa: E731
-        try:
-            if as_json:
-                summary = wait_for_job(SqlJobStore(engine), job_id, runner=runner, should_stop=stop)
-            else:
-                bar = _ProgressBar(job_id, total)
-                with bar.progress:
-                    summary = wait_for_job(
-                        SqlJobStore(engine),
-                        job_id,
-                        runner=runner,
-                        progress_callback=bar,
-                        should_stop=stop,
-                    )
-            if guard.requested and isinstance(runner, InProcessRunner):
-                reason = f"interrupted by {signal.Signals(guard.signum or signal.SIGINT).name}"
-                summary = interrupt_prelabel(SqlJobStore(engine), job_id, runner, reason=reason)
-        finally:
-            if isinstance(runner, InProcessRunner):
-                runner.close()
-                runner.context.close()
+        summary = _watch(engine, job_id, runner, guard, as_json)
+    _report_outcome(summary, guard, job_id, as_json)
+
+
+def _start_or_resume(
+    engine: Engine,
+    runner: TaskRunner,
+    owner: Any,
+    *,
+    dataset: str | None,
+    judges: list[str],
+    api_base: str | None,
+    concurrency: int | None,
+    chunk_size: int,
+    resume: int | None,
+    as_json: bool,
+) -> int:
+    """The id of the job to watch: ``resume``'s (its missing and failed pairs requeued), or a
+    new job's."""
+    from referee.jobs.sql_store import SqlJobStore
+    from workers.jobs import resume_prelabel, start_prelabel
+
+    if resume is not None:
+        count = resume_prelabel(
+            SqlJobStore(engine), resume, runner=runner, concurrency=concurrency, owner=owner
+        )
+        if not as_json:
+            stderr.print(f"job {resume}: resuming {count} pair(s)")
+        return resume
+    assert dataset is not None
+    _warn_unpriced(judges)
+    return start_prelabel(
+        SqlJobStore(engine),
+        dataset=dataset,
+        judges=judges,
+        runner=runner,
+        api_base=api_base,
+        concurrency=concurrency,
+        chunk_size=chunk_size,
+        owner=owner,
+    )
+
+
+def _watch(
+    engine: Engine, job_id: int, runner: TaskRunner, guard: Any, as_json: bool
+) -> JobSummary:
+    """Wait for the job (with a progress bar unless ``--json``); after Ctrl-C an in-process
+    job is marked interrupted."""
+    from referee.jobs.sql_store import SqlJobStore
+    from workers.jobs import interrupt_prelabel, wait_for_job
+    from workers.runner import InProcessRunner
+
+    total = summarize_job(engine, job_id).total
+    stop = lambda: guard.requested  # noqa: E731
+    try:
+        if as_json:
+            summary = wait_for_job(SqlJobStore(engine), job_id, runner=runner, should_stop=stop)
+        else:
+            bar = _ProgressBar(job_id, total)
+            with bar.progress:
+                summary = wait_for_job(
+                    SqlJobStore(engine),
+                    job_id,
+                    runner=runner,
+                    progress_callback=bar,
+                    should_stop=stop,
+                )
+        if guard.requested and isinstance(runner, InProcessRunner):
+            reason = f"interrupted by {signal.Signals(guard.signum or signal.SIGINT).name}"
+            summary = interrupt_prelabel(SqlJobStore(engine), job_id, runner, reason=reason)
+    finally:
+        if isinstance(runner, InProcessRunner):
+            runner.close()
+            runner.context.close()
+    return summary
+
+
+def _report_outcome(summary: JobSummary, guard: Any, job_id: int, as_json: bool) -> None:
+    from workers.jobs import outcome_message
+
     if as_json:
         emit_json(summary.to_json())
     else:
@@ -373,29 +465,12 @@ def prelabel(
         raise typer.Exit(EXIT_RUNTIME)
 
 
-def _mark_orphaned_jobs(engine: Engine) -> None:
-    """Mark interrupted the running jobs whose in-process owner is gone (a killed ``prelabel``
-    then shows as interrupted). With no running job, the usual case, there is nothing to check
-    and the job machinery (``workers.jobs``, the ORM) is not loaded."""
-    from sqlalchemy import exists, select
-
-    from referee.db.tables import jobs as job_rows
-
-    with engine.connect() as conn:
-        if not conn.scalar(select(exists().where(job_rows.c.status == "running"))):
-            return
-    from referee.jobs.sql_store import SqlJobStore
-    from workers.jobs import mark_orphaned_jobs
-
-    mark_orphaned_jobs(SqlJobStore(engine))
-
-
 def jobs(
     as_json: bool = typer.Option(False, "--json", help="One JSON document on stdout."),
 ) -> None:
     """List pre-labeling jobs, newest first."""
     engine = open_database()
-    _mark_orphaned_jobs(engine)  # a killed in-process job shows as interrupted
+    mark_orphaned_jobs(engine)  # a killed in-process job shows as interrupted
     found = summarize_jobs(engine)
     if as_json:
         emit_json([s.to_json() for s in found])
@@ -424,7 +499,7 @@ def job_show(
     """Show one job: status, progress, spend, and failed pairs with their reasons."""
     engine = open_database()
     with user_errors():
-        _mark_orphaned_jobs(engine)
+        mark_orphaned_jobs(engine)
         summary = summarize_job(engine, job_id, failures=50)
         calls = job_calls(engine, job_id)
     if as_json:

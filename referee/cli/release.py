@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
 from formats.release_files import (
     MANIFEST_FILE,
@@ -18,28 +16,22 @@ from formats.release_files import (
     check_free,
     default_folder,
     verify_folder,
-    write_release_folder,
 )
+from referee.app.release import make_release
 from referee.cli.common import (
     EXIT_RUNTIME,
+    AggregateOpt,
+    JsonOpt,
     UserError,
     emit_json,
     fail,
     open_database,
+    parse_aggregate,
     stderr,
     stdout,
     user_errors,
 )
-from referee.cli.export import AggregateOpt, JsonOpt, parse_aggregate
-from referee.db.engine import transaction
-from referee.db.routing import dataset_by_name
-from referee.export.release import (
-    ReleaseOptions,
-    ReleaseRefused,
-    create_release,
-    record_refusal,
-    release_bodies,
-)
+from referee.export.release import ReleaseOptions, ReleaseRefused
 
 release_app = typer.Typer(
     invoke_without_command=True,
@@ -81,59 +73,65 @@ def _print_refusal(refused: ReleaseRefused) -> None:
             )
 
 
+NameOpt = Annotated[str | None, typer.Option("--name", help="Version name, e.g. v1 or 2026-12-02.")]
+ParentOpt = Annotated[str | None, typer.Option("--parent", help="The release this one follows.")]
+AgreementGateOpt = Annotated[
+    float,
+    typer.Option(
+        "--agreement-gate",
+        help="Refuse when Krippendorff's alpha among human answers is below this.",
+    ),
+]
+MinAgreementItemsOpt = Annotated[
+    int,
+    typer.Option(
+        "--min-agreement-items",
+        min=0,
+        help="Refuse when agreement is measured on fewer comparable items (pairs with two "
+        "or more human answers) than this; 0 accepts any sample (stated in the manifest).",
+    ),
+]
+MinSpotCheckBoundOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-spot-check-bound",
+        help="Refuse when the spot-check accuracy's lower bound is below this "
+        "(e.g. the policy's target, 0.85).",
+    ),
+]
+DropLeakedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-leaked",
+        help="Leave out pairs that are near-duplicates of frozen-evaluation pairs (listed "
+        "in the manifest with their closest frozen match) instead of refusing.",
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="New folder for rows.jsonl, manifest.json and SHA256SUMS "
+        "(default releases/<dataset slug>/<name slug>).",
+    ),
+]
+HumanCostOpt = Annotated[
+    float, typer.Option("--human-cost", help="Dollars per human label, for the cost summary.")
+]
+
+
 def release(
     ctx: typer.Context,
     dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset to release.")] = None,
-    name: Annotated[
-        str | None, typer.Option("--name", help="Version name, e.g. v1 or 2026-12-02.")
-    ] = None,
-    parent: Annotated[
-        str | None, typer.Option("--parent", help="The release this one follows.")
-    ] = None,
-    agreement_gate: Annotated[
-        float,
-        typer.Option(
-            "--agreement-gate",
-            help="Refuse when Krippendorff's alpha among human answers is below this.",
-        ),
-    ] = 0.65,
-    min_agreement_items: Annotated[
-        int,
-        typer.Option(
-            "--min-agreement-items",
-            min=0,
-            help="Refuse when agreement is measured on fewer comparable items (pairs with two "
-            "or more human answers) than this; 0 accepts any sample (stated in the manifest).",
-        ),
-    ] = 50,
-    min_spot_check_bound: Annotated[
-        float | None,
-        typer.Option(
-            "--min-spot-check-bound",
-            help="Refuse when the spot-check accuracy's lower bound is below this "
-            "(e.g. the policy's target, 0.85).",
-        ),
-    ] = None,
-    drop_leaked: Annotated[
-        bool,
-        typer.Option(
-            "--drop-leaked",
-            help="Leave out pairs that are near-duplicates of frozen-evaluation pairs (listed "
-            "in the manifest with their closest frozen match) instead of refusing.",
-        ),
-    ] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            help="New folder for rows.jsonl, manifest.json and SHA256SUMS "
-            "(default releases/<dataset slug>/<name slug>).",
-        ),
-    ] = None,
+    name: NameOpt = None,
+    parent: ParentOpt = None,
+    agreement_gate: AgreementGateOpt = 0.65,
+    min_agreement_items: MinAgreementItemsOpt = 50,
+    min_spot_check_bound: MinSpotCheckBoundOpt = None,
+    drop_leaked: DropLeakedOpt = False,
+    out: OutOpt = None,
     aggregate: AggregateOpt = "majority",
-    human_cost: Annotated[
-        float, typer.Option("--human-cost", help="Dollars per human label, for the cost summary.")
-    ] = 1.00,
+    human_cost: HumanCostOpt = 1.00,
     as_json: JsonOpt = False,
 ) -> None:
     """Freeze the final labels into an immutable release folder, through the gate."""
@@ -157,24 +155,13 @@ def release(
     )
     engine = open_database()
     try:
-        with user_errors(), transaction(engine) as session:
-            ds = dataset_by_name(session, dataset)
-            options = replace(options, cost_summary=_cost_summary(session, dataset, human_cost))
-            try:
-                made = create_release(session, ds, options)
-            except ValueError as exc:
-                raise UserError(str(exc)) from exc
-            manifest = made.manifest
-            write_release_folder(folder, release_bodies(session, made), manifest)
+        with user_errors():
+            manifest = make_release(engine, dataset, folder, options, human_cost=human_cost)
     except ReleaseRefused as refused:
-        with transaction(engine) as session:
-            record_refusal(session, refused)
         if as_json:
             emit_json({"released": False, "failures": [f.to_json() for f in refused.failures]})
         _print_refusal(refused)
         raise typer.Exit(EXIT_RUNTIME) from None
-    except OSError as exc:
-        fail(f"cannot write the release folder {folder}: {exc.strerror or exc}", EXIT_RUNTIME)
     path = folder / MANIFEST_FILE
     if as_json:
         emit_json(
@@ -193,20 +180,6 @@ def _check_flags(name: str, agreement_gate: float, bound: float | None) -> str:
         if value is not None and (math.isnan(value) or not -1 <= value <= 1):
             fail(f"{flag} {value}: use a number between 0 and 1 (e.g. 0.65)")
     return label
-
-
-def _cost_summary(session: Session, dataset: str, human_cost: float) -> dict[str, Any]:
-    from referee.cli.report import build_cost_report
-
-    try:
-        cost = build_cost_report(session, dataset, human_cost=human_cost, reviewers_per_item=1)
-    except UserError as exc:
-        return {"note": str(exc)}
-    return {
-        "human_cost": human_cost,
-        **cost["cost"],
-        "quality": {k: v for k, v in cost["quality"].items() if k != "spot_check"},
-    }
 
 
 def _print_release(

@@ -12,12 +12,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from referee.cli.admin import dataset_id_or_fail
-from referee.cli.common import emit_json, fail, open_database, stdout
-from referee.db.engine import transaction
-from referee.review.bias import FLAG_ACCEPTED_TRAPS, FLAG_ALPHA, bias_report
+from referee.app.review_config import automation_bias, configure_schema
+from referee.cli.common import emit_json, fail, open_database, stdout, user_errors
+from referee.review.bias import FLAG_ACCEPTED_TRAPS, FLAG_ALPHA
 from referee.review.errors import ReviewError
-from referee.review.schema import RATIONALE_RULES, Schema, parse_dimensions, set_schema
+from referee.review.schema import RATIONALE_RULES, Schema, parse_dimensions
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 DatasetOpt = Annotated[str, typer.Option("--dataset", help="Dataset name.")]
@@ -77,16 +76,14 @@ def review_config(
     asked = any(v is not None for v in (scale, dims, require_rationale, text))
     engine = open_database()
     try:
-        with transaction(engine) as session:
-            dataset_id_or_fail(session, dataset)
-            schema, changed = set_schema(
-                session,
-                dataset,
-                scale=scale,
-                dimensions=dims,
-                require_rationale=require_rationale,
-                guidelines=text,
-            )
+        schema, changed = configure_schema(
+            engine,
+            dataset,
+            scale=scale,
+            dimensions=dims,
+            require_rationale=require_rationale,
+            guidelines=text,
+        )
     except (ValueError, ReviewError) as exc:
         fail(str(exc))
     if as_json:
@@ -102,9 +99,8 @@ def _pct(x: float | None) -> str:
 def review_report(dataset: DatasetOpt, as_json: JsonOpt = False) -> None:
     """Automation bias per reviewer: override rate with the AI label shown vs hidden, traps."""
     engine = open_database()
-    with transaction(engine) as session:
-        dataset_id = dataset_id_or_fail(session, dataset)
-        report = bias_report(session, dataset_id)
+    with user_errors():
+        report = automation_bias(engine, dataset)
     rows = [r.to_json() for r in report.values()]
     if as_json:
         emit_json({"dataset": dataset, "reviewers": rows})

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from referee.app.route import route_and_store
 from referee.cli.common import UserError, emit_json, fail, open_database, stdout, user_errors
-from referee.datasets import find_dataset
+from referee.db.datasets import find_dataset
 from referee.db.decisions import iter_current_decisions
 from referee.db.engine import session_factory, transaction
 

@@ -142,10 +142,10 @@ def ensure_schema(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit; every flush redacts the text
-    written into a redacted dataset (:mod:`referee.privacy.written`)."""
+    written into a redacted dataset (:mod:`referee.db.written_text`)."""
     from sqlalchemy.orm import sessionmaker
 
-    import referee.privacy.written  # noqa: F401  (registers the flush hook)
+    import referee.db.written_text  # noqa: F401  (registers the flush hook)
 
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -19,7 +19,8 @@ from calibration.agreement import percent_agreement_from_counts, rating_counts
 from calibration.bootstrap import bootstrap_ci
 from calibration.cascade import CascadePolicy, is_cascade_body
 from calibration.policy import AcceptPolicy
-from referee.datasets import find_dataset
+from kernel.errors import UserError
+from referee.db.datasets import find_dataset
 from referee.db.decisions import write_decision_batch
 from referee.db.models import (
     AuditEntry,
@@ -31,7 +32,6 @@ from referee.db.models import (
     RoutingDecision,
 )
 from referee.db.signals import load_gold, load_pair_signals
-from referee.errors import UserError
 from routing.cost import Interval
 from routing.decisions import RoutingDecision as Decision
 from routing.router import AnyPolicy, RouteOptions
@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 
-dataset_by_name = find_dataset  # the one lookup (referee.datasets); a UserError for the CLI
+dataset_by_name = find_dataset  # the one lookup (referee.db.datasets); a UserError for the CLI
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from formats.problems import Problem
 from referee.db.models import Base, HumanLabel, Judgment, Pair
+from referee.db.written_text import redact_rows
 from referee.ingest.records import (
     Errors,
     JudgmentRecord,
@@ -23,7 +24,6 @@ from referee.ingest.records import (
     validate_label,
 )
 from referee.ingest.round_trip import match_exported, rubric_versions
-from referee.privacy.written import redact_rows
 from referee.review.escalation import open_imported_incidents
 
 LABEL_CONTENT = ("label", "rationale", "reason", "duration_s", "strength", "ratings")

@@ -131,3 +131,18 @@ def summarize_job(engine: Engine, job_id: int, *, failures: int = 0) -> JobSumma
 
 
 __all__ = ["failure_reasons", "job_calls", "summarize_job", "summarize_jobs"]
+
+
+def mark_orphaned_jobs(engine: Engine) -> None:
+    """Mark interrupted the running jobs whose in-process owner is gone (a killed ``prelabel``
+    then shows as interrupted). With no running job, the usual case, there is nothing to check
+    and the job machinery (``workers.jobs``, the ORM) is not loaded."""
+    from sqlalchemy import exists
+
+    with engine.connect() as conn:
+        if not conn.scalar(select(exists().where(jobs.c.status == "running"))):
+            return
+    from referee.jobs.sql_store import SqlJobStore
+    from workers.jobs import mark_orphaned_jobs as mark_in_store
+
+    mark_in_store(SqlJobStore(engine))

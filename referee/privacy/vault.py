@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from redaction.errors import VaultConflictError, VaultKeyError
 from redaction.pseudonyms import TOKEN_PATTERN, PseudonymState
 from redaction.redactor import Finding
-from referee.privacy.vault_key import VaultKey, generate_vault_key
+from redaction.vault_key import VaultKey, generate_vault_key
 from referee.privacy.vault_tables import (
     metadata,
     vault_audit,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["frontier_svg", "render_cost_html"]
@@ -69,6 +70,42 @@ def frontier_svg(
     are cut at its edge and end in an open arrow. The chosen policy's point is ringed and named.
     """
     usable = [p for p in points if p.get("agreement") is not None]
+    scale = _scale(points, usable, human_only, target)
+    out = [
+        *_axes(scale, target),
+        *_intervals(scale, usable),
+        *_lines(scale, usable, points),
+        *_points(scale, usable, policy_threshold, human_only),
+        _legend(),
+        "</svg>",
+    ]
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """Data ranges of the plot and their mapping to SVG coordinates."""
+
+    x_lo: float
+    x_hi: float
+    y_lo: float
+    y_hi: float
+    y_step: float
+
+    def sx(self, x: float) -> float:
+        return LEFT + (x - self.x_lo) / (self.x_hi - self.x_lo) * (WIDTH - LEFT - RIGHT)
+
+    def sy(self, y: float) -> float:
+        return HEIGHT - BOTTOM - (y - self.y_lo) / (self.y_hi - self.y_lo) * (HEIGHT - TOP - BOTTOM)
+
+
+def _scale(
+    points: Sequence[dict[str, Any]],
+    usable: Sequence[dict[str, Any]],
+    human_only: tuple[float, float | None] | None,
+    target: float | None,
+) -> _Scale:
+    """x: every cost (5% padding, never below 0); y: the point estimates and the target."""
     xs = [float(p["cost_per_label"]) for p in points]
     if human_only is not None:
         xs.append(human_only[0])
@@ -82,15 +119,12 @@ def frontier_svg(
     if x_hi - x_lo < 1e-9:
         x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
     pad_x = (x_hi - x_lo) * 0.05
-    x_lo, x_hi = max(0.0, x_lo - pad_x), x_hi + pad_x
-    y_lo, y_hi, y_step = _y_range(ys)
+    return _Scale(max(0.0, x_lo - pad_x), x_hi + pad_x, *_y_range(ys))
 
-    def sx(x: float) -> float:
-        return LEFT + (x - x_lo) / (x_hi - x_lo) * (WIDTH - LEFT - RIGHT)
 
-    def sy(y: float) -> float:
-        return HEIGHT - BOTTOM - (y - y_lo) / (y_hi - y_lo) * (HEIGHT - TOP - BOTTOM)
-
+def _axes(scale: _Scale, target: float | None) -> list[str]:
+    """The frame, both axes with their ticks and titles, and the target line."""
+    sx, sy, y_step = scale.sx, scale.sy, scale.y_step
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="cost versus quality frontier" '
@@ -100,7 +134,7 @@ def frontier_svg(
         'stroke="black"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="black"/>',
     ]
-    for t in _ticks(x_lo, x_hi):
+    for t in _ticks(scale.x_lo, scale.x_hi):
         out.append(
             f'<line x1="{sx(t):.1f}" y1="{HEIGHT - BOTTOM}" x2="{sx(t):.1f}" '
             f'y2="{HEIGHT - BOTTOM + 5}" stroke="black"/>'
@@ -108,7 +142,7 @@ def frontier_svg(
             f"${t:.3f}</text>"
         )
     y_format = ".0%" if y_step >= 0.01 and round(y_step * 1000) % 10 == 0 else ".1%"
-    for t in _ticks(y_lo, y_hi, round((y_hi - y_lo) / y_step) + 1):
+    for t in _ticks(scale.y_lo, scale.y_hi, round((scale.y_hi - scale.y_lo) / y_step) + 1):
         out.append(
             f'<line x1="{LEFT - 5}" y1="{sy(t):.1f}" x2="{LEFT}" y2="{sy(t):.1f}" '
             f'stroke="black"/><text x="{LEFT - 8}" y="{sy(t) + 4:.1f}" text-anchor="end">'
@@ -127,20 +161,38 @@ def frontier_svg(
         f'<text x="16" y="{(TOP + HEIGHT - BOTTOM) / 2}" text-anchor="middle" '
         f'transform="rotate(-90 16 {(TOP + HEIGHT - BOTTOM) / 2})">agreement with gold</text>'
     )
+    return out
+
+
+def _intervals(scale: _Scale, usable: Sequence[dict[str, Any]]) -> list[str]:
+    """Each point's 95% interval as a bar, cut at the axis with an open arrow."""
+    out = []
     for p in usable:
-        x = sx(float(p["cost_per_label"]))
+        x = scale.sx(float(p["cost_per_label"]))
         low, high = float(p["agreement_lower"]), float(p["agreement_upper"])
         out.append(
-            f'<line x1="{x:.1f}" y1="{sy(max(low, y_lo)):.1f}" x2="{x:.1f}" '
-            f'y2="{sy(min(high, y_hi)):.1f}" stroke="#9ab" stroke-width="2"/>'
+            f'<line x1="{x:.1f}" y1="{scale.sy(max(low, scale.y_lo)):.1f}" x2="{x:.1f}" '
+            f'y2="{scale.sy(min(high, scale.y_hi)):.1f}" stroke="#9ab" stroke-width="2"/>'
         )
-        for cut, edge, step in ((low < y_lo, y_lo, 1), (high > y_hi, y_hi, -1)):
+        for cut, edge, step in (
+            (low < scale.y_lo, scale.y_lo, 1),
+            (high > scale.y_hi, scale.y_hi, -1),
+        ):
             if cut:  # the interval goes on past the axis: an open arrow at the edge
-                y = sy(edge)
+                y = scale.sy(edge)
                 out.append(
                     f'<polyline points="{x - 4:.1f},{y - 5 * step:.1f} {x:.1f},{y:.1f} '
                     f'{x + 4:.1f},{y - 5 * step:.1f}" fill="none" stroke="#9ab"/>'
                 )
+    return out
+
+
+def _lines(
+    scale: _Scale, usable: Sequence[dict[str, Any]], points: Sequence[dict[str, Any]]
+) -> list[str]:
+    """Agreement of accepted labels (solid) and expected quality of all labels (dashed)."""
+    sx, sy = scale.sx, scale.sy
+    out = []
     line = " ".join(
         f"{sx(float(p['cost_per_label'])):.1f},{sy(float(p['agreement'])):.1f}" for p in usable
     )
@@ -156,9 +208,20 @@ def frontier_svg(
             f'<polyline points="{q_line}" fill="none" stroke="#2a8a4a" stroke-width="2" '
             'stroke-dasharray="5,4"/>'
         )
+    return out
+
+
+def _points(
+    scale: _Scale,
+    usable: Sequence[dict[str, Any]],
+    policy_threshold: float | None,
+    human_only: tuple[float, float | None] | None,
+) -> list[str]:
+    """One dot per threshold (the chosen policy's ringed and named), and the people-only one."""
+    out = []
     for p in usable:
         is_policy = policy_threshold is not None and abs(p["threshold"] - policy_threshold) < 1e-9
-        cx, cy = sx(float(p["cost_per_label"])), sy(float(p["agreement"]))
+        cx, cy = scale.sx(float(p["cost_per_label"])), scale.sy(float(p["agreement"]))
         out.append(
             f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{6 if is_policy else 3}" '
             f'fill="{"#d9480f" if is_policy else "#1f5fa8"}">'
@@ -173,14 +236,18 @@ def frontier_svg(
                 f"(threshold {p['threshold']:.3f}, coverage {p['coverage']:.0%})</text>"
             )
     if human_only is not None and human_only[1] is not None:
-        hx, hy = sx(human_only[0]), sy(human_only[1])
+        hx, hy = scale.sx(human_only[0]), scale.sy(human_only[1])
         out.append(
             f'<rect x="{hx - 5:.1f}" y="{hy - 5:.1f}" width="10" height="10" fill="#7b2d8e">'
             "<title>people only</title></rect>"
             f'<text x="{hx - 8:.1f}" y="{hy - 8:.1f}" text-anchor="end">people only</text>'
         )
+    return out
+
+
+def _legend() -> str:
     legend_y = TOP - 12
-    out.append(
+    return (
         f'<line x1="{LEFT + 10}" y1="{legend_y}" x2="{LEFT + 30}" y2="{legend_y}" '
         'stroke="#1f5fa8" stroke-width="2"/>'
         f'<text x="{LEFT + 35}" y="{legend_y + 4}">accepted AI labels (bars: 95% CI)</text>'
@@ -190,8 +257,6 @@ def frontier_svg(
         f'<circle cx="{LEFT + 450}" cy="{legend_y}" r="6" fill="#d9480f"/>'
         f'<text x="{LEFT + 460}" y="{legend_y + 4}">chosen policy</text>'
     )
-    out.append("</svg>")
-    return "\n".join(out)
 
 
 _COUNTS = ("items", "planned_labels", "labels_done")
@@ -212,78 +277,8 @@ def _interval(doc: dict[str, Any]) -> str:
 def render_cost_html(doc: dict[str, Any]) -> str:
     """The whole report (tables and the frontier plot) as a standalone HTML page."""
     c, q, f = doc["cost"], doc["quality"], doc["frontier"]
-    spend_rows = [
-        _row(["source", "items", "labels planned", "labels done", "planned", "spent"], "th")
-    ]
-    for line in c.get("lines", []):
-        spend_rows.append(
-            _row(
-                [
-                    line["source"] if line["source"] == "judges" else f"people: {line['source']}",
-                    *("-" if line[k] is None else f"{line[k]:,}" for k in _COUNTS),
-                    _fmt_money(line["planned"]),
-                    _fmt_money(line["spent"]),
-                ]
-            )
-        )
-    spend_rows.append(
-        _row(["total", "", "", "", _fmt_money(c["hybrid_total"]), _fmt_money(c.get("spent_total"))])
-    )
-    per_rows = [
-        _row(["pipeline", "final labels", "total", "per label", "quality"], "th"),
-        _row(
-            [
-                "hybrid",
-                f"{c['final_labels']:,}",
-                _fmt_money(c["hybrid_total"]),
-                _fmt_money(c["hybrid_per_label"]),
-                _interval(q["hybrid_expected_agreement"]),
-            ]
-        ),
-        _row(
-            [
-                "people only",
-                f"{c['final_labels']:,}",
-                _fmt_money(c["human_only_total"]),
-                _fmt_money(c["human_only_per_label"]),
-                _interval(q["human_agreement"]),
-            ]
-        ),
-    ]
-    frontier_rows = [
-        _row(["threshold", "coverage", "agreement", "95% CI", "cost/label", "expected"], "th")
-    ]
-    for p in f["points"]:
-        ci = (
-            "-"
-            if p["agreement"] is None
-            else f"[{_fmt_share(p['agreement_lower'])}, {_fmt_share(p['agreement_upper'])}]"
-        )
-        frontier_rows.append(
-            _row(
-                [
-                    f"{p['threshold']:.4f}" if p["accepted"] else "accept none",
-                    _fmt_share(p["coverage"]),
-                    _fmt_share(p["agreement"]),
-                    ci,
-                    _fmt_money(p["cost_per_label"]),
-                    _fmt_share(p["expected_quality"]),
-                ]
-            )
-        )
-    human_point = None
-    if c["human_only_per_label"] is not None:
-        human_point = (float(c["human_only_per_label"]), q["human_agreement"]["estimate"])
-    svg = (
-        frontier_svg(
-            f["points"],
-            policy_threshold=f.get("policy_threshold"),
-            human_only=human_point,
-            target=f.get("target_agreement"),
-        )
-        if f["points"]
-        else "<p>No policy or gold items: no frontier.</p>"
-    )
+    spend_rows, per_rows, frontier_rows = _spend_rows(c), _per_label_rows(c, q), _frontier_rows(f)
+    svg = _plot(c, q, f)
     title = f"Referee cost report: {doc['dataset']}"
     basis = html.escape(f.get("basis") or "")
     return f"""<!doctype html>
@@ -308,3 +303,87 @@ Human agreement over {q["human_agreement_items"]} multiply-labelled pair(s):
 <table>{"".join(frontier_rows)}</table>
 </body></html>
 """
+
+
+def _spend_rows(c: dict[str, Any]) -> list[str]:
+    spend_rows = [
+        _row(["source", "items", "labels planned", "labels done", "planned", "spent"], "th")
+    ]
+    for line in c.get("lines", []):
+        spend_rows.append(
+            _row(
+                [
+                    line["source"] if line["source"] == "judges" else f"people: {line['source']}",
+                    *("-" if line[k] is None else f"{line[k]:,}" for k in _COUNTS),
+                    _fmt_money(line["planned"]),
+                    _fmt_money(line["spent"]),
+                ]
+            )
+        )
+    spend_rows.append(
+        _row(["total", "", "", "", _fmt_money(c["hybrid_total"]), _fmt_money(c.get("spent_total"))])
+    )
+    return spend_rows
+
+
+def _per_label_rows(c: dict[str, Any], q: dict[str, Any]) -> list[str]:
+    return [
+        _row(["pipeline", "final labels", "total", "per label", "quality"], "th"),
+        _row(
+            [
+                "hybrid",
+                f"{c['final_labels']:,}",
+                _fmt_money(c["hybrid_total"]),
+                _fmt_money(c["hybrid_per_label"]),
+                _interval(q["hybrid_expected_agreement"]),
+            ]
+        ),
+        _row(
+            [
+                "people only",
+                f"{c['final_labels']:,}",
+                _fmt_money(c["human_only_total"]),
+                _fmt_money(c["human_only_per_label"]),
+                _interval(q["human_agreement"]),
+            ]
+        ),
+    ]
+
+
+def _frontier_rows(f: dict[str, Any]) -> list[str]:
+    frontier_rows = [
+        _row(["threshold", "coverage", "agreement", "95% CI", "cost/label", "expected"], "th")
+    ]
+    for p in f["points"]:
+        ci = (
+            "-"
+            if p["agreement"] is None
+            else f"[{_fmt_share(p['agreement_lower'])}, {_fmt_share(p['agreement_upper'])}]"
+        )
+        frontier_rows.append(
+            _row(
+                [
+                    f"{p['threshold']:.4f}" if p["accepted"] else "accept none",
+                    _fmt_share(p["coverage"]),
+                    _fmt_share(p["agreement"]),
+                    ci,
+                    _fmt_money(p["cost_per_label"]),
+                    _fmt_share(p["expected_quality"]),
+                ]
+            )
+        )
+    return frontier_rows
+
+
+def _plot(c: dict[str, Any], q: dict[str, Any], f: dict[str, Any]) -> str:
+    if not f["points"]:
+        return "<p>No policy or gold items: no frontier.</p>"
+    human_point = None
+    if c["human_only_per_label"] is not None:
+        human_point = (float(c["human_only_per_label"]), q["human_agreement"]["estimate"])
+    return frontier_svg(
+        f["points"],
+        policy_threshold=f.get("policy_threshold"),
+        human_only=human_point,
+        target=f.get("target_agreement"),
+    )

@@ -191,18 +191,27 @@ def agreement_report(
             doc["cohen_kappa"] = _clean(_kappa_of_pairs(codes, k))
             doc["ci"]["cohen_kappa"] = ci(codes, lambda c: _kappa_of_pairs(c, k))
     elif 2 < len(people) <= MAX_PAIRWISE_ANNOTATORS:
-        for first, second in combinations(people, 2):
-            codes = _two_rater_codes(rows, first, second, index)
-            if codes.shape[0]:
-                doc["pairwise"].append(
-                    {
-                        "annotators": [first, second],
-                        "items": int(codes.shape[0]),
-                        "percent_agreement": float(np.mean(codes[:, 0] == codes[:, 1])),
-                        "cohen_kappa": _clean(_kappa_of_pairs(codes, k)),
-                    }
-                )
+        doc["pairwise"] = _pairwise(rows, people, index, k)
     return doc
+
+
+def _pairwise(
+    rows: Sequence[LabelRow], people: list[str], index: dict[str, int], k: int
+) -> list[dict[str, Any]]:
+    """Percent agreement and Cohen's kappa of every two annotators on the items both labeled."""
+    pairs = []
+    for first, second in combinations(people, 2):
+        codes = _two_rater_codes(rows, first, second, index)
+        if codes.shape[0]:
+            pairs.append(
+                {
+                    "annotators": [first, second],
+                    "items": int(codes.shape[0]),
+                    "percent_agreement": float(np.mean(codes[:, 0] == codes[:, 1])),
+                    "cohen_kappa": _clean(_kappa_of_pairs(codes, k)),
+                }
+            )
+    return pairs
 
 
 def annotators_report(rows: Sequence[LabelRow], rule: PauseRule | None = None) -> dict[str, Any]:

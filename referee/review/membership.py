@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from referee.datasets import find_dataset
+from referee.db.datasets import find_dataset
 from referee.db.models import AuditEntry, Dataset, DatasetMember, Pair, Reviewer
 from referee.review.errors import NotFound
 from referee.review.tokens import get_reviewer

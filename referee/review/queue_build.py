@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, case, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from referee.datasets import find_dataset
+from referee.db.datasets import find_dataset
 from referee.db.models import HumanLabel, Pair, ReviewQueueItem, RoutingDecision
 from referee.review.config import DECISION_QUEUE, QueueConfig
 from referee.review.priority import (
@@ -27,7 +27,7 @@ from referee.review.priority import (
     uncertainty_of,
 )
 
-get_dataset = find_dataset  # the one lookup (referee.datasets); NotFound for the API
+get_dataset = find_dataset  # the one lookup (referee.db.datasets); NotFound for the API
 
 
 def has_gold(pair_column: Any) -> Any:

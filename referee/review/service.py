@@ -451,10 +451,7 @@ def submit_label(
     if own_label(session, pair_id, reviewer, kind) is not None:
         raise LeaseConflict(f"a {kind} label by {reviewer.name!r} for {pair_id!r} exists already")
     decision = _current_decision(session, pair_id)
-    policy_version = None
-    if decision is not None and decision.policy_id is not None:
-        policy = session.get(Policy, decision.policy_id)
-        policy_version = policy.version if policy is not None else None
+    policy_version = _policy_version(session, decision)
     duration = answer.duration_s
     if duration is None:
         duration = max(0.0, (moment - as_utc(assignment.leased_at)).total_seconds())
@@ -475,26 +472,45 @@ def submit_label(
     )
     session.add(label)
     assignment.completed_at = moment
-    audit_review(
-        session,
-        "review.label",
-        assignment,
-        reviewer,
-        moment,
-        label=answer.label,
-        kind=kind,
-        gold_check=assignment.queue == GOLD_QUEUE,
-        policy_version=policy_version,
-        duration_s=duration,
-        reason=answer.reason,
-        unsafe=answer.unsafe,
-    )
+    _audit_label(session, assignment, reviewer, moment, label)
     session.flush()
     escalate_after_label(session, label, assignment.queue, decision, moment)
     pair = session.get(Pair, pair_id)
     if pair is not None and pause_rule is not None:  # on this answer's dataset
         apply_pause_rule(session, reviewer, pair.dataset_id, rule=pause_rule, now=moment)
     return label
+
+
+def _policy_version(session: Session, decision: RoutingDecision | None) -> int | None:
+    """The version of the policy that made ``decision`` (None without one)."""
+    if decision is None or decision.policy_id is None:
+        return None
+    policy = session.get(Policy, decision.policy_id)
+    return policy.version if policy is not None else None
+
+
+def _audit_label(
+    session: Session,
+    assignment: ReviewAssignment,
+    reviewer: Reviewer,
+    moment: datetime,
+    label: HumanLabel,
+) -> None:
+    """The audit entry of one stored label."""
+    audit_review(
+        session,
+        "review.label",
+        assignment,
+        reviewer,
+        moment,
+        label=label.label,
+        kind=label.kind,
+        gold_check=assignment.queue == GOLD_QUEUE,
+        policy_version=label.policy_version,
+        duration_s=label.duration_s,
+        reason=label.reason,
+        unsafe=label.unsafe,
+    )
 
 
 def release_item(

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from referee.db.engine import transaction
 from referee.db.models import Reviewer
@@ -64,23 +65,11 @@ def answer_queue_from_gold(
             )
             if lease is None:
                 break
-            pair_id = lease.item.pair_id
-            answer = gold.get(pair_id)
-            if answer is None:
-                release_item(session, pair_id, reviewer, now=clock)
-                counts["skipped"] += 1
-            else:
-                reason = "simulated: both responses judged bad" if answer == "both_bad" else None
-                submission = LabelSubmission(
-                    answer,
-                    rationale="simulated reviewer (recorded gold label)",
-                    reason=reason,
-                    duration_s=seconds_per_item,
-                )
-                submit_label(
-                    session, pair_id, reviewer, submission, now=clock, pause_rule=config.pause_rule
-                )
-                counts["labeled"] += 1
+            outcome = _answer(
+                session, lease.item.pair_id, reviewer, gold, seconds_per_item, clock, config
+            )
+            counts[outcome] += 1
+            if outcome == "labeled":
                 counts[lease.queue] += 1
         if clock is not None:
             clock += timedelta(seconds=seconds_per_item)
@@ -88,3 +77,28 @@ def answer_queue_from_gold(
 
 
 __all__ = ["answer_queue_from_gold"]
+
+
+def _answer(
+    session: Session,
+    pair_id: str,
+    reviewer: Reviewer,
+    gold: Mapping[str, str],
+    seconds_per_item: float,
+    clock: datetime | None,
+    config: QueueConfig,
+) -> str:
+    """Answer the leased item from ``gold`` (``"labeled"``), or release it (``"skipped"``)."""
+    answer = gold.get(pair_id)
+    if answer is None:
+        release_item(session, pair_id, reviewer, now=clock)
+        return "skipped"
+    reason = "simulated: both responses judged bad" if answer == "both_bad" else None
+    submission = LabelSubmission(
+        answer,
+        rationale="simulated reviewer (recorded gold label)",
+        reason=reason,
+        duration_s=seconds_per_item,
+    )
+    submit_label(session, pair_id, reviewer, submission, now=clock, pause_rule=config.pause_rule)
+    return "labeled"

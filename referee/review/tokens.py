@@ -66,6 +66,11 @@ def authenticate(session: Session, token: str | None) -> Reviewer:
     return reviewer
 
 
+def reviewer_by_id(session: Session, reviewer_id: int) -> Reviewer:
+    """The reviewer with id ``reviewer_id`` (one the caller has authenticated already)."""
+    return session.get_one(Reviewer, reviewer_id)
+
+
 def get_reviewer(session: Session, name: str) -> Reviewer:
     """The reviewer called ``name`` (active or not); :class:`NotFound` otherwise."""
     reviewer = session.scalar(select(Reviewer).where(Reviewer.name == name))

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from referee.db.engine import transaction
 from referee.db.models import HumanLabel
-from referee.review.lead_overview import lead_overview
+from referee.reports.lead_overview import lead_overview
 from tests.export.release_data import cli_json, routed_dataset
 from tests.helpers import run_cli
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, update
 
-from referee.cli.report import unpriced_judge_warnings
+from referee.app.cost_report import unpriced_judge_warnings
 from referee.db.engine import transaction
 from referee.db.models import Judgment
 from referee.fakes.openai_server import FakeOpenAIServer, prefer_longer

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
-from referee.datasets import DatasetNotFound, find_dataset
+from referee.db.datasets import DatasetNotFound, find_dataset
 from referee.db.engine import transaction
 from referee.db.models import Job, JobItem, Pair, as_utc
 from referee.jobs.store._sql import batches, insert_for, utcnow

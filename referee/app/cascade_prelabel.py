@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from calibration.cascade import CascadePolicy, is_cascade_body
-from referee.cli.common import UserError
+from referee.db.counts import judged_pair_ids, pair_count, pair_ids
 from referee.db.engine import transaction
-from referee.db.models import Judgment, Pair
 from referee.db.routing import dataset_by_name, load_policy
 from referee.db.signals import load_pair_signals
+from referee.errors import UserError
 from workers.jobs import validate_judges
 
 if TYPE_CHECKING:
@@ -82,14 +82,8 @@ def pairs_for_stage(
     judged them yet."""
     with transaction(engine) as session:
         ds = dataset_by_name(session, dataset)
-        all_ids = list(session.scalars(select(Pair.id).where(Pair.dataset_id == ds.id)))
-        judged = set(
-            session.scalars(
-                select(Judgment.pair_id)
-                .join(Pair, Pair.id == Judgment.pair_id)
-                .where(Pair.dataset_id == ds.id, Judgment.judge == judge)
-            )
-        )
+        all_ids = pair_ids(session, ds.id)
+        judged = judged_pair_ids(session, ds.id, judge)
         earlier = CascadePolicy(policy.stages[:stage], policy.target_agreement, policy.delta)
         accepted: set[str] = set()
         if stage > 0:
@@ -169,10 +163,7 @@ def run_cascade(
                 "skip the pairs they have judged)"
             )
     with transaction(engine) as session:
-        ds_id = dataset_by_name(session, dataset).id
-        total = session.scalar(
-            select(func.count()).select_from(Pair).where(Pair.dataset_id == ds_id)
-        )
-    report = spend_report(runs, accepted_counts(engine, dataset, policy), int(total or 0))
+        total = pair_count(session, dataset_by_name(session, dataset).id)
+    report = spend_report(runs, accepted_counts(engine, dataset, policy), total)
     report["dataset"] = dataset
     return report
