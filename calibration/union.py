@@ -145,30 +145,69 @@ def gold_free_scorers(
     return out
 
 
-#: The gold-free members' share of δ (the selected route gets the rest).
-GOLD_FREE_SHARE = 0.5
-#: Their larger share where the selected route has little to offer: a panel of one judge, whose
-#: two routes test nearly the same score, or a weighted vote with fewer than
-#: :data:`SMALL_SELECTION_ITEMS` selection items, too few to choose a score.
-LEAN_GOLD_FREE_SHARE = 0.7
-#: Fewest selection items at which the weighted vote keeps the even split of δ.
+#: The selected route's share of δ (the label model lives there; it needs gold to be fitted).
+SELECTED_SHARE = 0.15
+#: The panel vote share's share of δ among the all-gold members: the simple router that
+#: certified most on most measured panels (``docs/guarantee.md``), so it is tested near full δ.
+VOTE_SHARE_SHARE = 0.6
+#: Kept for the reports of older policies: the gold-free members' share before #23.
+GOLD_FREE_SHARE = 1.0 - SELECTED_SHARE
+LEAN_GOLD_FREE_SHARE = GOLD_FREE_SHARE
+#: Unused since #23 (every all-gold member's share is fixed by :func:`all_gold_members`).
 SMALL_SELECTION_ITEMS = 45
 
 
-def member_weights(
-    gold_free: Sequence[AnyScorer], panel_size: int, selection_items: int
-) -> list[float]:
-    """Each gold-free member's share of δ, then the selected route's (last); from counts and
-    score kinds only, never labels, and summing to 1. The gold-free members split
-    :data:`GOLD_FREE_SHARE` (:data:`LEAN_GOLD_FREE_SHARE` for one judge, or for a weighted vote
-    with few selection items) evenly."""
-    if not gold_free:
-        return [1.0]
-    lean = panel_size == 1 or (
-        gold_free[-1].kind == "weighted" and selection_items < SMALL_SELECTION_ITEMS
-    )
-    share = LEAN_GOLD_FREE_SHARE if lean else GOLD_FREE_SHARE
-    return [share / len(gold_free)] * len(gold_free) + [1.0 - share]
+def all_gold_members(
+    signals: Sequence[PairSignals],
+    panel: Sequence[str],
+    orders: Mapping[str, int],
+    leaders: int = 0,
+) -> list[AnyScorer]:
+    """Every score certified on all the gold, fixed before any gold label is read: the panel
+    vote share (or the lone judge's vote), each judge alone (its order consistency and stated
+    confidence, :class:`calibration.scores.VoteScorer`), then the gold-free scores
+    (:func:`gold_free_scorers`: the cluster-weighted vote or the Dawid-Skene posterior, and
+    ``leaders`` judge-led votes). Duplicates (same stored body) are kept once.
+
+    The best single judge of the simple router is chosen on the gold; here every judge (one
+    per cluster of near-identical voters, :mod:`calibration.clusters`, which would certify
+    nearly the same) is a candidate at its share of δ instead, so the choice is covered by the
+    union bound."""
+    out: list[AnyScorer] = [VoteScorer(tuple(panel), dict(orders))]
+    if len(panel) > 1:
+        reps = representatives(signals, judge_clusters(signals, panel))
+        out.extend(VoteScorer((j,), dict(orders)) for j in reps)
+    out.extend(gold_free_scorers(signals, panel, orders, leaders))
+    seen: set[str] = set()
+    unique = []
+    for scorer in out:
+        key = repr(sorted(scorer.to_json().items()))
+        if key not in seen:
+            seen.add(key)
+            unique.append(scorer)
+    return unique
+
+
+def member_weights(members: Sequence[AnyScorer], with_selected: bool = True) -> list[float]:
+    """Each all-gold member's share of δ, then the selected route's (last, when
+    ``with_selected``); from the member list only, never labels, and summing to 1.
+
+    The first member (the panel vote share) gets :data:`VOTE_SHARE_SHARE`, the others split
+    the rest of the all-gold share evenly, the selected route gets :data:`SELECTED_SHARE`."""
+    selected = SELECTED_SHARE if with_selected else 0.0
+    if not members:
+        return [1.0] if with_selected else []
+    if len(members) == 1:
+        return [1.0 - selected] + ([selected] if with_selected else [])
+    vote = VOTE_SHARE_SHARE if with_selected else VOTE_SHARE_SHARE / (1.0 - SELECTED_SHARE)
+    rest = (1.0 - selected - vote) / (len(members) - 1)
+    return [vote] + [rest] * (len(members) - 1) + ([selected] if with_selected else [])
+
+
+def plan_accuracy(target: float) -> float:
+    """The agreement a run is planned at to place the grid's first step: two thirds of the way
+    from the target to 1 (0.95 at 0.85), so that one early error does not end the walk."""
+    return target + 2.0 * (1.0 - target) / 3.0
 
 
 def certify_on_gold(
@@ -199,11 +238,11 @@ def certify_on_gold(
         scores,
         target=target,
         delta=level,
-        plan_accuracy=(1.0 + target) / 2.0,
+        plan_accuracy=plan_accuracy(target),
         application_scores=applied,
         predictive_level=predictive_level,
     )
-    grid = [] if start is None else threshold_grid(scores, min_items=start, steps=ROUTE_STEPS)
+    grid = [] if start is None else threshold_grid(scores, min_items=start, steps=len(scores))
     search = fixed_sequence_search(
         scores,
         correct,
