@@ -369,7 +369,9 @@ def explain_route(
             f"{certified} certified of {len(routes)} candidates"
         )
         if chosen:
-            text += f" (score chosen on the selection part: {explain_selection(chosen, ranked, n_sel)})"
+            text += (
+                f" (score chosen on the selection part: {explain_selection(chosen, ranked, n_sel)})"
+            )
         return text + describe_weights(route.scorer)
     selected = explain_selection(chosen, ranked, n_sel) if chosen else "no judges"
     others = [r for r in routes if r is not route and r.search.certified]

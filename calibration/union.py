@@ -1,30 +1,38 @@
 """The members of the auto-accept union: which scores are certified, on which gold, at which δ.
 
-A *member* is one certification attempt with its own share ``w_k`` of δ (``Σ w_k = 1``):
+A *member* is one certification attempt with its own share ``w_k`` of δ (``Σ w_k = 1``,
+:func:`member_weights`):
 
-* the **selected route**: the score that looks best on a *selection* part of the gold among
-  every judge alone, the panel vote share, the gold-free scores below and the logistic label
-  model (fitted there), tested on the rest of the gold (:mod:`calibration.certify`);
-* the **gold-free members**, tested on *all* the gold (:func:`certify_on_gold`), their scores
-  fixed before any gold label is read (:func:`gold_free_scorers`): the panel's gold-free score
+* the **all-gold members** (:func:`all_gold_members`), each tested on *all* the gold
+  (:func:`certify_on_gold`), their scores fixed before any gold label is read: the panel vote
+  share (the simple router that certified most on most measured panels, at
+  :data:`VOTE_SHARE_SHARE` of δ), each judge alone with its order consistency and stated
+  confidence (one per cluster of near-identical voters; the other simple router chooses one of
+  these on the gold, here all are candidates), the panel's gold-free score
   (:func:`panel_score`: the cluster-weighted vote when some judge states probabilities, the
-  Dawid-Skene posterior over one judge per cluster without them) and, when asked for, up to
-  ``leaders`` judges each leading a vote of its own (:func:`calibration.scores.led_vote`).
+  Dawid-Skene posterior over one judge per cluster without them) and, when asked for,
+  ``leaders`` judge-led votes (:func:`calibration.scores.led_vote`);
+* the **selected route** (with the label model, at :data:`SELECTED_SHARE` of δ): the score that
+  looks best on a *selection* part of the gold among the above and the logistic label model
+  (fitted there), tested on the rest of the gold (:mod:`calibration.certify`).
 
-The shares come from counts only (:func:`member_weights`). The policy keeps the certified
-member that accepts the most.
+Each member walks a fixed sequence of thresholds (every distinct score from the first count at
+which a run at :func:`plan_accuracy` would pass, strictest first; scores only, never labels)
+with exact Clopper-Pearson bounds. The policy keeps the certified member that accepts the most.
 
 **Why the guarantee holds (union bound).** Write ``E_k`` for the event that member ``k``
 certifies a threshold whose agreement is below the target. Its score and grid never depend on
-the labels it is tested on (the gold-free scores read no label; the selected route is chosen
+the labels it is tested on (the all-gold scores read no label; the selected route is chosen
 and planned on the selection part and tested on the disjoint rest), so the fixed-sequence test
 bounds ``P(E_k) ≤ w_k·δ`` (Bauer 1991). Then ``P(E_1 or … or E_K) ≤ Σ w_k·δ = δ``
 (Bonferroni), whatever the dependence between the members. Outside that union every certified
 threshold is valid, so any choice among them made after seeing the gold, here the one with the
-best coverage, is valid too.
+best coverage, is valid too. The weights depend on the member list only (counts, kinds), never
+on a label. Simulated in ``tests/calibration/test_guarantee_simulation.py``.
 
-The price of a member is the smaller level of every other one, so the list is short (two
-members by default: the measurements that chose this are in ``docs/guarantee.md``).
+The price of a member is the smaller level of every other one: the vote share keeps most of δ,
+near-copies of a judge count once, and the measurements behind the shares are in
+``docs/guarantee.md``.
 """
 
 from __future__ import annotations
@@ -41,16 +49,16 @@ from calibration.signals import PairSignals
 from calibration.thresholds import first_testable_count, fixed_sequence_search, threshold_grid
 
 __all__ = [
-    "GOLD_FREE_SHARE",
-    "LEAN_GOLD_FREE_SHARE",
     "POSTERIOR_MIN_VOTERS",
-    "ROUTE_STEPS",
-    "SMALL_SELECTION_ITEMS",
+    "SELECTED_SHARE",
+    "VOTE_SHARE_SHARE",
+    "all_gold_members",
     "certify_on_gold",
     "gold_free_scorers",
     "member_weights",
     "order_consistency",
     "panel_score",
+    "plan_accuracy",
     "rank_judges",
     "reports_probabilities",
 ]
@@ -58,8 +66,6 @@ __all__ = [
 #: Fewest independent voters (clusters) for the Dawid-Skene posterior: two that disagree are
 #: symmetric to it.
 POSTERIOR_MIN_VOTERS = 3
-#: Steps of each candidate's grid below its first testable count.
-ROUTE_STEPS = 20
 
 
 def reports_probabilities(signals: Sequence[PairSignals], panel: Sequence[str]) -> bool:
@@ -150,11 +156,6 @@ SELECTED_SHARE = 0.15
 #: The panel vote share's share of δ among the all-gold members: the simple router that
 #: certified most on most measured panels (``docs/guarantee.md``), so it is tested near full δ.
 VOTE_SHARE_SHARE = 0.6
-#: Kept for the reports of older policies: the gold-free members' share before #23.
-GOLD_FREE_SHARE = 1.0 - SELECTED_SHARE
-LEAN_GOLD_FREE_SHARE = GOLD_FREE_SHARE
-#: Unused since #23 (every all-gold member's share is fixed by :func:`all_gold_members`).
-SMALL_SELECTION_ITEMS = 45
 
 
 def all_gold_members(
@@ -224,9 +225,10 @@ def certify_on_gold(
     """Fixed sequence of ``scorer`` on all the gold pairs at ``level``.
 
     ``parts`` are (gold pairs, pairs to route). The grid starts at the first count of items at
-    which a run at agreement ``(1 + target) / 2`` would pass and walks down in about
-    :data:`ROUTE_STEPS` even steps (scores only, never labels). With ``predictive_level`` each
-    step must also pass the exact check of the routed pairs' realised agreement at that level.
+    which a run at agreement :func:`plan_accuracy` would pass and walks down every distinct
+    score (scores only, never labels; fixed-sequence testing pays nothing for a long grid).
+    With ``predictive_level`` each step must also pass the exact check of the routed pairs'
+    realised agreement at that level.
     """
     gold_pairs, routed_pairs = parts
     part = make_part(gold_pairs, *scorer.score_many(gold_pairs), panel, accept_labels)
