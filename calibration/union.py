@@ -158,6 +158,19 @@ SELECTED_SHARE = 0.15
 VOTE_SHARE_SHARE = 0.6
 
 
+#: A weighted vote whose heaviest judge weighs this many times the next is led by that judge.
+DOMINANT_WEIGHT_RATIO = 2.0
+
+
+def _dominated(scorer: AnyScorer) -> bool:
+    """True for a reliability-weighted vote whose heaviest judge weighs at least
+    :data:`DOMINANT_WEIGHT_RATIO` times the next one (weights are gold-free)."""
+    if not isinstance(scorer, VoteScorer) or scorer.weights is None or len(scorer.weights) < 2:
+        return False
+    first, second = sorted(scorer.weights.values(), reverse=True)[:2]
+    return first >= DOMINANT_WEIGHT_RATIO * second
+
+
 def all_gold_members(
     signals: Sequence[PairSignals],
     panel: Sequence[str],
@@ -165,8 +178,11 @@ def all_gold_members(
     leaders: int = 0,
 ) -> list[AnyScorer]:
     """Every score certified on all the gold, fixed before any gold label is read: the panel
-    vote share (or the lone judge's vote), each judge alone (its order consistency and stated
-    confidence, :class:`calibration.scores.VoteScorer`), then the gold-free scores
+    vote share (or the lone judge's vote; that judge's vote instead when the gold-free weights
+    of the cluster-weighted vote say one judge dominates, :data:`DOMINANT_WEIGHT_RATIO`), each
+    judge alone (its
+    order consistency and stated confidence, :class:`calibration.scores.VoteScorer`), then the
+    gold-free scores
     (:func:`gold_free_scorers`: the cluster-weighted vote or the Dawid-Skene posterior, and
     ``leaders`` judge-led votes). Duplicates (same stored body) are kept once.
 
@@ -179,6 +195,11 @@ def all_gold_members(
         reps = representatives(signals, judge_clusters(signals, panel))
         out.extend(VoteScorer((j,), dict(orders)) for j in reps)
     out.extend(gold_free_scorers(signals, panel, orders, leaders))
+    lead = next((s for s in out if _dominated(s)), None)
+    if isinstance(lead, VoteScorer) and lead.weights:  # one judge decides the weighted vote:
+        top = max(lead.weights, key=lambda j: lead.weights[j] if lead.weights else 0.0)
+        out.insert(0, VoteScorer((top,), dict(orders)))  # that judge alone leads
+
     seen: set[str] = set()
     unique = []
     for scorer in out:
@@ -193,7 +214,8 @@ def member_weights(members: Sequence[AnyScorer], with_selected: bool = True) -> 
     """Each all-gold member's share of δ, then the selected route's (last, when
     ``with_selected``); from the member list only, never labels, and summing to 1.
 
-    The first member (the panel vote share) gets :data:`VOTE_SHARE_SHARE`, the others split
+    The first member (the lead: the panel vote share, or a dominated weighted vote) gets
+    :data:`VOTE_SHARE_SHARE`, the others split
     the rest of the all-gold share evenly, the selected route gets :data:`SELECTED_SHARE`."""
     selected = SELECTED_SHARE if with_selected else 0.0
     if not members:

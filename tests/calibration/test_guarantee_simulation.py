@@ -2,7 +2,7 @@
 
 Each run draws a panel of 1-6 judges (some stating probabilities, often overconfident; some
 asked in both orders; some near-copies of one backbone), pairs of varying difficulty, a small
-calibration gold set (60-200 items) and 1,500 held-out pairs from the same world. The policy is
+calibration gold set (60-200 items) and 600 held-out pairs from the same world. The policy is
 fitted on the gold (every candidate at its share of δ, :mod:`calibration.union`) and applied to
 the held-out pairs; a run *fails* when the accepted held-out pairs agree with the gold below the
 target. The guarantee bounds the failure rate by δ; the test allows three Monte-Carlo standard
@@ -22,7 +22,7 @@ from tests.calibration.synthetic_judges import draw_pairs
 
 TARGET, DELTA = 0.85, 0.1
 RUNS = 200
-HELD_OUT = 1500
+HELD_OUT = 600
 
 
 def _world(rng: np.random.Generator) -> list[tuple[str, float, bool, bool, int]]:
@@ -69,7 +69,7 @@ def _one_run(seed: int) -> tuple[bool, float]:
         delta=DELTA,
         seed=seed,
         reports=False,
-        use_model=seed % 10 == 0,  # the label model is slow; a tenth of the runs fit it
+        use_model=seed % 20 == 0,  # the label model is slow (test_selection.py simulates it)
     )
     held_out = signals[size:]
     accepted = [p for p in held_out if fit.policy.accepts(p)]
@@ -80,6 +80,7 @@ def _one_run(seed: int) -> tuple[bool, float]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)
 def test_random_panels_break_the_guarantee_at_most_delta_of_the_time() -> None:
     outcomes = [_one_run(seed) for seed in range(RUNS)]
     failures = sum(failed for failed, _ in outcomes)
