@@ -268,8 +268,12 @@ def test_every_simple_router_score_is_a_candidate_on_all_the_gold() -> None:
     signals, gold = _one_strong_two_weak(240, 1)
     members = all_gold_members(signals, ["strong", "weak-1", "weak-2"], {})
     names = [m.name for m in members]
-    assert names[0] == "panel vote share (3 judges)"
-    assert {"judge strong (vote)", "judge weak-1 (vote)", "judge weak-2 (vote)"} <= set(names)
+    # the gold-free weights say the strong judge decides: it leads (the largest share of δ)
+    assert names[0] == "judge strong (vote)" and "panel vote share (3 judges)" in names
+    assert {"judge weak-1 (vote)", "judge weak-2 (vote)"} <= set(names)
+    assert len(names) == len(set(names)) == 5  # vote share, 3 judges, the weighted vote
+    even, _ = synthesize(200, [0.9, 0.85, 0.8], seed=5)  # no probabilities: the vote share leads
+    assert all_gold_members(even, ["j0", "j1", "j2"], {})[0].name == "panel vote share (3 judges)"
     copies = [
         PairSignals(p.pair_id, {**p.judges, "copy": replace(p.judges["weak-1"], judge="copy")})
         for p in signals
