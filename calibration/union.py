@@ -158,7 +158,9 @@ SELECTED_SHARE = 0.15
 VOTE_SHARE_SHARE = 0.6
 
 
-#: A weighted vote whose heaviest judge weighs this many times the next is led by that judge.
+#: A weighted vote whose heaviest judge weighs this many times the next is led by that judge,
+#: when that judge states probabilities (without them its vote takes two or three values and
+#: certifies all or nothing; the vote share then ranks better).
 DOMINANT_WEIGHT_RATIO = 2.0
 
 
@@ -198,7 +200,8 @@ def all_gold_members(
     lead = next((s for s in out if _dominated(s)), None)
     if isinstance(lead, VoteScorer) and lead.weights:  # one judge decides the weighted vote:
         top = max(lead.weights, key=lambda j: lead.weights[j] if lead.weights else 0.0)
-        out.insert(0, VoteScorer((top,), dict(orders)))  # that judge alone leads
+        if reports_probabilities(signals, [top]):  # and its scores can rank: it leads
+            out.insert(0, VoteScorer((top,), dict(orders)))
 
     seen: set[str] = set()
     unique = []
