@@ -361,15 +361,21 @@ def explain_route(
     n_sel: int,
 ) -> str:
     """Why the policy uses its score: the selection part's evidence, or the default route."""
-    selected = explain_selection(chosen, ranked, n_sel) if chosen else "no judges"
     if route.name == "default":
-        return (
-            f"{route.scorer.name}, the default score (no gold label chose it), certified on all "
-            f"{route.items} gold items at level {route.level:.3g} and accepts more than the "
-            f"score chosen on the selection part ({selected})" + describe_weights(route.scorer)
+        certified = sum(r.search.certified for r in routes)
+        text = (
+            f"{route.scorer.name}, no gold label chose it, certified on all {route.items} gold "
+            f"items at level {route.level:.3g} (its share of δ), accepts the most of the "
+            f"{certified} certified of {len(routes)} candidates"
         )
+        if chosen:
+            text += (
+                f" (score chosen on the selection part: {explain_selection(chosen, ranked, n_sel)})"
+            )
+        return text + describe_weights(route.scorer)
+    selected = explain_selection(chosen, ranked, n_sel) if chosen else "no judges"
     others = [r for r in routes if r is not route and r.search.certified]
     text = selected
     if others:
-        text += f" (it accepts more than the default {others[0].scorer.name})"
+        text += f" (it accepts more than {others[0].scorer.name}, certified on all the gold)"
     return text

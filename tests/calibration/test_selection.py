@@ -172,16 +172,16 @@ def test_family_wise_error_of_vote_selection_over_many_draws() -> None:
 
 @pytest.mark.slow  # a statistical simulation: its own group in `make check`
 def test_family_wise_error_with_the_default_route_for_judges_with_probabilities() -> None:
-    # Judges stating probabilities switch on the second route (the panel's confidence-weighted
-    # vote, each judge weighted by its gold-free Dawid-Skene accuracy, on all the gold at δ/2,
-    # beside the chosen score at δ/2): still ≤ δ together.
+    # Judges stating probabilities add the panel's confidence-weighted vote (each judge
+    # weighted by its gold-free Dawid-Skene accuracy) to the all-gold members: still ≤ δ.
     trials = 200
     rng = np.random.default_rng(14)
     signals, gold = _null_world(150, rng, confidences=True)
     fit = fit_policy(signals, gold, target_agreement=0.85, delta=0.1, use_model=False)
-    assert [r["route"] for r in fit.report["routes"]] == ["selected", "default"]
-    assert fit.report["routes"][1]["score"].startswith("reliability-weighted")
-    assert [r["level"] for r in fit.report["routes"]] == [pytest.approx(0.05)] * 2
+    routes = fit.report["routes"]
+    assert {r["route"] for r in routes} == {"default"}  # without the model: all on all the gold
+    assert any(r["score"].startswith("reliability-weighted") for r in routes)
+    assert sum(r["level"] for r in routes) == pytest.approx(0.1)
     assert _error_rate(trials, 15, use_model=False, confidences=True) <= 0.1 + _slack(trials)
 
 

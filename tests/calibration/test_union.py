@@ -98,9 +98,9 @@ def _null_world(n: int, rng: np.random.Generator) -> tuple[list[PairSignals], di
 
 @pytest.mark.slow
 def test_family_wise_error_of_the_union_with_every_member() -> None:
-    # The most members the procedure has: the selected route (chosen on the selection part
-    # among the panel, every judge and the gold-free scores), two judge-led votes and the
-    # cluster-weighted vote on all the gold, each at its share of δ. Seeded; ~20 s.
+    # The most all-gold members the procedure has: the panel vote share, every judge alone,
+    # two judge-led votes and the cluster-weighted vote (issue #23), each at its share of δ.
+    # Seeded; ~20 s.
     trials, errors = 150, 0
     rng = np.random.default_rng(23)
     for t in range(trials):
@@ -116,7 +116,8 @@ def test_family_wise_error_of_the_union_with_every_member() -> None:
             reports=False,
         )
         if t == 0:
-            assert len(fit.report["routes"]) == 4
+            kinds = [r["kind"] for r in fit.report["routes"]]
+            assert {"panel", "judge", "led"} <= set(kinds) and len(kinds) >= 4
             assert sum(r["level"] for r in fit.report["routes"]) == pytest.approx(0.1)
         errors += bool(fit.report["certified"])
     assert errors / trials <= 0.1 + 3 * math.sqrt(0.1 * 0.9 / trials)
