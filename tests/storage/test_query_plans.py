@@ -29,12 +29,12 @@ from referee.db.engine import transaction
 from referee.db.models import Dataset, HumanLabel, Judgment, Pair
 from referee.db.routing import dataset_by_name
 from referee.db.signals import iter_pair_signal_batches
+from referee.db.status import dataset_status
 from referee.export.build import labeled_pairs
 from referee.review.config import QueueConfig
 from referee.review.final_labels import iter_final_labels
 from referee.review.queue_build import rebuild_queue
 from referee.review.service import lease_next
-from referee.status import dataset_status
 from tests.review.review_factory import make_reviewer, make_routed_dataset
 
 HOT_TABLES = ("pairs", "judgments", "routing_decisions")
