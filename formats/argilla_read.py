@@ -131,20 +131,11 @@ def _record_labels(record: dict[str, Any]) -> Iterator[Record | tuple[str, str]]
     if isinstance(answers, tuple):
         yield answers
         return
-    names = metadata.get("annotators") if isinstance(metadata, dict) else None
-    pseudonyms = {
-        str(annotator_uuid(n)): n
-        for n in (names if isinstance(names, list) else [])
-        if isinstance(n, str)
-    }
+    pseudonyms = _pseudonyms(metadata)
     sources = _answer_sources(
         metadata.get(ANSWERS_METADATA) if isinstance(metadata, dict) else None
     )
-    rationales = {
-        str(user): value
-        for value, user, status in answers.get(RATIONALE, [])
-        if status == "submitted" and isinstance(value, str) and value.strip()
-    }
+    rationales = _rationales(answers)
     extras = _schema_answers(answers)
     if isinstance(extras, tuple):
         yield extras
@@ -178,6 +169,25 @@ def _record_labels(record: dict[str, Any]) -> Iterator[Record | tuple[str, str]]
         if value == "both_bad":
             label["reason"] = rationale or IMPORTED_BOTH_BAD_REASON
         yield label
+
+
+def _pseudonyms(metadata: Any) -> dict[str, str]:
+    """Per Argilla user id, the pseudonym of an annotator listed in the record's metadata."""
+    names = metadata.get("annotators") if isinstance(metadata, dict) else None
+    return {
+        str(annotator_uuid(n)): n
+        for n in (names if isinstance(names, list) else [])
+        if isinstance(n, str)
+    }
+
+
+def _rationales(answers: dict[str, list[Answer]]) -> dict[str, Any]:
+    """Per user id, the non-blank rationale of their submitted responses."""
+    return {
+        str(user): value
+        for value, user, status in answers.get(RATIONALE, [])
+        if status == "submitted" and isinstance(value, str) and value.strip()
+    }
 
 
 def _schema_answers(answers: dict[str, list[Answer]]) -> dict[str, Record] | tuple[str, str]:

@@ -142,7 +142,25 @@ class LabelKind:
         if not batch:
             return [], exported.unchanged, exported.revised
         rubric = rubric_versions(session, {r.pair_id for _, r in batch})
-        stored = {
+        stored = self._stored(session, batch)
+        rows, unchanged = [], 0
+        for line, record in batch:
+            old = stored.get((record.pair_id, record.annotator))
+            if old is None:
+                rows.append(self._new_row(record, rubric.get(record.pair_id)))
+                continue
+            changed = _first_difference(old, record, LABEL_CONTENT)
+            if changed is None:
+                unchanged += 1
+            else:
+                report(self._conflict(line, record, old, changed))
+        return rows, unchanged + exported.unchanged, exported.revised
+
+    def _stored(
+        self, session: Session, batch: Sequence[tuple[int, LabelRecord]]
+    ) -> dict[tuple[str, str], Any]:
+        """The stored labels of this kind for the batch's keys, by (pair_id, annotator)."""
+        return {
             (row.pair_id, row.annotator): row
             for row in session.execute(
                 select(
@@ -157,51 +175,41 @@ class LabelKind:
                 )
             )
         }
-        rows, unchanged = [], 0
-        for line, record in batch:
-            old = stored.get((record.pair_id, record.annotator))
-            if old is None:
-                rows.append(
-                    {
-                        "pair_id": record.pair_id,
-                        "annotator": record.annotator,
-                        "label": record.label,
-                        "kind": self.kind,
-                        "rationale": record.rationale,
-                        "reason": record.reason,
-                        "duration_s": record.duration_s,
-                        "strength": record.strength,
-                        "ratings": record.ratings,
-                        "rubric_version": rubric.get(record.pair_id),
-                    }
-                )
-                continue
-            changed = _first_difference(old, record, LABEL_CONTENT)
-            if changed is None:
-                unchanged += 1
-            elif changed == "label":
-                report(
-                    Problem(
-                        self.file,
-                        line,
-                        "label",
-                        f"annotator '{record.annotator}' already gave pair '{record.pair_id}' "
-                        f"the {self.kind} label '{old.label}', not '{record.label}'",
-                    )
-                )
-            else:
-                report(
-                    Problem(
-                        self.file,
-                        line,
-                        changed,
-                        f"annotator '{record.annotator}' already gave pair '{record.pair_id}' "
-                        f"the same {self.kind} label with {changed} "
-                        f"{_shown(getattr(old, changed))}, not {_shown(getattr(record, changed))}"
-                        "; stored labels are never overwritten by an import",
-                    )
-                )
-        return rows, unchanged + exported.unchanged, exported.revised
+
+    def _new_row(self, record: LabelRecord, rubric_version: Any) -> dict[str, Any]:
+        """The human_labels row to insert for a label not stored yet."""
+        return {
+            "pair_id": record.pair_id,
+            "annotator": record.annotator,
+            "label": record.label,
+            "kind": self.kind,
+            "rationale": record.rationale,
+            "reason": record.reason,
+            "duration_s": record.duration_s,
+            "strength": record.strength,
+            "ratings": record.ratings,
+            "rubric_version": rubric_version,
+        }
+
+    def _conflict(self, line: int, record: LabelRecord, old: Any, changed: str) -> Problem:
+        """The problem of a label that differs from the stored one in field ``changed``."""
+        if changed == "label":
+            return Problem(
+                self.file,
+                line,
+                "label",
+                f"annotator '{record.annotator}' already gave pair '{record.pair_id}' "
+                f"the {self.kind} label '{old.label}', not '{record.label}'",
+            )
+        return Problem(
+            self.file,
+            line,
+            changed,
+            f"annotator '{record.annotator}' already gave pair '{record.pair_id}' "
+            f"the same {self.kind} label with {changed} "
+            f"{_shown(getattr(old, changed))}, not {_shown(getattr(record, changed))}"
+            "; stored labels are never overwritten by an import",
+        )
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
         rows = redact_rows(session, "human_labels", rows)  # a redacted dataset's text
@@ -260,7 +268,26 @@ class JudgmentKind:
         batch = _report_unknown_pairs(session, batch, self.file, report)
         if not batch:
             return [], 0, 0
-        stored = {
+        stored = self._stored(session, batch)
+        rows, unchanged = [], 0
+        for line, record in batch:
+            key = (record.pair_id, record.judge, record.order, record.prompt_version)
+            old = stored.get(key)
+            if old is None:
+                rows.append(self._new_row(record))
+                continue
+            changed = _first_difference(old, record, JUDGMENT_CONTENT)
+            if changed is None:
+                unchanged += 1
+            else:
+                report(self._conflict(line, record, old, changed))
+        return rows, unchanged, 0
+
+    def _stored(
+        self, session: Session, batch: Sequence[tuple[int, JudgmentRecord]]
+    ) -> dict[tuple[str, str, str, str], Any]:
+        """The stored verdicts on the batch's pairs, by (pair_id, judge, order, prompt_version)."""
+        return {
             (row.pair_id, row.judge, row.order, row.prompt_version): row
             for row in session.execute(
                 select(
@@ -272,55 +299,44 @@ class JudgmentKind:
                 ).where(Judgment.pair_id.in_({r.pair_id for _, r in batch}))
             )
         }
-        rows, unchanged = [], 0
-        for line, record in batch:
-            key = (record.pair_id, record.judge, record.order, record.prompt_version)
-            old = stored.get(key)
-            if old is None:
-                rows.append(
-                    {
-                        "pair_id": record.pair_id,
-                        "judge": record.judge,
-                        "order": record.order,
-                        "prompt_version": record.prompt_version,
-                        "winner": record.winner,
-                        "confidence": record.confidence,
-                        "logprob_confidence": record.logprob_confidence,
-                        "raw": record.raw,
-                        "tokens_in": record.tokens_in,
-                        "tokens_out": record.tokens_out,
-                        "cost": record.cost,
-                        "latency_ms": record.latency_ms,
-                        "status": "ok" if record.winner is not None else "unparseable",
-                    }
-                )
-                continue
-            changed = _first_difference(old, record, JUDGMENT_CONTENT)
-            if changed is None:
-                unchanged += 1
-            elif changed == "winner":
-                report(
-                    Problem(
-                        self.file,
-                        line,
-                        "winner",
-                        f"{self.describe_key(record)} is already stored as "
-                        f"{old.winner or 'unparseable'}, not {record.winner or 'null'}",
-                    )
-                )
-            else:
-                report(
-                    Problem(
-                        self.file,
-                        line,
-                        changed,
-                        f"{self.describe_key(record)} is already stored with the same winner "
-                        f"but {changed} {_shown(getattr(old, changed))}, not "
-                        f"{_shown(getattr(record, changed))}; stored verdicts are never "
-                        "overwritten: give new verdicts their own prompt_version",
-                    )
-                )
-        return rows, unchanged, 0
+
+    def _new_row(self, record: JudgmentRecord) -> dict[str, Any]:
+        """The judgments row to insert for a verdict not stored yet."""
+        return {
+            "pair_id": record.pair_id,
+            "judge": record.judge,
+            "order": record.order,
+            "prompt_version": record.prompt_version,
+            "winner": record.winner,
+            "confidence": record.confidence,
+            "logprob_confidence": record.logprob_confidence,
+            "raw": record.raw,
+            "tokens_in": record.tokens_in,
+            "tokens_out": record.tokens_out,
+            "cost": record.cost,
+            "latency_ms": record.latency_ms,
+            "status": "ok" if record.winner is not None else "unparseable",
+        }
+
+    def _conflict(self, line: int, record: JudgmentRecord, old: Any, changed: str) -> Problem:
+        """The problem of a verdict that differs from the stored one in field ``changed``."""
+        if changed == "winner":
+            return Problem(
+                self.file,
+                line,
+                "winner",
+                f"{self.describe_key(record)} is already stored as "
+                f"{old.winner or 'unparseable'}, not {record.winner or 'null'}",
+            )
+        return Problem(
+            self.file,
+            line,
+            changed,
+            f"{self.describe_key(record)} is already stored with the same winner "
+            f"but {changed} {_shown(getattr(old, changed))}, not "
+            f"{_shown(getattr(record, changed))}; stored verdicts are never "
+            "overwritten: give new verdicts their own prompt_version",
+        )
 
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
         rows = redact_rows(session, "judgments", rows)  # a redacted dataset's text

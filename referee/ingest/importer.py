@@ -18,7 +18,7 @@ import getpass
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -91,87 +91,138 @@ def import_file(
     skip those records instead, and the skipped records are written to ``skipped.out`` after
     the import commits.
     """
-    file = str(path)
-    summary = ImportSummary(file=file)
     log = ProblemLog()
-    field_map = field_map or FieldMap()
+    repeats = Repeats(on_conflict) if dedupe else None
     from_csv = path.name.lower().endswith((".csv", ".tsv"))
-    sink: ProblemLog = skipped if skipped is not None else log
     with transaction(engine) as session:
         if before is not None:
             before(session)
         create_seen_table(session)
-        batch: list[tuple[int, R]] = []
-        repeats = Repeats(on_conflict) if dedupe else None
-
-        def flush() -> None:
-            unique = check_file_duplicates(session, file, kind, batch, sink, repeats)
-            rows, unchanged, updated = kind.reconcile(session, unique, sink.add)
-            summary.unchanged += unchanged
-            summary.updated += updated
-            if rows and not log:
-                kind.insert(session, rows)
-                summary.inserted += len(rows)
-                if repeats is not None and repeats.on_conflict == "last":
-                    mark_inserted(session, [kind.row_key(row) for row in rows])
-            batch.clear()
-            if progress is not None:
-                progress(summary.records)
-
-        for item in read_records(path) if records is None else records:
-            if isinstance(item, Problem):
-                (sink if item.skippable else log).add(item)
-                continue
-            line, raw = item
-            summary.records += 1
-            result = kind.validate(field_map.apply(raw), from_csv)
-            if isinstance(result, list):
-                for field_name, message in result:
-                    sink.add(Problem(file, line, field_name, message))
-                if skipped is not None:
-                    skipped.keep_record(line, raw)
-                continue
-            batch.extend((line, r) for r in (result if isinstance(result, tuple) else (result,)))
-            if len(batch) >= BATCH_SIZE:
-                flush()
-        if batch:
-            flush()
-        if summary.records == 0 and not log:
-            log.add(Problem(file, 0, None, f"the file is empty: no {kind.noun} records in it"))
-        if log:
-            session.rollback()
-            raise InputRejected(log)
+        run = _Import(session, kind, ImportSummary(file=str(path)), log, repeats, progress, skipped)
+        run.read(
+            read_records(path) if records is None else records, field_map or FieldMap(), from_csv
+        )
+        run.reject_if_wrong()
         if after is not None:
             after(session)
         drop_seen_table(session)
-        if skipped is not None:
-            summary.extra["skipped"] = skipped.count
-            summary.extra["skipped_file"] = str(skipped.out)
-        if repeats is not None:
-            summary.extra["on_conflict"] = repeats.on_conflict
-            summary.extra["folded_repeats"] = repeats.folded
-            summary.extra["folded_disagreeing"] = repeats.disagreeing
-            summary.extra["disagreeing_keys"] = repeats.listed
-            summary.inserted -= repeats.replaced
-        session.add(
-            AuditEntry(
-                actor=_actor(),
-                action=f"import_{kind.noun}s",
-                entity="file",
-                entity_id=_storable_path(file),
-                detail={
-                    "records": summary.records,
-                    "inserted": summary.inserted,
-                    "unchanged": summary.unchanged,
-                    "updated": summary.updated,
-                    **summary.extra,
-                    **(audit or {}),
-                },
-            )
-        )
+        _add_extras(run.summary, skipped, repeats)
+        session.add(_audit_entry(kind, run.summary, audit))
     if skipped is not None:
         skipped.write()
-    return summary
+    return run.summary
+
+
+@dataclass
+class _Import(Generic[R]):
+    """One import in progress: its transaction, kind, problems, current batch and summary."""
+
+    session: Session
+    kind: RecordKind[R]
+    summary: ImportSummary
+    log: ProblemLog
+    repeats: Repeats | None
+    progress: Progress | None
+    skipped: SkippedRecords | None
+    batch: list[tuple[int, R]] = field(default_factory=list)
+
+    @property
+    def sink(self) -> ProblemLog:
+        """Where problems with single records go: the skipped records, or the problem log."""
+        return self.skipped if self.skipped is not None else self.log
+
+    def read(self, items: Iterable[Item], field_map: FieldMap, from_csv: bool) -> None:
+        """Validate every item and insert the valid records, batch by batch."""
+        for item in items:
+            self.take(item, field_map, from_csv)
+        if self.batch:
+            self.flush()
+
+    def take(self, item: Item, field_map: FieldMap, from_csv: bool) -> None:
+        """Record one item's problems, or add its records to the batch (flushed when full)."""
+        if isinstance(item, Problem):
+            (self.sink if item.skippable else self.log).add(item)
+            return
+        line, raw = item
+        self.summary.records += 1
+        result = self.kind.validate(field_map.apply(raw), from_csv)
+        if isinstance(result, list):
+            for field_name, message in result:
+                self.sink.add(Problem(self.summary.file, line, field_name, message))
+            if self.skipped is not None:
+                self.skipped.keep_record(line, raw)
+            return
+        self.batch.extend((line, r) for r in (result if isinstance(result, tuple) else (result,)))
+        if len(self.batch) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        """Reconcile the batch with what is stored and insert its new rows (when all is well)."""
+        session, kind, summary = self.session, self.kind, self.summary
+        unique = check_file_duplicates(
+            session, summary.file, kind, self.batch, self.sink, self.repeats
+        )
+        rows, unchanged, updated = kind.reconcile(session, unique, self.sink.add)
+        summary.unchanged += unchanged
+        summary.updated += updated
+        if rows and not self.log:
+            kind.insert(session, rows)
+            summary.inserted += len(rows)
+            if self.repeats is not None and self.repeats.on_conflict == "last":
+                mark_inserted(session, [kind.row_key(row) for row in rows])
+        self.batch.clear()
+        if self.progress is not None:
+            self.progress(summary.records)
+
+    def reject_if_wrong(self) -> None:
+        """Roll back and raise :class:`InputRejected` when the file is empty or had problems."""
+        if self.summary.records == 0 and not self.log:
+            self.log.add(
+                Problem(
+                    self.summary.file,
+                    0,
+                    None,
+                    f"the file is empty: no {self.kind.noun} records in it",
+                )
+            )
+        if self.log:
+            self.session.rollback()
+            raise InputRejected(self.log)
+
+
+def _add_extras(
+    summary: ImportSummary, skipped: SkippedRecords | None, repeats: Repeats | None
+) -> None:
+    """Add what ``--skip-invalid`` and ``--dedupe`` did to the summary."""
+    if skipped is not None:
+        summary.extra["skipped"] = skipped.count
+        summary.extra["skipped_file"] = str(skipped.out)
+    if repeats is not None:
+        summary.extra["on_conflict"] = repeats.on_conflict
+        summary.extra["folded_repeats"] = repeats.folded
+        summary.extra["folded_disagreeing"] = repeats.disagreeing
+        summary.extra["disagreeing_keys"] = repeats.listed
+        summary.inserted -= repeats.replaced
+
+
+def _audit_entry(
+    kind: RecordKind[Any], summary: ImportSummary, audit: dict[str, Any] | None
+) -> AuditEntry:
+    """The audit entry of a committed import."""
+    return AuditEntry(
+        actor=_actor(),
+        action=f"import_{kind.noun}s",
+        entity="file",
+        entity_id=_storable_path(summary.file),
+        detail={
+            "records": summary.records,
+            "inserted": summary.inserted,
+            "unchanged": summary.unchanged,
+            "updated": summary.updated,
+            **summary.extra,
+            **(audit or {}),
+        },
+    )
 
 
 def _storable_path(file: str) -> str:
@@ -230,27 +281,6 @@ def ingest_pairs(
     audit.update(format=source.layout, pairs=str(source.design))
     skipped = _skipped(path, skip_invalid, skipped_out)
 
-    def bind_dataset(session: Session) -> None:
-        dataset_id = dataset_id_for(session, dataset, create=True)
-        assert dataset_id is not None
-        kind.dataset_id = dataset_id
-        row = session.get(Dataset, dataset_id, with_for_update=True)
-        assert row is not None
-        try:
-            kind.redaction = start_redaction(session, row, redaction or RedactionSetup())
-        except (RedactionUnavailable, RedactionError) as exc:
-            log = ProblemLog()
-            log.add(Problem(str(path), 0, None, str(exc)))
-            raise InputRejected(log) from None
-        if kind.redaction is not None:
-            audit["redaction_version"] = kind.redaction.version
-
-    def finish_redaction(session: Session) -> None:
-        if kind.redaction is not None:
-            row = session.get(Dataset, kind.dataset_id)
-            assert row is not None
-            kind.redaction.finish(session, row, ref=str(path)[-200:])
-
     summary = import_file(
         engine,
         path,
@@ -258,8 +288,8 @@ def ingest_pairs(
         field_map=field_map,
         progress=progress,
         audit=audit,
-        before=bind_dataset,
-        after=finish_redaction,
+        before=lambda session: _bind_dataset(session, kind, dataset, path, redaction, audit),
+        after=lambda session: _finish_redaction(session, kind, path),
         dedupe=dedupe,
         on_conflict=on_conflict,
         skipped=skipped,
@@ -268,6 +298,38 @@ def ingest_pairs(
         summary.extra["preference_labels"] = kind.labels_added
         summary.extra["preference_as"] = source.preference_kind
     return summary
+
+
+def _bind_dataset(
+    session: Session,
+    kind: PairKind,
+    dataset: str,
+    path: Path,
+    redaction: RedactionSetup | None,
+    audit: dict[str, Any],
+) -> None:
+    """Give ``kind`` the id of ``dataset`` (created if new) and start its redaction, if any."""
+    dataset_id = dataset_id_for(session, dataset, create=True)
+    assert dataset_id is not None
+    kind.dataset_id = dataset_id
+    row = session.get(Dataset, dataset_id, with_for_update=True)
+    assert row is not None
+    try:
+        kind.redaction = start_redaction(session, row, redaction or RedactionSetup())
+    except (RedactionUnavailable, RedactionError) as exc:
+        log = ProblemLog()
+        log.add(Problem(str(path), 0, None, str(exc)))
+        raise InputRejected(log) from None
+    if kind.redaction is not None:
+        audit["redaction_version"] = kind.redaction.version
+
+
+def _finish_redaction(session: Session, kind: PairKind, path: Path) -> None:
+    """Finish redacting the dataset ``kind`` imported into, when it is being redacted."""
+    if kind.redaction is not None:
+        row = session.get(Dataset, kind.dataset_id)
+        assert row is not None
+        kind.redaction.finish(session, row, ref=str(path)[-200:])
 
 
 def _check_dataset_name(path: Path, dataset: str) -> None:

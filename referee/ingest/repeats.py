@@ -80,15 +80,7 @@ def check_file_duplicates(
         (line, record, kind.key(record), kind.fingerprint(record), kind.fold_group(record))
         for line, record in batch
     ]
-    earlier: dict[str, _Seen] = {
-        k: _Seen(line, f, g, bool(ins))
-        for k, line, f, g, ins in session.execute(
-            text("SELECT k, line, f, g, ins FROM referee_ingest_seen WHERE k IN :keys").bindparams(
-                bindparam("keys", expanding=True)
-            ),
-            {"keys": list({c[2] for c in candidates})},
-        ).all()
-    }
+    earlier = _earlier(session, list({c[2] for c in candidates}))
     new: dict[str, _Seen] = {}
     moved: set[str] = set()
     kept: dict[str, tuple[int, R]] = {}
@@ -100,39 +92,14 @@ def check_file_duplicates(
             continue
         same_content = seen.content == content
         if repeats is None or seen.group != group:
-            note = (
-                ", same content"
-                if same_content
-                else (f", {kind.different_note}" if seen.group == group else "")
-            )
-            hint = ""
-            if repeats is None and seen.group == group:
-                hint = "; pass --dedupe to keep the first record of each repeated key"
-            log.add(
-                Problem(
-                    file,
-                    line,
-                    kind.key_field,
-                    f"duplicate {kind.describe_key(record)} inside the file "
-                    f"(first on line {seen.line}{note}){hint}",
-                )
-            )
+            log.add(_duplicate(file, kind, line, record, seen, same_content, group, repeats))
             continue
         repeats.folded += 1
         if same_content:
             continue
         repeats.disagree(kind.describe_key(record), seen.line, line)
         if repeats.on_conflict == "error":
-            log.add(
-                Problem(
-                    file,
-                    line,
-                    kind.key_field,
-                    f"{kind.describe_key(record)} is repeated with {kind.different_note} "
-                    f"(first on line {seen.line}); --on-conflict error refuses it: keep one "
-                    "of them, or pass --on-conflict first|last",
-                )
-            )
+            log.add(_refused(file, kind, line, record, seen))
         elif repeats.on_conflict == "last":
             if key not in kept and seen.inserted:
                 kind.delete(session, record)
@@ -143,6 +110,67 @@ def check_file_duplicates(
             else:
                 earlier[key] = _Seen(line, content, group, False)
                 moved.add(key)
+    _save_seen(session, new, earlier, moved)
+    return list(kept.values())
+
+
+def _earlier(session: Session, keys: list[str]) -> dict[str, _Seen]:
+    """The keys among ``keys`` seen in earlier batches of the file, as first seen (or kept)."""
+    return {
+        k: _Seen(line, f, g, bool(ins))
+        for k, line, f, g, ins in session.execute(
+            text("SELECT k, line, f, g, ins FROM referee_ingest_seen WHERE k IN :keys").bindparams(
+                bindparam("keys", expanding=True)
+            ),
+            {"keys": keys},
+        ).all()
+    }
+
+
+def _duplicate(
+    file: str,
+    kind: RecordKind[R],
+    line: int,
+    record: R,
+    seen: _Seen,
+    same_content: bool,
+    group: str,
+    repeats: Repeats | None,
+) -> Problem:
+    """The problem of a repeated key that is not folded (no ``--dedupe``, or other texts)."""
+    note = (
+        ", same content"
+        if same_content
+        else (f", {kind.different_note}" if seen.group == group else "")
+    )
+    hint = ""
+    if repeats is None and seen.group == group:
+        hint = "; pass --dedupe to keep the first record of each repeated key"
+    return Problem(
+        file,
+        line,
+        kind.key_field,
+        f"duplicate {kind.describe_key(record)} inside the file "
+        f"(first on line {seen.line}{note}){hint}",
+    )
+
+
+def _refused(file: str, kind: RecordKind[R], line: int, record: R, seen: _Seen) -> Problem:
+    """The problem of a repeat with different content under ``--on-conflict error``."""
+    return Problem(
+        file,
+        line,
+        kind.key_field,
+        f"{kind.describe_key(record)} is repeated with {kind.different_note} "
+        f"(first on line {seen.line}); --on-conflict error refuses it: keep one "
+        "of them, or pass --on-conflict first|last",
+    )
+
+
+def _save_seen(
+    session: Session, new: dict[str, _Seen], earlier: dict[str, _Seen], moved: set[str]
+) -> None:
+    """Store the batch's new keys, and the earlier keys whose kept record moved to this batch."""
     if new:
         session.execute(
             text("INSERT INTO referee_ingest_seen (k, line, f, g, ins) VALUES (:k, :l, :f, :g, 0)"),
@@ -153,7 +181,6 @@ def check_file_duplicates(
             text("UPDATE referee_ingest_seen SET line = :l, f = :f, ins = 0 WHERE k = :k"),
             [{"k": k, "l": earlier[k].line, "f": earlier[k].content} for k in moved],
         )
-    return list(kept.values())
 
 
 def mark_inserted(session: Session, keys: list[str]) -> None:
