@@ -148,10 +148,7 @@ def annotator_quality(
     """
     rule = rule or PauseRule()
     n = len(items)
-    if not n == len(annotators) == len(labels):
-        raise ValueError("items, annotators and labels must have the same length")
-    if durations is not None and len(durations) != n:
-        raise ValueError("durations must have one entry per rating")
+    _check_lengths(n, annotators, labels, durations)
     gold = gold or {}
     item_ids, item = _encode(items)
     people, who = _encode(annotators)
@@ -159,51 +156,20 @@ def annotator_quality(
     cat_index = {c: i for i, c in enumerate(categories)}
     lab = np.fromiter((cat_index[x] for x in labels), dtype=np.int64, count=n)
     k = len(categories)
-
-    # Majority of the *other* annotators on each rating's item: item counts minus own vote.
-    counts = np.zeros((len(item_ids), k))
-    np.add.at(counts, (item, lab), 1.0)
-    others = counts[item]
-    others[np.arange(n), lab] -= 1.0
-    others_majority = majority_vote_counts(others)
-    answers = counts.sum(axis=1)[item]  # answers on each rating's item
-
-    gold_code = np.array(
-        [cat_index[gold[i]] if i in gold else -1 for i in item_ids], dtype=np.int64
-    )[item]
+    others_majority, answers = _others_majority(item, lab, len(item_ids), k)
+    gold_code = _gold_codes(item_ids, gold, cat_index)[item]
 
     z_item, timed, seconds = _duration_scores(durations, n)
-    medians = np.full(len(people), np.nan)
-    for p in range(len(people)):
-        mine = timed & (who == p)
-        if mine.any():
-            medians[p] = float(np.median(seconds[mine]))
-    has_median = ~np.isnan(medians)
-    z_person = np.zeros(len(people))
-    if has_median.sum() >= 3:
-        z_person[has_median] = modified_z_scores(np.log1p(medians[has_median]))
+    medians, z_person = _person_durations(who, timed, seconds, len(people))
 
     rows = []
     for p, person in enumerate(people):
         mine = who == p
         on_gold = mine & (gold_code >= 0)
-        n_gold = int(on_gold.sum())
-        accuracy = float(np.mean(lab[on_gold] == gold_code[on_gold])) if n_gold else None
+        n_gold, n_right, accuracy = _gold_accuracy(lab, gold_code, on_gold)
         compared = mine & (others_majority != NO_MAJORITY) & (answers >= rule.min_answers)
-        kappa: float | None = None
-        if compared.any():
-            conf = np.bincount(
-                lab[compared] * k + others_majority[compared], minlength=k * k
-            ).reshape(k, k)
-            value = cohen_kappa_components(conf).kappa
-            kappa = None if np.isnan(value) else value
-        n_right = int(np.sum(lab[on_gold] == gold_code[on_gold])) if n_gold else 0
+        kappa = _kappa_with_majority(lab, others_majority, compared, k)
         status, reasons = _judge(rule, n_gold, n_right, kappa, int(compared.sum()))
-        outlier: Literal["fast", "slow"] | None = None
-        if z_person[p] < -rule.z_threshold:
-            outlier = "fast"
-        elif z_person[p] > rule.z_threshold:
-            outlier = "slow"
         rows.append(
             AnnotatorQuality(
                 annotator=person,
@@ -218,10 +184,93 @@ def annotator_quality(
                 median_duration_s=None if np.isnan(medians[p]) else float(medians[p]),
                 fast_items=int((mine & (z_item < -rule.z_threshold)).sum()),
                 slow_items=int((mine & (z_item > rule.z_threshold)).sum()),
-                time_outlier=outlier,
+                time_outlier=_time_outlier(float(z_person[p]), rule),
             )
         )
     return rows
+
+
+def _gold_codes(
+    item_ids: Sequence[Hashable], gold: Mapping[Hashable, Hashable], cat_index: dict[Hashable, int]
+) -> NDArray[np.int64]:
+    """Per item, the index of its gold label's category, or -1 when it has no gold."""
+    return np.array([cat_index[gold[i]] if i in gold else -1 for i in item_ids], dtype=np.int64)
+
+
+def _gold_accuracy(
+    lab: NDArray[np.int64], gold_code: NDArray[np.int64], on_gold: NDArray[np.bool_]
+) -> tuple[int, int, float | None]:
+    """Gold ratings, how many match gold, and their accuracy (``None`` without gold)."""
+    n_gold = int(on_gold.sum())
+    accuracy = float(np.mean(lab[on_gold] == gold_code[on_gold])) if n_gold else None
+    n_right = int(np.sum(lab[on_gold] == gold_code[on_gold])) if n_gold else 0
+    return n_gold, n_right, accuracy
+
+
+def _check_lengths(
+    n: int,
+    annotators: Sequence[Hashable],
+    labels: Sequence[Hashable],
+    durations: Sequence[float | None] | None,
+) -> None:
+    """Raise ``ValueError`` unless the parallel rating sequences all have ``n`` entries."""
+    if not n == len(annotators) == len(labels):
+        raise ValueError("items, annotators and labels must have the same length")
+    if durations is not None and len(durations) != n:
+        raise ValueError("durations must have one entry per rating")
+
+
+def _others_majority(
+    item: NDArray[np.int64], lab: NDArray[np.int64], n_items: int, k: int
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Per rating: the majority of the *other* annotators on its item, and its item's answers."""
+    # item counts minus own vote
+    counts = np.zeros((n_items, k))
+    np.add.at(counts, (item, lab), 1.0)
+    others = counts[item]
+    others[np.arange(len(lab)), lab] -= 1.0
+    others_majority = majority_vote_counts(others)
+    answers = counts.sum(axis=1)[item]  # answers on each rating's item
+    return others_majority, answers
+
+
+def _person_durations(
+    who: NDArray[np.int64], timed: NDArray[np.bool_], seconds: NDArray[np.float64], n_people: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each annotator's median timed duration (NaN if none) and its modified z-score of log1p."""
+    medians = np.full(n_people, np.nan)
+    for p in range(n_people):
+        mine = timed & (who == p)
+        if mine.any():
+            medians[p] = float(np.median(seconds[mine]))
+    has_median = ~np.isnan(medians)
+    z_person = np.zeros(n_people)
+    if has_median.sum() >= 3:
+        z_person[has_median] = modified_z_scores(np.log1p(medians[has_median]))
+    return medians, z_person
+
+
+def _kappa_with_majority(
+    lab: NDArray[np.int64],
+    others_majority: NDArray[np.int64],
+    compared: NDArray[np.bool_],
+    k: int,
+) -> float | None:
+    """Cohen's kappa of the ``compared`` ratings against the others' majority, if defined."""
+    if not compared.any():
+        return None
+    conf = np.bincount(lab[compared] * k + others_majority[compared], minlength=k * k).reshape(k, k)
+    value = cohen_kappa_components(conf).kappa
+    return None if np.isnan(value) else value
+
+
+def _time_outlier(z: float, rule: PauseRule) -> Literal["fast", "slow"] | None:
+    """``"fast"``/``"slow"`` when the annotator's duration z-score is beyond the threshold."""
+    if z < -rule.z_threshold:
+        return "fast"
+    if z > rule.z_threshold:
+        return "slow"
+    return None
 
 
 def _duration_scores(

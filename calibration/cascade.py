@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from calibration.policy import DEFAULT_ACCEPT_LABELS, AcceptPolicy, fit_policy
+from calibration.policy import DEFAULT_ACCEPT_LABELS, AcceptPolicy, PolicyFit, fit_policy
 from calibration.signals import PairSignals
 
 __all__ = [
@@ -209,23 +209,7 @@ def fit_cascade(
     for an empty cascade, a judge in two stages, or a gold item some stage did not judge (the
     certificate of a later stage would then be about pairs it never saw).
     """
-    if not stages or any(not s for s in stages):
-        raise ValueError("a cascade needs at least one stage, each with at least one judge")
-    seen: set[str] = set()
-    for stage in stages:
-        twice = seen.intersection(stage)
-        if twice:
-            raise ValueError(f"judge {sorted(twice)[0]!r} is in two stages of the cascade")
-        seen.update(stage)
-    gold_pairs = [p for p in signals if p.pair_id in gold]
-    for stage in stages:
-        missing = [p.pair_id for p in gold_pairs if not _asked(p, stage)]
-        if missing:
-            raise ValueError(
-                f"stage {'+'.join(stage)} has no verdict for {len(missing)} gold item(s) "
-                f"(e.g. {missing[0]!r}): every stage must judge every gold item (a verdict that "
-                "could not be parsed counts)"
-            )
+    gold_pairs = _check_stages(signals, gold, stages)
     share = delta / len(stages)
     remaining = list(signals)
     policies: list[AcceptPolicy] = []
@@ -246,26 +230,60 @@ def fit_cascade(
         )
         policy = fit.policy
         accepted = [p for p in reaching if policy.accepts(p)]
-        accepted_gold = [p for p in accepted if p.pair_id in gold]
-        right = sum(1 for p in accepted_gold if policy.score(p).label == gold[p.pair_id])
-        report = fit.report
-        reports_out.append(
-            StageReport(
-                judges=panel,
-                gold_reaching=sum(1 for p in reaching if p.pair_id in gold),
-                certified=bool(report["certified"]),
-                threshold=report["threshold"],
-                score=str(report["score"]),
-                accepted_gold=len(accepted_gold),
-                agreement_on_accepted_gold=right / len(accepted_gold) if accepted_gold else None,
-                why=str(report["why_this_score"])
-                if report["certified"]
-                else str(report["why_not_certified"]),
-                more_gold_needed=report["more_gold_needed"],
-            )
-        )
+        reports_out.append(_stage_report(panel, reaching, accepted, gold, fit))
         policies.append(policy)
         taken = {p.pair_id for p in accepted}
         remaining = [p for p in remaining if p.pair_id not in taken]
     cascade = CascadePolicy(policies, target_agreement, delta)
     return CascadeFit(cascade, reports_out, len(gold_pairs))
+
+
+def _check_stages(
+    signals: Sequence[PairSignals], gold: Mapping[str, str], stages: Sequence[Sequence[str]]
+) -> list[PairSignals]:
+    """The gold pairs, after raising ``ValueError`` on a cascade ``fit_cascade`` refuses."""
+    if not stages or any(not s for s in stages):
+        raise ValueError("a cascade needs at least one stage, each with at least one judge")
+    seen: set[str] = set()
+    for stage in stages:
+        twice = seen.intersection(stage)
+        if twice:
+            raise ValueError(f"judge {sorted(twice)[0]!r} is in two stages of the cascade")
+        seen.update(stage)
+    gold_pairs = [p for p in signals if p.pair_id in gold]
+    for stage in stages:
+        missing = [p.pair_id for p in gold_pairs if not _asked(p, stage)]
+        if missing:
+            raise ValueError(
+                f"stage {'+'.join(stage)} has no verdict for {len(missing)} gold item(s) "
+                f"(e.g. {missing[0]!r}): every stage must judge every gold item (a verdict that "
+                "could not be parsed counts)"
+            )
+    return gold_pairs
+
+
+def _stage_report(
+    panel: list[str],
+    reaching: Sequence[PairSignals],
+    accepted: Sequence[PairSignals],
+    gold: Mapping[str, str],
+    fit: PolicyFit,
+) -> StageReport:
+    """One stage's report: its certificate and its agreement on the gold items it accepted."""
+    policy = fit.policy
+    accepted_gold = [p for p in accepted if p.pair_id in gold]
+    right = sum(1 for p in accepted_gold if policy.score(p).label == gold[p.pair_id])
+    report = fit.report
+    return StageReport(
+        judges=panel,
+        gold_reaching=sum(1 for p in reaching if p.pair_id in gold),
+        certified=bool(report["certified"]),
+        threshold=report["threshold"],
+        score=str(report["score"]),
+        accepted_gold=len(accepted_gold),
+        agreement_on_accepted_gold=right / len(accepted_gold) if accepted_gold else None,
+        why=str(report["why_this_score"])
+        if report["certified"]
+        else str(report["why_not_certified"]),
+        more_gold_needed=report["more_gold_needed"],
+    )

@@ -93,6 +93,29 @@ def _elbo(
     return joint + entropy
 
 
+def _check_responses(
+    tasks: Sequence[Hashable], workers: Sequence[Hashable], labels: Sequence[Hashable]
+) -> None:
+    """Raise ``ValueError`` unless the three response sequences are non-empty and equally long."""
+    if not len(tasks) == len(workers) == len(labels):
+        raise ValueError(
+            f"tasks, workers and labels differ in length "
+            f"({len(tasks)}, {len(workers)}, {len(labels)})"
+        )
+    if not tasks:
+        raise ValueError("no responses to aggregate")
+
+
+def _clamp(
+    probas: NDArray[np.float64], gold_rows: NDArray[np.int64], gold_cols: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Set the gold items' rows of ``probas`` (in place) to one-hot on their gold label."""
+    if gold_rows.size:
+        probas[gold_rows] = 0.0
+        probas[gold_rows, gold_cols] = 1.0
+    return probas
+
+
 class DawidSkene:
     """Dawid-Skene EM aggregation in the scikit-learn manner.
 
@@ -130,13 +153,7 @@ class DawidSkene:
         ``gold`` maps item ids to known labels; those items are clamped. Gold entries for items
         without responses are ignored. Returns ``self``.
         """
-        if not len(tasks) == len(workers) == len(labels):
-            raise ValueError(
-                f"tasks, workers and labels differ in length "
-                f"({len(tasks)}, {len(workers)}, {len(labels)})"
-            )
-        if not tasks:
-            raise ValueError("no responses to aggregate")
+        _check_responses(tasks, workers, labels)
         gold = dict(gold or {})
         self.tasks_, t = _encode(tasks)
         self.workers_, w = _encode(workers)
@@ -160,16 +177,35 @@ class DawidSkene:
         gold_rows = np.array([task_index[x] for x in gold], dtype=np.int64)
         gold_cols = np.array([class_index[v] for v in gold.values()], dtype=np.int64)
 
-        def clamp(probas: NDArray[np.float64]) -> NDArray[np.float64]:
-            if gold_rows.size:
-                probas[gold_rows] = 0.0
-                probas[gold_rows, gold_cols] = 1.0
-            return probas
-
         # Initialisation: majority-vote shares, as crowd-kit does.
         vote_counts = np.zeros((n_t, k))
         np.add.at(vote_counts, (t, lab), 1.0)
-        probas = clamp(vote_counts / vote_counts.sum(axis=1, keepdims=True))
+        probas = _clamp(vote_counts / vote_counts.sum(axis=1, keepdims=True), gold_rows, gold_cols)
+        probas, priors, errors = self._expectation_maximisation(
+            probas, responses, responses_t, used, votes_per_task, (gold_rows, gold_cols)
+        )
+        self.probas_ = probas
+        self.priors_ = priors
+        self.errors_ = errors
+        best = probas.argmax(axis=1)
+        self.labels_: dict[Hashable, Hashable] = {
+            task: self.classes_[b] for task, b in zip(self.tasks_, best.tolist(), strict=True)
+        }
+        return self
+
+    def _expectation_maximisation(
+        self,
+        probas: NDArray[np.float64],
+        responses: sp.csr_matrix,
+        responses_t: sp.csr_matrix,
+        used: NDArray[np.bool_],
+        votes_per_task: NDArray[np.float64],
+        gold: tuple[NDArray[np.int64], NDArray[np.int64]],
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """EM from initial ``probas`` until the ELBO gains under ``tol``: probas, priors, errors."""
+        n_w, k = len(self.workers_), len(self.classes_)
+        gold_rows, gold_cols = gold
+        n_responses = int(votes_per_task.sum())
         priors = probas.mean(axis=0)
         errors = _m_step(responses_t, probas, used, n_w, k)
         loss = -np.inf
@@ -182,24 +218,16 @@ class DawidSkene:
             log_post = np.log(np.maximum(priors, _EPS)) + np.asarray(responses @ log_err)
             log_post -= log_post.max(axis=1, keepdims=True)
             probas = np.exp(log_post)
-            probas = clamp(probas / probas.sum(axis=1, keepdims=True))
+            probas = _clamp(probas / probas.sum(axis=1, keepdims=True), gold_rows, gold_cols)
             priors = probas.mean(axis=0)
             errors = _m_step(responses_t, probas, used, n_w, k)
             new_loss = _elbo(probas, priors, _log_errors(errors, used), responses, votes_per_task)
-            self.loss_history_.append(new_loss / len(labels))
+            self.loss_history_.append(new_loss / n_responses)
             self.n_iter_ += 1
             if self.loss_history_[-1] - loss < self.tol:
                 break
             loss = self.loss_history_[-1]
-
-        self.probas_ = probas
-        self.priors_ = priors
-        self.errors_ = errors
-        best = probas.argmax(axis=1)
-        self.labels_: dict[Hashable, Hashable] = {
-            task: self.classes_[b] for task, b in zip(self.tasks_, best.tolist(), strict=True)
-        }
-        return self
+        return probas, priors, errors
 
     def fit_predict(
         self,

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from calibration.reliability import reliability
-from calibration.signals import VERDICTS, PairSignals
+from calibration.signals import VERDICTS, JudgeSignals, PairSignals
 
 __all__ = ["cohen_kappa_from_pairs", "judge_report"]
 
@@ -109,6 +109,24 @@ def judge_report(
         for j in names
         if j in pair.judges
     ]
+    report.update(_position_and_parsing(calls))
+    report["length_preference"] = {
+        "chose_longer": _rate([_longer(u[0], u[1]) for u in units]),
+        "gold_chose_longer": _rate(
+            [_longer(p, gold[p.pair_id]) for p in signals if p.pair_id in gold]
+        ),
+    }
+    report["per_slice"] = _per_slice(units, max_slice_values)
+    conf = _confidence_outcomes(signals, gold, names)
+    report["confidence_reliability"] = (
+        reliability([c for c, _ in conf], [ok for _, ok in conf]) if conf else None
+    )
+    return report
+
+
+def _position_and_parsing(calls: Sequence[JudgeSignals]) -> dict[str, Any]:
+    """Position consistency, first-position preference and parse counts of the judge calls."""
+    report: dict[str, Any] = {}
     both = [js for js in calls if js.ab is not None and js.ba is not None]
     report["position_consistency"] = sum(js.consistent for js in both) / len(both) if both else None
     first = [js.ab == "A" for js in calls if js.ab in ("A", "B")]
@@ -119,12 +137,11 @@ def judge_report(
     report["unparsed_share_of_pairs"] = (
         sum(1 for js in calls if not js.verdicts) / len(calls) if calls else None
     )
-    report["length_preference"] = {
-        "chose_longer": _rate([_longer(u[0], u[1]) for u in units]),
-        "gold_chose_longer": _rate(
-            [_longer(p, gold[p.pair_id]) for p in signals if p.pair_id in gold]
-        ),
-    }
+    return report
+
+
+def _per_slice(units: Sequence[Unit], max_slice_values: int) -> dict[str, dict[str, Any]]:
+    """Agreement per value of each meta key with scalar values and at most so many of them."""
     slices: dict[str, dict[str, Any]] = {}
     keys = sorted({k for u in units for k in u[0].meta})
     for key in keys:
@@ -138,7 +155,13 @@ def judge_report(
             str(v): _agreement([u for u in units if u[0].meta.get(key) == v])
             for v in sorted(values, key=str)
         }
-    report["per_slice"] = slices
+    return slices
+
+
+def _confidence_outcomes(
+    signals: Sequence[PairSignals], gold: Mapping[str, str], names: Sequence[str]
+) -> list[tuple[float, bool]]:
+    """(stated confidence, verdict equals gold) for every parsed, confident verdict on gold."""
     conf: list[tuple[float, bool]] = []
     for pair in signals:
         truth = gold.get(pair.pair_id)
@@ -149,7 +172,4 @@ def judge_report(
             for verdict, c in ((js.ab, js.confidence_ab), (js.ba, js.confidence_ba)):
                 if verdict is not None and c is not None:
                     conf.append((c, verdict == truth))
-    report["confidence_reliability"] = (
-        reliability([c for c, _ in conf], [ok for _, ok in conf]) if conf else None
-    )
-    return report
+    return conf

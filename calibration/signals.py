@@ -110,6 +110,33 @@ def signals_from_records(
     pairs that appear only there get empty signals (they were not judged).
     Pairs come out sorted by id.
     """
+    calls, injection = _calls_by_pair(judgment_records)
+    pairs: dict[str, Mapping[str, Any]] = {}
+    for pair in pair_records or ():
+        pairs[str(pair["id"])] = pair
+    out: list[PairSignals] = []
+    for pair_id in sorted(set(calls) | set(pairs)):
+        judges: dict[str, JudgeSignals] = {}
+        for judge, by_order in sorted(calls.get(pair_id, {}).items()):
+            judges[judge] = _judge_signals(judge, by_order)
+        pair = pairs.get(pair_id, {})
+        out.append(
+            PairSignals(
+                pair_id=pair_id,
+                judges=judges,
+                injection_suspected=injection.get(pair_id, False),
+                meta=dict(pair.get("meta") or {}),
+                length_a=len(str(pair.get("response_a", ""))),
+                length_b=len(str(pair.get("response_b", ""))),
+            )
+        )
+    return out
+
+
+def _calls_by_pair(
+    judgment_records: Iterable[Mapping[str, Any]],
+) -> tuple[dict[str, dict[str, dict[str, Mapping[str, Any]]]], dict[str, bool]]:
+    """The last record per (pair, judge, order), and whether a pair has any injection flag."""
     calls: dict[str, dict[str, dict[str, Mapping[str, Any]]]] = {}
     injection: dict[str, bool] = {}
     for record in judgment_records:
@@ -123,40 +150,26 @@ def signals_from_records(
         injection[pair_id] = injection.get(pair_id, False) or bool(
             record.get("injection_suspected", False)
         )
-    pairs: dict[str, Mapping[str, Any]] = {}
-    for pair in pair_records or ():
-        pairs[str(pair["id"])] = pair
-    out: list[PairSignals] = []
-    for pair_id in sorted(set(calls) | set(pairs)):
-        judges: dict[str, JudgeSignals] = {}
-        for judge, by_order in sorted(calls.get(pair_id, {}).items()):
-            ab, ba = by_order.get("AB", {}), by_order.get("BA", {})
-            judges[judge] = JudgeSignals(
-                judge=judge,
-                ab=_verdict(ab.get("winner")),
-                ba=_verdict(ba.get("winner")),
-                confidence_ab=_probability(ab.get("confidence")),
-                confidence_ba=_probability(ba.get("confidence")),
-                logprob_ab=_probability(ab.get("logprob_confidence")),
-                logprob_ba=_probability(ba.get("logprob_confidence")),
-                unparseable_orders=tuple(
-                    order
-                    for order, record in sorted(by_order.items())
-                    if _verdict(record.get("winner")) is None
-                ),
-            )
-        pair = pairs.get(pair_id, {})
-        out.append(
-            PairSignals(
-                pair_id=pair_id,
-                judges=judges,
-                injection_suspected=injection.get(pair_id, False),
-                meta=dict(pair.get("meta") or {}),
-                length_a=len(str(pair.get("response_a", ""))),
-                length_b=len(str(pair.get("response_b", ""))),
-            )
-        )
-    return out
+    return calls, injection
+
+
+def _judge_signals(judge: str, by_order: Mapping[str, Mapping[str, Any]]) -> JudgeSignals:
+    """One judge's signals on one pair from its records keyed by presentation order."""
+    ab, ba = by_order.get("AB", {}), by_order.get("BA", {})
+    return JudgeSignals(
+        judge=judge,
+        ab=_verdict(ab.get("winner")),
+        ba=_verdict(ba.get("winner")),
+        confidence_ab=_probability(ab.get("confidence")),
+        confidence_ba=_probability(ba.get("confidence")),
+        logprob_ab=_probability(ab.get("logprob_confidence")),
+        logprob_ba=_probability(ba.get("logprob_confidence")),
+        unparseable_orders=tuple(
+            order
+            for order, record in sorted(by_order.items())
+            if _verdict(record.get("winner")) is None
+        ),
+    )
 
 
 def majority_label(labels: Sequence[str]) -> str | None:

@@ -381,27 +381,61 @@ def frontier(
         mask = ok & (s >= t)
         accepted = int(mask.sum())
         coverage = accepted / n if n else 0.0
-        agree: float | None = None
-        lo: float | None = None
-        hi: float | None = None
-        if accepted:
-            k = int(right[mask].sum())
-            agree = k / accepted
-            lo, hi = clopper_pearson(k, accepted, confidence)
-        if accepted:
-            cost = (
-                judge_cost_per_label
-                + gold_cost_per_label
-                + paid_share * ((1.0 - coverage) + spot_check_rate * coverage) * per_human_label
-            )
-        else:  # people only, or gold plus people on the rest, whichever is cheaper
-            cost = min(per_human_label, gold_cost_per_label + paid_share * per_human_label)
-        quality: float | None = None
-        if coverage == 0.0:
-            quality = human_agreement
-        elif agree is not None and human_agreement is not None:
-            quality = coverage * agree + (1.0 - coverage) * human_agreement
-        elif coverage == 1.0:
-            quality = agree
+        agree, lo, hi = _agreement_with_interval(int(right[mask].sum()), accepted, confidence)
+        cost = _cost_per_label(
+            accepted,
+            coverage,
+            judge_cost_per_label=judge_cost_per_label,
+            gold_cost_per_label=gold_cost_per_label,
+            per_human_label=per_human_label,
+            spot_check_rate=spot_check_rate,
+            paid_share=paid_share,
+        )
+        quality = _blended_quality(coverage, agree, human_agreement)
         points.append(FrontierPoint(float(t), coverage, accepted, agree, lo, hi, cost, quality))
     return points
+
+
+def _agreement_with_interval(
+    k: int, accepted: int, confidence: float
+) -> tuple[float | None, float | None, float | None]:
+    """``k / accepted`` and its Clopper-Pearson interval; all ``None`` when nothing is accepted."""
+    if not accepted:
+        return None, None, None
+    lo, hi = clopper_pearson(k, accepted, confidence)
+    return k / accepted, lo, hi
+
+
+def _cost_per_label(
+    accepted: int,
+    coverage: float,
+    *,
+    judge_cost_per_label: float,
+    gold_cost_per_label: float,
+    per_human_label: float,
+    spot_check_rate: float,
+    paid_share: float,
+) -> float:
+    """Cost per final label at a threshold that accepts ``accepted`` items (``coverage``)."""
+    if accepted:
+        return (
+            judge_cost_per_label
+            + gold_cost_per_label
+            + paid_share * ((1.0 - coverage) + spot_check_rate * coverage) * per_human_label
+        )
+    # people only, or gold plus people on the rest, whichever is cheaper
+    return min(per_human_label, gold_cost_per_label + paid_share * per_human_label)
+
+
+def _blended_quality(
+    coverage: float, agree: float | None, human_agreement: float | None
+) -> float | None:
+    """Agreement of the final labels: accepted AI labels' and people's, weighted by coverage."""
+    quality: float | None = None
+    if coverage == 0.0:
+        quality = human_agreement
+    elif agree is not None and human_agreement is not None:
+        quality = coverage * agree + (1.0 - coverage) * human_agreement
+    elif coverage == 1.0:
+        quality = agree
+    return quality

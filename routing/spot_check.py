@@ -105,6 +105,17 @@ def sample_spot_checks(
     ``rate`` in [0, 1]; ``bins`` ≥ 1 strata when ``stratify``. Returns every candidate's
     inclusion probability, including the ones not selected.
     """
+    _check_arguments(candidates, rate, bins)
+    n_total = len(candidates)
+    n_draw = min(n_total, math.ceil(rate * n_total - 1e-9)) if n_total else 0
+    rng = np.random.default_rng(seed)
+    if not stratify or n_total == 0:
+        return _simple_sample(candidates, n_draw, rng)
+    return _stratified_sample(candidates, n_draw, bins, rng)
+
+
+def _check_arguments(candidates: Sequence[SpotCheckCandidate], rate: float, bins: int) -> None:
+    """Raise ``ValueError`` on a rate outside [0, 1], fewer than one bin or repeated pair ids."""
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"spot-check rate must be in [0, 1], got {rate}")
     if bins < 1:
@@ -112,34 +123,52 @@ def sample_spot_checks(
     ids = [c.pair_id for c in candidates]
     if len(set(ids)) != len(ids):
         raise ValueError("spot-check candidates must have distinct pair ids")
+
+
+def _simple_sample(
+    candidates: Sequence[SpotCheckCandidate], n_draw: int, rng: np.random.Generator
+) -> SpotCheckSample:
+    """A simple random sample of ``n_draw`` candidates without replacement (one stratum)."""
     n_total = len(candidates)
-    n_draw = min(n_total, math.ceil(rate * n_total - 1e-9)) if n_total else 0
-    rng = np.random.default_rng(seed)
+    ordered = sorted(c.pair_id for c in candidates)
+    chosen_idx: list[int] = (
+        rng.choice(n_total, size=n_draw, replace=False).tolist() if n_draw else []
+    )
+    pi = n_draw / n_total if n_total else 0.0
+    return SpotCheckSample(
+        selected=frozenset(ordered[int(i)] for i in chosen_idx),
+        inclusion_probability={pid: pi for pid in ordered},
+        stratum={pid: 0 for pid in ordered},
+        strata=((n_total, n_draw),) if n_total else (),
+        stratified=False,
+    )
 
-    if not stratify or n_total == 0:
-        ordered = sorted(ids)
-        chosen_idx: list[int] = (
-            rng.choice(n_total, size=n_draw, replace=False).tolist() if n_draw else []
-        )
-        pi = n_draw / n_total if n_total else 0.0
-        return SpotCheckSample(
-            selected=frozenset(ordered[int(i)] for i in chosen_idx),
-            inclusion_probability={pid: pi for pid in ordered},
-            stratum={pid: 0 for pid in ordered},
-            strata=((n_total, n_draw),) if n_total else (),
-            stratified=False,
-        )
 
+def _confidence_strata(
+    candidates: Sequence[SpotCheckCandidate], n_draw: int, bins: int
+) -> list[list[SpotCheckCandidate]]:
+    """The candidates split by confidence into at most ``bins`` non-empty strata."""
+    n_total = len(candidates)
     by_conf = sorted(candidates, key=lambda c: (c.confidence, c.pair_id))
     # no more strata than draws, so that every stratum gets one and every pi_h > 0
     n_strata = max(1, min(bins, n_total, n_draw))
     groups = [g for g in np.array_split(np.arange(n_total), n_strata) if len(g)]
-    members = [[by_conf[int(i)] for i in g] for g in groups]
+    return [[by_conf[int(i)] for i in g] for g in groups]
+
+
+def _stratum_spread(members: list[SpotCheckCandidate]) -> float:
+    """Neyman weight of one stratum: its size times the spread of its mean confidence."""
+    p = float(np.clip(np.mean([c.confidence for c in members]), 0.0, 1.0))
+    return len(members) * math.sqrt(p * (1.0 - p))
+
+
+def _stratified_sample(
+    candidates: Sequence[SpotCheckCandidate], n_draw: int, bins: int, rng: np.random.Generator
+) -> SpotCheckSample:
+    """A sample of ``n_draw`` candidates stratified by confidence, allocated by spread."""
+    members = _confidence_strata(candidates, n_draw, bins)
     sizes = [len(m) for m in members]
-    spread = []
-    for m in members:
-        p = float(np.clip(np.mean([c.confidence for c in m]), 0.0, 1.0))
-        spread.append(len(m) * math.sqrt(p * (1.0 - p)))
+    spread = [_stratum_spread(m) for m in members]
     counts = allocate(n_draw, sizes, spread)
 
     selected: set[str] = set()
