@@ -54,9 +54,23 @@ def _normalise(matrix: NDArray[Any]) -> NDArray[np.float32]:
 
 
 def pair_text(prompt: str, response_a: str, response_b: str, max_chars: int = 2000) -> str:
-    """The text that stands for a pair: its prompt and both responses, each truncated."""
-    parts = (prompt[:max_chars], response_a[:max_chars], response_b[:max_chars])
-    return "\n\n".join(parts)
+    """The text that stands for a pair: its prompt and both responses, each truncated.
+
+    A long prompt keeps its first and last ``max_chars // 2`` characters: the instruction is
+    usually at the start, and a conversation's flat prompt (:mod:`judge.conversation`) ends with
+    the latest user turn, the one the two responses answer.
+    """
+    return "\n\n".join(
+        (_head_and_tail(prompt, max_chars), response_a[:max_chars], response_b[:max_chars])
+    )
+
+
+def _head_and_tail(text: str, max_chars: int) -> str:
+    """``text`` if it fits in ``max_chars``, else its first and last halves joined by "\n…\n"."""
+    if len(text) <= max_chars:
+        return text
+    half = max_chars // 2
+    return text[:half] + "\n…\n" + text[len(text) - half :]
 
 
 def minilm_available() -> bool:

@@ -52,6 +52,11 @@ def test_default_embedder_and_pair_text() -> None:
     assert isinstance(chosen, Embedder)
     assert isinstance(chosen, MiniLMEmbedder) == minilm_available()
     assert pair_text("p", "a" * 5000, "b", max_chars=10) == "p\n\n" + "a" * 10 + "\n\nb"
+    # a long prompt (a conversation's flat text) keeps its latest turn: head and tail, not head
+    chat = "User: first question " + "x" * 5000 + "\n\nUser: the latest question?"
+    text = pair_text(chat, "a", "b", max_chars=100)
+    assert text.startswith("User: first question") and "the latest question?\n\na\n\nb" in text
+    assert len(text.split("\n\na\n\nb")[0]) <= 100 + 3
     with pytest.raises(ValueError):
         default_embedder("bert")
 
