@@ -33,45 +33,54 @@ from referee.cli.common import (
     user_errors,
 )
 
+DatasetOpt = Annotated[str, typer.Option("--dataset", help="Dataset to export.")]
+FormatOpt = Annotated[
+    str,
+    typer.Option("--format", help="dpo, jsonl, label-studio, argilla, incidents or ranking."),
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="File to write (.jsonl, .parquet, .json).")]
+ReleaseOpt = Annotated[
+    str | None,
+    typer.Option("--release", help="Export this frozen release instead of the live labels."),
+]
+MinAgreementOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--min-agreement",
+        help="Leave out pairs whose human answers agree with the label less than this share.",
+    ),
+]
+IncludeTiesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--include-ties",
+        help="dpo: also write the ties, to OUT_STEM.ties.jsonl (prompt and both responses, "
+        "no chosen/rejected); they never enter the preference file.",
+    ),
+]
+StyleOpt = Annotated[
+    str,
+    typer.Option("--style", help="dpo: conversational (message lists) or standard (strings)."),
+]
+FromRankingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from-ranking",
+        help="dpo: pairs from each k-wise record's ranking instead of the labeled pairs: "
+        "best-worst (first vs last) or all-ordered (every pair in ranked order).",
+    ),
+]
+
 
 def export(
-    dataset: Annotated[str, typer.Option("--dataset", help="Dataset to export.")],
-    fmt: Annotated[
-        str,
-        typer.Option("--format", help="dpo, jsonl, label-studio, argilla, incidents or ranking."),
-    ],
-    out: Annotated[Path, typer.Option("--out", help="File to write (.jsonl, .parquet, .json).")],
-    release: Annotated[
-        str | None,
-        typer.Option("--release", help="Export this frozen release instead of the live labels."),
-    ] = None,
-    min_agreement: Annotated[
-        float | None,
-        typer.Option(
-            "--min-agreement",
-            help="Leave out pairs whose human answers agree with the label less than this share.",
-        ),
-    ] = None,
-    include_ties: Annotated[
-        bool,
-        typer.Option(
-            "--include-ties",
-            help="dpo: also write the ties, to OUT_STEM.ties.jsonl (prompt and both responses, "
-            "no chosen/rejected); they never enter the preference file.",
-        ),
-    ] = False,
-    style: Annotated[
-        str,
-        typer.Option("--style", help="dpo: conversational (message lists) or standard (strings)."),
-    ] = "conversational",
-    from_ranking: Annotated[
-        str | None,
-        typer.Option(
-            "--from-ranking",
-            help="dpo: pairs from each k-wise record's ranking instead of the labeled pairs: "
-            "best-worst (first vs last) or all-ordered (every pair in ranked order).",
-        ),
-    ] = None,
+    dataset: DatasetOpt,
+    fmt: FormatOpt,
+    out: OutOpt,
+    release: ReleaseOpt = None,
+    min_agreement: MinAgreementOpt = None,
+    include_ties: IncludeTiesOpt = False,
+    style: StyleOpt = "conversational",
+    from_ranking: FromRankingOpt = None,
     aggregate: AggregateOpt = "majority",
     as_json: JsonOpt = False,
 ) -> None:

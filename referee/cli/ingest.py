@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from formats.kwise import DesignError, parse_design
 from formats.readers import detect_format
@@ -19,7 +29,6 @@ from referee.cli.common import (
     stdout,
     user_errors,
 )
-from referee.cli.progress import count_progress
 from referee.ingest import (
     FieldMap,
     ImportSummary,
@@ -221,6 +230,22 @@ def _rejected(exc: InputRejected) -> NoReturn:
         highlight=False,
     )
     raise typer.Exit(2)
+
+
+@contextmanager
+def count_progress(description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A callback ``update(done)`` driving a progress bar (a counter when total is unknown)."""
+    if not stderr.is_terminal:
+        yield lambda _done: None
+        return
+    columns = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total is not None:
+        columns += [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    else:
+        columns += [TextColumn("{task.completed:,} records"), TimeElapsedColumn()]
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.update(task, completed=done)
 
 
 def _run_import(

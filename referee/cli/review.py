@@ -15,8 +15,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from referee.cli import membership as membership_cli
-from referee.cli import review_prompts as prompts
 from referee.cli.common import (
     emit_json,
     fail,
@@ -28,10 +26,10 @@ from referee.cli.common import (
 )
 from referee.db.engine import transaction
 from referee.review.config import QueueConfig
-from referee.review.membership import grant, memberships
+from referee.review.membership import grant, memberships, revoke
 from referee.review.pause import paused_reviewers, set_paused
 from referee.review.priority import Embedder
-from referee.review.schema import load_schema
+from referee.review.schema import FIVE_POINT, Schema, load_schema
 from referee.review.service import (
     LabelSubmission,
     Lease,
@@ -184,7 +182,40 @@ def reviewers_list(
     stdout.print(table if rows else "No reviewers yet; add one with 'referee reviewers add NAME'.")
 
 
-membership_cli.register(reviewers_app)
+# ``grant`` and ``revoke``: which datasets a token may open (:mod:`referee.review.membership`).
+DatasetOption = Annotated[
+    list[str], typer.Option("--dataset", help="A dataset (repeat for several).")
+]
+
+
+def reviewers_grant(
+    name: Annotated[str, typer.Argument(help="The reviewer or lead.")],
+    dataset: DatasetOption,
+) -> None:
+    """Let a reviewer's (or lead's) token open a dataset: lease, label, see its progress."""
+    engine = open_database(load_settings())
+    with user_errors(), transaction(engine) as session:
+        changed = [d for d in dataset if grant(session, name, d)]
+    for d in dataset:
+        state = "may now open" if d in changed else "could already open"
+        stderr.print(f"Reviewer {name!r} {state} dataset {d!r}.")
+
+
+def reviewers_revoke(
+    name: Annotated[str, typer.Argument(help="The reviewer or lead.")],
+    dataset: DatasetOption,
+) -> None:
+    """Close a dataset to a reviewer's token (their labels stay; open leases lapse)."""
+    engine = open_database(load_settings())
+    with user_errors(), transaction(engine) as session:
+        changed = [d for d in dataset if revoke(session, name, d)]
+    for d in dataset:
+        state = "may no longer open" if d in changed else "could not open"
+        stderr.print(f"Reviewer {name!r} {state} dataset {d!r}.")
+
+
+reviewers_app.command("grant")(reviewers_grant)
+reviewers_app.command("revoke")(reviewers_revoke)
 
 # The queue options `referee review` and `referee serve` share (defaults in each signature:
 # typer reads them from there).
@@ -285,6 +316,69 @@ def show_item(lease: Lease, number: int) -> None:
         stdout.print(f"AI label: {item.ai_label}")
 
 
+# The terminal review's questions under a dataset's schema (:mod:`referee.review.schema`).
+#
+# On a 5-point dataset keys ``1``-``5`` answer A≫B, A>B, tie, B>A, B≫A, and ``A`` / ``B`` are
+# followed by a strength question; every rating dimension is asked 1-5; the rationale is asked
+# (and insisted on) when the schema requires it, or offered when ``--ask-rationale`` is given.
+KEYS = {"a": "A", "b": "B", "t": "tie", "x": "both_bad"}
+
+
+def ask_key(schema: Schema) -> str:
+    """One of ``a b t x s q`` (and ``1``-``5`` on a 5-point dataset), lower-cased."""
+    choices = ["a", "b", "t", "x", "s", "q"]
+    text = "[A] A better  [B] B better  [T] tie  [X] both bad  [S] skip  [Q] quit"
+    if schema.scale == 5:
+        choices += ["1", "2", "3", "4", "5"]
+        text = "[1] A≫B [2] A>B [3] tie [4] B>A [5] B≫A  [A]/[B] then strength  " + text[27:]
+    key: str = click.prompt(
+        text, type=click.Choice(choices, case_sensitive=False), show_choices=False
+    )
+    return key.lower()
+
+
+def label_of(key: str, schema: Schema) -> tuple[str, str | None]:
+    """The label and strength a key answers, asking the strength of A / B on a 5-point scale."""
+    if key.isdigit():
+        return FIVE_POINT[int(key) - 1]
+    label = KEYS[key]
+    if schema.scale != 5 or label not in ("A", "B"):
+        return label, None
+    much: str = click.prompt(
+        f"How much better is {label}? [M] much ({label}≫)  [S] slightly ({label}>)",
+        type=click.Choice(["m", "s"], case_sensitive=False),
+        show_choices=False,
+    )
+    return label, "much" if much.lower() == "m" else "slight"
+
+
+def ask_ratings(schema: Schema) -> dict[str, int] | None:
+    """A 1-5 rating of every dimension of the schema (None without dimensions)."""
+    if not schema.dimensions:
+        return None
+    return {
+        name: int(click.prompt(f"Rate {name} (1-5)", type=click.IntRange(1, 5)))
+        for name in schema.dimensions
+    }
+
+
+def ask_rationale_text(schema: Schema, label: str, offer: bool) -> str | None:
+    """The rationale: insisted on when the schema requires it, asked when ``offer``."""
+    rule = schema.require_rationale
+    required = rule == "always" or (rule == "both_bad" and label == "both_bad")
+    if not required and not offer:
+        return None
+    while True:
+        text: str = click.prompt(
+            "Rationale (required)" if required else "Rationale (optional)",
+            default="",
+            show_default=False,
+        )
+        if text.strip() or not required:
+            return text.strip() or None
+        stderr.print("This dataset requires a rationale with this answer.")
+
+
 def _ask_reason() -> str:
     while True:
         reason: str = click.prompt(
@@ -295,122 +389,131 @@ def _ask_reason() -> str:
         stderr.print("A reason is required for 'both bad'.")
 
 
+def _ask_submission(
+    key: str, schema: Schema, offer_rationale: bool, started: float
+) -> LabelSubmission:
+    """The label a key answers, with the reason, ratings and rationale the schema asks for."""
+    label, strength = label_of(key, schema)  # the dataset's review schema
+    reason = _ask_reason() if label == "both_bad" else None
+    ratings = ask_ratings(schema)
+    rationale = ask_rationale_text(schema, label, offer_rationale)
+    return LabelSubmission(
+        label,
+        rationale,
+        reason,
+        time.monotonic() - started,
+        strength=strength,
+        ratings=ratings,
+    )
+
+
+def review(
+    dataset: Annotated[str, typer.Option(help="Dataset whose queue to work on.")],
+    reviewer: Annotated[str, typer.Option(help="Your reviewer name.")],
+    reviewers_per_item: ReviewersPerItem = 1,
+    spot_check_reviewers: SpotCheckReviewers = 1,
+    gold_rate: GoldRate = 0.1,
+    show_ai_label: ShowAiLabel = False,
+    reveal_share: RevealShare = 0.5,
+    trap_rate: TrapRate = 0.05,
+    ask_rationale: Annotated[
+        bool, typer.Option(help="Ask for an optional rationale after each label.")
+    ] = False,
+    embedder: EmbedderChoice = "auto",
+) -> None:
+    """Label queue items in the terminal: A/B/T/X, S to skip, Q to quit."""
+    settings = load_settings()
+    config = _queue_config(
+        settings.lease_seconds, reviewers_per_item, spot_check_reviewers, gold_rate,
+        show_ai_label, reveal_share, trap_rate,
+    )  # fmt: skip
+    engine = open_database(settings)
+    vectors = _embedder(embedder)
+    labeled = skipped = 0
+    with user_errors():  # a lost lease exits 1, any other review error 2
+        with transaction(engine) as session:
+            who = get_reviewer(session, reviewer)
+            if not who.active:
+                fail(f"reviewer {reviewer!r} is deactivated")
+            schema = load_schema(session, dataset)
+        while True:
+            with transaction(engine) as session:
+                lease = lease_next(session, dataset, who, config, embedder=vectors)
+            if lease is None:
+                stdout.print(f"No items left for {reviewer} in {dataset}.")
+                break
+            show_item(lease, labeled + skipped + 1)
+            started = time.monotonic()
+            key = ask_key(schema)
+            with transaction(engine) as session:
+                if key in ("s", "q"):
+                    release_item(session, lease.item.pair_id, who)
+                    if key == "q":
+                        break
+                    skipped += 1
+                    continue
+            submission = _ask_submission(key, schema, ask_rationale, started)
+            with transaction(engine) as session:
+                submit_label(
+                    session, lease.item.pair_id, who, submission, pause_rule=config.pause_rule
+                )
+            labeled += 1
+    stdout.print(f"Labeled {labeled}, skipped {skipped}.")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    reviewers_per_item: ReviewersPerItem = 1,
+    spot_check_reviewers: SpotCheckReviewers = 1,
+    gold_rate: GoldRate = 0.1,
+    show_ai_label: ShowAiLabel = False,
+    reveal_share: RevealShare = 0.5,
+    trap_rate: TrapRate = 0.05,
+    embedder: EmbedderChoice = "auto",
+    docs: Annotated[
+        bool, typer.Option("--docs", help="Serve the API reference (/docs) to leads.")
+    ] = False,
+    max_body_bytes: Annotated[
+        int | None,
+        typer.Option(help="Largest request body, bytes (REFEREE_MAX_BODY_BYTES).", min=1024),
+    ] = None,
+) -> None:
+    """Run the reviewers' REST API and web pages with uvicorn (/ review page, /lead)."""
+    import uvicorn
+
+    from referee.api.app import create_app
+
+    overrides = {} if max_body_bytes is None else {"max_body_bytes": max_body_bytes}
+    settings = load_settings(**overrides)
+    config = _queue_config(
+        settings.lease_seconds, reviewers_per_item, spot_check_reviewers, gold_rate,
+        show_ai_label, reveal_share, trap_rate,
+    )  # fmt: skip
+    engine = open_database(settings)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        stderr.print(
+            f"note: listening on {host}; tokens travel in clear text unless a TLS proxy "
+            "sits in front"
+        )
+    chosen = _embedder(embedder)
+    warm = warm_queues(engine, config, chosen)  # before listening: no request pays for it
+    if warm.rebuilt:
+        stderr.print(f"review queues built in {warm.seconds:.1f} s: {', '.join(warm.rebuilt)}")
+    rehearse_lease(engine, config, chosen)
+    settle_heap()
+    if not warm.rebuilt:  # else the model is loaded already
+        preload_embedder(chosen)
+    api = create_app(engine, settings, config=config, embedder=chosen, docs=docs)
+    stderr.print(
+        f"review page: http://{host}:{port}/#dataset=NAME&token=TOKEN · lead page: "
+        f"http://{host}:{port}/lead (the token stays in the address fragment, never sent)"
+    )
+    uvicorn.run(api, host=host, port=port)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
     app.add_typer(reviewers_app, name="reviewers")
-
-    @app.command("review")
-    def review(
-        dataset: Annotated[str, typer.Option(help="Dataset whose queue to work on.")],
-        reviewer: Annotated[str, typer.Option(help="Your reviewer name.")],
-        reviewers_per_item: ReviewersPerItem = 1,
-        spot_check_reviewers: SpotCheckReviewers = 1,
-        gold_rate: GoldRate = 0.1,
-        show_ai_label: ShowAiLabel = False,
-        reveal_share: RevealShare = 0.5,
-        trap_rate: TrapRate = 0.05,
-        ask_rationale: Annotated[
-            bool, typer.Option(help="Ask for an optional rationale after each label.")
-        ] = False,
-        embedder: EmbedderChoice = "auto",
-    ) -> None:
-        """Label queue items in the terminal: A/B/T/X, S to skip, Q to quit."""
-        settings = load_settings()
-        config = _queue_config(
-            settings.lease_seconds, reviewers_per_item, spot_check_reviewers, gold_rate,
-            show_ai_label, reveal_share, trap_rate,
-        )  # fmt: skip
-        engine = open_database(settings)
-        vectors = _embedder(embedder)
-        labeled = skipped = 0
-        with user_errors():  # a lost lease exits 1, any other review error 2
-            with transaction(engine) as session:
-                who = get_reviewer(session, reviewer)
-                if not who.active:
-                    fail(f"reviewer {reviewer!r} is deactivated")
-                schema = load_schema(session, dataset)
-            while True:
-                with transaction(engine) as session:
-                    lease = lease_next(session, dataset, who, config, embedder=vectors)
-                if lease is None:
-                    stdout.print(f"No items left for {reviewer} in {dataset}.")
-                    break
-                show_item(lease, labeled + skipped + 1)
-                started = time.monotonic()
-                key = prompts.ask_key(schema)
-                with transaction(engine) as session:
-                    if key in ("s", "q"):
-                        release_item(session, lease.item.pair_id, who)
-                        if key == "q":
-                            break
-                        skipped += 1
-                        continue
-                label, strength = prompts.label_of(key, schema)  # the dataset's review schema
-                reason = _ask_reason() if label == "both_bad" else None
-                ratings = prompts.ask_ratings(schema)
-                rationale = prompts.ask_rationale(schema, label, ask_rationale)
-                submission = LabelSubmission(
-                    label,
-                    rationale,
-                    reason,
-                    time.monotonic() - started,
-                    strength=strength,
-                    ratings=ratings,
-                )
-                with transaction(engine) as session:
-                    submit_label(
-                        session, lease.item.pair_id, who, submission, pause_rule=config.pause_rule
-                    )
-                labeled += 1
-        stdout.print(f"Labeled {labeled}, skipped {skipped}.")
-
-    @app.command("serve")
-    def serve(
-        host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
-        reviewers_per_item: ReviewersPerItem = 1,
-        spot_check_reviewers: SpotCheckReviewers = 1,
-        gold_rate: GoldRate = 0.1,
-        show_ai_label: ShowAiLabel = False,
-        reveal_share: RevealShare = 0.5,
-        trap_rate: TrapRate = 0.05,
-        embedder: EmbedderChoice = "auto",
-        docs: Annotated[
-            bool, typer.Option("--docs", help="Serve the API reference (/docs) to leads.")
-        ] = False,
-        max_body_bytes: Annotated[
-            int | None,
-            typer.Option(help="Largest request body, bytes (REFEREE_MAX_BODY_BYTES).", min=1024),
-        ] = None,
-    ) -> None:
-        """Run the reviewers' REST API and web pages with uvicorn (/ review page, /lead)."""
-        import uvicorn
-
-        from referee.api.app import create_app
-
-        overrides = {} if max_body_bytes is None else {"max_body_bytes": max_body_bytes}
-        settings = load_settings(**overrides)
-        config = _queue_config(
-            settings.lease_seconds, reviewers_per_item, spot_check_reviewers, gold_rate,
-            show_ai_label, reveal_share, trap_rate,
-        )  # fmt: skip
-        engine = open_database(settings)
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            stderr.print(
-                f"note: listening on {host}; tokens travel in clear text unless a TLS proxy "
-                "sits in front"
-            )
-        chosen = _embedder(embedder)
-        warm = warm_queues(engine, config, chosen)  # before listening: no request pays for it
-        if warm.rebuilt:
-            stderr.print(f"review queues built in {warm.seconds:.1f} s: {', '.join(warm.rebuilt)}")
-        rehearse_lease(engine, config, chosen)
-        settle_heap()
-        if not warm.rebuilt:  # else the model is loaded already
-            preload_embedder(chosen)
-        api = create_app(engine, settings, config=config, embedder=chosen, docs=docs)
-        stderr.print(
-            f"review page: http://{host}:{port}/#dataset=NAME&token=TOKEN · lead page: "
-            f"http://{host}:{port}/lead (the token stays in the address fragment, never sent)"
-        )
-        uvicorn.run(api, host=host, port=port)
+    app.command("review")(review)
+    app.command("serve")(serve)
