@@ -31,7 +31,7 @@ def load_pair_signals(
     recorded outside Referee (``judgments import``) were never scanned, and a flagged pair is
     never auto-accepted under any policy.
     """
-    pair_query = select(Pair.id, Pair.response_a, Pair.response_b, Pair.meta).where(
+    pair_query = select(Pair.id, Pair.response_a, Pair.response_b, Pair.meta, Pair.messages).where(
         Pair.dataset_id == dataset_id
     )
     judgment_query = _judgment_query(judges).where(Pair.dataset_id == dataset_id)
@@ -55,7 +55,7 @@ def iter_pair_signal_batches(
     """
     last: str | None = None
     while True:
-        query = select(Pair.id, Pair.response_a, Pair.response_b, Pair.meta).where(
+        query = select(Pair.id, Pair.response_a, Pair.response_b, Pair.meta, Pair.messages).where(
             Pair.dataset_id == dataset_id
         )
         if last is not None:
@@ -95,14 +95,17 @@ def _signals(
     judgment_query: Select[*tuple[Any, ...]],
     wanted: set[str] | None,
 ) -> list[PairSignals]:
-    """Signals of ``pair_rows`` (id, response_a, response_b, meta) from ``judgment_query``."""
+    """Signals of ``pair_rows`` (id, response_a, response_b, meta, messages) from
+    ``judgment_query``; the injection scan covers both responses and every earlier turn."""
+    from judge.conversation import messages_from_json
     from judge.injection import scan_responses
 
-    pairs: list[dict[str, Any]] = [
-        {"id": pid, "response_a": a, "response_b": b, "meta": meta or {}}
-        for pid, a, b, meta in pair_rows
-    ]
-    flagged = {p["id"] for p in pairs if scan_responses(p["response_a"], p["response_b"]).suspected}
+    pairs: list[dict[str, Any]] = []
+    flagged: set[str] = set()
+    for pid, a, b, meta, messages in pair_rows:
+        pairs.append({"id": pid, "response_a": a, "response_b": b, "meta": meta or {}})
+        if scan_responses(a, b, messages_from_json(messages)).suspected:
+            flagged.add(pid)
     records: list[dict[str, Any]] = []
     for pair_id, judge, order, winner, conf, logprob_conf, suspected in session.execute(
         judgment_query
