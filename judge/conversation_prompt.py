@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from judge.conversation import ROLES, Conversation, Message, Role
-from judge.prompts import quote, unquote
+from judge.prompts import VERDICT_INSTRUCTIONS, quote, unquote
 from judge.rubric import Rubric
 from judge.schema import VERDICT_SCHEMA_JSON
 
@@ -41,7 +41,8 @@ CHARS_PER_TOKEN: Final[int] = 4
 TURN_OVERHEAD_CHARS: Final[int] = 32
 """Characters a turn's tags add around its content (``<turn role="assistant">`` ... ``</turn>``)."""
 
-CONVERSATION_SYSTEM_TEMPLATE: Final[str] = """\
+CONVERSATION_SYSTEM_TEMPLATE: Final[str] = (
+    """\
 You are an impartial judge comparing two AI assistant responses. Each is a candidate for the
 assistant's next turn in the same conversation.
 
@@ -58,13 +59,9 @@ Judge each response as the assistant's next turn: how well it answers the last u
 light of the whole conversation. When earlier turns were left out for length, the transcript
 starts with <omitted turns="N"/>.
 
-Do not let the order of the responses, their length or the names "1" and "2" influence you.
-
-Rubric:
-{rubric}
-Answer with your verdict: a short rationale, the winner ("first" for Response 1, "second" for
-Response 2, "tie" or "both_bad") and your confidence, a probability between 0 and 1 that your
-winner is right."""
+"""
+    + VERDICT_INSTRUCTIONS
+)
 
 CONVERSATION_USER_TEMPLATE: Final[str] = """\
 <conversation>
