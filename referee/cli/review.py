@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -44,6 +45,10 @@ from referee.review.tokens import (
     list_reviewers,
     set_reviewer_active,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 from referee.review.warmup import (
     preload_embedder,
     rehearse_lease,
@@ -193,12 +198,7 @@ def reviewers_grant(
     dataset: DatasetOption,
 ) -> None:
     """Let a reviewer's (or lead's) token open a dataset: lease, label, see its progress."""
-    engine = open_database(load_settings())
-    with user_errors(), transaction(engine) as session:
-        changed = [d for d in dataset if grant(session, name, d)]
-    for d in dataset:
-        state = "may now open" if d in changed else "could already open"
-        stderr.print(f"Reviewer {name!r} {state} dataset {d!r}.")
+    _change_access(name, dataset, grant, ("may now open", "could already open"))
 
 
 def reviewers_revoke(
@@ -206,11 +206,21 @@ def reviewers_revoke(
     dataset: DatasetOption,
 ) -> None:
     """Close a dataset to a reviewer's token (their labels stay; open leases lapse)."""
+    _change_access(name, dataset, revoke, ("may no longer open", "could not open"))
+
+
+def _change_access(
+    name: str,
+    datasets: list[str],
+    change: Callable[[Session, str, str], bool],
+    states: tuple[str, str],
+) -> None:
+    """Apply ``change`` (grant or revoke) per dataset in one transaction; say what each did."""
     engine = open_database(load_settings())
     with user_errors(), transaction(engine) as session:
-        changed = [d for d in dataset if revoke(session, name, d)]
-    for d in dataset:
-        state = "may no longer open" if d in changed else "could not open"
+        changed = [d for d in datasets if change(session, name, d)]
+    for d in datasets:
+        state = states[0] if d in changed else states[1]
         stderr.print(f"Reviewer {name!r} {state} dataset {d!r}.")
 
 
