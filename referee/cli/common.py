@@ -128,3 +128,14 @@ def user_errors() -> Iterator[None]:
         if code is None:
             raise
         fail(str(exc), code)
+
+
+#: ``referee labels``: ``import`` comes from :mod:`referee.cli.ingest`, ``final`` from
+#: :mod:`referee.cli.export`; each module adds its command here when imported.
+labels_app = typer.Typer(help="Human labels.", no_args_is_help=True)
+
+
+def add_labels_group(app: typer.Typer) -> None:
+    """Add the ``labels`` group to ``app`` once, whichever module registers first."""
+    if not any(group.typer_instance is labels_app for group in app.registered_groups):
+        app.add_typer(labels_app, name="labels")

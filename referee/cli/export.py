@@ -25,8 +25,10 @@ from referee.app.export import (
 from referee.cli.common import (
     AggregateOpt,
     JsonOpt,
+    add_labels_group,
     emit_json,
     fail,
+    labels_app,
     open_database,
     parse_aggregate,
     stdout,
@@ -223,10 +225,11 @@ def releases(
     stdout.print(table)
 
 
+labels_app.command("final")(labels_final)
+
+
 def register(app: typer.Typer) -> None:
     """Add export, release, releases and ``labels final`` to ``app``."""
-    for group in app.registered_groups:  # ``labels`` (cli.ingest) when it is loaded too
-        if group.name == "labels" and group.typer_instance is not None:
-            group.typer_instance.command("final")(labels_final)
+    add_labels_group(app)
     app.command("export")(export)
     app.command("releases")(releases)

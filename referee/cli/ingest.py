@@ -21,8 +21,10 @@ from rich.progress import (
 from formats.kwise import DesignError, parse_design
 from formats.readers import detect_format
 from referee.cli.common import (
+    add_labels_group,
     emit_json,
     fail,
+    labels_app,
     load_settings,
     open_database,
     stderr,
@@ -382,7 +384,6 @@ def _redaction_setup(redact: bool, patterns: tuple[str, ...]) -> RedactionSetup:
     return RedactionSetup(redact=redact, patterns=patterns, vault=vault, key=key)
 
 
-labels_app = typer.Typer(help="Human labels.", no_args_is_help=True)
 judgments_app = typer.Typer(help="Recorded judge verdicts.", no_args_is_help=True)
 
 
@@ -450,5 +451,5 @@ def judgments_import(
 def register(app: typer.Typer) -> None:
     """Add ingest, labels and judgments commands to ``app``."""
     app.command("ingest")(ingest)
-    app.add_typer(labels_app, name="labels")
+    add_labels_group(app)
     app.add_typer(judgments_app, name="judgments")
