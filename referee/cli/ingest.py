@@ -173,6 +173,16 @@ def _warn_disagreements(summary: ImportSummary) -> None:
         stderr.print(f"  ... and {count - len(listed):,} more", markup=False, highlight=False)
 
 
+def _counts(summary: ImportSummary, noun: str) -> str:
+    """``FILE: N pair records — K new, U already stored``; for k-wise records, whose one record
+    becomes several pairs, ``FILE: N records -> M pairs, K new, U already stored``."""
+    if "pairs" in summary.extra:
+        read = f"{summary.records:,} records -> {summary.extra['pairs']:,} pairs,"
+    else:
+        read = f"{summary.records:,} {noun} records —"
+    return f"{summary.file}: {read} {summary.inserted:,} new, {summary.unchanged:,} already stored"
+
+
 def _report(summary: ImportSummary, noun: str, as_json: bool) -> None:
     _warn_disagreements(summary)
     if "skipped" in summary.extra:
@@ -195,8 +205,7 @@ def _report(summary: ImportSummary, noun: str, as_json: bool) -> None:
         )
         return
     stdout.print(
-        f"{summary.file}: {summary.records:,} {noun} records — {summary.inserted:,} new, "
-        f"{summary.unchanged:,} already stored"
+        _counts(summary, noun)
         + (f", {summary.updated:,} revised (history in the audit log)" if summary.updated else "")
         + (
             f", {summary.extra['other_kind_skipped']:,} exported answers of another kind "

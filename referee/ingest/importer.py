@@ -103,6 +103,8 @@ def import_file(
             read_records(path) if records is None else records, field_map or FieldMap(), from_csv
         )
         run.reject_if_wrong()
+        if run.expanded:  # k-wise: records and the pairs they became are counted apart
+            run.summary.extra["pairs"] = run.produced
         if after is not None:
             after(session)
         drop_seen_table(session)
@@ -125,6 +127,8 @@ class _Import(Generic[R]):
     progress: Progress | None
     skipped: SkippedRecords | None
     batch: list[tuple[int, R]] = field(default_factory=list)
+    produced: int = 0  # rows the valid records became (a k-wise record: several pairs)
+    expanded: bool = False  # some record became a group of rows (k-wise)
 
     @property
     def sink(self) -> ProblemLog:
@@ -152,7 +156,10 @@ class _Import(Generic[R]):
             if self.skipped is not None:
                 self.skipped.keep_record(line, raw)
             return
-        self.batch.extend((line, r) for r in (result if isinstance(result, tuple) else (result,)))
+        rows = result if isinstance(result, tuple) else (result,)
+        self.produced += len(rows)
+        self.expanded = self.expanded or isinstance(result, tuple)
+        self.batch.extend((line, r) for r in rows)
         if len(self.batch) >= BATCH_SIZE:
             self.flush()
 

@@ -271,6 +271,33 @@ def test_kwise_round_robin(engine: Engine, db_url: str, tmp_path: Path) -> None:
         assert sum(ref in (p.response_a_ref, p.response_b_ref) for p in stored) >= 2
 
 
+def test_kwise_summary_counts_records_and_pairs_apart(sqlite_url: str, tmp_path: Path) -> None:
+    """A k-wise record becomes several pairs: the summary says how many records were read and
+    how many pairs they made, then how many of those pairs are new."""
+    path = copy("kwise.jsonl", tmp_path)
+    first = run_cli(sqlite_url, "ingest", str(path), "--dataset", "d", "--pairs", "all")
+    assert first.exit_code == 0, first.output
+    assert f"{path}: 2 records -> 9 pairs, 9 new, 0 already stored" in first.stdout
+    again = run_cli(sqlite_url, "ingest", str(path), "--dataset", "d", "--pairs", "all")
+    assert f"{path}: 2 records -> 9 pairs, 0 new, 9 already stored" in again.stdout
+    # a round-robin design over five responses, beside a plain pair in the same file
+    mixed = write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [
+            {"id": "five", "prompt": "Say hi", "responses": ["hi", "hello", "hey", "yo", "hiya"]},
+            {"id": "plain", "prompt": "Add 2+2", "response_a": "4", "response_b": "5"},
+        ],
+    )
+    doc = ingest(sqlite_url, mixed, "--pairs", "round-robin:2")
+    assert (doc["records"], doc["pairs"], doc["inserted"], doc["unchanged"]) == (2, 6, 6, 0)
+    # a file without k-wise records keeps its one count: records are pairs
+    plain = write_jsonl(tmp_path / "plain.jsonl", [{"id": "p9", "prompt": "q", "response_a": "a",
+                                                    "response_b": "b"}])  # fmt: skip
+    single = run_cli(sqlite_url, "ingest", str(plain), "--dataset", "d")
+    assert f"{plain}: 1 pair records — 1 new, 0 already stored" in single.stdout
+    assert "pairs" not in ingest(sqlite_url, plain)
+
+
 def test_kwise_sides_are_decided_by_hash_not_by_position(
     engine: Engine, db_url: str, tmp_path: Path
 ) -> None:
