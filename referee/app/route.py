@@ -13,18 +13,22 @@ reasons are all flags, so counting gates and flags per batch gives the run's fig
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from calibration.policy import AcceptPolicy
 from calibration.signals import PairSignals
 from referee.db.datasets import find_dataset
-from referee.db.decisions import set_spot_checks, write_decision_batch
+from referee.db.decisions import iter_current_decisions, set_spot_checks, write_decision_batch
+from referee.db.engine import session_factory, transaction
 from referee.db.models import AuditEntry, Dataset
 from referee.db.routing import (
     LoadedPolicy,
@@ -52,6 +56,7 @@ __all__ = [
     "recalibrated",
     "record_route_run",
     "route_and_store",
+    "route_command",
     "route_dataset",
     "run_summary",
 ]
@@ -256,3 +261,38 @@ def record_route_run(session: Session, dataset: Dataset, detail: dict[str, Any])
             detail=detail,
         )
     )  # fmt: skip
+
+
+def route_command(
+    engine: Engine,
+    dataset_name: str,
+    *,
+    policy: str = "latest",
+    spot_check_rate: float = 0.05,
+    seed: int = 0,
+    stratify: bool = False,
+    recalibrate: bool = False,
+    out: Path | None = None,
+) -> dict[str, Any]:
+    """``referee route``: :func:`route_and_store` in one transaction, then, with ``out``, one
+    JSON line per current decision of the dataset written to ``out`` (read back in pages).
+    Returns the run's summary; :class:`UserError` when ``out`` cannot be written."""
+    with transaction(engine) as session:
+        summary = route_and_store(
+            session, dataset_name, policy=policy, spot_check_rate=spot_check_rate, seed=seed,
+            stratify=stratify, recalibrate=recalibrate, out=str(out) if out else None,
+        )  # fmt: skip
+    if out is not None:
+        _write_decisions(engine, dataset_name, out)
+    return summary
+
+
+def _write_decisions(engine: Engine, dataset_name: str, out: Path) -> None:
+    """One JSON line per current decision of the dataset, by pair id."""
+    try:
+        with session_factory(engine)() as session, out.open("w", encoding="utf-8") as fh:
+            dataset_id = find_dataset(session, dataset_name).id
+            for decision in iter_current_decisions(session, dataset_id):
+                fh.write(json.dumps(decision.to_json()) + "\n")
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror}") from exc

@@ -38,9 +38,9 @@ def db_upgrade() -> None:
     """Apply every pending schema migration (Alembic upgrade to head)."""
     settings = load_settings()
     try:
-        from referee.db.engine import make_engine, upgrade_schema
+        from referee.app.database import upgrade_database
 
-        upgrade_schema(make_engine(settings.database_url))
+        upgrade_database(settings.database_url)
     except Exception as exc:
         fail(f"migration failed: {str(exc).splitlines()[0]}", EXIT_RUNTIME)
     stdout.print(f"database {settings.masked()['database_url']} is at the newest schema")

@@ -15,7 +15,7 @@ import random
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.rule import Rule
@@ -60,28 +60,6 @@ def _split_gold(workdir: Path, seed: int) -> tuple[Path, dict[str, str], dict[st
         {r["pair_id"]: r["label"] for r in calibration},
         {r["pair_id"]: r["label"] for r in held_back},
     )
-
-
-def _check_against_held_back(engine: Any, held_back: dict[str, str]) -> dict[str, Any]:
-    """Agreement of auto-accepted and of final labels with the held-back gold."""
-    from referee.db.engine import session_factory
-    from referee.db.routing import dataset_by_name
-    from referee.review.final_labels import final_labels
-
-    with session_factory(engine)() as session:
-        dataset_id = dataset_by_name(session, DATASET).id
-        finals = [f for f in final_labels(session, dataset_id) if f.pair_id in held_back]
-    accepted = [f for f in finals if f.method == "ai"]
-    labeled = [f for f in finals if f.label is not None]
-    agree_ai = sum(f.label == held_back[f.pair_id] for f in accepted)
-    agree_all = sum(f.label == held_back[f.pair_id] for f in labeled)
-    return {
-        "held_back_pairs": len(held_back),
-        "auto_accepted": len(accepted),
-        "auto_accepted_agreement": agree_ai / len(accepted) if accepted else None,
-        "final_labels": len(labeled),
-        "final_agreement": agree_all / len(labeled) if labeled else None,
-    }
 
 
 def demo(
@@ -165,7 +143,9 @@ def _review_and_check(
     _run("report", "cost", "--dataset", DATASET, "--html", str(workdir / "cost_report.html"))
 
     _step("8. Check against the held-back gold labels (never shown to the policy)")
-    check = _check_against_held_back(engine, held_back)
+    from referee.app.held_back import check_against_held_back
+
+    check = check_against_held_back(engine, DATASET, held_back)
     agree_ai = check["auto_accepted_agreement"]
     agree_all = check["final_agreement"]
     stdout.print(

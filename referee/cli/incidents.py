@@ -6,26 +6,14 @@ What an incident is and who answers it: :mod:`referee.review.escalation`; the do
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import orjson
 import typer
 from rich.table import Table
 
-from referee.cli.common import (
-    EXIT_RUNTIME,
-    emit_json,
-    fail,
-    open_database,
-    stdout,
-    user_errors,
-)
-from referee.db.engine import session_factory
-from referee.db.routing import dataset_by_name
-from referee.export.incidents import incident_export_records, list_incidents
+from referee.app.incidents import export_incidents, incidents
+from referee.cli.common import emit_json, fail, open_database, stdout, user_errors
 
 incidents_app = typer.Typer(help="Incidents: pairs answered both-bad or marked unsafe.")
 
@@ -39,8 +27,8 @@ def incidents_list(
 ) -> None:
     """Each incident: pair, status, routing and human reasons, who flagged it (pseudonym)."""
     engine = open_database()
-    with user_errors(), session_factory(engine)() as session:
-        docs = list_incidents(session, dataset_by_name(session, dataset))
+    with user_errors():
+        docs = incidents(engine, dataset)
     if as_json:
         emit_json(
             {
@@ -89,18 +77,9 @@ def incidents_export(
     if not out.parent.is_dir():
         fail(f"--out {out}: folder {out.parent} does not exist")
     engine = open_database()
-    with user_errors(), session_factory(engine)() as session:
-        records = incident_export_records(session, dataset_by_name(session, dataset))
-    fd, staging = tempfile.mkstemp(prefix=".referee-incidents-", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            for record in records:
-                handle.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
-        Path(staging).replace(out)
-    except OSError as exc:
-        Path(staging).unlink(missing_ok=True)
-        fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_RUNTIME)
-    stdout.print(f"wrote {len(records):,} incident(s) to {out}")
+    with user_errors():
+        written = export_incidents(engine, dataset, out)
+    stdout.print(f"wrote {written:,} incident(s) to {out}")
 
 
 def register(app: typer.Typer) -> None:

@@ -221,13 +221,11 @@ def _judge_gold(
     engine: Engine, dataset: str, start: Callable[[list[str]], int], runner: Any, as_json: bool
 ) -> None:
     """``prelabel --gold-only``: one job over the gold pairs, watched to its end."""
-    from referee.db.engine import transaction
-    from referee.db.routing import dataset_by_name, gold_pair_ids
+    from referee.app.gold import gold_pairs
     from referee.jobs.sql_store import SqlJobStore
     from workers.jobs import wait_for_job
 
-    with transaction(engine) as session:
-        gold = sorted(gold_pair_ids(session, dataset_by_name(session, dataset).id))
+    gold = gold_pairs(engine, dataset)
     if not gold:
         raise UserError(f"dataset {dataset!r} has no gold labels to judge")
     job_id = start(gold)

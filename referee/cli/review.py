@@ -5,8 +5,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import click
 import typer
@@ -16,6 +15,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from referee.app import reviewers as reviewer_accounts
+from referee.app.terminal_review import TerminalReview
 from referee.cli.common import (
     emit_json,
     fail,
@@ -25,30 +26,10 @@ from referee.cli.common import (
     stdout,
     user_errors,
 )
-from referee.db.engine import transaction
 from referee.review.config import QueueConfig
-from referee.review.membership import grant, memberships, revoke
-from referee.review.pause import paused_reviewers, set_paused
 from referee.review.priority import Embedder
-from referee.review.schema import FIVE_POINT, Schema, load_schema
-from referee.review.service import (
-    LabelSubmission,
-    Lease,
-    ReviewItem,
-    lease_next,
-    release_item,
-    submit_label,
-)
-from referee.review.tokens import (
-    add_reviewer,
-    get_reviewer,
-    list_reviewers,
-    set_reviewer_active,
-)
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
+from referee.review.schema import FIVE_POINT, Schema
+from referee.review.service import LabelSubmission, Lease, ReviewItem
 from referee.review.warmup import (
     preload_embedder,
     rehearse_lease,
@@ -80,10 +61,8 @@ def reviewers_add(
 ) -> None:
     """Create a reviewer and print their API token (shown once; only its hash is stored)."""
     engine = open_database(load_settings())
-    with user_errors(), transaction(engine) as session:
-        _reviewer, token = add_reviewer(session, name, role=role)
-        for granted in dataset or []:
-            grant(session, name, granted)
+    with user_errors():
+        token = reviewer_accounts.create_reviewer(engine, name, role, dataset or [])
     what = {"lead": "Lead", "expert": "Expert", "incident": "Incident reviewer"}.get(
         role, "Reviewer"
     )
@@ -93,8 +72,8 @@ def reviewers_add(
 
 def _set_active(name: str, active: bool) -> None:
     engine = open_database(load_settings())
-    with user_errors(), transaction(engine) as session:
-        released = set_reviewer_active(session, name, active)
+    with user_errors():
+        released = reviewer_accounts.set_active(engine, name, active)
     if active:
         stderr.print(f"Reviewer {name!r} is active; their token works again.")
     else:
@@ -129,8 +108,8 @@ def reviewers_pause(
 ) -> None:
     """Serve a reviewer no new items until a lead unpauses them (audited)."""
     engine = open_database(load_settings())
-    with user_errors(), transaction(engine) as session:
-        changed = set_paused(session, name, True, reason=reason, actor="cli")
+    with user_errors():
+        changed = reviewer_accounts.pause_reviewer(engine, name, True, reason)
     state = "is now paused" if changed else "was already paused"
     stderr.print(f"Reviewer {name!r} {state}: no new items until 'referee reviewers unpause'.")
 
@@ -139,8 +118,8 @@ def reviewers_pause(
 def reviewers_unpause(name: Annotated[str, typer.Argument(help="The reviewer to resume.")]) -> None:
     """Serve a paused reviewer again; the pause rule then counts only their new answers."""
     engine = open_database(load_settings())
-    with user_errors(), transaction(engine) as session:
-        changed = set_paused(session, name, False, actor="cli")
+    with user_errors():
+        changed = reviewer_accounts.pause_reviewer(engine, name, False)
     state = "is unpaused" if changed else "was not paused"
     stderr.print(f"Reviewer {name!r} {state}; the pause rule counts only answers from now on.")
 
@@ -151,38 +130,20 @@ def reviewers_list(
 ) -> None:
     """List reviewers with the number of items each labeled and the datasets they may open."""
     engine = open_database(load_settings())
-    with transaction(engine) as session:
-        rows = list_reviewers(session)
-        paused = {r.name: r.paused_reason or "by a lead" for r in paused_reviewers(session)}
-        granted: dict[str, list[str]] = {}
-        for m in memberships(session):
-            granted.setdefault(m.reviewer, []).append(m.dataset)
+    with user_errors():
+        rows = reviewer_accounts.reviewers(engine)
     if as_json:
-        emit_json(
-            [
-                {
-                    "name": r.name,
-                    "active": r.active,
-                    "created_at": r.created_at,
-                    "labeled": r.labeled,
-                    "paused": paused.get(r.name) is not None,
-                    "paused_reason": paused.get(r.name),
-                    "datasets": granted.get(r.name, []),
-                }
-                for r in rows
-            ]
-        )
+        emit_json(rows)
         return
     table = Table("reviewer", "active", "created", "labeled", "paused", "datasets")
     for r in rows:
-        why = paused.get(r.name)
         table.add_row(
-            r.name,
-            "yes" if r.active else "no",
-            r.created_at[:19],
-            str(r.labeled),
-            "-" if why is None else f"paused: {why}",
-            ", ".join(granted.get(r.name, [])) or "-",
+            r["name"],
+            "yes" if r["active"] else "no",
+            r["created_at"][:19],
+            str(r["labeled"]),
+            "-" if r["paused_reason"] is None else f"paused: {r['paused_reason']}",
+            ", ".join(r["datasets"]) or "-",
         )
     stdout.print(table if rows else "No reviewers yet; add one with 'referee reviewers add NAME'.")
 
@@ -198,7 +159,7 @@ def reviewers_grant(
     dataset: DatasetOption,
 ) -> None:
     """Let a reviewer's (or lead's) token open a dataset: lease, label, see its progress."""
-    _change_access(name, dataset, grant, ("may now open", "could already open"))
+    _change_access(name, dataset, True, ("may now open", "could already open"))
 
 
 def reviewers_revoke(
@@ -206,19 +167,19 @@ def reviewers_revoke(
     dataset: DatasetOption,
 ) -> None:
     """Close a dataset to a reviewer's token (their labels stay; open leases lapse)."""
-    _change_access(name, dataset, revoke, ("may no longer open", "could not open"))
+    _change_access(name, dataset, False, ("may no longer open", "could not open"))
 
 
 def _change_access(
     name: str,
     datasets: list[str],
-    change: Callable[[Session, str, str], bool],
+    granted: bool,
     states: tuple[str, str],
 ) -> None:
-    """Apply ``change`` (grant or revoke) per dataset in one transaction; say what each did."""
+    """Grant (``granted``) or revoke per dataset in one transaction; say what each did."""
     engine = open_database(load_settings())
-    with user_errors(), transaction(engine) as session:
-        changed = [d for d in datasets if change(session, name, d)]
+    with user_errors():
+        changed = reviewer_accounts.change_access(engine, name, datasets, granted=granted)
     for d in datasets:
         state = states[0] if d in changed else states[1]
         stderr.print(f"Reviewer {name!r} {state} dataset {d!r}.")
@@ -441,33 +402,22 @@ def review(
     vectors = _embedder(embedder)
     labeled = skipped = 0
     with user_errors():  # a lost lease exits 1, any other review error 2
-        with transaction(engine) as session:
-            who = get_reviewer(session, reviewer)
-            if not who.active:
-                fail(f"reviewer {reviewer!r} is deactivated")
-            schema = load_schema(session, dataset)
-        while True:
-            with transaction(engine) as session:
-                lease = lease_next(session, dataset, who, config, embedder=vectors)
-            if lease is None:
-                stdout.print(f"No items left for {reviewer} in {dataset}.")
-                break
+        work = TerminalReview.open(engine, dataset, reviewer, config, vectors)
+        while (lease := work.next()) is not None:
             show_item(lease, labeled + skipped + 1)
             started = time.monotonic()
-            key = ask_key(schema)
-            with transaction(engine) as session:
-                if key in ("s", "q"):
-                    release_item(session, lease.item.pair_id, who)
-                    if key == "q":
-                        break
-                    skipped += 1
-                    continue
-            submission = _ask_submission(key, schema, ask_rationale, started)
-            with transaction(engine) as session:
-                submit_label(
-                    session, lease.item.pair_id, who, submission, pause_rule=config.pause_rule
-                )
+            key = ask_key(work.schema)
+            if key in ("s", "q"):
+                work.skip(lease.item.pair_id)
+                if key == "q":
+                    break
+                skipped += 1
+                continue
+            submission = _ask_submission(key, work.schema, ask_rationale, started)
+            work.answer(lease.item.pair_id, submission)
             labeled += 1
+        else:
+            stdout.print(f"No items left for {reviewer} in {dataset}.")
     stdout.print(f"Labeled {labeled}, skipped {skipped}.")
 
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 
-from referee.app.route import route_and_store
-from referee.cli.common import UserError, emit_json, fail, open_database, stdout, user_errors
-from referee.db.datasets import find_dataset
-from referee.db.decisions import iter_current_decisions
-from referee.db.engine import session_factory, transaction
+from referee.app.route import route_command
+from referee.cli.common import emit_json, fail, open_database, stdout, user_errors
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
@@ -56,36 +51,22 @@ def route(
     if out is not None and not out.parent.is_dir():
         fail(f"--out {out}: folder {out.parent} does not exist")
     engine = open_database()
-    with user_errors(), transaction(engine) as session:
-        summary = route_and_store(
-            session,
+    with user_errors():
+        summary = route_command(
+            engine,
             dataset,
             policy=policy,
             spot_check_rate=spot_check_rate,
             seed=seed,
             stratify=stratify,
             recalibrate=recalibrate,
-            out=str(out) if out else None,
+            out=out,
         )
-    if out is not None:
-        _write_decisions(engine, dataset, out)
     recal = summary["recalibration"]
     if as_json:
         emit_json(summary)
         return
     _print_summary(summary, recal)
-
-
-def _write_decisions(engine: Engine, dataset: str, out: Path) -> None:
-    """One JSON line per current decision of ``dataset``, by pair id, read back in pages."""
-    try:
-        with session_factory(engine)() as session, out.open("w", encoding="utf-8") as fh:
-            dataset_id = find_dataset(session, dataset).id
-            for d in iter_current_decisions(session, dataset_id):
-                fh.write(json.dumps(d.to_json()) + "\n")
-    except OSError as exc:
-        with user_errors():
-            raise UserError(f"cannot write {out}: {exc.strerror}") from exc
 
 
 def _print_summary(summary: dict[str, Any], recal: dict[str, Any] | None) -> None:

@@ -7,6 +7,10 @@ and prints or answers. Two rules keep that true on every module of ``referee/cli
   a ``Connection``) and translate the database's errors (``sqlalchemy.exc``), but imports no
   other SQLAlchemy name, neither the ORM models (``referee.db.models``) nor the tables
   (``referee.db.tables``), and calls no query (``select(...)``, ``session.execute(...)``, ...);
+* **no unit of work**: an adapter opens no session, transaction or engine itself
+  (``transaction(...)``, ``session_factory(...)``, ``make_engine(...)``, ``engine.connect()``...);
+  the application function it calls does (``referee/app``), given the engine. The exceptions
+  are listed in :data:`OPENS_ITS_OWN`, each with its reason;
 * **no CLI module imports another**, except the shared ones: ``referee.cli.common`` (settings,
   the database, JSON output, one-line errors), ``referee.cli.main`` (the app) and
   ``referee.cli.lazy`` (the command table).
@@ -35,6 +39,22 @@ NO_MODULES = ("referee.db.models", "referee.db.tables")
 QUERY_CALLS = {"select", "insert", "update", "delete", "text", "exists"}
 QUERY_METHODS = {"execute", "scalar", "scalars", "get_one", "query"}
 SHARED_CLI = {"referee.cli.common", "referee.cli.main", "referee.cli.lazy"}
+# what opens a session, a transaction or an engine (called by name or as a method)
+OPENERS = {
+    "transaction", "session_factory", "sessionmaker", "Session", "make_engine", "create_engine",
+    "connect", "begin",
+}  # fmt: skip
+#: (module, opener) -> why that adapter may open it itself
+OPENS_ITS_OWN: dict[tuple[str, str], str] = {
+    ("referee/cli/common.py", "make_engine"): "open_database: the one place the CLI builds "
+    "its engine from the settings, shared by every command",
+    **{
+        (f"referee/api/{name}.py", "transaction"): "an HTTP request is the API's unit of work: "
+        "the handler scopes one transaction per request around a call to the review service "
+        "(the token check in deps/guard, the item routes through app.py's run)"
+        for name in ("app", "deps", "guard", "lead", "progress", "review_config")
+    },
+}
 
 
 def _imports(tree: ast.AST) -> list[tuple[str, list[str], int]]:
@@ -76,6 +96,35 @@ def test_adapter_runs_no_query(path: str) -> None:
     assert _storage_problems(path, tree) == []
 
 
+def _opened(path: str, tree: ast.AST) -> list[str]:
+    """Where ``tree`` opens a session, transaction or engine that OPENS_ITS_OWN does not allow."""
+    problems = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name in OPENERS and (path, name) not in OPENS_ITS_OWN:
+            problems.append(f"{path}:{node.lineno} calls {name}(...)")
+    return problems
+
+
+@pytest.mark.parametrize("path", MODULES)
+def test_adapter_opens_no_session_or_engine(path: str) -> None:
+    tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
+    assert _opened(path, tree) == []
+
+
+def test_every_listed_exception_is_still_needed() -> None:
+    """An exception a module no longer needs is taken off the list (it would hide a relapse)."""
+    unused = [
+        f"{path} {name}"
+        for path, name in OPENS_ITS_OWN
+        if f"calls {name}(" not in " ".join(_opened("?", ast.parse((REPO / path).read_text())))
+    ]
+    assert unused == []
+
+
 @pytest.mark.parametrize("path", [m for m in MODULES if m.startswith("referee/cli/")])
 def test_cli_module_imports_no_other_command(path: str) -> None:
     tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
@@ -97,3 +146,9 @@ def test_the_rules_see_a_violation() -> None:
     assert len(_storage_problems("x.py", bad)) == 4
     fine = ast.parse("from sqlalchemy import Engine\nfrom sqlalchemy.exc import SQLAlchemyError\n")
     assert _storage_problems("x.py", fine) == []
+    opens = ast.parse(
+        "def f(engine):\n    with transaction(engine) as s, session_factory(engine)() as t:\n"
+        "        pass\n    engine.connect()\n    make_engine('sqlite://')\n"
+    )
+    assert len(_opened("x.py", opens)) == 4
+    assert _opened("x.py", ast.parse("def f(engine):\n    return app_function(engine)\n")) == []
