@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from review_factory import Routed, make_routed_dataset
 from sqlalchemy import Engine, select
 
+from judge.conversation import Message, flat_prompt, messages_to_json
 from referee.db.engine import transaction
-from referee.db.models import Escalation, HumanLabel, ReviewAssignment, Reviewer
+from referee.db.models import Escalation, HumanLabel, Pair, ReviewAssignment, Reviewer
 from referee.db.routing import spot_check_accuracy, spot_check_outcomes
 from referee.review import final_labels
 from referee.review.escalation import withdraw_after_undo
@@ -212,3 +213,38 @@ def test_an_adjudicator_can_undo_and_answer_again(engine: Engine) -> None:
         assert s.scalars(select(Escalation)).one().status == "open"
     answer(client, eve, disputed, "A")  # the same lease, answered again
     assert final_of(engine, routed, disputed)[:2] == ("A", "adjudication")
+
+
+def test_a_lead_adjudicating_or_answering_an_incident_gets_the_conversation(
+    engine: Engine, db_url: str
+) -> None:
+    """A lead's second looks (adjudication when no expert can take it, and incidents) come from
+    ``/v1/next`` like any item, with the conversation's turns as sent, untouched."""
+    routed = make_routed_dataset(engine, n_review=0, n_spot=2, ai_label="A")
+    disputed, flagged = routed.spot
+    turns = [Message("system", "Be brief."), Message("user", "Hi <script>alert(1)</script>"),
+             Message("assistant", "Hello!"), Message("user", "Name a fruit")]  # fmt: skip
+    with transaction(engine) as s:
+        for pair in s.scalars(select(Pair).where(Pair.id.in_(routed.spot))):
+            pair.messages, pair.prompt = messages_to_json(turns), flat_prompt(turns)
+    ann, lead = person(engine, "ann"), person(engine, "lee", role="lead")
+    client = client_for(engine)
+    while (pid := next_item(client, routed, ann)) is not None:
+        body = {"label": "B"} if pid == disputed else {"label": "both_bad", "reason": "both wrong"}
+        assert client.post(f"/v1/items/{pid}/label", headers=ann, json=body).status_code == 200
+    served = {}
+    for _ in range(2):
+        resp = client.get("/v1/next", params={"dataset": routed.name}, headers=lead)
+        assert resp.status_code == 200, resp.text
+        served[resp.json()["pair_id"]] = resp.json()
+        answer(client, lead, resp.json()["pair_id"], "A")
+    assert next_item(client, routed, lead) is None
+    assert set(served) == {disputed, flagged}
+    for doc in served.values():
+        assert doc["messages"] == [{"role": t.role, "content": t.content} for t in turns]
+        assert doc["prompt"] == flat_prompt(turns)
+    with transaction(engine) as s:
+        kinds = s.execute(
+            select(HumanLabel.pair_id, HumanLabel.kind).where(HumanLabel.annotator == "lee")
+        ).all()
+    assert sorted(kinds) == sorted([(disputed, "adjudication"), (flagged, "incident")])

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from review_factory import make_reviewer, make_routed_dataset
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from judge.conversation import Message, flat_prompt, messages_to_json
 from referee.db.engine import transaction
-from referee.db.models import Pair
+from referee.db.models import HumanLabel, Pair
+from referee.review.tokens import add_reviewer
+from tests.helpers import grant_every_dataset
 from tests.web.conftest import LiveServer
 from tests.web.test_web_review import labels_of, open_review, wait_for_new_item
 
@@ -36,13 +39,18 @@ def make_chat_dataset(engine: Engine) -> tuple[str, str]:
     """Two review pairs: a seven-turn conversation and a single-turn prompt."""
     routed = make_routed_dataset(engine, "chat", n_review=2)
     chat_id, plain_id = routed.review
+    as_conversation(engine, chat_id)
+    return chat_id, plain_id
+
+
+def as_conversation(engine: Engine, pair_id: str) -> None:
+    """Make ``pair_id`` the seven-turn conversation :func:`check_conversation` expects."""
     with transaction(engine) as s:
-        pair = s.get_one(Pair, chat_id)
+        pair = s.get_one(Pair, pair_id)
         pair.messages = messages_to_json(TURNS)
         pair.prompt = flat_prompt(TURNS)
         pair.response_a = "Tomorrow, most likely."
         pair.response_b = "I cannot know."
-    return chat_id, plain_id
 
 
 def roles(page: Page) -> list[str]:
@@ -104,3 +112,35 @@ def test_conversation_turns_render_with_roles_toggle_and_keys_work(
     assert sorted((p, lab) for p, lab, _ in labels_of(sqlite_engine, "ann")) == sorted(answered)
     assert page.evaluate("() => window.__xss") is None
     assert dialogs == []
+
+
+def test_a_lead_adjudicating_a_conversation_sees_the_chat(
+    sqlite_engine: Engine, live_server: Callable[..., LiveServer], page_factory: Callable[..., Page]
+) -> None:
+    """The lead's adjudication is the review page opened with the lead's token: a spot check
+    that disagreed with the AI label reaches the lead (no expert exists) as the same chat."""
+    routed = make_routed_dataset(sqlite_engine, "chat", n_review=0, n_spot=1, ai_label="A")
+    (pair_id,) = routed.spot
+    as_conversation(sqlite_engine, pair_id)
+    _, ann = make_reviewer(sqlite_engine, "ann")
+    with transaction(sqlite_engine) as s:
+        lead, lead_token = add_reviewer(s, "lee", role="lead")
+        grant_every_dataset(s, lead)
+    live = live_server()
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {ann}"}) as api:
+        assert api.get("/v1/next", params={"dataset": "chat"}).json()["pair_id"] == pair_id
+        assert api.post(f"/v1/items/{pair_id}/label", json={"label": "B"}).status_code == 200
+    page = page_factory()
+    assert open_review(page, live, lead_token, "chat") == pair_id
+    check_conversation(page)
+    page.keyboard.press("a")
+    page.keyboard.press("Enter")
+    page.locator("#notice").wait_for(state="visible")
+    with transaction(sqlite_engine) as s:
+        answers = s.execute(
+            select(HumanLabel.pair_id, HumanLabel.label, HumanLabel.kind).where(
+                HumanLabel.annotator == "lee"
+            )
+        ).all()
+    assert [tuple(a) for a in answers] == [(pair_id, "A", "adjudication")]
+    assert page.evaluate("() => window.__xss") is None
