@@ -27,11 +27,11 @@ Entry points switch it on for their engine (:func:`enable_text_redaction`) from
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.orm import Session
 
 from referee.db.models import AuditEntry, Dataset, Escalation, HumanLabel, Judgment, Pair
@@ -160,10 +160,33 @@ def _redact_object(obj: Any, new: bool, write: Callable[[str, str], str]) -> Non
         obj.detail = detail
 
 
-def _redacted_dataset(session: Session, pair_id: str) -> Dataset | None:
-    pair = session.get(Pair, pair_id)
-    dataset = session.get(Dataset, pair.dataset_id) if pair is not None else None
-    return dataset if dataset is not None and dataset.redaction_required else None
+#: pair ids looked up per query by :func:`_redacted_datasets`
+LOOKUP_CHUNK = 1000
+
+
+def _redacted_datasets(session: Session, pair_ids: Iterable[str]) -> dict[str, Dataset]:
+    """Pair id -> its dataset, for the pairs among ``pair_ids`` whose dataset is redacted.
+
+    One query for the redacted datasets (none: nothing more is asked, the common case), then
+    one per :data:`LOOKUP_CHUNK` pair ids: a bulk insert of N rows costs N/1,000 queries, not N
+    (a 15,000-verdict import spent minutes here on PostgreSQL, one ``SELECT`` per row). Reads
+    what is stored, as ``session.get`` of an unloaded pair did; the datasets are the session's
+    own objects, so a writer's new numbering lands on the row the session will flush."""
+    wanted = sorted(set(pair_ids))
+    if not wanted:
+        return {}
+    redacted = {d.id: d for d in session.scalars(select(Dataset).where(Dataset.redaction_required))}
+    if not redacted:
+        return {}
+    found: dict[str, Dataset] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        query = select(Pair.id, Pair.dataset_id).where(
+            Pair.id.in_(chunk), Pair.dataset_id.in_(list(redacted))
+        )
+        for pair_id, dataset_id in session.execute(query):
+            found[pair_id] = redacted[dataset_id]
+    return found
 
 
 def redact_flush(session: Session, access: VaultAccess | None) -> int:
@@ -174,9 +197,10 @@ def redact_flush(session: Session, access: VaultAccess | None) -> int:
     writers: dict[int, _DatasetWriter] = {}
     done = 0
     with session.no_autoflush:
-        for obj, new in rows:
-            pair_id = _pair_id(obj)
-            dataset = _redacted_dataset(session, pair_id) if pair_id is not None else None
+        about = [(obj, new, _pair_id(obj)) for obj, new in rows]
+        datasets = _redacted_datasets(session, (pid for _, _, pid in about if pid is not None))
+        for obj, new, pair_id in about:
+            dataset = datasets.get(pair_id) if pair_id is not None else None
             if dataset is None:
                 continue
 
@@ -204,9 +228,11 @@ def redact_rows(session: Session, table: str, rows: list[dict[str, Any]]) -> lis
     writers: dict[int, _DatasetWriter] = {}
     out: list[dict[str, Any]] = []
     with session.no_autoflush:
+        ids = (row["pair_id"] for row in rows if isinstance(row.get("pair_id"), str))
+        datasets = _redacted_datasets(session, ids)
         for row in rows:
             pair_id = row.get("pair_id")
-            dataset = _redacted_dataset(session, pair_id) if isinstance(pair_id, str) else None
+            dataset = datasets.get(pair_id) if isinstance(pair_id, str) else None
             if dataset is None or not any(isinstance(row.get(n), str) for n in names):
                 out.append(row)
                 continue
