@@ -5,16 +5,26 @@ Usage::
     .venv/bin/python bench/scale.py --pairs 10000
     .venv/bin/python bench/scale.py --pairs 2000 --database-url postgresql+psycopg://127.0.0.1/test
 
+    .venv/bin/python bench/scale.py --pairs 100000 \
+        --database-url postgresql+psycopg://127.0.0.1/scale_run \
+        --broker-url redis://127.0.0.1:6379/11 --workers 2
+
 Stages, each a fresh ``referee`` subprocess on one database (a fresh SQLite file in a temporary
 folder unless ``--database-url``): ingest of N generated pairs (the shared LLMFAO and LLMBar texts
 repeated under unique ids, or synthetic texts when ``/work/shared/data`` is absent); prelabel
-in-process (no broker) against the fake OpenAI-compatible server at a fixed latency; import of
-``--gold`` gold labels; calibrate; route; labels final; release; export dpo.
+against the fake OpenAI-compatible server at a fixed latency; import of ``--gold`` gold labels;
+calibrate; route; labels final; release; export dpo.
+
+Prelabel runs in the ``referee prelabel`` process (no broker) unless ``--broker-url``: then
+``--workers`` ``referee worker`` processes (``--concurrency`` calls each, ``--chunks`` chunks at
+once) are started on that Redis before the stage and stopped after it, the command only enqueues
+and waits, and the bench checks exactly-once verdicts (judgments = 2 x pairs, one per pair and
+order). The workers' own peak RSS is printed as a row of its own.
 
 For each stage it prints wall time, the command's peak RSS (``ru_maxrss`` of that child alone,
 from ``os.wait4``), rows per second (pairs for every stage but the gold import) and, for
 prelabel, the ratio to the provider's ideal rate: ``concurrency / latency`` calls per second,
-half that in pairs per second (two orders per pair). Two runs at different N show which
+half that in pairs per second (two orders per pair), times the number of workers. Two runs at different N show which
 commands' memory grows with the dataset. ``--json FILE`` also writes the rows as JSON.
 """
 
@@ -24,11 +34,13 @@ import argparse
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -107,12 +119,78 @@ def run_stage(stage: str, args: Sequence[str], env: dict[str, str], rows: int) -
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
     err = proc.stderr.read()
+    code, peak_mb = reap(proc)
+    wall = time.perf_counter() - started
+    if code != 0:
+        raise SystemExit(f"stage {stage} failed (exit {code}): {err.decode()[-2000:]}")
+    return StageResult(stage, wall, peak_mb, rows, rows / wall if wall else 0.0)
+
+
+def reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """Wait for ``proc``: its exit code and its own peak RSS in MB (``os.wait4``, kB on Linux)."""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"stage {stage} failed (exit {proc.returncode}): {err.decode()[-2000:]}")
-    return StageResult(stage, wall, usage.ru_maxrss / 1024, rows, rows / wall if wall else 0.0)
+    return proc.returncode, usage.ru_maxrss / 1024
+
+
+def worker_command(ns: argparse.Namespace, index: int) -> list[str]:
+    """``referee worker`` for the ``index``-th worker process."""
+    return [sys.executable, "-m", "referee.cli.main", "worker", "--concurrency",
+            str(ns.concurrency), "--chunks", str(ns.chunks), "--hostname",
+            f"scale{index}@bench", "--log-level", "WARNING"]  # fmt: skip
+
+
+def wait_for_workers(broker_url: str, count: int, procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    """Return once ``count`` workers answer a Celery ping (or fail if one exits first)."""
+    from workers.celery_app import make_celery_app
+
+    app = make_celery_app(broker_url)
+    app.control.purge()  # chunks left on the queue by an earlier, interrupted run
+    deadline = time.monotonic() + 180
+    while len(app.control.ping(timeout=1.0) or []) < count:
+        if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
+            raise SystemExit("a `referee worker` did not start: see its log in the work folder")
+
+
+@contextmanager
+def worker_pool(
+    ns: argparse.Namespace, env: dict[str, str], workdir: Path, peaks: list[float]
+) -> Iterator[None]:
+    """``ns.workers`` ``referee worker`` processes while the block runs (none without a broker);
+    their peak RSS in MB is appended to ``peaks`` once they have stopped (SIGTERM: warm stop)."""
+    if not ns.broker_url:
+        yield
+        return
+    procs = []
+    for i in range(ns.workers):
+        log = (workdir / f"worker{i}.log").open("wb")
+        procs.append(subprocess.Popen(worker_command(ns, i), env=env,
+                                      stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
+    try:
+        wait_for_workers(ns.broker_url, ns.workers, procs)
+        yield
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        peaks.extend(reap(proc)[1] for proc in procs)
+
+
+def check_exactly_once(url: str, pairs: int) -> str:
+    """Judgments = 2 x pairs with one row per (pair, order) (one judge): a line saying so, or
+    exit with the counts when not."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM judgments")).scalar_one()
+        distinct = conn.execute(text(
+            'SELECT count(*) FROM (SELECT pair_id, "order" FROM judgments '
+            'GROUP BY pair_id, "order") t')).scalar_one()  # fmt: skip
+    engine.dispose()
+    if rows != 2 * pairs or distinct != rows:
+        raise SystemExit(f"exactly-once broken: {rows} judgments, {distinct} distinct "
+                         f"(pair, order), expected {2 * pairs}")  # fmt: skip
+    return f"exactly once: {rows:,} judgments = 2 x {pairs:,} pairs, no duplicate"
 
 
 def stages(
@@ -137,8 +215,10 @@ def stages(
 
 
 def print_table(rows: Sequence[StageResult], ns: argparse.Namespace, ideal: float) -> None:
-    print(f"\n{ns.pairs:,} pairs on {ns.database_url or 'SQLite'}; provider {ns.latency_ms:g} ms "
-          f"x {ns.concurrency} concurrent = ideal {ideal:.1f} pairs/s")  # fmt: skip
+    where = f"{ns.workers} workers on {ns.broker_url}" if ns.broker_url else "in-process"
+    print(f"\n{ns.pairs:,} pairs on {ns.database_url or 'SQLite'}, prelabel {where}; provider "
+          f"{ns.latency_ms:g} ms x {ns.concurrency} concurrent x {ns.workers if ns.broker_url else 1}"
+          f" = ideal {ideal:.1f} pairs/s")  # fmt: skip
     print(f"| {'stage':<22} | {'wall s':>8} | {'peak RSS MB':>11} | {'rows/s':>9} | ideal |")
     print(f"|{'-' * 24}|{'-' * 10}|{'-' * 13}|{'-' * 11}|-------|")
     for r in rows:
@@ -147,38 +227,71 @@ def print_table(rows: Sequence[StageResult], ns: argparse.Namespace, ideal: floa
               f"{r.rows_per_s:>9.0f} | {ratio:>5} |")  # fmt: skip
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--gold", type=int, default=None, help="gold pairs (default N/10, ≤1000)")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--broker-url", default=None, help="Redis: prelabel on `referee worker`s")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (with a broker)")
+    parser.add_argument("--chunks", type=int, default=4, help="chunks at once per worker")
     parser.add_argument("--latency-ms", type=float, default=200.0)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, default=64, help="calls at once per process")
     parser.add_argument("--chunk-size", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     ns = parser.parse_args(argv)
     ns.gold = min(ns.gold if ns.gold is not None else min(1000, ns.pairs // 10), ns.pairs)
-    ideal = ns.concurrency / (ns.latency_ms / 1000.0) / 2.0
+    return ns
+
+
+def run_all(
+    ns: argparse.Namespace, workdir: Path, api_base: str, ideal: float
+) -> list[StageResult]:
+    """Every stage in order; the workers (if any) live around the prelabel stage."""
+    pairs, gold = write_inputs(workdir, ns.pairs, ns.gold, ns.seed)
+    url = ns.database_url or f"sqlite:///{workdir / 'scale.db'}"
+    env = {**os.environ, "REFEREE_DATABASE_URL": url, "REFEREE_API_KEY": "sk-fake",
+           "LITELLM_LOCAL_MODEL_COST_MAP": "True"}  # fmt: skip
+    env.pop("REFEREE_BROKER_URL", None)
     results: list[StageResult] = []
+    for stage, args, rows in stages(ns, workdir, pairs, gold, api_base):
+        if stage != "prelabel":
+            results.append(run_stage(stage, args, env, rows))
+        else:
+            results.extend(prelabel_stage(ns, args, env, workdir, ideal))
+            if ns.broker_url:
+                print(check_exactly_once(url, ns.pairs), flush=True)
+        print(f"{stage}: {results[-1].wall_s:.2f} s, {results[-1].peak_rss_mb:.0f} MB", flush=True)
+    return results
+
+
+def prelabel_stage(
+    ns: argparse.Namespace, args: list[str], env: dict[str, str], workdir: Path, ideal: float
+) -> list[StageResult]:
+    """The prelabel row (with its ratio to the ideal) and, with workers, their peak RSS row."""
+    peaks: list[float] = []
+    env = {**env, "REFEREE_BROKER_URL": ns.broker_url} if ns.broker_url else env
+    with worker_pool(ns, env, workdir, peaks):
+        result = run_stage("prelabel", args, env, ns.pairs)
+    rows = [StageResult(**{**asdict(result), "ideal_ratio": result.rows_per_s / ideal})]
+    if peaks:
+        rows.append(StageResult("worker (largest)", result.wall_s, max(peaks), ns.pairs,
+                                result.rows_per_s / len(peaks)))  # fmt: skip
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ns = parse_args(argv)
+    processes = ns.workers if ns.broker_url else 1
+    ideal = processes * ns.concurrency / (ns.latency_ms / 1000.0) / 2.0
     with (
         tempfile.TemporaryDirectory(prefix="referee-scale-") as tmp,
         FakeOpenAIServer(
             POLICIES["longer"], latency_s=ns.latency_ms / 1000.0, seed=ns.seed
         ) as server,
     ):
-        workdir = Path(tmp)
-        pairs, gold = write_inputs(workdir, ns.pairs, ns.gold, ns.seed)
-        url = ns.database_url or f"sqlite:///{workdir / 'scale.db'}"
-        env = {**os.environ, "REFEREE_DATABASE_URL": url, "REFEREE_API_KEY": "sk-fake",
-               "LITELLM_LOCAL_MODEL_COST_MAP": "True"}  # fmt: skip
-        env.pop("REFEREE_BROKER_URL", None)
-        for stage, args, rows in stages(ns, workdir, pairs, gold, server.base_url):
-            result = run_stage(stage, args, env, rows)
-            if stage == "prelabel":
-                result = StageResult(**{**asdict(result), "ideal_ratio": result.rows_per_s / ideal})
-            results.append(result)
-            print(f"{stage}: {result.wall_s:.2f} s, {result.peak_rss_mb:.0f} MB", flush=True)
+        results = run_all(ns, Path(tmp), server.base_url, ideal)
     print_table(results, ns, ideal)
     if ns.json is not None:
         ns.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")

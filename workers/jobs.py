@@ -11,8 +11,9 @@ This is the public entry of the package (the "real worker path" the demo calls):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from judge.errors import JudgeConfigError
@@ -53,14 +54,16 @@ def validate_judges(judges: Sequence[str]) -> list[str]:
 def enqueue_chunks(
     runner: TaskRunner,
     job_id: int,
-    pair_ids: Sequence[str],
+    pair_ids: Iterable[str],
     chunk_size: int,
     enqueued_at: datetime,
 ) -> int:
-    """Send ``pair_ids`` to ``runner`` in chunks of ``chunk_size``; returns the chunk count."""
+    """Send ``pair_ids`` to ``runner`` in chunks of ``chunk_size`` as they are read (one chunk
+    in memory at a time); returns the chunk count."""
     count = 0
-    for start in range(0, len(pair_ids), chunk_size):
-        runner.enqueue(job_id, pair_ids[start : start + chunk_size], enqueued_at)
+    ids = iter(pair_ids)
+    while chunk := list(islice(ids, chunk_size)):
+        runner.enqueue(job_id, chunk, enqueued_at)
         count += 1
     return count
 

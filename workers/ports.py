@@ -11,7 +11,7 @@ verdict is never duplicated by a redelivered chunk. Implementations keep those t
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,8 +31,11 @@ class JobStore(Protocol):
         *,
         kind: str = "prelabel",
         only: Collection[str] | None = None,
-    ) -> tuple[int, list[str], datetime]:
-        """A running job with one pending item per pair: (job id, pair ids, enqueued at)."""
+    ) -> tuple[int, Iterator[str], datetime]:
+        """A running job with one pending item per pair: (job id, pair ids, enqueued at).
+
+        The pair ids come as an iterator that reads them from storage a page at a time after
+        the job is committed, so enqueueing a million-pair job never holds every id."""
         ...
 
     def job_params(self, job_id: int) -> tuple[str, dict[str, Any]]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "EXTENSIONS",
     "FORMATS",
     "ExportRequest",
+    "FinalLabelCounts",
     "export_labels",
     "final_labels",
     "releases",
@@ -194,16 +196,52 @@ def write_atomically(out: Path, write: Callable[[Path], int]) -> tuple[int, list
         raise RuntimeFailure(f"cannot write {out}: {exc.strerror or exc}") from exc
 
 
+@dataclass
+class FinalLabelCounts:
+    """What ``labels final`` prints about the rows, counted while they stream past."""
+
+    pairs: int = 0
+    by_source: Counter[str] = field(default_factory=Counter)
+    by_method: Counter[str] = field(default_factory=Counter)
+    by_label: Counter[str] = field(default_factory=Counter)
+
+    def add(self, row: LabeledPair) -> None:
+        """Count one row (a pending pair has no source and no label)."""
+        self.pairs += 1
+        self.by_source[str(row.source) if row.source else "pending"] += 1
+        self.by_method[row.method] += 1
+        if row.label:
+            self.by_label[str(row.label)] += 1
+
+
 def final_labels(
-    engine: Engine, dataset: str, method: Aggregation, out: Path | None
-) -> list[LabeledPair]:
-    """One final label per pair of ``dataset``, also written to ``out`` as JSON Lines."""
+    engine: Engine,
+    dataset: str,
+    method: Aggregation,
+    out: Path | None,
+    each: Callable[[LabeledPair], None] | None = None,
+) -> FinalLabelCounts:
+    """One final label per pair of ``dataset``, streamed a page at a time: each row is counted,
+    handed to ``each`` (when given) and written to ``out`` as JSON Lines (when given); no list
+    of every row is kept. Returns the counts."""
+    counts = FinalLabelCounts()
+
+    def passing(rows: Iterable[LabeledPair]) -> Iterable[LabeledPair]:
+        for row in rows:
+            counts.add(row)
+            if each is not None:
+                each(row)
+            yield row
+
     with session_factory(engine)() as session:
         ds = dataset_by_name(session, dataset)
-        rows = list(labeled_pairs(session, ds, method=method))
-    if out is not None:
-        write_atomically(out, lambda path: write_jsonl(rows, path))
-    return rows
+        rows = passing(labeled_pairs(session, ds, method=method))
+        if out is not None:
+            write_atomically(out, lambda path: write_jsonl(rows, path))
+        else:
+            for _ in rows:
+                pass
+    return counts
 
 
 def releases(engine: Engine, dataset: str | None) -> list[dict[str, Any]]:

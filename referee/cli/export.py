@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import math
-from collections import Counter
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from formats.ranking import RANKING_PAIRS
+from formats.rows import LabeledPair
 from formats.rules import ExportRules
 from referee.app.export import (
     EXTENSIONS,
     FORMATS,
     ExportRequest,
+    FinalLabelCounts,
     export_labels,
     final_labels,
 )
@@ -162,37 +165,67 @@ def labels_final(
     if out is not None and (out.is_dir() or not out.parent.is_dir()):
         fail(f"--out {out}: give a file in an existing folder")
     engine = open_database()
+    head = {"dataset": dataset, "aggregate": aggregate, "file": str(out) if out else None}
+    stream = _JsonRows(head) if as_json else None
     with user_errors():
-        rows = final_labels(engine, dataset, method, out)
-    by_source = Counter(str(r.source) if r.source else "pending" for r in rows)
-    by_method = Counter(r.method for r in rows)
-    by_label = Counter(str(r.label) for r in rows if r.label)
-    if as_json:
-        emit_json(
+        counts = final_labels(engine, dataset, method, out, stream)
+    if stream is not None:
+        stream.close(
             {
-                "dataset": dataset,
-                "aggregate": aggregate,
-                "pairs": len(rows),
-                "by_source": dict(sorted(by_source.items())),
-                "by_method": dict(sorted(by_method.items())),
-                "by_label": dict(sorted(by_label.items())),
-                "file": str(out) if out else None,
-                "rows": [r.to_json() for r in rows],
+                "pairs": counts.pairs,
+                "by_source": dict(sorted(counts.by_source.items())),
+                "by_method": dict(sorted(counts.by_method.items())),
+                "by_label": dict(sorted(counts.by_label.items())),
             }
         )
         return
+    _print_final_counts(dataset, aggregate, counts, out)
+
+
+class _JsonRows:
+    """One JSON document on stdout written as the rows stream past: ``head``'s keys, then
+    ``"rows"`` one row per line, then the keys given to :meth:`close` (the counts, known only
+    at the end). Nothing keeps the rows; ``head`` must have at least one key."""
+
+    def __init__(self, head: dict[str, Any]) -> None:
+        self.head = head
+        self.rows = 0
+
+    def _start(self) -> None:
+        opening = json.dumps(self.head, indent=2, default=str)[:-2]  # drop the closing "\n}"
+        sys.stdout.write(opening + ',\n  "rows": [')
+
+    def __call__(self, row: LabeledPair) -> None:
+        if not self.rows:
+            self._start()
+        line = json.dumps(row.to_json(), default=str)
+        sys.stdout.write(("\n    " if not self.rows else ",\n    ") + line)
+        self.rows += 1
+
+    def close(self, tail: dict[str, Any]) -> None:
+        """End the rows and the document with ``tail``'s keys."""
+        if not self.rows:
+            self._start()
+        closing = json.dumps(tail, indent=2, default=str)[1:]  # drop the opening "{"
+        sys.stdout.write(("\n  ]," if self.rows else "],") + closing + "\n")
+        sys.stdout.flush()
+
+
+def _print_final_counts(
+    dataset: str, aggregate: str, counts: FinalLabelCounts, out: Path | None
+) -> None:
     table = Table("source", "pairs", title=f"Final labels of {dataset} ({aggregate})")
-    for source, n in sorted(by_source.items()):
+    for source, n in sorted(counts.by_source.items()):
         table.add_row(source, f"{n:,}")
     stdout.print(table)
     stdout.print(
         "by method: "
-        + ", ".join(f"{k} {v:,}" for k, v in sorted(by_method.items()))
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.by_method.items()))
         + "; by label: "
-        + ", ".join(f"{k} {v:,}" for k, v in sorted(by_label.items()))
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.by_label.items()))
     )
     if out is not None:
-        stdout.print(f"wrote {len(rows):,} rows to {out}")
+        stdout.print(f"wrote {counts.pairs:,} rows to {out}")
 
 
 def releases(

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,7 @@ class SqlJobStore:
         *,
         kind: str = "prelabel",
         only: Collection[str] | None = None,
-    ) -> tuple[int, list[str], datetime]:
+    ) -> tuple[int, Iterator[str], datetime]:
         return store.create_job(self.engine, dataset, params, kind=kind, only=only)
 
     def job_params(self, job_id: int) -> tuple[str, dict[str, Any]]:

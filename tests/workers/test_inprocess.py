@@ -78,9 +78,10 @@ def test_one_failing_pair_never_fails_its_chunk(ctx: WorkerContext, tmp_path: Pa
 def test_redelivered_chunk_duplicates_nothing_and_pays_nothing(ctx: WorkerContext) -> None:
     ids = seed_dataset(ctx.store.engine, "toy", 6)
     with FakeOpenAIServer(prefer_longer) as srv:
-        job_id, pair_ids, at = store.create_job(
+        job_id, stream, at = store.create_job(
             ctx.store.engine, "toy", {"judges": [MODEL], "api_base": srv.base_url}
         )
+        pair_ids = list(stream)
         first = process_chunk(ctx, job_id, pair_ids, at)
         again = process_chunk(ctx, job_id, pair_ids, at)  # the broker delivered it twice
         assert (first.done, again.claimed) == (6, 0)
@@ -97,7 +98,8 @@ def test_redelivered_chunk_duplicates_nothing_and_pays_nothing(ctx: WorkerContex
 
 def test_stale_claims_are_taken_over_fresh_ones_are_not(ctx: WorkerContext) -> None:
     seed_dataset(ctx.store.engine, "toy", 4)
-    job_id, ids, at = store.create_job(ctx.store.engine, "toy", {"judges": []})
+    job_id, stream, at = store.create_job(ctx.store.engine, "toy", {"judges": []})
+    ids = list(stream)
     got = store.claim_items(
         ctx.store.engine, job_id, ids, enqueued_at=at, stale_after_s=60, max_attempts=2
     )
@@ -131,7 +133,8 @@ def test_stale_claims_are_taken_over_fresh_ones_are_not(ctx: WorkerContext) -> N
 
 def test_stalled_job_is_rearmed_once(ctx: WorkerContext) -> None:
     seed_dataset(ctx.store.engine, "toy", 3)
-    job_id, ids, _ = store.create_job(ctx.store.engine, "toy", {"judges": []})
+    job_id, stream, _ = store.create_job(ctx.store.engine, "toy", {"judges": []})
+    ids = list(stream)
     assert store.take_stalled(ctx.store.engine, job_id, 60)[0] == []  # progressing: leave it
     old = store.utcnow() - timedelta(seconds=120)
     with transaction(ctx.store.engine) as s:
@@ -184,9 +187,10 @@ def test_transient_failures_end_as_failed_pairs_then_resume_finishes(ctx: Worker
 def test_cancelled_job_chunks_do_nothing(ctx: WorkerContext) -> None:
     seed_dataset(ctx.store.engine, "toy", 4)
     with FakeOpenAIServer(prefer_longer) as srv:
-        job_id, ids, at = store.create_job(
+        job_id, stream, at = store.create_job(
             ctx.store.engine, "toy", {"judges": [MODEL], "api_base": srv.base_url}
         )
+        ids = list(stream)
         store.cancel_job(ctx.store.engine, job_id)
         report = process_chunk(ctx, job_id, ids, at)
         assert report.skipped == "job is cancelled" and srv.request_count == 0
@@ -246,9 +250,10 @@ def test_a_failing_pair_costs_the_retry_budget_and_no_more(
     seed_dataset(sqlite_engine, "toy", 1)
     try:
         with FakeOpenAIServer(prefer_longer, always_status=500) as srv:
-            job_id, ids, at = store.create_job(
+            job_id, stream, at = store.create_job(
                 sqlite_engine, "toy", {"judges": [MODEL], "api_base": srv.base_url}
             )
+            ids = list(stream)
             report = process_chunk(context, job_id, ids, at)
             # one delivery: both orders x (1 retry + 1) x 2 pair attempts
             assert (report.failed, srv.request_count) == (1, 8)

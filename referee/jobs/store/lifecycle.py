@@ -3,18 +3,21 @@ finish, interrupt, reopen for ``--resume``, cancel, and list the running ones.""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, literal, select, update
 
 from referee.db.datasets import DatasetNotFound, find_dataset
 from referee.db.engine import transaction
 from referee.db.models import Job, JobItem, Pair, as_utc
-from referee.jobs.store._sql import batches, insert_for, utcnow
+from referee.jobs.store._sql import batches, utcnow
 from workers.errors import JobNotFoundError, JobStateError, UnknownDatasetError
 from workers.outcomes import ACTIVE, final_status
+
+#: pair ids read per query when a job's items are streamed to the broker
+ITEM_PAGE = 1000
 
 
 def create_job(
@@ -24,12 +27,14 @@ def create_job(
     *,
     kind: str = "prelabel",
     only: Collection[str] | None = None,
-) -> tuple[int, list[str], datetime]:
+) -> tuple[int, Iterator[str], datetime]:
     """Create a running job with one pending item per pair of ``dataset`` (or per pair whose id
     is in ``only``: a cascade stage, the gold pairs).
 
-    Returns the job id, the pair ids in a stable order and the items' ``updated_at`` (pass it as
-    the chunks' ``enqueued_at``). Raises :class:`UnknownDatasetError`.
+    The items are written by the database (``INSERT ... SELECT``), so no list of the dataset's
+    pair ids is built. Returns the job id, the items' pair ids as an iterator that reads them
+    back :data:`ITEM_PAGE` at a time in id order (:func:`job_item_ids`), and the items'
+    ``updated_at`` (pass it as the chunks' ``enqueued_at``). Raises :class:`UnknownDatasetError`.
     """
     now = utcnow()
     with transaction(engine) as session:
@@ -37,34 +42,57 @@ def create_job(
             ds = find_dataset(session, dataset)  # the one lookup, the one message
         except DatasetNotFound as exc:
             raise UnknownDatasetError(str(exc)) from exc
-        pair_ids = list(
-            session.scalars(select(Pair.id).where(Pair.dataset_id == ds.id).order_by(Pair.id))
-        )
-        if only is not None:
-            pair_ids = [p for p in pair_ids if p in only]
-        job = Job(
-            dataset_id=ds.id,
-            kind=kind,
-            status="running",
-            params=params,
-            total_items=len(pair_ids),
-            created_at=now,
-            updated_at=now,
-        )
+        job = Job(dataset_id=ds.id, kind=kind, status="running", params=params,
+                  total_items=0, created_at=now, updated_at=now)  # fmt: skip
         session.add(job)
         session.flush()
         job_id = job.id
-        for part in batches(pair_ids):
-            session.execute(
-                insert_for(engine, JobItem),
-                [
-                    {"job_id": job_id, "pair_id": p, "status": "pending", "updated_at": now}
-                    for p in part
-                ],
+        _insert_items(session, job_id, ds.id, now, only)
+        job.total_items = (
+            session.scalar(
+                select(func.count()).select_from(JobItem).where(JobItem.job_id == job_id)
             )
-        if not pair_ids:
+            or 0
+        )
+        if not job.total_items:
             job.status = "done"
-    return job_id, pair_ids, now
+    return job_id, job_item_ids(engine, job_id), now
+
+
+def _insert_items(
+    session: Any, job_id: int, dataset_id: int, now: datetime, only: Collection[str] | None
+) -> None:
+    """One pending item per pair of the dataset (in ``only`` when given), in bulk."""
+    stamp = literal(now, JobItem.__table__.c.updated_at.type)
+    rows = select(literal(job_id), Pair.id, literal("pending"), stamp).where(
+        Pair.dataset_id == dataset_id
+    )
+    columns = ["job_id", "pair_id", "status", "updated_at"]
+    if only is None:
+        session.execute(insert(JobItem).from_select(columns, rows))
+        return
+    for part in batches(sorted(only)):
+        session.execute(insert(JobItem).from_select(columns, rows.where(Pair.id.in_(part))))
+
+
+def job_item_ids(engine: Engine, job_id: int, *, page: int = ITEM_PAGE) -> Iterator[str]:
+    """The job's item pair ids in id order, read ``page`` at a time by keyset (the primary key
+    ``(job_id, pair_id)`` serves each page), so a million-pair job is never one list."""
+    after = ""
+    while True:
+        with transaction(engine) as session:
+            ids = list(
+                session.scalars(
+                    select(JobItem.pair_id)
+                    .where(JobItem.job_id == job_id, JobItem.pair_id > after)
+                    .order_by(JobItem.pair_id)
+                    .limit(page)
+                )
+            )
+        yield from ids
+        if len(ids) < page:
+            return
+        after = ids[-1]
 
 
 def job_params(engine: Engine, job_id: int) -> tuple[str, dict[str, Any]]:
@@ -222,6 +250,7 @@ __all__ = [
     "create_job",
     "finish_if_complete",
     "interrupt_job",
+    "job_item_ids",
     "job_params",
     "job_status",
     "last_activity",
