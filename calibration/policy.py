@@ -1,12 +1,14 @@
 """The auto-accept policy: a score per pair and a threshold certified on gold.
 
 :func:`fit_policy` runs a few named steps (:func:`certify_members`, :func:`choose_route`,
-then the report): every candidate score fixed from the signals alone (the panel vote share,
-each judge alone, the gold-free weighted vote or Dawid-Skene posterior:
-:func:`calibration.union.all_gold_members`) is certified on *all* the calibration gold
-(:func:`calibration.union.certify_on_gold`); with the label model, the selected route
-(:func:`select_route`) picks a score on a selection part of the gold (the model is fitted
-there) and certifies it on the rest; each member at its share of δ
+then the report): the scores chosen from the panel's shape alone (the lead, the panel vote
+share or a judge the gold-free weights say decides, most of δ; the Dawid-Skene posterior or
+the weighted vote where they can certify what the lead does not:
+:func:`calibration.union.all_gold_members`) are certified on *all* the calibration gold
+(:func:`calibration.union.certify_on_gold`); the selected route (:func:`select_route`) picks
+a score among the vote share, each judge alone, the gold-free scores and (with the label model)
+the model on a selection part of the gold (the model is fitted there) and certifies it on the
+rest; each member at its share of δ
 (:func:`calibration.union.member_weights`). The certified member that accepts the most is kept,
 named in the report (``score``, ``route``, ``routes``) and reported beside what the two simple
 routers would certify on the same gold (:mod:`calibration.simple_routers`). :class:`AcceptPolicy` is
@@ -19,11 +21,11 @@ gate of :func:`calibration.scores.order_gated`, never accepting a pair flagged f
 injection) has agreement at least ``target_agreement`` with the human label on the pairs it
 accepts: ``P(label = human label | accepted) ≥ target``, for a new pair from the same
 distribution. A rule that certifies nothing accepts nothing. Why it holds: no member's score
-or grid depends on the labels it is tested on, so each fixed-sequence test errs with
-probability at most its share ``w_k·δ``, and by the union bound all hold together with
+or grid depends on the labels it is tested on, so each walk (fixed sequence or fallback)
+errs with probability at most its share ``w_k·δ``, and by the union bound all hold together with
 probability ``≥ 1 - δ``; any choice among certified members is then safe
-(:mod:`calibration.union`, ``docs/guarantee.md``). ``use_model=False`` leaves the label model
-out of the selected route's candidates. With ``predictive=True`` each step must also pass
+(:mod:`calibration.union`, ``docs/guarantee.md``). ``use_model=False`` leaves the selected route
+out (its share goes to the all-gold members). With ``predictive=True`` each step must also pass
 the exact test of :func:`calibration.thresholds.predictive_p_value` for the pairs it will be
 applied to, at the whole δ; an extra condition only makes steps fail, so the guarantee is
 unchanged.

@@ -4,35 +4,43 @@ A *member* is one certification attempt with its own share ``w_k`` of δ (``Σ w
 :func:`member_weights`):
 
 * the **all-gold members** (:func:`all_gold_members`), each tested on *all* the gold
-  (:func:`certify_on_gold`), their scores fixed before any gold label is read: the panel vote
-  share (the simple router that certified most on most measured panels, at
-  :data:`VOTE_SHARE_SHARE` of δ), each judge alone with its order consistency and stated
-  confidence (one per cluster of near-identical voters; the other simple router chooses one of
-  these on the gold, here all are candidates), the panel's gold-free score
-  (:func:`panel_score`: the cluster-weighted vote when some judge states probabilities, the
-  Dawid-Skene posterior over one judge per cluster without them) and, when asked for,
-  ``leaders`` judge-led votes (:func:`calibration.scores.led_vote`);
+  (:func:`certify_on_gold`), chosen from the panel's shape before any gold label is read, so
+  that the score likely to certify most gets most of δ: the **lead** (the panel vote share, or
+  the judge stating probabilities that the gold-free weights say decides) at
+  :data:`LEAD_SHARE`, and at most one or two **second members** sharing the rest (the
+  Dawid-Skene posterior of a panel without probabilities, the cluster-weighted vote when a
+  judge leads it, ``leaders`` judge-led votes when asked for);
 * the **selected route** (with the label model, at :data:`SELECTED_SHARE` of δ): the score that
-  looks best on a *selection* part of the gold among the above and the logistic label model
-  (fitted there), tested on the rest of the gold (:mod:`calibration.certify`).
+  looks best on a *selection* part of the gold among the panel vote share, each judge alone,
+  the gold-free scores and the logistic label model (fitted there), tested on the rest of the
+  gold (:mod:`calibration.certify`).
 
-Each member walks a fixed sequence of thresholds (every distinct score from the first count at
-which a run at :func:`plan_accuracy` would pass, strictest first; scores only, never labels)
-with exact Clopper-Pearson bounds. The policy keeps the certified member that accepts the most.
+Each all-gold member walks :data:`WALK_STEPS` thresholds after its first (:func:`walk_plan`:
+scores only, never labels), strictest first, with exact Clopper-Pearson bounds, as a fallback
+procedure (:data:`FALLBACK_FIRST` of its level on the first step, the rest spread over the
+later ones, a passed step's level carried to the next). The policy keeps the certified member
+that accepts the most.
 
 **Why the guarantee holds (union bound).** Write ``E_k`` for the event that member ``k``
-certifies a threshold whose agreement is below the target. Its score and grid never depend on
-the labels it is tested on (the all-gold scores read no label; the selected route is chosen
-and planned on the selection part and tested on the disjoint rest), so the fixed-sequence test
-bounds ``P(E_k) ≤ w_k·δ`` (Bauer 1991). Then ``P(E_1 or … or E_K) ≤ Σ w_k·δ = δ``
-(Bonferroni), whatever the dependence between the members. Outside that union every certified
-threshold is valid, so any choice among them made after seeing the gold, here the one with the
-best coverage, is valid too. The weights depend on the member list only (counts, kinds), never
-on a label. Simulated in ``tests/calibration/test_guarantee_simulation.py``.
+certifies a threshold whose agreement is below the target. Its score, grid and step weights
+never depend on the labels it is tested on (the all-gold scores and their plans read no label;
+the selected route is chosen and planned on the selection part and tested on the disjoint
+rest), so its walk bounds ``P(E_k) ≤ w_k·δ``. For the fallback walk at level ``L`` (Wiens
+2003; Wiens & Dmitrienko 2005): until the first wrong certification, a level is carried only
+through steps whose null is false, so the step of each true null ``i`` is tested at ``L·Σ w_j``
+over its own run of steps ``j`` after the previous true null; these runs are disjoint, so the
+chance that some true null is the first wrongly certified is at most ``L·Σ_j w_j = L`` (each
+exact Clopper-Pearson test errs at most at its level). A plain fixed sequence (Bauer 1991) is
+the case ``w = (1, 0, …)``. Then ``P(E_1 or … or E_K) ≤ Σ w_k·δ = δ`` (Bonferroni), whatever
+the dependence between the members. Outside that union every certified threshold is valid, so
+any choice among them made after seeing the gold, here the one with the best coverage, is valid
+too. The member list and
+the weights depend on the signals only (panel shape, gold-free weights), never on a label.
+Simulated in ``tests/calibration/test_guarantee_simulation.py``.
 
-The price of a member is the smaller level of every other one: the vote share keeps most of δ,
-near-copies of a judge count once, and the measurements behind the shares are in
-``docs/guarantee.md``.
+The price of a member is the smaller level of every other one, and on most panels
+certification is nearly all-or-nothing at the lead's first steps, so the lead's level decides;
+the measurements behind the shares are in ``docs/guarantee.md``.
 """
 
 from __future__ import annotations
@@ -46,14 +54,23 @@ from calibration.clusters import judge_clusters, representatives
 from calibration.posterior import PosteriorScorer
 from calibration.scores import AnyScorer, VoteScorer, led_vote, reliability_weights
 from calibration.signals import PairSignals
-from calibration.thresholds import first_testable_count, fixed_sequence_search, threshold_grid
+from calibration.thresholds import (
+    fallback_weights,
+    first_testable_count,
+    fixed_sequence_search,
+    threshold_grid,
+)
 
 __all__ = [
+    "DOMINANT_WEIGHT_RATIO",
+    "FALLBACK_FIRST",
+    "LEAD_SHARE",
     "POSTERIOR_MIN_VOTERS",
     "SELECTED_SHARE",
-    "VOTE_SHARE_SHARE",
+    "WALK_STEPS",
     "all_gold_members",
     "certify_on_gold",
+    "dominant_judge",
     "gold_free_scorers",
     "member_weights",
     "order_consistency",
@@ -61,6 +78,7 @@ __all__ = [
     "plan_accuracy",
     "rank_judges",
     "reports_probabilities",
+    "walk_plan",
 ]
 
 #: Fewest independent voters (clusters) for the Dawid-Skene posterior: two that disagree are
@@ -153,9 +171,9 @@ def gold_free_scorers(
 
 #: The selected route's share of δ (the label model lives there; it needs gold to be fitted).
 SELECTED_SHARE = 0.15
-#: The panel vote share's share of δ among the all-gold members: the simple router that
-#: certified most on most measured panels (``docs/guarantee.md``), so it is tested near full δ.
-VOTE_SHARE_SHARE = 0.6
+#: The lead member's share of δ (the panel vote share, or the judge that the gold-free weights
+#: say decides); it takes the second members' share too when there are none.
+LEAD_SHARE = 0.6
 
 
 #: A weighted vote whose heaviest judge weighs this many times the next is led by that judge,
@@ -164,13 +182,14 @@ VOTE_SHARE_SHARE = 0.6
 DOMINANT_WEIGHT_RATIO = 2.0
 
 
-def _dominated(scorer: AnyScorer) -> bool:
-    """True for a reliability-weighted vote whose heaviest judge weighs at least
-    :data:`DOMINANT_WEIGHT_RATIO` times the next one (weights are gold-free)."""
+def dominant_judge(scorer: AnyScorer | None) -> str | None:
+    """The judge whose gold-free weight is at least :data:`DOMINANT_WEIGHT_RATIO` times every
+    other one's in a reliability-weighted vote (``None`` for any other score)."""
     if not isinstance(scorer, VoteScorer) or scorer.weights is None or len(scorer.weights) < 2:
-        return False
-    first, second = sorted(scorer.weights.values(), reverse=True)[:2]
-    return first >= DOMINANT_WEIGHT_RATIO * second
+        return None
+    ranked = sorted(scorer.weights.items(), key=lambda kv: -kv[1])
+    (top, first), (_, second) = ranked[0], ranked[1]
+    return top if first >= DOMINANT_WEIGHT_RATIO * second else None
 
 
 def all_gold_members(
@@ -179,30 +198,32 @@ def all_gold_members(
     orders: Mapping[str, int],
     leaders: int = 0,
 ) -> list[AnyScorer]:
-    """Every score certified on all the gold, fixed before any gold label is read: the panel
-    vote share (or the lone judge's vote; that judge's vote instead when the gold-free weights
-    of the cluster-weighted vote say one judge dominates, :data:`DOMINANT_WEIGHT_RATIO`), each
-    judge alone (its
-    order consistency and stated confidence, :class:`calibration.scores.VoteScorer`), then the
-    gold-free scores
-    (:func:`gold_free_scorers`: the cluster-weighted vote or the Dawid-Skene posterior, and
-    ``leaders`` judge-led votes). Duplicates (same stored body) are kept once.
+    """The scores certified on all the gold, lead first, chosen from the panel's shape alone
+    (no gold label is read):
 
-    The best single judge of the simple router is chosen on the gold; here every judge (one
-    per cluster of near-identical voters, :mod:`calibration.clusters`, which would certify
-    nearly the same) is a candidate at its share of δ instead, so the choice is covered by the
-    union bound."""
-    out: list[AnyScorer] = [VoteScorer(tuple(panel), dict(orders))]
-    if len(panel) > 1:
-        reps = representatives(signals, judge_clusters(signals, panel))
-        out.extend(VoteScorer((j,), dict(orders)) for j in reps)
-    out.extend(gold_free_scorers(signals, panel, orders, leaders))
-    lead = next((s for s in out if _dominated(s)), None)
-    if isinstance(lead, VoteScorer) and lead.weights:  # one judge decides the weighted vote:
-        top = max(lead.weights, key=lambda j: lead.weights[j] if lead.weights else 0.0)
-        if reports_probabilities(signals, [top]):  # and its scores can rank: it leads
-            out.insert(0, VoteScorer((top,), dict(orders)))
+    * the **lead**: the panel vote share (the lone judge's vote for one judge); instead, the
+      judge alone when the gold-free weights of the cluster-weighted vote say it decides
+      (:func:`dominant_judge`) and it states probabilities (so its scores can rank);
+    * the **second members**: the panel's gold-free score (:func:`panel_score`) where it can
+      certify what the lead does not: the Dawid-Skene posterior of a panel without
+      probabilities, or the cluster-weighted vote when a judge stating probabilities leads it
+      (not when the weights are near-even: it then orders pairs like the vote share; nor when
+      a judge without probabilities dominates: it then takes that judge's two or three
+      values); then ``leaders`` judge-led votes (:func:`gold_free_scorers`).
 
+    Each judge alone is not a member of its own: it is a candidate of the selected route, and
+    a member's share of δ is worth more on the lead (``docs/guarantee.md``). Duplicates (same
+    stored body) are kept once."""
+    vote = VoteScorer(tuple(panel), dict(orders))
+    if len(panel) <= 1:
+        return [vote]
+    score = panel_score(signals, panel, orders)
+    top = dominant_judge(score)
+    leads = top is not None and reports_probabilities(signals, [top])
+    out: list[AnyScorer] = [VoteScorer((top,), dict(orders)) if leads and top else vote]
+    if score is not None and (leads or not isinstance(score, VoteScorer)):
+        out.append(score)
+    out.extend(s for s in gold_free_scorers(signals, panel, orders, leaders) if s.kind == "led")
     seen: set[str] = set()
     unique = []
     for scorer in out:
@@ -217,23 +238,69 @@ def member_weights(members: Sequence[AnyScorer], with_selected: bool = True) -> 
     """Each all-gold member's share of δ, then the selected route's (last, when
     ``with_selected``); from the member list only, never labels, and summing to 1.
 
-    The first member (the lead: the panel vote share, or a dominated weighted vote) gets
-    :data:`VOTE_SHARE_SHARE`, the others split
-    the rest of the all-gold share evenly, the selected route gets :data:`SELECTED_SHARE`."""
+    The lead (first) gets :data:`LEAD_SHARE`, the second members split the rest of the
+    all-gold share evenly, the selected route gets :data:`SELECTED_SHARE`; a lone lead takes
+    the whole all-gold share. Without the selected route the shares are scaled up to 1."""
     selected = SELECTED_SHARE if with_selected else 0.0
     if not members:
         return [1.0] if with_selected else []
     if len(members) == 1:
         return [1.0 - selected] + ([selected] if with_selected else [])
-    vote = VOTE_SHARE_SHARE if with_selected else VOTE_SHARE_SHARE / (1.0 - SELECTED_SHARE)
-    rest = (1.0 - selected - vote) / (len(members) - 1)
-    return [vote] + [rest] * (len(members) - 1) + ([selected] if with_selected else [])
+    lead = LEAD_SHARE if with_selected else LEAD_SHARE / (1.0 - SELECTED_SHARE)
+    rest = (1.0 - selected - lead) / (len(members) - 1)
+    return [lead] + [rest] * (len(members) - 1) + ([selected] if with_selected else [])
+
+
+#: Steps of a member's walk after its first (evenly spaced in accepted count down to every
+#: item). Fixed-sequence testing keeps its level whatever the grid's length, but a walk over
+#: every distinct score stops at the first chance dip of the bound between two neighbouring
+#: thresholds; ten steps measured best (``docs/guarantee.md``).
+WALK_STEPS = 10
 
 
 def plan_accuracy(target: float) -> float:
     """The agreement a run is planned at to place the grid's first step: two thirds of the way
     from the target to 1 (0.95 at 0.85), so that one early error does not end the walk."""
     return target + 2.0 * (1.0 - target) / 3.0
+
+
+#: The first step's share of a member's level in its fallback walk (the rest is spread evenly
+#: over the later steps); ``None``: a plain fixed sequence, every step at the whole level.
+FALLBACK_FIRST: float | None = 0.95
+
+
+def walk_plan(
+    scores: Sequence[float],
+    *,
+    target: float,
+    level: float,
+    applied: Sequence[float] | None = None,
+    predictive_level: float | None = None,
+) -> tuple[list[float], list[float] | None]:
+    """A member's thresholds (strictest first) and fallback weights, from its scores alone.
+
+    The walk starts at the first count at which a run at :func:`plan_accuracy` passes at the
+    first step's level (:data:`FALLBACK_FIRST` of ``level``) and takes :data:`WALK_STEPS`
+    more steps evenly spaced in accepted count down to every item. Weights ``w`` (one per step,
+    summing to 1, :func:`calibration.thresholds.fallback_weights`) make the walk the fallback
+    procedure: step ``i`` is tested at ``w_i·level`` plus the whole level of step ``i - 1`` if
+    that step passed, so a walk that passes every step runs at (nearly) the whole level and a
+    chance dip at one step no longer ends it. Family-wise error ≤ ``level`` (Wiens 2003;
+    Wiens & Dmitrienko 2005). Reads no label, so the plan is fixed before the test.
+    """
+    first = 1.0 if FALLBACK_FIRST is None else FALLBACK_FIRST
+    start = first_testable_count(
+        scores,
+        target=target,
+        delta=level * first,
+        plan_accuracy=plan_accuracy(target),
+        application_scores=applied,
+        predictive_level=predictive_level,
+    )
+    grid = [] if start is None else threshold_grid(scores, min_items=start, steps=WALK_STEPS)
+    if FALLBACK_FIRST is None or not grid:
+        return grid, None
+    return grid, fallback_weights(len(grid), FALLBACK_FIRST)
 
 
 def certify_on_gold(
@@ -261,15 +328,9 @@ def certify_on_gold(
     scores = part.scores[part.acceptable].tolist()
     correct = part.correct(gold)[part.acceptable].tolist()
     applied = routed.scores[routed.acceptable].tolist() if predictive_level else None
-    start = first_testable_count(
-        scores,
-        target=target,
-        delta=level,
-        plan_accuracy=plan_accuracy(target),
-        application_scores=applied,
-        predictive_level=predictive_level,
+    grid, weights = walk_plan(
+        scores, target=target, level=level, applied=applied, predictive_level=predictive_level
     )
-    grid = [] if start is None else threshold_grid(scores, min_items=start, steps=len(scores))
     search = fixed_sequence_search(
         scores,
         correct,
@@ -277,6 +338,7 @@ def certify_on_gold(
         delta=level,
         grid=grid,
         application_scores=applied,
+        weights=weights,
         predictive_level=predictive_level,
     )
     share = 0.0
