@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from formats.near_duplicates import MAX_EDITS, THRESHOLD
 from referee.db.engine import transaction
 from referee.db.models import AuditEntry, Release, ReleaseIsImmutable, ReleaseRow, RoutingDecision
 from tests.export.release_data import answer, cli_json, routed_dataset
@@ -113,7 +114,8 @@ def test_frozen_duplicate_under_new_id_blocks_the_release(
             },
         }
     ]  # fmt: skip
-    assert manifest["frozen_evaluation_set"]["threshold"] == 1.0  # equal after folding
+    assert manifest["frozen_evaluation_set"]["threshold"] == THRESHOLD  # stated (0.98)
+    assert manifest["frozen_evaluation_set"]["max_changed_words"] == MAX_EDITS
     assert manifest["leakage_check_passed"] is False
     assert manifest["row_counts"]["excluded"]["leaked_frozen_content"] == 1
     assert manifest["frozen_evaluation_set"]["datasets"] == {"d": 5, "heldout": 1}
