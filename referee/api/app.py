@@ -24,15 +24,13 @@ body reaches an endpoint (:mod:`referee.api.guard`), and bodies are strict
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal
 from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 from starlette.convertors import Convertor, register_url_convertor
 
 from referee.api import lead, pages, progress, reference, review_config
@@ -40,20 +38,14 @@ from referee.api.bodies import StrictBody
 from referee.api.deps import ReviewerDataset, ReviewerId
 from referee.api.guard import RequestGuard
 from referee.api.problems import install_error_handlers
-from referee.db.engine import transaction
+from referee.app import review_api as api
 from referee.db.written_text import access_from_settings, enable_text_redaction
 from referee.ingest.records import MAX_NAME_CHARS, text_problem
 from referee.review.config import QueueConfig
 from referee.review.errors import NotFound
-from referee.review.membership import datasets_of, member_dataset, require_pair_member
 from referee.review.priority import Embedder
-from referee.review.service import LabelSubmission, lease_next, release_item, submit_label
-from referee.review.stats import queue_stats
-from referee.review.tokens import reviewer_by_id
-from referee.review.undo import undo_label
+from referee.review.service import LabelSubmission
 from referee.settings import Settings
-
-T = TypeVar("T")
 
 
 class PairIdConvertor(Convertor[str]):
@@ -184,12 +176,8 @@ def create_app(
     app.state.settings = settings
     app.state.queue_config = queue_config  # /v1/progress sizes gold-check slots by it
 
-    def run(work: Callable[[Session], T]) -> T:
-        with transaction(engine) as session:
-            return work(session)
-
-    _add_item_routes(app, run, queue_config, embedder)
-    _add_reviewer_routes(app, run, queue_config)
+    _add_item_routes(app, engine, queue_config, embedder)
+    _add_reviewer_routes(app, engine, queue_config)
     app.include_router(progress.router)
     app.include_router(review_config.router)
     app.include_router(lead.router)
@@ -202,14 +190,8 @@ def create_app(
 __all__ = ["ItemOut", "LabelIn", "LabelOut", "create_app"]
 
 
-class Run(Protocol):
-    """Runs ``work(session)`` in one transaction and returns what it returns."""
-
-    def __call__(self, work: Callable[[Session], T]) -> T: ...
-
-
 def _add_item_routes(
-    app: FastAPI, run: Run, queue_config: QueueConfig, embedder: Embedder | None
+    app: FastAPI, engine: Engine, queue_config: QueueConfig, embedder: Embedder | None
 ) -> None:
     """``/v1/next``, and the label and release of a leased item."""
 
@@ -220,13 +202,7 @@ def _add_item_routes(
         responses={204: {"description": "Nothing left for you in this dataset"}},
     )
     def next_item(reviewer_id: ReviewerId, dataset: ReviewerDataset) -> Any:
-        def work(session: Session) -> dict[str, Any] | None:
-            reviewer = reviewer_by_id(session, reviewer_id)
-            ds = member_dataset(session, reviewer, dataset)  # again, in this transaction
-            lease = lease_next(session, ds, reviewer, queue_config, embedder=embedder)
-            return lease.item.to_json() if lease is not None else None
-
-        item = run(work)
+        item = api.next_item(engine, reviewer_id, dataset, queue_config, embedder)
         return item if item is not None else Response(status_code=204)
 
     @app.post("/v1/items/{pair_id:pair_id}/label", response_model=LabelOut)
@@ -234,34 +210,20 @@ def _add_item_routes(
         request: Request, reviewer_id: ReviewerId, pair_id: str, body: LabelIn
     ) -> LabelOut:
         pair_id = exact_pair_id(request, pair_id, "label")
-
-        def work(session: Session) -> LabelOut:
-            require_pair_member(session, reviewer_id, pair_id)
-            reviewer = reviewer_by_id(session, reviewer_id)
-            submission = LabelSubmission(
-                body.label, body.rationale, body.reason, body.duration_s, body.unsafe
-            )
-            submission = replace(submission, strength=body.strength, ratings=body.ratings)
-            stored = submit_label(
-                session, pair_id, reviewer, submission, pause_rule=queue_config.pause_rule
-            )
-            return LabelOut(pair_id=pair_id, label=stored.label)
-
-        return run(work)
+        submission = LabelSubmission(
+            body.label, body.rationale, body.reason, body.duration_s, body.unsafe
+        )
+        submission = replace(submission, strength=body.strength, ratings=body.ratings)
+        stored = api.label(engine, reviewer_id, pair_id, submission, queue_config)
+        return LabelOut(pair_id=pair_id, label=stored)
 
     @app.post("/v1/items/{pair_id:pair_id}/release", status_code=204)
     def release(request: Request, reviewer_id: ReviewerId, pair_id: str) -> Response:
-        exact = exact_pair_id(request, pair_id, "release")
-
-        def work(session: Session) -> None:
-            require_pair_member(session, reviewer_id, exact)
-            release_item(session, exact, reviewer_by_id(session, reviewer_id))
-
-        run(work)
+        api.release(engine, reviewer_id, exact_pair_id(request, pair_id, "release"))
         return Response(status_code=204)
 
 
-def _add_reviewer_routes(app: FastAPI, run: Run, queue_config: QueueConfig) -> None:
+def _add_reviewer_routes(app: FastAPI, engine: Engine, queue_config: QueueConfig) -> None:
     """Undo of one's last label, one's queue figures, and one's datasets."""
 
     @app.post(
@@ -269,23 +231,13 @@ def _add_reviewer_routes(app: FastAPI, run: Run, queue_config: QueueConfig) -> N
     )
     def undo(request: Request, reviewer_id: ReviewerId, pair_id: str) -> Any:
         exact = exact_pair_id(request, pair_id, "undo")
-
-        def work(session: Session) -> dict[str, Any]:
-            require_pair_member(session, reviewer_id, exact)
-            reviewer = reviewer_by_id(session, reviewer_id)
-            return undo_label(session, exact, reviewer, queue_config).to_json()
-
-        return run(work)
+        return api.undo(engine, reviewer_id, exact, queue_config)
 
     @app.get("/v1/stats")
     def stats(reviewer_id: ReviewerId, dataset: ReviewerDataset) -> dict[str, Any]:
-        return run(
-            lambda s: queue_stats(
-                s, dataset, reviewer_by_id(s, reviewer_id), config=queue_config
-            ).to_json()
-        )
+        return api.my_stats(engine, reviewer_id, dataset, queue_config)
 
     @app.get("/v1/datasets")
     def my_datasets(reviewer_id: ReviewerId) -> dict[str, list[str]]:
         """The datasets your token may open (and only those)."""
-        return {"datasets": run(lambda s: datasets_of(s, reviewer_id))}
+        return {"datasets": api.my_datasets(engine, reviewer_id)}

@@ -10,13 +10,10 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
 
-from referee.db.engine import transaction
+from referee.app.review_api import authenticated, member_dataset_name
 from referee.errors import Forbidden
 from referee.ingest.records import MAX_NAME_CHARS
-from referee.review.membership import member_dataset
-from referee.review.tokens import authenticate
 
 bearer = HTTPBearer(auto_error=False, description="A reviewer token from 'referee reviewers add'")
 
@@ -27,9 +24,7 @@ def reviewer_id(
 ) -> int:
     """The id of the active reviewer whose bearer token came with the request (else 401)."""
     token = credentials.credentials if credentials is not None else None
-    engine: Engine = request.app.state.engine
-    with transaction(engine) as session:
-        return authenticate(session, token).id
+    return authenticated(request.app.state.engine, token).id
 
 
 ReviewerId = Annotated[int, Depends(reviewer_id)]
@@ -46,14 +41,10 @@ def lead_id(
     """The id of the active lead whose token came with the request (401 without a valid
     token, 403 for a reviewer who is not a lead)."""
     token = credentials.credentials if credentials is not None else None
-    engine: Engine = request.app.state.engine
-    with transaction(engine) as session:
-        reviewer = authenticate(session, token)
-        if reviewer.role != "lead":
-            raise NotALead(
-                "this view needs a lead token ('referee reviewers add NAME --role lead')"
-            )
-        return reviewer.id
+    caller = authenticated(request.app.state.engine, token)
+    if caller.role != "lead":
+        raise NotALead("this view needs a lead token ('referee reviewers add NAME --role lead')")
+    return caller.id
 
 
 LeadId = Annotated[int, Depends(lead_id)]
@@ -65,9 +56,7 @@ DatasetName = Annotated[
 
 
 def _member(request: Request, caller: int, dataset: str) -> str:
-    engine: Engine = request.app.state.engine
-    with transaction(engine) as session:
-        return member_dataset(session, caller, dataset).name
+    return member_dataset_name(request.app.state.engine, caller, dataset)
 
 
 def reviewer_dataset(request: Request, reviewer: ReviewerId, dataset: DatasetName) -> str:

@@ -27,9 +27,8 @@ from anyio import to_thread
 from sqlalchemy import Engine
 
 from referee.api.json_body import json_problem
-from referee.db.engine import transaction
+from referee.app.review_api import authenticated
 from referee.review.errors import AuthenticationFailed
-from referee.review.tokens import authenticate
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -111,8 +110,7 @@ class RequestGuard:
 
     def _authenticated(self, token: str | None) -> bool:
         try:
-            with transaction(self.engine) as session:
-                authenticate(session, token)
+            authenticated(self.engine, token)
         except AuthenticationFailed:
             return False
         return True

@@ -18,16 +18,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import Field
-from sqlalchemy import Engine
 
 from referee.api.bodies import StrictBody, shown_key
 from referee.api.deps import LeadDataset, LeadId
-from referee.db.engine import transaction
-from referee.reports.lead_overview import lead_overview
+from referee.app.review_api import lead_datasets, lead_pause, lead_view
 from referee.review.errors import NotFound
-from referee.review.membership import datasets_of, shares_dataset
-from referee.review.pause import set_paused
-from referee.review.tokens import reviewer_by_id
 
 router = APIRouter()
 
@@ -35,18 +30,14 @@ router = APIRouter()
 @router.get("/v1/lead/datasets")
 def datasets(request: Request, lead: LeadId) -> dict[str, list[str]]:
     """The names of the lead's datasets (granted with ``referee reviewers grant``)."""
-    engine: Engine = request.app.state.engine
-    with transaction(engine) as session:
-        return {"datasets": datasets_of(session, lead)}
+    return {"datasets": lead_datasets(request.app.state.engine, lead)}
 
 
 @router.get("/v1/lead/overview")
 def overview(request: Request, dataset: LeadDataset) -> dict[str, Any]:
     """Queue progress, agreement, spot-check accuracy and each reviewer's record."""
-    engine: Engine = request.app.state.engine
-    with transaction(engine) as session:
-        human_cost = request.app.state.settings.human_cost  # REFEREE_HUMAN_COST
-        return lead_overview(session, dataset, human_cost=human_cost)
+    human_cost = request.app.state.settings.human_cost  # REFEREE_HUMAN_COST
+    return lead_view(request.app.state.engine, dataset, human_cost)
 
 
 class PauseIn(StrictBody):
@@ -60,15 +51,10 @@ class PauseIn(StrictBody):
 @router.post("/v1/lead/pause")
 def pause(request: Request, lead: LeadId, body: PauseIn) -> dict[str, Any]:
     """Pause or unpause ``body.reviewer``; ``changed`` is false when it already was so."""
-    engine: Engine = request.app.state.engine
-    with transaction(engine) as session:
-        actor = reviewer_by_id(session, lead).name
-        if not shares_dataset(session, lead, body.reviewer):
-            raise NotFound(f"no reviewer named {shown_key(body.reviewer)} in your datasets")
-        reason = (body.reason or "").strip() or f"paused by lead {actor} on the lead page"
-        changed = set_paused(
-            session, body.reviewer, body.paused, reason=reason if body.paused else None, actor=actor
-        )
+    engine = request.app.state.engine
+    changed = lead_pause(engine, lead, body.reviewer, body.paused, body.reason)
+    if changed is None:
+        raise NotFound(f"no reviewer named {shown_key(body.reviewer)} in your datasets")
     return {"reviewer": body.reviewer, "paused": body.paused, "changed": changed}
 
 

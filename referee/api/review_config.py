@@ -10,11 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import Engine
 
 from referee.api.deps import ReviewerDataset
-from referee.db.engine import transaction
-from referee.review.schema import load_schema
+from referee.app.review_api import dataset_schema
 
 router = APIRouter()
 
@@ -22,9 +20,7 @@ router = APIRouter()
 @router.get("/v1/review-config")
 def review_config(request: Request, dataset: ReviewerDataset) -> dict[str, Any]:
     """The scale, rating dimensions, rationale rule and guidelines (with their version)."""
-    engine: Engine = request.app.state.engine
-    with transaction(engine) as session:
-        return load_schema(session, dataset).to_json()
+    return dataset_schema(request.app.state.engine, dataset)
 
 
 __all__ = ["router"]

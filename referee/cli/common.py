@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from referee.review.final_labels import Aggregation
+    from routing.embeddings import Embedder
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -38,6 +39,15 @@ AggregateOpt = Annotated[
         "--aggregate",
         help="How several people's answers become one label: majority (ties broken by gold-"
         "check accuracy, else unresolved), weighted (by gold-check accuracy) or dawid-skene.",
+    ),
+]
+
+EmbedderChoice = Annotated[
+    str,
+    typer.Option(
+        "--embedder",
+        help="Embeddings for queue ordering: auto (MiniLM if installed, else TF-IDF), "
+        "minilm or tfidf.",
     ),
 ]
 
@@ -69,6 +79,17 @@ def parse_aggregate(value: str) -> Aggregation:
     if value not in AGGREGATIONS:
         fail(f"--aggregate {value!r}: use one of {', '.join(AGGREGATIONS)}")
     return value  # type: ignore[return-value]
+
+
+def embedder_of(choice: str) -> Embedder:
+    """The ``--embedder`` choice as an embedder (MiniLM loads on first use), or a one-line
+    error naming the choices (or what MiniLM needs)."""
+    from routing.embeddings import EmbeddingUnavailable, default_embedder
+
+    try:
+        return default_embedder(choice)
+    except (ValueError, EmbeddingUnavailable) as exc:
+        fail(str(exc))
 
 
 def load_settings() -> Settings:

@@ -15,12 +15,15 @@ import random
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.rule import Rule
 
-from referee.cli.common import EXIT_RUNTIME, fail, stdout
+from referee.cli.common import EXIT_RUNTIME, EmbedderChoice, embedder_of, fail, stdout
+
+if TYPE_CHECKING:
+    from routing.embeddings import Embedder
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 DATASET = "llmbar-demo"
@@ -71,9 +74,11 @@ def demo(
         typer.Option("--database-url", help="Use this database instead of a fresh SQLite file."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the gold split.")] = 0,
+    embedder: EmbedderChoice = "auto",
 ) -> None:
     """Run the end-to-end demo on the bundled LLMBar sample (no services, no API keys)."""
     started = time.perf_counter()
+    vectors = None if embedder == "auto" else embedder_of(embedder)  # auto: MiniLM, else TF-IDF
     if not (SAMPLE_DIR / "pairs.jsonl").is_file():
         fail(f"the bundled sample is missing from {SAMPLE_DIR}; reinstall Referee", EXIT_RUNTIME)
     if workdir.exists():
@@ -83,7 +88,7 @@ def demo(
     os.environ["REFEREE_DATABASE_URL"] = url
     os.environ.pop("REFEREE_BROKER_URL", None)
     calibration_gold, held_back = _label_and_route(workdir, seed)
-    _review_and_check(workdir, calibration_gold, held_back)
+    _review_and_check(workdir, calibration_gold, held_back, vectors)
     _release_and_export(workdir)
     stdout.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Outputs in {workdir}/: demo.db, "
@@ -119,10 +124,13 @@ def _label_and_route(workdir: Path, seed: int) -> tuple[dict[str, str], dict[str
 
 
 def _review_and_check(
-    workdir: Path, calibration_gold: dict[str, str], held_back: dict[str, str]
+    workdir: Path,
+    calibration_gold: dict[str, str],
+    held_back: dict[str, str],
+    vectors: Embedder | None,
 ) -> None:
-    """Steps 6-8: simulated reviewers answer the queue, the cost report, and the labels
-    checked against the held-back gold."""
+    """Steps 6-8: simulated reviewers answer the queue (ordered with ``vectors``), the cost
+    report, and the labels checked against the held-back gold."""
     _step("6. Human review queue, answered by SIMULATED reviewers")
     stdout.print(
         "[bold yellow]Simulated reviewers:[/] they answer from the held-back gold labels of "
@@ -132,7 +140,8 @@ def _review_and_check(
     from referee.review.simulate import answer_queue_from_gold
 
     engine = open_database()
-    counts = answer_queue_from_gold(engine, DATASET, {**calibration_gold, **held_back})
+    gold = {**calibration_gold, **held_back}
+    counts = answer_queue_from_gold(engine, DATASET, gold, embedder=vectors)
     stdout.print(
         "simulated-reviewer-1 answered "
         + ", ".join(f"{v} {k}" for k, v in counts.items() if v)

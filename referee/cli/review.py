@@ -18,6 +18,8 @@ from rich.text import Text
 from referee.app import reviewers as reviewer_accounts
 from referee.app.terminal_review import TerminalReview
 from referee.cli.common import (
+    EmbedderChoice,
+    embedder_of,
     emit_json,
     fail,
     load_settings,
@@ -27,7 +29,6 @@ from referee.cli.common import (
     user_errors,
 )
 from referee.review.config import QueueConfig
-from referee.review.priority import Embedder
 from referee.review.schema import FIVE_POINT, Schema
 from referee.review.service import LabelSubmission, Lease, ReviewItem
 from referee.review.warmup import (
@@ -36,7 +37,6 @@ from referee.review.warmup import (
     settle_heap,
     warm_queues,
 )
-from routing.embeddings import EmbeddingUnavailable, default_embedder
 
 SIDE_BY_SIDE_WIDTH = 140
 
@@ -212,14 +212,6 @@ TrapRate = Annotated[
         "wrong AI label); 'referee review-report' gives each reviewer's catch rate.",
     ),
 ]
-EmbedderChoice = Annotated[
-    str,
-    typer.Option(
-        "--embedder",
-        help="Embeddings for queue ordering: auto (MiniLM if installed, else TF-IDF), "
-        "minilm or tfidf.",
-    ),
-]
 
 
 def _queue_config(
@@ -237,13 +229,6 @@ def _queue_config(
             trap_rate=traps,
         )
     except ValueError as exc:
-        fail(str(exc))
-
-
-def _embedder(choice: str) -> Embedder:
-    try:
-        return default_embedder(choice)
-    except (ValueError, EmbeddingUnavailable) as exc:
         fail(str(exc))
 
 
@@ -399,7 +384,7 @@ def review(
         show_ai_label, reveal_share, trap_rate,
     )  # fmt: skip
     engine = open_database(settings)
-    vectors = _embedder(embedder)
+    vectors = embedder_of(embedder)
     labeled = skipped = 0
     with user_errors():  # a lost lease exits 1, any other review error 2
         work = TerminalReview.open(engine, dataset, reviewer, config, vectors)
@@ -456,7 +441,7 @@ def serve(
             f"note: listening on {host}; tokens travel in clear text unless a TLS proxy "
             "sits in front"
         )
-    chosen = _embedder(embedder)
+    chosen = embedder_of(embedder)
     warm = warm_queues(engine, config, chosen)  # before listening: no request pays for it
     if warm.rebuilt:
         stderr.print(f"review queues built in {warm.seconds:.1f} s: {', '.join(warm.rebuilt)}")

@@ -9,8 +9,9 @@ and prints or answers. Two rules keep that true on every module of ``referee/cli
   (``referee.db.tables``), and calls no query (``select(...)``, ``session.execute(...)``, ...);
 * **no unit of work**: an adapter opens no session, transaction or engine itself
   (``transaction(...)``, ``session_factory(...)``, ``make_engine(...)``, ``engine.connect()``...);
-  the application function it calls does (``referee/app``), given the engine. The exceptions
-  are listed in :data:`OPENS_ITS_OWN`, each with its reason;
+  the application function it calls does (``referee/app``; the API's per-request transactions:
+  :mod:`referee.app.review_api`), given the engine. The exceptions are listed in
+  :data:`OPENS_ITS_OWN`, each with its reason;
 * **no CLI module imports another**, except the shared ones: ``referee.cli.common`` (settings,
   the database, JSON output, one-line errors), ``referee.cli.main`` (the app) and
   ``referee.cli.lazy`` (the command table).
@@ -48,12 +49,6 @@ OPENERS = {
 OPENS_ITS_OWN: dict[tuple[str, str], str] = {
     ("referee/cli/common.py", "make_engine"): "open_database: the one place the CLI builds "
     "its engine from the settings, shared by every command",
-    **{
-        (f"referee/api/{name}.py", "transaction"): "an HTTP request is the API's unit of work: "
-        "the handler scopes one transaction per request around a call to the review service "
-        "(the token check in deps/guard, the item routes through app.py's run)"
-        for name in ("app", "deps", "guard", "lead", "progress", "review_config")
-    },
 }
 
 

@@ -8,12 +8,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import run_cli
+
 
 def test_demo_writes_a_release_and_a_loadable_dpo_file(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFEREE_")}
     done = subprocess.run(
-        [sys.executable, "-m", "referee.cli.main", "demo", "--workdir", str(workdir)],
+        # TF-IDF orders the review queue: loading MiniLM (torch) took half the demo's time here,
+        # and the order changes none of what is checked (every queue item gets answered)
+        [
+            sys.executable,
+            "-m",
+            "referee.cli.main",
+            "demo",
+            "--workdir",
+            str(workdir),
+            "--embedder",
+            "tfidf",
+        ],
         cwd=tmp_path,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -33,3 +46,12 @@ def test_demo_writes_a_release_and_a_loadable_dpo_file(tmp_path: Path) -> None:
     assert ds.num_rows == len(lines)
     assert ds[0]["chosen"][0]["role"] == "assistant"
     assert "release v1 of llmbar-demo" in done.stdout
+
+
+def test_demo_refuses_an_unknown_embedder_before_writing_anything(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    result = run_cli(f"sqlite:///{tmp_path / 'x.db'}", "demo", "--workdir", str(workdir),
+                     "--embedder", "word2vec")  # fmt: skip
+    assert result.exit_code == 2
+    assert "unknown embedder 'word2vec'; choose auto, minilm or tfidf" in result.stderr
+    assert not workdir.exists()
