@@ -348,19 +348,27 @@ def lease_next(
     if not serves_regular_queues(reviewer):
         return None
     ensure_queue(session, ds.id, config, embedder=embedder, select_fn=select_fn)
-    served = _served_count(session, ds.id, reviewer.id)
+    return _lease_regular(session, ds.id, reviewer, config, moment)
+
+
+def _lease_regular(
+    session: Session, ds_id: int, reviewer: Reviewer, config: QueueConfig, moment: datetime
+) -> Lease | None:
+    """A hidden check at the reviewer's check positions, else the first open item they can
+    claim (see the module docstring), or None."""
+    served = _served_count(session, ds_id, reviewer.id)
     passed: list[int] = []
-    candidate = _next_candidate(session, ds.id, reviewer.id, moment, passed)
+    candidate = _next_candidate(session, ds_id, reviewer.id, moment, passed)
     # a hidden check (a trap: a gold pair, wrong pre-label shown) fills a reserved slot, while
     # the reviewer has real items left or, once none is pending, while free slots remain
-    tail = candidate is None and not real_item_pending(session, ds.id, moment)
+    tail = candidate is None and not real_item_pending(session, ds_id, moment)
     check = (
-        check_kind(reviewer.id, ds.id, served, config, tail=tail)
+        check_kind(reviewer.id, ds_id, served, config, tail=tail)
         if candidate is not None or tail
         else None
     )
-    if check is not None and claim_gold_slot(session, ds.id, config, moment):
-        check_pair = _gold_candidate(session, ds.id, reviewer.id, served)
+    if check is not None and claim_gold_slot(session, ds_id, config, moment):
+        check_pair = _gold_candidate(session, ds_id, reviewer.id, served)
         if check_pair is not None:
             trap = check == "trap"
             return _grant(session, check_pair, GOLD_QUEUE, reviewer, config, moment, trap=trap)
@@ -368,7 +376,7 @@ def lease_next(
         if _claim(session, candidate, reviewer.id, moment):
             return _grant(session, candidate.pair_id, candidate.queue, reviewer, config, moment)
         passed.append(candidate.id)
-        candidate = _next_candidate(session, ds.id, reviewer.id, moment, passed)
+        candidate = _next_candidate(session, ds_id, reviewer.id, moment, passed)
     return None
 
 
