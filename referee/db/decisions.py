@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from referee.db.models import Pair, Policy, RoutingDecision
-from referee.db.queue_generation import mark_datasets
+from referee.db.models import Pair, RoutingDecision
+from referee.db.queue_generation import mark_policies
 from routing.decisions import RoutingDecision as Decision
 
 __all__ = ["CHUNK", "iter_current_decisions", "set_spot_checks", "write_decision_batch"]
@@ -39,11 +39,6 @@ def _values(d: Decision) -> dict[str, Any]:
     }
 
 
-def _mark_queue(session: Session, policy_row_id: int) -> None:
-    """The policy's dataset's review queue changes at commit (referee.db.queue_generation)."""
-    mark_datasets(session, [session.get_one(Policy, policy_row_id).dataset_id])
-
-
 def write_decision_batch(
     session: Session, policy_row_id: int, decisions: Sequence[Decision]
 ) -> None:
@@ -55,7 +50,7 @@ def write_decision_batch(
     bulk UPDATE, one SELECT, one executemany INSERT and one executemany UPDATE per
     :data:`CHUNK` pairs.
     """
-    _mark_queue(session, policy_row_id)
+    mark_policies(session, [policy_row_id])  # its review queue changes at commit
     pair_ids = [d.pair_id for d in decisions]
     existing: dict[str, int] = {}
     for part in _chunks(pair_ids):
@@ -92,7 +87,7 @@ def set_spot_checks(
 ) -> None:
     """Record each candidate's inclusion probability under policy row ``policy_row_id`` and
     turn the ``selected`` ones into ``spot_check`` decisions (bulk, :data:`CHUNK` ids a time)."""
-    _mark_queue(session, policy_row_id)
+    mark_policies(session, [policy_row_id])  # its review queue changes at commit
     by_pi: dict[float, list[str]] = defaultdict(list)
     for pair_id, pi in inclusion_probability.items():
         by_pi[pi].append(pair_id)

@@ -11,7 +11,8 @@ What bumps the generation:
 * ORM changes (``session.add``, attribute changes, ``session.delete``) of a routing decision, or
   of a human label of kind ``gold``: noticed by a ``before_flush`` hook on every session;
 * bulk statements, which no hook sees, say what they touched with :func:`mark_datasets` or
-  :func:`mark_pairs` (``referee route``'s decision batches, label and pair imports).
+  :func:`mark_pairs` or :func:`mark_policies` (``referee route``'s decision batches, label and
+  pair imports).
 
 The marks collect in ``session.info`` and become one ``UPDATE datasets SET queue_generation =
 queue_generation + 1`` per touched dataset just before the transaction commits (so ``route``
@@ -28,10 +29,12 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from referee.db.models import Dataset, HumanLabel, Pair, RoutingDecision
+from referee.db.models import Dataset, HumanLabel, Pair, Policy, RoutingDecision
 
 _PAIRS = "referee.queue_pairs"
 _DATASETS = "referee.queue_datasets"
+_POLICIES = "referee.queue_policies"
+_KEYS = (_PAIRS, _DATASETS, _POLICIES)
 _CHUNK = 500  # ids per IN (...) list, under SQLite's oldest bound-parameter limit
 
 
@@ -45,9 +48,20 @@ def mark_datasets(session: Session, dataset_ids: Iterable[int]) -> None:
     session.info.setdefault(_DATASETS, set()).update(dataset_ids)
 
 
+def mark_policies(session: Session, policy_row_ids: Iterable[int]) -> None:
+    """Note that the review queues of the datasets of these policy rows changed (decisions
+    written under them)."""
+    session.info.setdefault(_POLICIES, set()).update(policy_row_ids)
+
+
 def _resolve(session: Session) -> set[int]:
     """The datasets marked so far (pair marks looked up), marks left in place."""
     datasets: set[int] = set(session.info.get(_DATASETS, ()))
+    policies = sorted(session.info.get(_POLICIES, ()))
+    if policies:
+        with session.no_autoflush:
+            found = session.scalars(select(Policy.dataset_id).where(Policy.id.in_(policies)))
+            datasets.update(int(d) for d in found)
     pairs = sorted(session.info.get(_PAIRS, ()))
     for start in range(0, len(pairs), _CHUNK):
         part = pairs[start : start + _CHUNK]
@@ -59,11 +73,11 @@ def _resolve(session: Session) -> set[int]:
 
 def apply_marks(session: Session) -> set[int]:
     """Bump the generation of every marked dataset now and clear the marks; returns them."""
-    if not session.info.get(_PAIRS) and not session.info.get(_DATASETS):
+    if not any(session.info.get(key) for key in _KEYS):
         return set()
     datasets = _resolve(session)
-    session.info.pop(_PAIRS, None)
-    session.info.pop(_DATASETS, None)
+    for key in _KEYS:
+        session.info.pop(key, None)
     for dataset_id in sorted(datasets):  # one order everywhere: no deadlock between bumpers
         session.execute(
             update(Dataset)
@@ -100,8 +114,8 @@ def _bump_before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_marks(session: Session) -> None:
-    session.info.pop(_PAIRS, None)
-    session.info.pop(_DATASETS, None)
+    for key in _KEYS:
+        session.info.pop(key, None)
 
 
-__all__ = ["apply_marks", "mark_datasets", "mark_pairs"]
+__all__ = ["apply_marks", "mark_datasets", "mark_pairs", "mark_policies"]
