@@ -16,6 +16,12 @@ reviewers work at once from this process over HTTP (``httpx.AsyncClient``, one c
 each): each asks ``GET /v1/next`` and answers the item, ``--items`` times. Printed: the
 latency of every ``/v1/next`` (client-side, loopback) as p50, p95 and max, and the requests
 per second of the whole run. The server and the client share this machine's CPUs.
+
+Then, with the server stopped, each reviewer leases and answers ``--direct-items`` more items
+in this process, one reviewer after the other: the time of each ``lease_next`` transaction
+(p50, p95, max) is what one request costs the server with nobody queued in front of it. On a
+shared, loaded machine the concurrent figures mostly measure waiting for a CPU; the load
+average is printed with them.
 """
 
 from __future__ import annotations
@@ -37,10 +43,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from referee.db.engine import ensure_schema, make_engine, transaction
-from referee.db.models import Dataset, DatasetMember, Pair, Policy, RoutingDecision
+from referee.db.models import Dataset, DatasetMember, Pair, Policy, Reviewer, RoutingDecision
 from referee.review.tokens import add_reviewer
 
 DATASET = "scale"
@@ -173,6 +179,32 @@ async def run_reviewers(base: str, tokens: list[str], items: int) -> tuple[list[
     return latencies, sum(done), time.perf_counter() - started
 
 
+def direct_latency(url: str, reviewers: int, items: int) -> list[float]:
+    """Seconds of each ``lease_next`` (its transaction included) run in this process, one
+    reviewer after the other with nobody else leasing: the server-side cost of one request,
+    without HTTP and without waiting behind the other reviewers' requests on a busy CPU."""
+    from referee.review import LabelSubmission, QueueConfig, lease_next, submit_label
+    from routing.embeddings import TfidfEmbedder
+
+    engine = make_engine(url)
+    config = QueueConfig(gold_rate=0.0)
+    times: list[float] = []
+    with transaction(engine) as s:
+        people = list(s.scalars(select(Reviewer).where(Reviewer.name.like("rev%"))))
+    for person in people[:reviewers]:
+        for _ in range(items):
+            started = time.perf_counter()
+            with transaction(engine) as s:
+                got = lease_next(s, DATASET, person, config, embedder=TfidfEmbedder())
+            times.append(time.perf_counter() - started)
+            if got is None:
+                break
+            with transaction(engine) as s:
+                submit_label(s, got.item.pair_id, person, LabelSubmission("A"))
+    engine.dispose()
+    return times
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (``q`` in 0-100)."""
     ordered = sorted(values)
@@ -186,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--review-share", type=float, default=0.2)
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--items", type=int, default=10, help="items each reviewer answers")
+    parser.add_argument("--direct-items", type=int, default=5,
+                        help="then leases per reviewer timed in-process, one at a time")  # fmt: skip
     parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
     parser.add_argument("--admin-url", default=ADMIN_URL)
     ns = parser.parse_args(argv)
@@ -196,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         setup = time.perf_counter() - started
         with server(url, Path(tmp) / "serve.log") as (base, startup):
             latencies, done, wall = asyncio.run(run_reviewers(base, tokens, ns.items))
+        direct = [v * 1000 for v in direct_latency(url, ns.reviewers, ns.direct_items)]
     ms = [v * 1000 for v in latencies]
     print(f"{ns.pairs:,} pairs routed on PostgreSQL, {round(ns.pairs * ns.review_share):,} "
           f"to human review; {ns.reviewers} reviewers at once, live `referee serve` (uvicorn)")  # fmt: skip
@@ -204,6 +239,12 @@ def main(argv: list[str] | None = None) -> None:
     print("|---------:|---------:|-------:|-------:|-------:|-----------:|")
     print(f"| {len(ms):>8} | {done:>8} | {percentile(ms, 50):>6.1f} | {percentile(ms, 95):>6.1f} "
           f"| {max(ms):>6.1f} | {2 * len(ms) / wall:>10.1f} |")  # fmt: skip
+    if direct:
+        print(f"in-process lease_next, one at a time ({len(direct)} leases by the same reviewers): "
+              f"p50 {percentile(direct, 50):.1f} ms, p95 {percentile(direct, 95):.1f} ms, "
+              f"max {max(direct):.1f} ms")  # fmt: skip
+    print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
 
 
 @contextmanager

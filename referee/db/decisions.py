@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from referee.db.models import Pair, RoutingDecision
+from referee.db.queue_generation import mark_policies
 from routing.decisions import RoutingDecision as Decision
 
 __all__ = ["CHUNK", "iter_current_decisions", "set_spot_checks", "write_decision_batch"]
@@ -49,6 +50,7 @@ def write_decision_batch(
     bulk UPDATE, one SELECT, one executemany INSERT and one executemany UPDATE per
     :data:`CHUNK` pairs.
     """
+    mark_policies(session, [policy_row_id])  # its review queue changes at commit
     pair_ids = [d.pair_id for d in decisions]
     existing: dict[str, int] = {}
     for part in _chunks(pair_ids):
@@ -85,6 +87,7 @@ def set_spot_checks(
 ) -> None:
     """Record each candidate's inclusion probability under policy row ``policy_row_id`` and
     turn the ``selected`` ones into ``spot_check`` decisions (bulk, :data:`CHUNK` ids a time)."""
+    mark_policies(session, [policy_row_id])  # its review queue changes at commit
     by_pi: dict[float, list[str]] = defaultdict(list)
     for pair_id, pi in inclusion_probability.items():
         by_pi[pi].append(pair_id)

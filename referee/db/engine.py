@@ -142,10 +142,13 @@ def ensure_schema(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit; every flush redacts the text
-    written into a redacted dataset (:mod:`referee.db.written_text`)."""
+    written into a redacted dataset (:mod:`referee.db.written_text`) and notes changes of what
+    a review queue holds (:mod:`referee.db.queue_generation`)."""
     from sqlalchemy.orm import sessionmaker
 
-    import referee.db.written_text  # noqa: F401  (registers the flush hook)
+    # registered by importing: the queue generation hooks and the redaction flush hook
+    import referee.db.queue_generation
+    import referee.db.written_text  # noqa: F401
 
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -80,6 +80,9 @@ class Dataset(Base):
     redaction_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     redaction_patterns: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     redaction_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # bumped at commit by every write that changes what the review queue holds (0015;
+    # referee.db.queue_generation); the queue is stale when its state row has another value
+    queue_generation: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Pair(Base):
@@ -359,6 +362,7 @@ class ReviewQueueItem(Base):
     __tablename__ = "review_queue_items"
     __table_args__ = (
         Index("ix_review_queue_items_dataset_rank", "dataset_id", "rank"),
+        Index("ix_review_queue_items_open", "dataset_id", "full", "rank"),
         *checks("review_queue_items"),
     )
 
@@ -371,6 +375,21 @@ class ReviewQueueItem(Base):
     uncertainty: Mapped[float] = mapped_column(Float)
     required_labels: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # all k answers are in (0015): leases read open items only (ix_review_queue_items_open)
+    full: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+class ReviewQueueState(Base):
+    """When a dataset's review queue was last built (0015): from which ``queue_generation`` of
+    the dataset, with how many items and how many labels they need in all (Σ k)."""
+
+    __tablename__ = "review_queue_states"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    built_generation: Mapped[int] = mapped_column(Integer)
+    items: Mapped[int] = mapped_column(Integer)
+    labels_needed: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Release(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from formats.problems import Problem
 from referee.db.models import Base, HumanLabel, Judgment, Pair
+from referee.db.queue_generation import mark_pairs
 from referee.db.written_text import redact_rows
 from referee.ingest.records import (
     Errors,
@@ -121,6 +122,8 @@ class LabelKind:
         return ""
 
     def delete(self, session: Session, record: LabelRecord) -> None:
+        if self.kind == "gold":  # the pair may go back to the review queue
+            mark_pairs(session, [record.pair_id])
         session.execute(
             delete(HumanLabel).where(
                 HumanLabel.pair_id == record.pair_id,
@@ -214,6 +217,8 @@ class LabelKind:
     def insert(self, session: Session, rows: list[dict[str, Any]]) -> None:
         rows = redact_rows(session, "human_labels", rows)  # a redacted dataset's text
         session.execute(insert(Base.metadata.tables["human_labels"]), rows)
+        if self.kind == "gold":  # pairs with a known answer leave the review queue
+            mark_pairs(session, [row["pair_id"] for row in rows])
         # both-bad answers open incidents, as the review service's do (one source of truth)
         open_imported_incidents(session, rows, self.kind, datetime.now(UTC))
 

@@ -15,6 +15,7 @@ from formats.kwise import ALL, Design
 from formats.problems import Problem
 from judge.conversation import messages_to_json
 from referee.db.models import Base, Dataset, Pair
+from referee.db.queue_generation import mark_datasets
 from referee.ingest.kwise import is_kwise, validate_kwise
 from referee.ingest.preference import validate_preference
 from referee.ingest.records import Errors, PairRecord, validate_pair
@@ -183,6 +184,8 @@ class PairKind:
         if labels:
             session.execute(insert(Base.metadata.tables["human_labels"]), labels)
             self.labels_added += len(labels)
+            if kind == "gold":  # a pair with a known answer leaves the review queue
+                mark_datasets(session, [self.dataset_id])
 
 
 __all__ = ["PairKind", "PairSource"]

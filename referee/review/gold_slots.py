@@ -42,10 +42,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from referee.db.models import Dataset, HumanLabel, Pair, ReviewAssignment, ReviewQueueItem
+from referee.db.models import (
+    Dataset,
+    HumanLabel,
+    Pair,
+    ReviewAssignment,
+    ReviewQueueItem,
+    ReviewQueueState,
+)
 from referee.review.bias import is_trap_slot
 from referee.review.config import GOLD_QUEUE, QueueConfig
 
@@ -126,13 +133,8 @@ class GoldSlots:
         return {q: (free[q], live[q], done[q]) for q in dict.fromkeys(slots)}
 
 
-def gold_slots(session: Session, dataset_id: int, config: QueueConfig, now: datetime) -> GoldSlots:
-    """The dataset's reserved check slots (its queue as last built) and their use at ``now``."""
-    q = ReviewQueueItem
-    rows = session.execute(
-        select(q.queue, q.required_labels).where(q.dataset_id == dataset_id).order_by(q.rank, q.id)
-    ).all()
-    gold_pairs = int(
+def _gold_pairs(session: Session, dataset_id: int) -> int:
+    return int(
         session.scalar(
             select(func.count(func.distinct(HumanLabel.pair_id)))
             .join(Pair, Pair.id == HumanLabel.pair_id)
@@ -140,7 +142,10 @@ def gold_slots(session: Session, dataset_id: int, config: QueueConfig, now: date
         )
         or 0
     )
-    reviewers = int(
+
+
+def _reviewers_started(session: Session, dataset_id: int) -> int:
+    return int(
         session.scalar(
             select(func.count(func.distinct(ReviewAssignment.reviewer_id)))
             .join(Pair, Pair.id == ReviewAssignment.pair_id)
@@ -148,11 +153,37 @@ def gold_slots(session: Session, dataset_id: int, config: QueueConfig, now: date
         )
         or 0
     )
+
+
+def gold_slots(session: Session, dataset_id: int, config: QueueConfig, now: datetime) -> GoldSlots:
+    """The dataset's reserved check slots (its queue as last built) and their use at ``now``."""
+    q = ReviewQueueItem
+    rows = session.execute(
+        select(q.queue, q.required_labels).where(q.dataset_id == dataset_id).order_by(q.rank, q.id)
+    ).all()
+    gold_pairs = _gold_pairs(session, dataset_id)
+    reviewers = _reviewers_started(session, dataset_id)
     labels = sum(int(k) for _, k in rows)
     total = reserved_slots(labels, gold_pairs, config, reviewers=reviewers)
     schedule = slot_schedule([queue for queue, _ in rows], planned_slots(labels, config), total)
     done, live = gold_use(session, dataset_id, now)
     return GoldSlots(tuple(schedule), done, live)
+
+
+def free_slots(session: Session, dataset_id: int, config: QueueConfig, now: datetime) -> int:
+    """``gold_slots(...).free`` without reading the queue: the schedule's length is G (or 0
+    for an empty queue), and the build recorded the queue's size and Σ k
+    (``review_queue_states``); falls back to :func:`gold_slots` for a queue never built."""
+    state = session.get(ReviewQueueState, dataset_id, populate_existing=True)
+    if state is None:
+        return gold_slots(session, dataset_id, config, now).free
+    if state.items == 0 or planned_slots(state.labels_needed, config) == 0:
+        return 0
+    gold_pairs = _gold_pairs(session, dataset_id)
+    reviewers = _reviewers_started(session, dataset_id)
+    total = reserved_slots(state.labels_needed, gold_pairs, config, reviewers=reviewers)
+    done, live = gold_use(session, dataset_id, now)
+    return max(0, total - done - live)
 
 
 def gold_use(session: Session, dataset_id: int, now: datetime) -> tuple[int, int]:
@@ -186,7 +217,9 @@ def real_item_pending(session: Session, dataset_id: int, now: datetime) -> bool:
         .scalar_subquery()
     )
     found = session.scalar(
-        select(q.id).where(q.dataset_id == dataset_id, taken < q.required_labels).limit(1)
+        select(q.id)
+        .where(q.dataset_id == dataset_id, q.full == false(), taken < q.required_labels)
+        .limit(1)
     )
     return found is not None
 
@@ -221,7 +254,7 @@ def claim_gold_slot(session: Session, dataset_id: int, config: QueueConfig, now:
         .values(name=Dataset.name)
         .execution_options(synchronize_session=False)
     )
-    return gold_slots(session, dataset_id, config, now).free > 0
+    return free_slots(session, dataset_id, config, now) > 0
 
 
 __all__ = [
@@ -229,6 +262,7 @@ __all__ = [
     "check_kind",
     "check_share",
     "claim_gold_slot",
+    "free_slots",
     "gold_slots",
     "gold_use",
     "is_gold_slot",

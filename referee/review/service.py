@@ -17,9 +17,13 @@ Rules:
   with none left gets the free reserved slots as checks. The reviewer sees the same fields as
   for any other item; the assignment's queue is ``gold`` and the answer is stored as a
   ``review`` label (see :mod:`referee.review.quality`).
-* Concurrency: a candidate's queue row is locked (``UPDATE … SET rank = rank``) before its free
-  slots are recounted, so two reviewers cannot both take the last slot (PostgreSQL row lock;
-  SQLite's single writer lock).
+* Selection reads open items only: ``full`` (all k answers in) is kept on each queue item, so
+  a lease never walks past answered items (index on ``(dataset_id, full, rank)``).
+* Concurrency: a candidate's queue row is locked before its free slots are recounted, so two
+  reviewers cannot both take the last slot. On PostgreSQL the candidate query itself locks it
+  (``SELECT … FOR UPDATE SKIP LOCKED LIMIT 1``: rows other leases hold are skipped, so
+  concurrent reviewers spread over the queue's head); on SQLite an ``UPDATE … SET rank =
+  rank`` takes the single writer lock.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from calibration.annotators import PauseRule
@@ -58,7 +62,7 @@ from referee.review.escalation import (
 from referee.review.gold_slots import check_kind, claim_gold_slot, real_item_pending
 from referee.review.pause import apply_pause_rule, refuse_if_paused
 from referee.review.priority import Embedder, SelectFn, hybrid_select
-from referee.review.queue_build import ensure_queue, get_dataset
+from referee.review.queue_build import ensure_queue, get_dataset, refresh_full
 from referee.review.schema import check_answer, schema_for_dataset_id
 
 MAX_TEXT = 20_000
@@ -192,32 +196,45 @@ def _seen_by(reviewer_id: int, pair_column: Any) -> Any:
     )
 
 
-def _regular_candidates(
-    session: Session, dataset_id: int, reviewer_id: int, now: datetime
-) -> list[ReviewQueueItem]:
+def _open_items(
+    dataset_id: int, reviewer_id: int, now: datetime, passed: list[int]
+) -> Select[ReviewQueueItem]:
+    """Open items (not ``full``) with a free slot that the reviewer has not seen, by rank."""
     q = ReviewQueueItem
-    return list(
-        session.scalars(
-            select(q)
-            .where(
-                q.dataset_id == dataset_id,
-                ~_seen_by(reviewer_id, q.pair_id),
-                _taken_slots(q.pair_id, q.queue, now).scalar_subquery() < q.required_labels,
-            )
-            .order_by(q.rank)
-            .limit(CANDIDATES_PER_TRY)
-        )
+    query = select(q).where(
+        q.dataset_id == dataset_id,
+        q.full == false(),
+        ~_seen_by(reviewer_id, q.pair_id),
+        _taken_slots(q.pair_id, q.queue, now).scalar_subquery() < q.required_labels,
     )
+    if passed:
+        query = query.where(q.id.not_in(passed))
+    return query.order_by(q.rank)
+
+
+def _next_candidate(
+    session: Session, dataset_id: int, reviewer_id: int, now: datetime, passed: list[int]
+) -> ReviewQueueItem | None:
+    """The first open item for the reviewer, its row locked on PostgreSQL; rows another
+    lease is locking are skipped (``FOR UPDATE SKIP LOCKED``), so concurrent reviewers take
+    different items instead of queueing on the head row. SQLite ignores the clause (its
+    writes are serialised; :func:`_claim` takes its write lock)."""
+    query = _open_items(dataset_id, reviewer_id, now, passed).limit(1)
+    return session.scalar(query.with_for_update(of=ReviewQueueItem, skip_locked=True))
 
 
 def _claim(session: Session, item: ReviewQueueItem, reviewer_id: int, now: datetime) -> bool:
-    """Lock the item's row, then recount its free slots; True when one is still free."""
-    session.execute(
-        update(ReviewQueueItem)
-        .where(ReviewQueueItem.id == item.id)
-        .values(rank=ReviewQueueItem.rank)
-        .execution_options(synchronize_session=False)
-    )
+    """With the item's row locked, recount its free slots; True when one is still free.
+
+    The recount is a new statement, so it sees every lease committed by whoever held the row
+    before (the candidate query's snapshot may predate them)."""
+    if session.get_bind().dialect.name != "postgresql":  # PostgreSQL: locked by the SELECT
+        session.execute(
+            update(ReviewQueueItem)
+            .where(ReviewQueueItem.id == item.id)
+            .values(rank=ReviewQueueItem.rank)
+            .execution_options(synchronize_session=False)
+        )
     taken = session.scalar(_taken_slots(item.pair_id, item.queue, now))
     seen = session.scalar(select(_seen_by(reviewer_id, item.pair_id)))
     return int(taken or 0) < item.required_labels and not seen
@@ -331,24 +348,35 @@ def lease_next(
     if not serves_regular_queues(reviewer):
         return None
     ensure_queue(session, ds.id, config, embedder=embedder, select_fn=select_fn)
-    served = _served_count(session, ds.id, reviewer.id)
-    candidates = _regular_candidates(session, ds.id, reviewer.id, moment)
+    return _lease_regular(session, ds.id, reviewer, config, moment)
+
+
+def _lease_regular(
+    session: Session, ds_id: int, reviewer: Reviewer, config: QueueConfig, moment: datetime
+) -> Lease | None:
+    """A hidden check at the reviewer's check positions, else the first open item they can
+    claim (see the module docstring), or None."""
+    served = _served_count(session, ds_id, reviewer.id)
+    passed: list[int] = []
+    candidate = _next_candidate(session, ds_id, reviewer.id, moment, passed)
     # a hidden check (a trap: a gold pair, wrong pre-label shown) fills a reserved slot, while
     # the reviewer has real items left or, once none is pending, while free slots remain
-    tail = not candidates and not real_item_pending(session, ds.id, moment)
+    tail = candidate is None and not real_item_pending(session, ds_id, moment)
     check = (
-        check_kind(reviewer.id, ds.id, served, config, tail=tail) if candidates or tail else None
+        check_kind(reviewer.id, ds_id, served, config, tail=tail)
+        if candidate is not None or tail
+        else None
     )
-    if check is not None and claim_gold_slot(session, ds.id, config, moment):
-        check_pair = _gold_candidate(session, ds.id, reviewer.id, served)
+    if check is not None and claim_gold_slot(session, ds_id, config, moment):
+        check_pair = _gold_candidate(session, ds_id, reviewer.id, served)
         if check_pair is not None:
             trap = check == "trap"
             return _grant(session, check_pair, GOLD_QUEUE, reviewer, config, moment, trap=trap)
-    while candidates:
-        for item in candidates:
-            if _claim(session, item, reviewer.id, moment):
-                return _grant(session, item.pair_id, item.queue, reviewer, config, moment)
-        candidates = _regular_candidates(session, ds.id, reviewer.id, moment)
+    while candidate is not None:
+        if _claim(session, candidate, reviewer.id, moment):
+            return _grant(session, candidate.pair_id, candidate.queue, reviewer, config, moment)
+        passed.append(candidate.id)
+        candidate = _next_candidate(session, ds_id, reviewer.id, moment, passed)
     return None
 
 
@@ -474,6 +502,7 @@ def submit_label(
     assignment.completed_at = moment
     _audit_label(session, assignment, reviewer, moment, label)
     session.flush()
+    refresh_full(session, pair_id, assignment.queue)
     escalate_after_label(session, label, assignment.queue, decision, moment)
     pair = session.get(Pair, pair_id)
     if pair is not None and pause_rule is not None:  # on this answer's dataset

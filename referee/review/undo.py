@@ -23,6 +23,7 @@ from referee.db.models import Pair, Reviewer
 from referee.review.config import GOLD_QUEUE, QueueConfig
 from referee.review.errors import LeaseConflict
 from referee.review.escalation import label_kind, withdraw_after_undo
+from referee.review.queue_build import refresh_full
 from referee.review.service import (
     ReviewItem,
     as_utc,
@@ -57,6 +58,8 @@ def undo_label(
         withdraw_after_undo(session, stored, assignment.queue)
         session.delete(stored)
     assignment.completed_at = None
+    session.flush()
+    refresh_full(session, pair_id, assignment.queue)
     audit_review(
         session,
         "review.undo",
