@@ -80,6 +80,7 @@ __all__ = [
     "rank_judges",
     "reports_probabilities",
     "walk_plan",
+    "with_judges_alone",
 ]
 
 #: Fewest independent voters (clusters) for the Dawid-Skene posterior: two that disagree are
@@ -238,6 +239,21 @@ def all_gold_members(
             seen.add(key)
             unique.append(scorer)
     return unique
+
+
+def with_judges_alone(
+    signals: Sequence[PairSignals],
+    panel: Sequence[str],
+    orders: Mapping[str, int],
+    members: Sequence[AnyScorer],
+) -> list[AnyScorer]:
+    """``members`` and then each judge alone (one per cluster) not among them: the second
+    members when there is no selected route (no label model), whose candidates they are
+    otherwise, so the *best single judge* router's score is never left out."""
+    names = {m.name for m in members}
+    reps = representatives(signals, judge_clusters(signals, panel)) if len(panel) > 1 else []
+    alone = [VoteScorer((j,), dict(orders)) for j in reps]
+    return [*members, *(s for s in alone if s.name not in names)]
 
 
 def member_weights(members: Sequence[AnyScorer], with_selected: bool = True) -> list[float]:
