@@ -73,7 +73,12 @@ from calibration.selection import more_gold_needed
 from calibration.signals import PairSignals
 from calibration.simple_routers import simple_routers
 from calibration.thresholds import min_items_to_certify
-from calibration.union import all_gold_members, certify_on_gold, member_weights
+from calibration.union import (
+    all_gold_members,
+    certify_on_gold,
+    member_weights,
+    with_judges_alone,
+)
 
 __all__ = [
     "DEFAULT_ACCEPT_LABELS",
@@ -322,6 +327,8 @@ def certify_members(
         return [], None
     orders = judge_orders(signals, data.panel)
     members = all_gold_members(signals, data.panel, orders, cfg.leaders)
+    if not cfg.use_model:  # no selected route: each judge alone is a candidate here instead
+        members = with_judges_alone(signals, data.panel, orders, members)
     weights = member_weights(members, with_selected=cfg.use_model)
     routes = [
         certify_on_gold(

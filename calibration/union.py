@@ -8,8 +8,9 @@ A *member* is one certification attempt with its own share ``w_k`` of δ (``Σ w
   that the score likely to certify most gets most of δ: the **lead** (the panel vote share, or
   the judge stating probabilities that the gold-free weights say decides) at
   :data:`LEAD_SHARE`, and at most one or two **second members** sharing the rest (the
-  Dawid-Skene posterior of a panel without probabilities, the cluster-weighted vote when a
-  judge leads it, ``leaders`` judge-led votes when asked for);
+  Dawid-Skene posterior and the judge ranked first without gold for a panel without
+  probabilities, the cluster-weighted vote when a judge leads it, ``leaders`` judge-led votes
+  when asked for);
 * the **selected route** (with the label model, at :data:`SELECTED_SHARE` of δ): the score that
   looks best on a *selection* part of the gold among the panel vote share, each judge alone,
   the gold-free scores and the logistic label model (fitted there), tested on the rest of the
@@ -79,6 +80,7 @@ __all__ = [
     "rank_judges",
     "reports_probabilities",
     "walk_plan",
+    "with_judges_alone",
 ]
 
 #: Fewest independent voters (clusters) for the Dawid-Skene posterior: two that disagree are
@@ -209,7 +211,9 @@ def all_gold_members(
       probabilities, or the cluster-weighted vote when a judge stating probabilities leads it
       (not when the weights are near-even: it then orders pairs like the vote share; nor when
       a judge without probabilities dominates: it then takes that judge's two or three
-      values); then ``leaders`` judge-led votes (:func:`gold_free_scorers`).
+      values); without probabilities, the judge :func:`rank_judges` puts first (no gold: its
+      order consistency), whose few values certify everything when it is accurate enough
+      alone; then ``leaders`` judge-led votes (:func:`gold_free_scorers`).
 
     Each judge alone is not a member of its own: it is a candidate of the selected route, and
     a member's share of δ is worth more on the lead (``docs/guarantee.md``). Duplicates (same
@@ -223,6 +227,9 @@ def all_gold_members(
     out: list[AnyScorer] = [VoteScorer((top,), dict(orders)) if leads and top else vote]
     if score is not None and (leads or not isinstance(score, VoteScorer)):
         out.append(score)
+    if not reports_probabilities(signals, panel):  # the judge ranked first without gold
+        reps = representatives(signals, judge_clusters(signals, panel))
+        out.append(VoteScorer((rank_judges(signals, reps)[0],), dict(orders)))
     out.extend(s for s in gold_free_scorers(signals, panel, orders, leaders) if s.kind == "led")
     seen: set[str] = set()
     unique = []
@@ -232,6 +239,21 @@ def all_gold_members(
             seen.add(key)
             unique.append(scorer)
     return unique
+
+
+def with_judges_alone(
+    signals: Sequence[PairSignals],
+    panel: Sequence[str],
+    orders: Mapping[str, int],
+    members: Sequence[AnyScorer],
+) -> list[AnyScorer]:
+    """``members`` and then each judge alone (one per cluster) not among them: the second
+    members when there is no selected route (no label model), whose candidates they are
+    otherwise, so the *best single judge* router's score is never left out."""
+    names = {m.name for m in members}
+    reps = representatives(signals, judge_clusters(signals, panel)) if len(panel) > 1 else []
+    alone = [VoteScorer((j,), dict(orders)) for j in reps]
+    return [*members, *(s for s in alone if s.name not in names)]
 
 
 def member_weights(members: Sequence[AnyScorer], with_selected: bool = True) -> list[float]:
