@@ -66,8 +66,6 @@ METHOD = (
     "texts' smallest word 3-gram hashes (bottom-s sketch)"
 )
 
-Fields = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-
 
 def field_budget(words: int) -> int:
     """Words a field of ``words`` words may differ by: ``min(MAX_EDITS, words // 50)``."""
@@ -129,10 +127,11 @@ class _Texts:
             self.sketches.add(text_id, words, sketch_size(most))
         return text_id
 
-    def near(self, words: tuple[str, ...]) -> dict[int, int]:
-        """Every indexed text within its field budget of ``words``: id -> changed words."""
-        exact = self.ids.get(" ".join(words))
+    def near(self, folded: str) -> dict[int, int]:
+        """Every indexed text within its field budget of the folded text: id -> changed words."""
+        exact = self.ids.get(folded)
         found = {} if exact is None else {exact: 0}
+        words = folded.split()
         most = field_budget(len(words) + MAX_EDITS)
         if not most:
             return found
@@ -185,17 +184,12 @@ class FrozenIndex:
         found = self._keys.get(_key_of(*(f.replace(" ", "") for f in folded)))
         if found is not None:
             return Match(*found, 1.0)
-        fields: Fields = (
-            tuple(folded[0].split()),
-            tuple(folded[1].split()),
-            tuple(folded[2].split()),
-        )
-        return self._closest(fields)
+        return self._closest(folded)
 
-    def _closest(self, fields: Fields) -> Match | None:
+    def _closest(self, folded: tuple[str, str, str]) -> Match | None:
         near: list[dict[int, int]] = []
-        for words in fields:  # the prompt first: most training pairs stop there
-            near.append(self._texts.near(words))
+        for text in folded:  # the prompt first: most training pairs stop there
+            near.append(self._texts.near(text))
             if not near[-1]:
                 return None
         best: Match | None = None
@@ -206,17 +200,17 @@ class FrozenIndex:
                     edits = e_p + e_a + e_b
                     if found is None or edits > MAX_EDITS:
                         continue
-                    similarity = pair_similarity(self._sizes(fields, (p, a, b), (e_p, e_a, e_b)))
+                    similarity = pair_similarity(self._sizes(folded, (p, a, b), (e_p, e_a, e_b)))
                     if best is None or similarity > best.similarity:
                         best = Match(*found, similarity, edits)
         return best
 
     def _sizes(
-        self, fields: Fields, ids: tuple[int, int, int], edits: tuple[int, int, int]
+        self, folded: tuple[str, str, str], ids: tuple[int, int, int], edits: tuple[int, int, int]
     ) -> list[tuple[int, int]]:
         return [
-            (e, max(len(words), self._texts.length(i)))
-            for words, i, e in zip(fields, ids, edits, strict=True)
+            (e, max(len(text.split()), self._texts.length(i)))
+            for text, i, e in zip(folded, ids, edits, strict=True)
         ]
 
     def digest(self) -> str:

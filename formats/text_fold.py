@@ -57,6 +57,7 @@ FENCE = re.compile(r"(?:`{3,}|~{3,})[\w+#.-]*")
 #: list re-wrapped into one line keeps its numbers inside the line; line breaks do not
 #: matter); any other number stays (``= 6. 6 + 5``, ``-1, 0, 1, 2, 3, 4. Any``, ``is 4.``).
 NUMBERING = re.compile(r"(?<![^\s*_#>])(\d{1,3})[.)](?=\s|[^\W\d_])")
+_LIST_NUMBER_HINT = re.compile(r"\d[.)]")
 
 _UPPER = str.maketrans(UPPER_CONFUSABLES)
 _APOSTROPHES = "'’‘`´ʼ"
@@ -123,16 +124,29 @@ def strip_markup(text: str) -> str:
     """``text`` without tokenizer artefacts, HTML line breaks, code-fence markers (with their
     language tag) or list numbers (:func:`strip_numbering`), nor trailing punctuation;
     everything else kept."""
-    return strip_numbering(_strip_end(FENCE.sub(" ", ARTEFACTS.sub(" ", text))))
+    if "<" in text or "[" in text:
+        text = ARTEFACTS.sub(" ", text)
+    if "``" in text or "~~" in text:
+        text = FENCE.sub(" ", text)
+    text = _strip_end(text)
+    return strip_numbering(text) if _LIST_NUMBER_HINT.search(text) else text
+
+
+def _letters(text: str) -> str:
+    """NFKC, lookalike capitals folded, case-folded, NFD with marks and format characters
+    dropped and lookalike small letters folded (plain ASCII only needs lower-casing)."""
+    if text.isascii():
+        return text.lower()
+    nfkc = unicodedata.normalize("NFKC", text).translate(_UPPER).casefold()
+    # decompose once more so accents become combining marks (dropped): "é" and "e" compare equal
+    return unicodedata.normalize("NFD", nfkc).translate(_LETTERS)
 
 
 def fold(text: str) -> str:
     """The text as compared (module docstring): HTML unescaped, NFKC, case-folded, no accents,
     zero-width characters or apostrophes, confusables folded, markup stripped, punctuation and
     symbols made spaces, single spaces between words."""
-    nfkc = unicodedata.normalize("NFKC", html.unescape(text)).translate(_UPPER).casefold()
-    # decompose once more so accents become combining marks (dropped): "é" and "e" compare equal
-    letters = unicodedata.normalize("NFD", nfkc).translate(_LETTERS)
+    letters = _letters(html.unescape(text))
     return " ".join(strip_markup(letters).translate(_SPACES).split())
 
 
