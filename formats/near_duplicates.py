@@ -31,8 +31,9 @@ at 0.98 no distinct pair of the shared data is flagged, and every copy altered b
 word inserted, deleted or replaced in a response of 50 words or more is caught (similarity
 >= 0.98); invisible, case, lookalike, markup and layout edits fold away (similarity 1.0).
 With 5-gram character Jaccard >= 0.9 (the first attempt) 62 distinct pairs were flagged at
-0.905-0.9975 (``</s>`` appended, a code fence removed, ``, Black`` removed, bullets): the
-first two are now the same content (markup), the others one word in a short answer.
+0.905-0.9975 (``</s>`` appended, a code fence removed, ``, Black`` removed, bullets):
+artefacts, fences and numbering are now formatting, and ``, Black`` is one word in a 24-word
+answer (0.958).
 
 The pairs of the shared data that are equal after folding (PandaLM and LLMFAO repeat pairs
 under several ids; LLMFAO answers differ only in whitespace, case, a zero-width space,
