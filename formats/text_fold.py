@@ -3,22 +3,26 @@
 
 :func:`fold` undoes every edit that changes how a text looks but not what it says:
 
-1. **Markup** (:func:`strip_markup`): tokenizer artefacts a model left in its output (``</s>``,
-   ``<s>``, ``<|endoftext|>``, ``<|im_end|>``, ``[INST]``, ``<pad>`` ...), HTML line breaks,
-   markdown code-fence lines with their language tag (```` ```python ````) and list numbering
-   at the start of a line (``1.``, ``2)``); bullets, heading ``#``, emphasis, block quotes and
-   table bars are punctuation and go in step 2.
-2. **Characters**: HTML character references unescaped (``&amp;``), Unicode NFKC (fullwidth,
+1. **Letters**: HTML character references unescaped (``&amp;``), Unicode NFKC (fullwidth,
    mathematical, circled and other compatibility letters and digits, ligatures, to their plain
    forms), capital and small Cyrillic, Greek and Latin-extension letters that look like Latin
    ones folded to that letter (``а`` -> ``a``; :data:`UPPER_CONFUSABLES`,
    :data:`CONFUSABLES`), case-folded, accents removed (NFD, then combining marks dropped),
    format characters dropped (zero-width spaces and joiners, word joiner, BOM, soft hyphen,
-   direction marks), apostrophes dropped (``don't`` = ``dont``), other punctuation, symbols
-   (emoji included) and control characters made spaces, whitespace collapsed to one space.
+   direction marks).
+2. **Markup** (:func:`strip_markup`): tokenizer artefacts a model left in its output (``</s>``,
+   ``<s>``, ``<|endoftext|>``, ``<|im_end|>``, ``[INST]``, ``<pad>`` ...), HTML line breaks,
+   markdown code-fence markers with their language tag (```` ```python ````), trailing
+   punctuation, and list numbers (``1.``, ``2)``) that start or continue a run 1, 2, 3 ...,
+   wherever they are (a re-wrapped list keeps them inside a line); other numbers stay.
+3. **Punctuation**: apostrophes dropped (``don't`` = ``dont``), other punctuation (bullets,
+   heading ``#``, emphasis, block quotes, table bars), symbols (emoji included) and control
+   characters made spaces, whitespace collapsed to one space.
 
 :func:`words` is the folded text's words; :func:`canonical` the folded text without any
 whitespace (a key that added, removed or moved spaces and line breaks do not change).
+Known limit: a list numbered from another start than 1 (``2.``, ``3.`` ...) keeps its numbers,
+so turning it into bullets changes one word per item.
 """
 
 from __future__ import annotations
