@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import sys
 import textwrap
 import time
 from collections import Counter
@@ -141,7 +142,11 @@ def stream(index: FrozenIndex, args: argparse.Namespace) -> Counter[str]:
     """Every training pair matched; counts of each outcome."""
     counts: Counter[str] = Counter()
     same_prompt_every = round(1 / args.same_prompt) if args.same_prompt else 0
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(args.train):
+        if i and i % 100_000 == 0:  # progress on stderr: wall and CPU so far, peak memory
+            print(f"{i:,} checked: {time.perf_counter() - started:.0f} s, "
+                  f"{time.process_time() - cpu:.0f} s CPU, peak {_peak_mb():,.0f} MB", file=sys.stderr, flush=True)  # fmt: skip
         slot, block = i % args.leak_every, i // args.leak_every
         target = (block * 7919) % args.frozen
         if slot == 0:

@@ -44,7 +44,7 @@ tests/export/test_near_duplicates.py checks that each such match is such a dupli
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,7 @@ WORDS_PER_EDIT = 50
 #: At most this many words changed over the prompt and both responses together.
 MAX_EDITS = 5
 THRESHOLD = 1 - 1 / WORDS_PER_EDIT
+_FEW = 256  # responses of the frozen pairs with a near prompt checked one by one up to this
 METHOD = (
     "fold (tokenizer artefacts, code-fence markers and list numbering removed; HTML unescape, "
     "NFKC, confusable letters, case, accents, zero-width and format characters, punctuation, "
@@ -113,6 +114,7 @@ class _Texts:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.texts: list[str] = []
+        self.lengths: list[int] = []
         self.sketches = SketchIndex()
 
     def add(self, folded: str) -> int:
@@ -123,6 +125,7 @@ class _Texts:
         text_id = self.ids[folded] = len(self.texts)
         self.texts.append(folded)
         words = folded.split()
+        self.lengths.append(len(words))
         most = field_budget(len(words) + MAX_EDITS)
         if most:
             self.sketches.add(text_id, words, sketch_size(most))
@@ -130,14 +133,20 @@ class _Texts:
 
     def near(self, folded: str) -> dict[int, int]:
         """Every indexed text within its field budget of the folded text: id -> changed words."""
-        exact = self.ids.get(folded)
-        found = {} if exact is None else {exact: 0}
         words = folded.split()
         most = field_budget(len(words) + MAX_EDITS)
         if not most:
-            return found
-        for text_id in self.sketches.candidates(words, sketch_size(most)):
-            if text_id == exact:
+            exact = self.ids.get(folded)
+            return {} if exact is None else {exact: 0}
+        return self.near_among(folded, self.sketches.candidates(words, sketch_size(most)))
+
+    def near_among(self, folded: str, ids: Iterable[int]) -> dict[int, int]:
+        """The texts of ``ids`` (and the equal one) within their field budget of ``folded``."""
+        exact = self.ids.get(folded)
+        found = {} if exact is None else {exact: 0}
+        words = folded.split()
+        for text_id in ids:
+            if text_id in found or abs(self.lengths[text_id] - len(words)) > MAX_EDITS:
                 continue
             other = self.texts[text_id].split()
             budget = field_budget(max(len(other), len(words)))
@@ -148,7 +157,7 @@ class _Texts:
 
     def length(self, text_id: int) -> int:
         """Words of text ``text_id``."""
-        return self.texts[text_id].count(" ") + 1 if self.texts[text_id] else 0
+        return self.lengths[text_id]
 
 
 class FrozenIndex:
@@ -160,6 +169,7 @@ class FrozenIndex:
         self._keys: dict[str, tuple[str, str]] = {}
         self._pairs: dict[tuple[int, int, int], tuple[str, str]] = {}
         self._texts = _Texts()
+        self._by_prompt: dict[int, list[int]] = {}  # prompt text -> its pairs' response texts
         self._count = 0
 
     def __len__(self) -> int:
@@ -173,7 +183,11 @@ class FrozenIndex:
         keys = (f.replace(" ", "") for f in folded)
         self._keys.setdefault(_key_of(*keys), (pair_id, dataset))
         p, a, b = (self._texts.add(f) for f in folded)
-        self._pairs.setdefault((p, min(a, b), max(a, b)), (pair_id, dataset))
+        if self._pairs.setdefault((p, min(a, b), max(a, b)), (pair_id, dataset)) == (
+            pair_id,
+            dataset,
+        ):
+            self._by_prompt.setdefault(p, []).extend((a, b))
         self._count += 1
 
     def match(self, prompt: str, response_a: str, response_b: str) -> Match | None:
@@ -188,11 +202,12 @@ class FrozenIndex:
         return self._closest(folded)
 
     def _closest(self, folded: tuple[str, str, str]) -> Match | None:
-        near: list[dict[int, int]] = []
-        for text in folded:  # the prompt first: most training pairs stop there
-            near.append(self._texts.near(text))
-            if not near[-1]:
-                return None
+        prompts = self._texts.near(folded[0])  # most training pairs stop here
+        if not prompts:
+            return None
+        near = [prompts, *self._responses(prompts, folded[1:])]
+        if not near[1] or not near[2]:
+            return None
         best: Match | None = None
         for p, e_p in near[0].items():
             for a, e_a in near[1].items():
@@ -205,6 +220,14 @@ class FrozenIndex:
                     if best is None or similarity > best.similarity:
                         best = Match(*found, similarity, edits)
         return best
+
+    def _responses(self, prompts: dict[int, int], folded: tuple[str, ...]) -> list[dict[int, int]]:
+        """Near texts of each response: among the responses of the frozen pairs asking one of
+        ``prompts`` when they are few, else from the whole sketch index."""
+        ids = [i for p in prompts for i in self._by_prompt.get(p, ())]
+        if len(ids) > _FEW:
+            return [self._texts.near(text) for text in folded]
+        return [self._texts.near_among(text, ids) for text in folded]
 
     def _sizes(
         self, folded: tuple[str, str, str], ids: tuple[int, int, int], edits: tuple[int, int, int]
