@@ -9,7 +9,7 @@ training pairs through ``match``. In every ``--leak-every`` training pairs:
   word inserted in it, a word replaced in it, markdown (numbered list, code fence, ``</s>``)
   and re-wrapped lines; responses swapped every other time. Each must be caught, by its pair;
 * one is a **near miss**, a frozen pair with a different content that must not be flagged:
-  one word changed in the prompt (25 words: must be equal), or one word in every 25 changed
+  one word changed in the prompt (25 words: must be equal), or one word in every 20 changed
   in the first answer (twice the 1-in-50 budget);
 * ``--same-prompt`` of them (default 10%) ask a frozen prompt with other answers (the near
   path runs for them: the answers are looked up in the sketch index);
@@ -117,13 +117,13 @@ def planted(pair: Pair, how: int) -> Pair:
 
 
 def near_miss(pair: Pair, how: int) -> Pair:
-    """``pair`` with one prompt word changed, or one answer word in every 25 (twice the
+    """``pair`` with one prompt word changed, or one answer word in every 20 (over twice the
     budget)."""
     prompt, a, b = pair
     rng = random.Random(how)
     if how % 2:
         return _change_words(prompt, 1_000, rng), a, b
-    return prompt, _change_words(a, 25, rng), b
+    return prompt, _change_words(a, 20, rng), b
 
 
 def _peak_mb() -> float:
