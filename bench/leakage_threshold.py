@@ -158,8 +158,8 @@ def markdown(text: str) -> str:
         if stripped.startswith(("- ", "* ", "• ")):
             n += 1
             lines[i] = f"{n}. {stripped[2:]}"
-        elif stripped[:1].isdigit() and stripped[1:3] in (". ", ") "):
-            lines[i] = "- " + stripped[3:]
+        elif re.match(r"\d+[.)] ", stripped):
+            lines[i] = "- " + stripped.split(" ", 1)[1]
     lines[0] = "## " + lines[0]
     body = "\n".join(lines)
     head, _, last = body.rpartition("\n\n")

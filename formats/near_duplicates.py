@@ -31,8 +31,9 @@ at 0.98 no distinct pair of the shared data is flagged, and every copy altered b
 word inserted, deleted or replaced in a response of 50 words or more is caught (similarity
 >= 0.98); invisible, case, lookalike, markup and layout edits fold away (similarity 1.0).
 With 5-gram character Jaccard >= 0.9 (the first attempt) 62 distinct pairs were flagged at
-0.905-0.9975 (``</s>`` appended, a code fence removed, ``, Black`` removed, bullets): the
-first two are now the same content (markup), the others one word in a short answer.
+0.905-0.9975 (``</s>`` appended, a code fence removed, ``, Black`` removed, bullets):
+artefacts, fences and numbering are now formatting, and ``, Black`` is one word in a 24-word
+answer (0.958).
 
 The pairs of the shared data that are equal after folding (PandaLM and LLMFAO repeat pairs
 under several ids; LLMFAO answers differ only in whitespace, case, a zero-width space,
@@ -43,7 +44,7 @@ tests/export/test_near_duplicates.py checks that each such match is such a dupli
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,7 @@ WORDS_PER_EDIT = 50
 #: At most this many words changed over the prompt and both responses together.
 MAX_EDITS = 5
 THRESHOLD = 1 - 1 / WORDS_PER_EDIT
+_FEW = 256  # responses of the frozen pairs with a near prompt checked one by one up to this
 METHOD = (
     "fold (tokenizer artefacts, code-fence markers and list numbering removed; HTML unescape, "
     "NFKC, confusable letters, case, accents, zero-width and format characters, punctuation, "
@@ -65,8 +67,6 @@ METHOD = (
     f"most {MAX_EDITS} words changed in all; candidates from an inverted index of the frozen "
     "texts' smallest word 3-gram hashes (bottom-s sketch)"
 )
-
-Fields = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
 def field_budget(words: int) -> int:
@@ -114,6 +114,7 @@ class _Texts:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.texts: list[str] = []
+        self.lengths: list[int] = []
         self.sketches = SketchIndex()
 
     def add(self, folded: str) -> int:
@@ -124,20 +125,28 @@ class _Texts:
         text_id = self.ids[folded] = len(self.texts)
         self.texts.append(folded)
         words = folded.split()
+        self.lengths.append(len(words))
         most = field_budget(len(words) + MAX_EDITS)
         if most:
             self.sketches.add(text_id, words, sketch_size(most))
         return text_id
 
-    def near(self, words: tuple[str, ...]) -> dict[int, int]:
-        """Every indexed text within its field budget of ``words``: id -> changed words."""
-        exact = self.ids.get(" ".join(words))
-        found = {} if exact is None else {exact: 0}
+    def near(self, folded: str) -> dict[int, int]:
+        """Every indexed text within its field budget of the folded text: id -> changed words."""
+        words = folded.split()
         most = field_budget(len(words) + MAX_EDITS)
         if not most:
-            return found
-        for text_id in self.sketches.candidates(words, sketch_size(most)):
-            if text_id == exact:
+            exact = self.ids.get(folded)
+            return {} if exact is None else {exact: 0}
+        return self.near_among(folded, self.sketches.candidates(words, sketch_size(most)))
+
+    def near_among(self, folded: str, ids: Iterable[int]) -> dict[int, int]:
+        """The texts of ``ids`` (and the equal one) within their field budget of ``folded``."""
+        exact = self.ids.get(folded)
+        found = {} if exact is None else {exact: 0}
+        words = folded.split()
+        for text_id in ids:
+            if text_id in found or abs(self.lengths[text_id] - len(words)) > MAX_EDITS:
                 continue
             other = self.texts[text_id].split()
             budget = field_budget(max(len(other), len(words)))
@@ -148,7 +157,7 @@ class _Texts:
 
     def length(self, text_id: int) -> int:
         """Words of text ``text_id``."""
-        return self.texts[text_id].count(" ") + 1 if self.texts[text_id] else 0
+        return self.lengths[text_id]
 
 
 class FrozenIndex:
@@ -160,6 +169,7 @@ class FrozenIndex:
         self._keys: dict[str, tuple[str, str]] = {}
         self._pairs: dict[tuple[int, int, int], tuple[str, str]] = {}
         self._texts = _Texts()
+        self._by_prompt: dict[int, list[int]] = {}  # prompt text -> its pairs' response texts
         self._count = 0
 
     def __len__(self) -> int:
@@ -173,7 +183,11 @@ class FrozenIndex:
         keys = (f.replace(" ", "") for f in folded)
         self._keys.setdefault(_key_of(*keys), (pair_id, dataset))
         p, a, b = (self._texts.add(f) for f in folded)
-        self._pairs.setdefault((p, min(a, b), max(a, b)), (pair_id, dataset))
+        if self._pairs.setdefault((p, min(a, b), max(a, b)), (pair_id, dataset)) == (
+            pair_id,
+            dataset,
+        ):
+            self._by_prompt.setdefault(p, []).extend((a, b))
         self._count += 1
 
     def match(self, prompt: str, response_a: str, response_b: str) -> Match | None:
@@ -185,19 +199,15 @@ class FrozenIndex:
         found = self._keys.get(_key_of(*(f.replace(" ", "") for f in folded)))
         if found is not None:
             return Match(*found, 1.0)
-        fields: Fields = (
-            tuple(folded[0].split()),
-            tuple(folded[1].split()),
-            tuple(folded[2].split()),
-        )
-        return self._closest(fields)
+        return self._closest(folded)
 
-    def _closest(self, fields: Fields) -> Match | None:
-        near: list[dict[int, int]] = []
-        for words in fields:  # the prompt first: most training pairs stop there
-            near.append(self._texts.near(words))
-            if not near[-1]:
-                return None
+    def _closest(self, folded: tuple[str, str, str]) -> Match | None:
+        prompts = self._texts.near(folded[0])  # most training pairs stop here
+        if not prompts:
+            return None
+        near = [prompts, *self._responses(prompts, folded[1:])]
+        if not near[1] or not near[2]:
+            return None
         best: Match | None = None
         for p, e_p in near[0].items():
             for a, e_a in near[1].items():
@@ -206,17 +216,25 @@ class FrozenIndex:
                     edits = e_p + e_a + e_b
                     if found is None or edits > MAX_EDITS:
                         continue
-                    similarity = pair_similarity(self._sizes(fields, (p, a, b), (e_p, e_a, e_b)))
+                    similarity = pair_similarity(self._sizes(folded, (p, a, b), (e_p, e_a, e_b)))
                     if best is None or similarity > best.similarity:
                         best = Match(*found, similarity, edits)
         return best
 
+    def _responses(self, prompts: dict[int, int], folded: tuple[str, ...]) -> list[dict[int, int]]:
+        """Near texts of each response: among the responses of the frozen pairs asking one of
+        ``prompts`` when they are few, else from the whole sketch index."""
+        ids = [i for p in prompts for i in self._by_prompt.get(p, ())]
+        if len(ids) > _FEW:
+            return [self._texts.near(text) for text in folded]
+        return [self._texts.near_among(text, ids) for text in folded]
+
     def _sizes(
-        self, fields: Fields, ids: tuple[int, int, int], edits: tuple[int, int, int]
+        self, folded: tuple[str, str, str], ids: tuple[int, int, int], edits: tuple[int, int, int]
     ) -> list[tuple[int, int]]:
         return [
-            (e, max(len(words), self._texts.length(i)))
-            for words, i, e in zip(fields, ids, edits, strict=True)
+            (e, max(len(text.split()), self._texts.length(i)))
+            for text, i, e in zip(folded, ids, edits, strict=True)
         ]
 
     def digest(self) -> str:

@@ -2,8 +2,8 @@
 
 Each indexed text keeps only its ``s`` smallest shingle hashes (a bottom-``s`` sketch, Broder
 1997, "On the resemblance and containment of documents"): word 3-grams (the whole text when
-shorter), hashed with CRC-32. A text and a copy of it differing in ``c`` shingles share at
-least ``min(s_1, s_2) - c`` sketch entries, whatever the hash: a shingle among the
+shorter), hashed from the words' CRC-32s. A text and a copy of it differing in ``c``
+shingles share at least ``min(s_1, s_2) - c`` sketch entries, whatever the hash: a shingle among the
 ``min(s) - c_added`` smallest of the first text that survived the edit is among the ``s``
 smallest of the copy. One word replaced changes at most 3 shingles and adds at most 3, so
 ``s >= 6 * edits + 1`` guarantees a shared entry, and a lookup finds every copy within that many
@@ -20,16 +20,16 @@ from zlib import crc32
 
 SHINGLE = 3  # words per shingle
 SHINGLES_CHANGED_PER_EDIT = 2 * SHINGLE  # a replaced word: 3 removed, 3 added
+_P, _MASK = 1_000_003, (1 << 48) - 1
 
 
 def shingle_hashes(words: Sequence[str]) -> set[int]:
-    """CRC-32 of each word 3-gram of ``words`` (of the whole text when shorter)."""
-    if len(words) <= SHINGLE:
+    """A 48-bit hash of each word 3-gram of ``words`` (of the whole text when shorter): the
+    CRC-32 of each word, combined in order (``(h1 * P + h2) * P + h3`` modulo 2**48)."""
+    h = [crc32(w.encode("utf-8")) for w in words]
+    if len(h) < SHINGLE:
         return {crc32(" ".join(words).encode("utf-8"))}
-    return {
-        crc32(" ".join(words[i : i + SHINGLE]).encode("utf-8"))
-        for i in range(len(words) - SHINGLE + 1)
-    }
+    return {((a * _P + b) * _P + c) & _MASK for a, b, c in zip(h, h[1:], h[2:], strict=False)}
 
 
 def sketch(words: Sequence[str], size: int) -> list[int]:

@@ -3,22 +3,26 @@
 
 :func:`fold` undoes every edit that changes how a text looks but not what it says:
 
-1. **Markup** (:func:`strip_markup`): tokenizer artefacts a model left in its output (``</s>``,
-   ``<s>``, ``<|endoftext|>``, ``<|im_end|>``, ``[INST]``, ``<pad>`` ...), HTML line breaks,
-   markdown code-fence lines with their language tag (```` ```python ````) and list numbering
-   at the start of a line (``1.``, ``2)``); bullets, heading ``#``, emphasis, block quotes and
-   table bars are punctuation and go in step 2.
-2. **Characters**: HTML character references unescaped (``&amp;``), Unicode NFKC (fullwidth,
+1. **Letters**: HTML character references unescaped (``&amp;``), Unicode NFKC (fullwidth,
    mathematical, circled and other compatibility letters and digits, ligatures, to their plain
    forms), capital and small Cyrillic, Greek and Latin-extension letters that look like Latin
    ones folded to that letter (``а`` -> ``a``; :data:`UPPER_CONFUSABLES`,
    :data:`CONFUSABLES`), case-folded, accents removed (NFD, then combining marks dropped),
    format characters dropped (zero-width spaces and joiners, word joiner, BOM, soft hyphen,
-   direction marks), apostrophes dropped (``don't`` = ``dont``), other punctuation, symbols
-   (emoji included) and control characters made spaces, whitespace collapsed to one space.
+   direction marks).
+2. **Markup** (:func:`strip_markup`): tokenizer artefacts a model left in its output (``</s>``,
+   ``<s>``, ``<|endoftext|>``, ``<|im_end|>``, ``[INST]``, ``<pad>`` ...), HTML line breaks,
+   markdown code-fence markers with their language tag (```` ```python ````), trailing
+   punctuation, and list numbers (``1.``, ``2)``) that start or continue a run 1, 2, 3 ...,
+   wherever they are (a re-wrapped list keeps them inside a line); other numbers stay.
+3. **Punctuation**: apostrophes dropped (``don't`` = ``dont``), other punctuation (bullets,
+   heading ``#``, emphasis, block quotes, table bars), symbols (emoji included) and control
+   characters made spaces, whitespace collapsed to one space.
 
 :func:`words` is the folded text's words; :func:`canonical` the folded text without any
 whitespace (a key that added, removed or moved spaces and line breaks do not change).
+Known limit: a list numbered from another start than 1 (``2.``, ``3.`` ...) keeps its numbers,
+so turning it into bullets changes one word per item.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ FENCE = re.compile(r"(?:`{3,}|~{3,})[\w+#.-]*")
 #: list re-wrapped into one line keeps its numbers inside the line; line breaks do not
 #: matter); any other number stays (``= 6. 6 + 5``, ``-1, 0, 1, 2, 3, 4. Any``, ``is 4.``).
 NUMBERING = re.compile(r"(?<![^\s*_#>])(\d{1,3})[.)](?=\s|[^\W\d_])")
+_LIST_NUMBER_HINT = re.compile(r"\d[.)]")
 
 _UPPER = str.maketrans(UPPER_CONFUSABLES)
 _APOSTROPHES = "'’‘`´ʼ"
@@ -123,16 +128,29 @@ def strip_markup(text: str) -> str:
     """``text`` without tokenizer artefacts, HTML line breaks, code-fence markers (with their
     language tag) or list numbers (:func:`strip_numbering`), nor trailing punctuation;
     everything else kept."""
-    return strip_numbering(_strip_end(FENCE.sub(" ", ARTEFACTS.sub(" ", text))))
+    if "<" in text or "[" in text:
+        text = ARTEFACTS.sub(" ", text)
+    if "``" in text or "~~" in text:
+        text = FENCE.sub(" ", text)
+    text = _strip_end(text)
+    return strip_numbering(text) if _LIST_NUMBER_HINT.search(text) else text
+
+
+def _letters(text: str) -> str:
+    """NFKC, lookalike capitals folded, case-folded, NFD with marks and format characters
+    dropped and lookalike small letters folded (plain ASCII only needs lower-casing)."""
+    if text.isascii():
+        return text.lower()
+    nfkc = unicodedata.normalize("NFKC", text).translate(_UPPER).casefold()
+    # decompose once more so accents become combining marks (dropped): "é" and "e" compare equal
+    return unicodedata.normalize("NFD", nfkc).translate(_LETTERS)
 
 
 def fold(text: str) -> str:
     """The text as compared (module docstring): HTML unescaped, NFKC, case-folded, no accents,
     zero-width characters or apostrophes, confusables folded, markup stripped, punctuation and
     symbols made spaces, single spaces between words."""
-    nfkc = unicodedata.normalize("NFKC", html.unescape(text)).translate(_UPPER).casefold()
-    # decompose once more so accents become combining marks (dropped): "é" and "e" compare equal
-    letters = unicodedata.normalize("NFD", nfkc).translate(_LETTERS)
+    letters = _letters(html.unescape(text))
     return " ".join(strip_markup(letters).translate(_SPACES).split())
 
 
