@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -45,8 +46,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from referee.fakes.openai_server import POLICIES, FakeOpenAIServer
 
 SHARED = Path("/work/shared/data")
 SOURCES = ("llmfao", "llmbar")
@@ -143,10 +142,14 @@ def worker_command(ns: argparse.Namespace, index: int) -> list[str]:
 
 
 def wait_for_workers(broker_url: str, count: int, procs: Sequence[subprocess.Popen[bytes]]) -> None:
-    """Return once ``count`` workers answer a Celery ping (or fail if one exits first)."""
-    from workers.celery_app import make_celery_app
+    """Return once ``count`` workers answer a Celery ping (or fail if one exits first).
 
-    app = make_celery_app(broker_url)
+    A bare Celery app, not the project's (which brings the judge stack): this process must stay
+    small, since a child's ``ru_maxrss`` starts from its parent's RSS at the fork."""
+    from celery import Celery
+
+    app = Celery("referee", broker=broker_url)
+    app.conf.task_default_queue = "referee"
     app.control.purge()  # chunks left on the queue by an earlier, interrupted run
     deadline = time.monotonic() + 180
     while len(app.control.ping(timeout=1.0) or []) < count:
@@ -268,7 +271,8 @@ def run_all(
             results.extend(prelabel_stage(ns, args, env, workdir, ideal))
             if ns.broker_url:
                 print(check_exactly_once(url, ns.pairs), flush=True)
-        print(f"{stage}: {results[-1].wall_s:.2f} s, {results[-1].peak_rss_mb:.0f} MB", flush=True)
+        last = results[-2] if stage == "prelabel" and ns.broker_url else results[-1]
+        print(f"{stage}: {last.wall_s:.2f} s, {last.peak_rss_mb:.0f} MB", flush=True)
         if stage == ns.until:
             break
     return results
@@ -281,30 +285,48 @@ def prelabel_stage(
     peaks: list[tuple[float, float]] = []
     env = {**env, "REFEREE_BROKER_URL": ns.broker_url} if ns.broker_url else env
     with worker_pool(ns, env, workdir, peaks):
-        before = os.times()
         result = run_stage("prelabel", args, env, ns.pairs)
-        provider_cpu = sum(os.times()[:2]) - sum(before[:2])  # this process: the fake provider
     rows = [StageResult(**{**asdict(result), "ideal_ratio": result.rows_per_s / ideal})]
     if peaks:
         rows.append(StageResult("workers (largest RSS)", result.wall_s, max(p for p, _ in peaks),
                                 ns.pairs, result.rows_per_s, cpu_s=sum(c for _, c in peaks)))  # fmt: skip
-    rows.append(StageResult("(fake provider)", result.wall_s, 0.0, ns.pairs, result.rows_per_s,
-                            cpu_s=provider_cpu))  # fmt: skip
     return rows
+
+
+@contextmanager
+def fake_provider(ns: argparse.Namespace, peaks: list[tuple[float, float]]) -> Iterator[str]:
+    """The fake OpenAI-compatible server as its own process (its counters grow with the pairs
+    it saw, which must not inflate this process); yields its base URL, appends its (peak RSS
+    MB, CPU s) to ``peaks`` once stopped."""
+    cmd = [sys.executable, "-m", "referee.fakes.openai_server", "--port", "0", "--latency-ms",
+           str(ns.latency_ms), "--policy", "longer", "--seed", str(ns.seed)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    try:
+        if "listening on " not in line:
+            raise SystemExit(f"the fake provider did not start: {line!r}")
+        yield line.rsplit("listening on ", 1)[1].strip()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        peaks.append(reap(proc)[1:])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     ns = parse_args(argv)
     processes = ns.workers if ns.broker_url else 1
     ideal = processes * ns.concurrency / (ns.latency_ms / 1000.0) / 2.0
+    provider: list[tuple[float, float]] = []
     with (
         tempfile.TemporaryDirectory(prefix="referee-scale-") as tmp,
-        FakeOpenAIServer(
-            POLICIES["longer"], latency_s=ns.latency_ms / 1000.0, seed=ns.seed
-        ) as server,
+        fake_provider(ns, provider) as api_base,
     ):
-        results = run_all(ns, Path(tmp), server.base_url, ideal)
+        results = run_all(ns, Path(tmp), api_base, ideal)
+    results.append(StageResult("(fake provider, all)", 0.0, provider[0][0], 0, 0.0,
+                               cpu_s=provider[0][1]))  # fmt: skip
     print_table(results, ns, ideal)
+    print(f"(this process's own peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+          " -- a floor under every child's figure)")  # fmt: skip
     if ns.json is not None:
         ns.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
 
