@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -45,8 +46,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from referee.fakes.openai_server import POLICIES, FakeOpenAIServer
 
 SHARED = Path("/work/shared/data")
 SOURCES = ("llmfao", "llmbar")
@@ -64,6 +63,7 @@ class StageResult:
     rows: int
     rows_per_s: float
     ideal_ratio: float | None = None
+    cpu_s: float = 0.0
 
 
 def base_texts() -> list[tuple[str, str, str]]:
@@ -119,18 +119,19 @@ def run_stage(stage: str, args: Sequence[str], env: dict[str, str], rows: int) -
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
     err = proc.stderr.read()
-    code, peak_mb = reap(proc)
+    code, peak_mb, cpu = reap(proc)
     wall = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"stage {stage} failed (exit {code}): {err.decode()[-2000:]}")
-    return StageResult(stage, wall, peak_mb, rows, rows / wall if wall else 0.0)
+    return StageResult(stage, wall, peak_mb, rows, rows / wall if wall else 0.0, cpu_s=cpu)
 
 
-def reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
-    """Wait for ``proc``: its exit code and its own peak RSS in MB (``os.wait4``, kB on Linux)."""
+def reap(proc: subprocess.Popen[bytes]) -> tuple[int, float, float]:
+    """Wait for ``proc``: its exit code, its own peak RSS in MB (``os.wait4``, kB on Linux) and
+    the CPU seconds it used (user + system)."""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024
+    return proc.returncode, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def worker_command(ns: argparse.Namespace, index: int) -> list[str]:
@@ -141,10 +142,14 @@ def worker_command(ns: argparse.Namespace, index: int) -> list[str]:
 
 
 def wait_for_workers(broker_url: str, count: int, procs: Sequence[subprocess.Popen[bytes]]) -> None:
-    """Return once ``count`` workers answer a Celery ping (or fail if one exits first)."""
-    from workers.celery_app import make_celery_app
+    """Return once ``count`` workers answer a Celery ping (or fail if one exits first).
 
-    app = make_celery_app(broker_url)
+    A bare Celery app, not the project's (which brings the judge stack): this process must stay
+    small, since a child's ``ru_maxrss`` starts from its parent's RSS at the fork."""
+    from celery import Celery
+
+    app = Celery("referee", broker=broker_url)
+    app.conf.task_default_queue = "referee"
     app.control.purge()  # chunks left on the queue by an earlier, interrupted run
     deadline = time.monotonic() + 180
     while len(app.control.ping(timeout=1.0) or []) < count:
@@ -154,10 +159,11 @@ def wait_for_workers(broker_url: str, count: int, procs: Sequence[subprocess.Pop
 
 @contextmanager
 def worker_pool(
-    ns: argparse.Namespace, env: dict[str, str], workdir: Path, peaks: list[float]
+    ns: argparse.Namespace, env: dict[str, str], workdir: Path, peaks: list[tuple[float, float]]
 ) -> Iterator[None]:
     """``ns.workers`` ``referee worker`` processes while the block runs (none without a broker);
-    their peak RSS in MB is appended to ``peaks`` once they have stopped (SIGTERM: warm stop)."""
+    their (peak RSS in MB, CPU seconds) are appended to ``peaks`` once they have stopped
+    (SIGTERM: warm stop)."""
     if not ns.broker_url:
         yield
         return
@@ -172,7 +178,7 @@ def worker_pool(
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
-        peaks.extend(reap(proc)[1] for proc in procs)
+        peaks.extend(reap(proc)[1:] for proc in procs)
 
 
 def check_exactly_once(url: str, pairs: int) -> str:
@@ -219,12 +225,14 @@ def print_table(rows: Sequence[StageResult], ns: argparse.Namespace, ideal: floa
     print(f"\n{ns.pairs:,} pairs on {ns.database_url or 'SQLite'}, prelabel {where}; provider "
           f"{ns.latency_ms:g} ms x {ns.concurrency} concurrent x {ns.workers if ns.broker_url else 1}"
           f" = ideal {ideal:.1f} pairs/s")  # fmt: skip
-    print(f"| {'stage':<22} | {'wall s':>8} | {'peak RSS MB':>11} | {'rows/s':>9} | ideal |")
-    print(f"|{'-' * 24}|{'-' * 10}|{'-' * 13}|{'-' * 11}|-------|")
+    print(f"| {'stage':<22} | {'wall s':>8} | {'peak RSS MB':>11} | {'rows/s':>9} | ideal "
+          f"| {'CPU s':>7} |")  # fmt: skip
+    print(f"|{'-' * 24}|{'-' * 10}|{'-' * 13}|{'-' * 11}|-------|{'-' * 9}|")
     for r in rows:
         ratio = f"{r.ideal_ratio:.2f}" if r.ideal_ratio is not None else ""
-        print(f"| {r.stage:<22} | {r.wall_s:>8.2f} | {r.peak_rss_mb:>11.0f} | "
-              f"{r.rows_per_s:>9.0f} | {ratio:>5} |")  # fmt: skip
+        rss = f"{r.peak_rss_mb:>11.0f}" if r.peak_rss_mb else " " * 11
+        print(f"| {r.stage:<22} | {r.wall_s:>8.2f} | {rss} | "
+              f"{r.rows_per_s:>9.0f} | {ratio:>5} | {r.cpu_s:>7.1f} |")  # fmt: skip
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -240,6 +248,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--chunk-size", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument("--until", default=None, help="stop after this stage (e.g. prelabel)")
     ns = parser.parse_args(argv)
     ns.gold = min(ns.gold if ns.gold is not None else min(1000, ns.pairs // 10), ns.pairs)
     return ns
@@ -262,7 +271,10 @@ def run_all(
             results.extend(prelabel_stage(ns, args, env, workdir, ideal))
             if ns.broker_url:
                 print(check_exactly_once(url, ns.pairs), flush=True)
-        print(f"{stage}: {results[-1].wall_s:.2f} s, {results[-1].peak_rss_mb:.0f} MB", flush=True)
+        last = results[-2] if stage == "prelabel" and ns.broker_url else results[-1]
+        print(f"{stage}: {last.wall_s:.2f} s, {last.peak_rss_mb:.0f} MB", flush=True)
+        if stage == ns.until:
+            break
     return results
 
 
@@ -270,29 +282,51 @@ def prelabel_stage(
     ns: argparse.Namespace, args: list[str], env: dict[str, str], workdir: Path, ideal: float
 ) -> list[StageResult]:
     """The prelabel row (with its ratio to the ideal) and, with workers, their peak RSS row."""
-    peaks: list[float] = []
+    peaks: list[tuple[float, float]] = []
     env = {**env, "REFEREE_BROKER_URL": ns.broker_url} if ns.broker_url else env
     with worker_pool(ns, env, workdir, peaks):
         result = run_stage("prelabel", args, env, ns.pairs)
     rows = [StageResult(**{**asdict(result), "ideal_ratio": result.rows_per_s / ideal})]
     if peaks:
-        rows.append(StageResult("worker (largest)", result.wall_s, max(peaks), ns.pairs,
-                                result.rows_per_s / len(peaks)))  # fmt: skip
+        rows.append(StageResult("workers (largest RSS)", result.wall_s, max(p for p, _ in peaks),
+                                ns.pairs, result.rows_per_s, cpu_s=sum(c for _, c in peaks)))  # fmt: skip
     return rows
+
+
+@contextmanager
+def fake_provider(ns: argparse.Namespace, peaks: list[tuple[float, float]]) -> Iterator[str]:
+    """The fake OpenAI-compatible server as its own process (its counters grow with the pairs
+    it saw, which must not inflate this process); yields its base URL, appends its (peak RSS
+    MB, CPU s) to ``peaks`` once stopped."""
+    cmd = [sys.executable, "-m", "referee.fakes.openai_server", "--port", "0", "--latency-ms",
+           str(ns.latency_ms), "--policy", "longer", "--seed", str(ns.seed)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    try:
+        if "listening on " not in line:
+            raise SystemExit(f"the fake provider did not start: {line!r}")
+        yield line.rsplit("listening on ", 1)[1].strip()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        peaks.append(reap(proc)[1:])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     ns = parse_args(argv)
     processes = ns.workers if ns.broker_url else 1
     ideal = processes * ns.concurrency / (ns.latency_ms / 1000.0) / 2.0
+    provider: list[tuple[float, float]] = []
     with (
         tempfile.TemporaryDirectory(prefix="referee-scale-") as tmp,
-        FakeOpenAIServer(
-            POLICIES["longer"], latency_s=ns.latency_ms / 1000.0, seed=ns.seed
-        ) as server,
+        fake_provider(ns, provider) as api_base,
     ):
-        results = run_all(ns, Path(tmp), server.base_url, ideal)
+        results = run_all(ns, Path(tmp), api_base, ideal)
+    results.append(StageResult("(fake provider, all)", 0.0, provider[0][0], 0, 0.0,
+                               cpu_s=provider[0][1]))  # fmt: skip
     print_table(results, ns, ideal)
+    print(f"(this process's own peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+          " -- a floor under every child's figure)")  # fmt: skip
     if ns.json is not None:
         ns.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
 

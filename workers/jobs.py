@@ -203,6 +203,25 @@ def sweep_stalled(store: JobStore, runner: TaskRunner, job_id: int | None = None
     return total
 
 
+#: job items one progress poll may count per second of polling: a larger job is polled less
+#: often (a 1M-pair job every 10 s), so the waiting client's counting stays a bounded load
+POLL_ITEMS_PER_S = 100_000
+
+
+def poll_interval(poll_s: float, total_items: int) -> float:
+    """Seconds between progress polls of a job of ``total_items``: ``poll_s``, or longer so
+    that counting the items (one grouped count over them) reads at most
+    :data:`POLL_ITEMS_PER_S` items per second."""
+    return max(poll_s, total_items / POLL_ITEMS_PER_S)
+
+
+def sweep_interval(poll_s: float, stale_after_s: float) -> float:
+    """Seconds between the waiting client's stall sweeps: a stall is only declared after
+    ``stale_after_s`` quiet seconds, so looking four times per that period is enough (each look
+    reads the job's items)."""
+    return max(poll_s, stale_after_s / 4)
+
+
 def wait_for_job(
     store: JobStore,
     job_id: int,
@@ -215,10 +234,13 @@ def wait_for_job(
 ) -> JobSummary:
     """Poll the database until the job finishes; report progress; re-arm it if it stalls.
 
+    Polls every :func:`poll_interval` and sweeps for stalls every :func:`sweep_interval`.
     Returns the final summary (or the current one after ``timeout_s``, or as soon as
     ``should_stop()`` says so: an interrupt).
     """
-    started = time.monotonic()
+    started = last_sweep = time.monotonic()
+    _, params = store.job_params(job_id)
+    sweep_s = sweep_interval(poll_s, float(params.get("stale_after_s", DEFAULT_STALE_AFTER_S)))
     while True:
         if runner is not None:
             runner.check()
@@ -231,9 +253,10 @@ def wait_for_job(
             return summary
         if should_stop is not None and should_stop():
             return summary
-        if runner is not None:
+        if runner is not None and time.monotonic() - last_sweep >= sweep_s:
             sweep_stalled(store, runner, job_id)
-        _sleep(poll_s, should_stop)
+            last_sweep = time.monotonic()
+        _sleep(poll_interval(poll_s, summary.total), should_stop)
 
 
 def _sleep(seconds: float, should_stop: Callable[[], bool] | None) -> None:
@@ -328,9 +351,11 @@ __all__ = [
     "interrupt_prelabel",
     "mark_orphaned_jobs",
     "outcome_message",
+    "poll_interval",
     "resume_prelabel",
     "run_prelabel",
     "start_prelabel",
+    "sweep_interval",
     "sweep_stalled",
     "validate_judges",
     "wait_for_job",

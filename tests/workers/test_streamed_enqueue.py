@@ -1,11 +1,14 @@
 """A job's items are written by the database and enqueued as they are read back, a page at a
-time: every pair still goes out exactly once, and a replayed job stores one verdict per order."""
+time: every pair still goes out exactly once, and a replayed job stores one verdict per order.
+The waiting client polls a large job less often and sweeps for stalls by the stall period."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -15,7 +18,7 @@ from referee.jobs import store
 from referee.jobs.sql_store import SqlJobStore
 from tests.workers.seed import seed_dataset, write_replay
 from workers.context import WorkerConfig, WorkerContext
-from workers.jobs import enqueue_chunks, run_prelabel
+from workers.jobs import enqueue_chunks, poll_interval, run_prelabel, sweep_interval
 from workers.runner import InProcessRunner
 
 
@@ -77,3 +80,37 @@ def test_streamed_job_stores_each_order_once(
         rows = s.scalar(select(func.count()).select_from(Judgment))
         distinct = s.execute(select(Judgment.pair_id, Judgment.order).distinct()).all()
     assert rows == len(distinct) == 2 * 31
+
+
+class CountingStore:
+    """A job store that counts the stall sweeps' reads (``take_stalled``) and the polls."""
+
+    def __init__(self, inner: SqlJobStore) -> None:
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("take_stalled", "summarize_job"):
+            self.calls[name] += 1
+        return getattr(self.inner, name)
+
+
+def test_waiting_client_polls_by_size_and_sweeps_by_staleness(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path
+) -> None:
+    assert poll_interval(0.5, 2_000) == 0.5 and poll_interval(0.5, 1_000_000) == 10.0
+    assert sweep_interval(0.2, 3.0) == 0.75 and sweep_interval(0.5, 120.0) == 30.0
+    ids = seed_dataset(sqlite_engine, "toy", 12)
+    replay = write_replay(tmp_path / "j.jsonl", ids)
+    context = WorkerContext(WorkerConfig(database_url=sqlite_url), SqlJobStore(sqlite_engine))
+    counting = CountingStore(SqlJobStore(sqlite_engine))
+    try:
+        summary = run_prelabel(
+            counting, dataset="toy", judges=[f"replay:{replay}"],  # type: ignore[arg-type]
+            runner=InProcessRunner(context), chunk_size=3, poll_s=0.01,
+        )  # fmt: skip
+    finally:
+        context.close()
+    assert summary.status == "done"
+    # polled many times at 10 ms, but a stall (120 s quiet) is looked for only every 30 s
+    assert counting.calls["summarize_job"] >= 2 and counting.calls["take_stalled"] == 0
