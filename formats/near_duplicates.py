@@ -80,14 +80,17 @@ def pair_similarity(fields: Sequence[tuple[int, int]]) -> float:
     return min((1.0 - e / n if n else float(e == 0) for e, n in fields), default=1.0)
 
 
-def _key_of(prompt: str, first: str, second: str) -> str:
+def _folded_key(folded: tuple[str, str, str]) -> str:
+    """SHA-256 of the folded prompt's and responses' keys (:func:`canonical`: no whitespace),
+    the responses in either order."""
+    prompt, first, second = (f.replace(" ", "") for f in folded)
     a, b = sorted((first, second))
     return hashlib.sha256("\x00".join((prompt, a, b)).encode("utf-8")).hexdigest()
 
 
 def pair_key(prompt: str, response_a: str, response_b: str) -> str:
     """SHA-256 of the prompt's and the two responses' keys, the responses in either order."""
-    return _key_of(canonical(prompt), canonical(response_a), canonical(response_b))
+    return _folded_key((fold(prompt), fold(response_a), fold(response_b)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +183,7 @@ class FrozenIndex:
     ) -> None:
         """Index one frozen pair (the first of several with one key is the one reported)."""
         folded = fold(prompt), fold(response_a), fold(response_b)
-        keys = (f.replace(" ", "") for f in folded)
-        self._keys.setdefault(_key_of(*keys), (pair_id, dataset))
+        self._keys.setdefault(_folded_key(folded), (pair_id, dataset))
         p, a, b = (self._texts.add(f) for f in folded)
         if self._pairs.setdefault((p, min(a, b), max(a, b)), (pair_id, dataset)) == (
             pair_id,
@@ -196,7 +198,7 @@ class FrozenIndex:
         if not self._count:
             return None
         folded = fold(prompt), fold(response_a), fold(response_b)
-        found = self._keys.get(_key_of(*(f.replace(" ", "") for f in folded)))
+        found = self._keys.get(_folded_key(folded))
         if found is not None:
             return Match(*found, 1.0)
         return self._closest(folded)
