@@ -155,16 +155,22 @@ def _reviewers_started(session: Session, dataset_id: int) -> int:
     )
 
 
+def _reserved(session: Session, dataset_id: int, labels: int, config: QueueConfig) -> int:
+    """:func:`reserved_slots` of a queue needing ``labels`` answers, with the dataset's gold
+    pairs and the reviewers who started on it."""
+    gold_pairs = _gold_pairs(session, dataset_id)
+    reviewers = _reviewers_started(session, dataset_id)
+    return reserved_slots(labels, gold_pairs, config, reviewers=reviewers)
+
+
 def gold_slots(session: Session, dataset_id: int, config: QueueConfig, now: datetime) -> GoldSlots:
     """The dataset's reserved check slots (its queue as last built) and their use at ``now``."""
     q = ReviewQueueItem
     rows = session.execute(
         select(q.queue, q.required_labels).where(q.dataset_id == dataset_id).order_by(q.rank, q.id)
     ).all()
-    gold_pairs = _gold_pairs(session, dataset_id)
-    reviewers = _reviewers_started(session, dataset_id)
     labels = sum(int(k) for _, k in rows)
-    total = reserved_slots(labels, gold_pairs, config, reviewers=reviewers)
+    total = _reserved(session, dataset_id, labels, config)
     schedule = slot_schedule([queue for queue, _ in rows], planned_slots(labels, config), total)
     done, live = gold_use(session, dataset_id, now)
     return GoldSlots(tuple(schedule), done, live)
@@ -179,9 +185,7 @@ def free_slots(session: Session, dataset_id: int, config: QueueConfig, now: date
         return gold_slots(session, dataset_id, config, now).free
     if state.items == 0 or planned_slots(state.labels_needed, config) == 0:
         return 0
-    gold_pairs = _gold_pairs(session, dataset_id)
-    reviewers = _reviewers_started(session, dataset_id)
-    total = reserved_slots(state.labels_needed, gold_pairs, config, reviewers=reviewers)
+    total = _reserved(session, dataset_id, state.labels_needed, config)
     done, live = gold_use(session, dataset_id, now)
     return max(0, total - done - live)
 

@@ -86,15 +86,19 @@ def queue_is_stale(session: Session, dataset_id: int) -> bool:
     return built != generation
 
 
-def done_count(pair_column: Any, queue_column: Any) -> Any:
-    """SQL: answered assignments of a pair in a queue."""
+def _answered(pair: Any, queue: Any) -> Select[int]:
+    """SQL: the count of answered assignments of ``pair`` in ``queue`` (columns or values)."""
     a = ReviewAssignment
     return (
         select(func.count())
         .select_from(a)
-        .where(a.pair_id == pair_column, a.queue == queue_column, a.completed_at.is_not(None))
-        .scalar_subquery()
+        .where(a.pair_id == pair, a.queue == queue, a.completed_at.is_not(None))
     )
+
+
+def done_count(pair_column: Any, queue_column: Any) -> Any:
+    """SQL: answered assignments of a pair in a queue (a scalar subquery per item)."""
+    return _answered(pair_column, queue_column).scalar_subquery()
 
 
 def refresh_full(session: Session, pair_id: str, queue: str) -> None:
@@ -107,7 +111,6 @@ def refresh_full(session: Session, pair_id: str, queue: str) -> None:
     if queue not in DECISION_QUEUE.values():
         return
     q = ReviewQueueItem
-    a = ReviewAssignment
     ids = list(
         session.scalars(
             select(q.id).where(q.pair_id == pair_id, q.queue == queue).with_for_update()
@@ -115,11 +118,7 @@ def refresh_full(session: Session, pair_id: str, queue: str) -> None:
     )
     if not ids:
         return
-    done = session.scalar(
-        select(func.count())
-        .select_from(a)
-        .where(a.pair_id == pair_id, a.queue == queue, a.completed_at.is_not(None))
-    )
+    done = session.scalar(_answered(pair_id, queue))
     session.execute(
         update(q)
         .where(q.id.in_(ids))
