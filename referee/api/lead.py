@@ -21,7 +21,7 @@ from pydantic import Field
 
 from referee.api.bodies import StrictBody, shown_key
 from referee.api.deps import LeadDataset, LeadId
-from referee.app.review_api import lead_datasets, lead_pause, lead_view
+from referee.app.review_api import lead_pause, lead_view, my_datasets
 from referee.review.errors import NotFound
 
 router = APIRouter()
@@ -30,7 +30,7 @@ router = APIRouter()
 @router.get("/v1/lead/datasets")
 def datasets(request: Request, lead: LeadId) -> dict[str, list[str]]:
     """The names of the lead's datasets (granted with ``referee reviewers grant``)."""
-    return {"datasets": lead_datasets(request.app.state.engine, lead)}
+    return {"datasets": my_datasets(request.app.state.engine, lead)}
 
 
 @router.get("/v1/lead/overview")

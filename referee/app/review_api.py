@@ -38,7 +38,6 @@ __all__ = [
     "authenticated",
     "dataset_schema",
     "label",
-    "lead_datasets",
     "lead_pause",
     "lead_view",
     "member_dataset_name",
@@ -136,11 +135,6 @@ def dataset_schema(engine: Engine, dataset: str) -> dict[str, Any]:
     """The dataset's annotation schema, as the review page reads it."""
     with transaction(engine) as session:
         return load_schema(session, dataset).to_json()
-
-
-def lead_datasets(engine: Engine, lead: int) -> list[str]:
-    """The datasets the lead may open."""
-    return my_datasets(engine, lead)
 
 
 def lead_view(engine: Engine, dataset: str, human_cost: float) -> dict[str, Any]:
