@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from calibration.agreement import percent_agreement_from_counts, rating_counts
 from calibration.bootstrap import bootstrap_ci
@@ -316,37 +316,42 @@ class HumanWork:
 
 
 def human_work(session: Session, dataset_id: int) -> HumanWork:
-    """Paid items, gold and labels done of the dataset (see :class:`HumanWork`)."""
-    gold = gold_pair_ids(session, dataset_id)
+    """Paid items, gold and labels done of the dataset (see :class:`HumanWork`).
+
+    Counted by the database (GROUP BY on whether the pair has a gold label), so memory does not
+    grow with the dataset."""
+    gold_ids = (
+        select(HumanLabel.pair_id)
+        .join(Pair, Pair.id == HumanLabel.pair_id)
+        .where(Pair.dataset_id == dataset_id, HumanLabel.kind == "gold")
+    )
+    gold_pairs = session.scalar(select(func.count()).select_from(gold_ids.distinct().subquery()))
     decisions: Counter[str] = Counter()
     gold_final = 0
-    for pair_id, kind in session.execute(
-        select(RoutingDecision.pair_id, RoutingDecision.decision)
-        .join(Pair, Pair.id == RoutingDecision.pair_id)
-        .where(Pair.dataset_id == dataset_id, RoutingDecision.current.is_(True))
-    ):
-        if pair_id in gold:
-            gold_final += int(kind != "frozen_eval")
+    current = (Pair.dataset_id == dataset_id, RoutingDecision.current.is_(True))
+    routed = _counts_by_gold(
+        session, RoutingDecision.decision, RoutingDecision.pair_id, gold_ids, *current
+    )
+    for kind, is_gold, n in routed:
+        if is_gold:
+            gold_final += int(n) * int(kind != "frozen_eval")
         else:
-            decisions[str(kind)] += 1
+            decisions[str(kind)] += int(n)
     done: Counter[str] = Counter()
     gold_labels = 0
-    for pair_id, label_kind in session.execute(
-        select(HumanLabel.pair_id, HumanLabel.kind)
-        .join(Pair, Pair.id == HumanLabel.pair_id)
-        .where(Pair.dataset_id == dataset_id)
-    ):
-        if label_kind == "gold":
-            gold_labels += 1
-        elif label_kind in ("adjudication", "incident"):
-            done["second_look"] += 1
-        elif pair_id in gold:
-            done["gold_check"] += 1
+    labels = _counts_by_gold(
+        session, HumanLabel.kind, HumanLabel.pair_id, gold_ids, Pair.dataset_id == dataset_id
+    )
+    for kind, is_gold, n in labels:
+        if kind == "gold":
+            gold_labels += int(n)
+        elif kind in ("adjudication", "incident"):
+            done["second_look"] += int(n)
         else:
-            done[str(label_kind)] += 1
+            done["gold_check" if is_gold else str(kind)] += int(n)
     return HumanWork(
         dict(decisions),
-        len(gold),
+        int(gold_pairs or 0),
         gold_labels,
         gold_final,
         done["review"],
@@ -354,6 +359,25 @@ def human_work(session: Session, dataset_id: int) -> HumanWork:
         done["gold_check"],
         done["second_look"],
     )
+
+
+def _counts_by_gold(
+    session: Session,
+    kind: InstrumentedAttribute[str],
+    pair_id: InstrumentedAttribute[str],
+    gold_ids: Select[Any],
+    *where: ColumnElement[bool],
+) -> list[tuple[str, int, int]]:
+    """``(kind, 1 if the pair has a gold label else 0, count)`` of the rows ``where`` selects,
+    ``kind`` and ``pair_id`` being columns of one table joined to its pair."""
+    on_gold = case((pair_id.in_(gold_ids), 1), else_=0)
+    query = (
+        select(kind, on_gold, func.count())
+        .join(Pair, Pair.id == pair_id)
+        .where(*where)
+        .group_by(kind, on_gold)
+    )
+    return [(str(k), int(g), int(n)) for k, g, n in session.execute(query)]
 
 
 def judge_spend(session: Session, dataset_id: int) -> float:

@@ -14,6 +14,9 @@ from referee.db.models import HumanLabel, Judgment, Pair
 __all__ = ["iter_pair_signal_batches", "load_gold", "load_pair_signals"]
 
 
+_ID_BATCH = 500  # pair ids per IN (...) list: memory holds one batch of texts
+
+
 def load_pair_signals(
     session: Session,
     dataset_id: int,
@@ -31,13 +34,21 @@ def load_pair_signals(
     recorded outside Referee (``judgments import``) were never scanned, and a flagged pair is
     never auto-accepted under any policy.
     """
-    pair_query = select(Pair.id, Pair.response_a, Pair.response_b, Pair.meta, Pair.messages).where(
-        Pair.dataset_id == dataset_id
-    )
-    judgment_query = _judgment_query(judges).where(Pair.dataset_id == dataset_id)
-    wanted = set(pair_ids) if pair_ids is not None else None
-    pairs = [row for row in session.execute(pair_query) if wanted is None or row[0] in wanted]
-    return _signals(session, pairs, judgment_query, wanted)
+    if pair_ids is None:
+        batches = iter_pair_signal_batches(session, dataset_id, judges)
+        return sorted((s for batch in batches for s in batch), key=lambda s: s.pair_id)
+    wanted = sorted(set(pair_ids))
+    out: list[PairSignals] = []
+    for start in range(0, len(wanted), _ID_BATCH):
+        ids = wanted[start : start + _ID_BATCH]
+        pair_query = select(
+            Pair.id, Pair.response_a, Pair.response_b, Pair.meta, Pair.messages
+        ).where(Pair.dataset_id == dataset_id, Pair.id.in_(ids))
+        judgment_query = _judgment_query(judges).where(
+            Pair.dataset_id == dataset_id, Judgment.pair_id.in_(ids)
+        )
+        out.extend(_signals(session, list(session.execute(pair_query)), judgment_query, set(ids)))
+    return out
 
 
 def iter_pair_signal_batches(

@@ -137,7 +137,7 @@ def release_rows(
         yield LabeledPair.from_json(orjson.loads(body))
 
 
-def release_bodies(session: Session, release: Release, *, batch: int = 5_000) -> Iterator[str]:
+def release_bodies(session: Session, release: Release, *, batch: int = 1_000) -> Iterator[str]:
     """The release's canonical rows as frozen (JSON text, one per row), in order."""
     last = -1
     while True:

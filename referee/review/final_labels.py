@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from formats.rows import Vote
@@ -426,23 +426,26 @@ def spot_check_report(
     """
     from referee.db.routing import spot_check_accuracy  # routing_store imports the CLI layer
 
-    rows = session.execute(
-        select(Policy)
-        .join(RoutingDecision, RoutingDecision.policy_id == Policy.id)
+    checks_per_policy = session.execute(  # one row per policy, not per check
+        select(RoutingDecision.policy_id, func.count())
         .join(Pair, Pair.id == RoutingDecision.pair_id)
         .where(
             Pair.dataset_id == dataset_id,
             RoutingDecision.current.is_(True),
             RoutingDecision.decision == "spot_check",
         )
-    ).scalars()
+        .group_by(RoutingDecision.policy_id)
+    ).all()
     targets: Counter[float] = Counter()
     versions: Counter[int] = Counter()
-    for policy in rows:
-        versions[policy.version] += 1
+    for policy_id, checks in checks_per_policy:
+        policy = session.get(Policy, policy_id) if policy_id is not None else None
+        if policy is None:
+            continue
+        versions[policy.version] += int(checks)
         target = policy.body.get("target_agreement")
         if isinstance(target, int | float):
-            targets[float(target)] += 1
+            targets[float(target)] += int(checks)
     estimate = spot_check_accuracy(session, dataset_id, confidence=confidence)
     target = targets.most_common(1)[0][0] if targets else None
     version = versions.most_common(1)[0][0] if versions else None
